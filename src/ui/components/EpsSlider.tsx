@@ -1,0 +1,54 @@
+/**
+ * The ε slider. While dragging: a cheap FGSM preview at each position (latest wins);
+ * on release: the chosen attack. Arrow keys step ε (the native range input), and the
+ * key release commits. ε is shown in [0,1] units and, for L∞, in 8-bit pixel units.
+ */
+import { applyParams } from '../controller';
+import { useLab } from '../store';
+
+export function epsRange(norm: string, channels: number): { max: number; step: number } {
+  if (norm === 'linf') return channels === 1 ? { max: 0.5, step: 0.01 } : { max: 32 / 255, step: 1 / 255 };
+  return channels === 1 ? { max: 5, step: 0.1 } : { max: 2, step: 0.05 };
+}
+
+export function EpsSlider() {
+  const params = useLab((s) => s.params);
+  const dataset = useLab((s) => s.dataset);
+  const job = useLab((s) => s.job);
+  const shown = useLab((s) => (s.shownKey ? s.results[s.shownKey] : null));
+  const { max, step } = epsRange(params.norm, dataset?.shape[2] ?? 1);
+  const eps = params.eps;
+  const preview = (v: number) => {
+    useLab.getState().set({ dragging: true });
+    void applyParams({ eps: v }, { preview: true });
+  };
+  const commit = () => {
+    useLab.getState().set({ dragging: false });
+    void applyParams({ eps: useLab.getState().params.eps });
+  };
+  const shownLabel = shown ? (shown.preview ? `FGSM preview (ε=${shown.eps})` : `${shown.spec.attack.toUpperCase()}${shown.spec.attack === 'fgsm' ? '' : `-${shown.spec.steps}`} (ε=${shown.eps})`) : 'nothing yet';
+  return (
+    <div className="eps">
+      <label htmlFor="eps-slider">
+        ε = <strong data-testid="eps-value">{eps.toFixed(params.norm === 'linf' ? 4 : 3)}</strong>
+        {params.norm === 'linf' && <span className="muted"> ({(eps * 255).toFixed(1)}/255)</span>}
+      </label>
+      <input
+        id="eps-slider"
+        data-testid="eps-slider"
+        type="range"
+        min={0}
+        max={max}
+        step={step}
+        value={Math.min(eps, max)}
+        onChange={(e) => preview(+(+e.target.value).toPrecision(6))}
+        onPointerUp={commit}
+        onKeyUp={(e) => (e.key.startsWith('Arrow') || e.key === 'Home' || e.key === 'End' || e.key.startsWith('Page')) && commit()}
+      />
+      <span className={`badge ${shown?.preview ? 'preview' : 'full'}`} data-testid="shown-attack" title="which attack produced what you see">
+        showing: {shownLabel}
+      </span>
+      {job?.status === 'running' && job.kind === 'slice' && <span className="muted"> computing {job.label}…</span>}
+    </div>
+  );
+}

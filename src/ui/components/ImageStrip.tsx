@@ -1,0 +1,105 @@
+/**
+ * The image strip: per sample the clean image, the adversarial image and the
+ * perturbation magnified around mid-grey (one factor for the whole strip, printed), with
+ * true label, predictions and confidences. Hover or click links the sample to every view.
+ */
+import { useEffect, useMemo, useRef } from 'react';
+import { useLab } from '../store';
+
+function drawImage(canvas: HTMLCanvasElement, pixels: Float32Array, offset: number, shape: [number, number, number], map: (v: number) => number) {
+  const [h, w, c] = shape;
+  canvas.width = w;
+  canvas.height = h;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  const img = ctx.createImageData(w, h);
+  for (let p = 0; p < h * w; p++) {
+    for (let k = 0; k < 3; k++) {
+      const v = map(pixels[offset + p * c + (c === 1 ? 0 : k)]);
+      img.data[p * 4 + k] = Math.max(0, Math.min(255, Math.round(v * 255)));
+    }
+    img.data[p * 4 + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+function Thumb({ pixels, offset, shape, map, label }: { pixels: Float32Array; offset: number; shape: [number, number, number]; map: (v: number) => number; label: string }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    if (ref.current) drawImage(ref.current, pixels, offset, shape, map);
+  }, [pixels, offset, shape, map]);
+  return <canvas ref={ref} className="thumb" aria-label={label} />;
+}
+
+export function ImageStrip() {
+  const sample = useLab((s) => s.sample);
+  const result = useLab((s) => (s.shownKey ? s.results[s.shownKey] : null));
+  const dataset = useLab((s) => s.dataset);
+  const hovered = useLab((s) => s.hovered);
+  const brushed = useLab((s) => s.brushed);
+  const set = useLab((s) => s.set);
+
+  const perturbation = useMemo(() => {
+    if (!sample || !result) return null;
+    const delta = new Float32Array(sample.images.length);
+    let max = 0;
+    for (let i = 0; i < delta.length; i++) {
+      delta[i] = result.adversarial[i] - sample.images[i];
+      max = Math.max(max, Math.abs(delta[i]));
+    }
+    const factor = max > 0 ? 0.5 / max : 1;
+    return { delta, factor };
+  }, [sample, result]);
+
+  if (!sample) return <div className="strip empty">no sample yet</div>;
+  const d = sample.shape[0] * sample.shape[1] * sample.shape[2];
+  const names = dataset?.classNames ?? [];
+  const identity = (v: number) => v;
+  const factor = perturbation?.factor ?? 1;
+  const magnify = (v: number) => 0.5 + factor * v;
+  const focus = hovered !== null ? [hovered] : brushed;
+  return (
+    <div className="strip-wrap">
+      <div className="strip-legend">
+        each card: clean · adversarial · perturbation ×{factor.toFixed(1)} (grey = 0) — click to select, shift-click to add
+      </div>
+      <div className="strip" data-testid="image-strip">
+        {Array.from(sample.labels, (label, i) => {
+          const advPred = result ? result.advPred[i] : sample.cleanPred[i];
+          const cleanOk = sample.cleanPred[i] === label;
+          const advOk = advPred === label;
+          const dim = focus.length > 0 && !focus.includes(i);
+          return (
+            <div
+              key={i}
+              className={`card${dim ? ' dim' : ''}${focus.includes(i) ? ' focus' : ''}`}
+              data-sample={i}
+              onMouseEnter={() => set({ hovered: i })}
+              onMouseLeave={() => set({ hovered: null })}
+              onClick={(e) => {
+                const cur = useLab.getState().brushed;
+                if (e.shiftKey) set({ brushed: cur.includes(i) ? cur.filter((x) => x !== i) : [...cur, i] });
+                else set({ brushed: cur.length === 1 && cur[0] === i ? [] : [i] });
+              }}
+            >
+              <div className="thumbs">
+                <Thumb pixels={sample.images} offset={i * d} shape={sample.shape} map={identity} label={`clean sample ${i}`} />
+                <Thumb pixels={result ? result.adversarial : sample.images} offset={i * d} shape={sample.shape} map={identity} label={`adversarial sample ${i}`} />
+                {perturbation && <Thumb pixels={perturbation.delta} offset={i * d} shape={sample.shape} map={magnify} label={`perturbation sample ${i}`} />}
+              </div>
+              <div className="meta">
+                <span title="true label">y={names[label] ?? label}</span>
+                <span className={cleanOk ? 'ok' : 'bad'} title="clean prediction and confidence">
+                  {cleanOk ? '✓' : '✗'} {names[sample.cleanPred[i]] ?? sample.cleanPred[i]} {(100 * sample.cleanConfidence[i]).toFixed(0)}%
+                </span>
+                <span className={advOk ? 'ok' : 'bad'} data-testid="adv-pred" title="adversarial prediction and confidence">
+                  {advOk ? '✓' : '✗'} {names[advPred] ?? advPred} {result ? (100 * result.advConfidence[i]).toFixed(0) + '%' : ''}
+                </span>
+              </div>
+            </div>
+          );
+        })}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,319 @@
+/**
+ * Orchestration between the store, the URL and the compute worker. Owns the worker bridge
+ * and the abort controller of the running job (neither belongs in the store).
+ *
+ * Slider-driven jobs are latest-wins (STYLE.md convention 4): a new request aborts the
+ * previous one; results are cached by a key of every parameter; while the ε slider is
+ * dragged a cheap FGSM preview runs, the chosen attack on release.
+ */
+import { attackSchema, fromHash, setupSchema, toHash, viewSchema } from '../core/schema';
+import type { BackendRequest } from '../core/backend';
+import type { AttackSpec } from '../core/attacks/types';
+import { CancelledError, LabBridge } from './bridge';
+import { DEFAULT_PARAMS, sliceKeys, useLab, type DataEntry, type Params, type StoredResult, type ZooEntry } from './store';
+import type { DataSource, ModelSource } from '../../workers/lab.worker';
+
+export const APP_VERSION = '0.1.0';
+const SCHEMAS = [setupSchema, attackSchema, viewSchema];
+const BASE = import.meta.env.BASE_URL;
+
+let bridge: LabBridge | null = null;
+let running: AbortController | null = null;
+let jobCounter = 0;
+let lastSlice: { preview: boolean } | null = null;
+/** The user's own model/data sources, kept so a respawned worker can reload them. */
+const userSources: { model?: ModelSource; data?: DataSource } = {};
+
+const get = () => useLab.getState();
+
+function getBridge(): LabBridge {
+  if (!bridge) {
+    bridge = new LabBridge({
+      onDeviceLost: (reason) => get().set({ notice: `WebGPU device lost (${reason}); restarted the worker and re-ran the last job` }),
+      onRespawn: (reason) => {
+        get().set({ notice: `compute worker restarted: ${reason}` });
+        if (reason.startsWith('WebGPU device lost') && lastSlice) void runSlice(lastSlice.preview);
+      },
+    });
+  }
+  return bridge;
+}
+
+function message(e: unknown): string {
+  return ((e as Error)?.message ?? String(e)).split('\n')[0];
+}
+
+export function writeHash(params: Params): void {
+  const hash = toHash(SCHEMAS, params as unknown as Record<string, unknown>);
+  if (location.hash.slice(1) !== hash) history.replaceState(null, '', `#${hash}`);
+}
+
+export function readHash(): { params: Params; errors: string[] } {
+  const { values, errors } = fromHash(SCHEMAS, location.hash);
+  return { params: { ...DEFAULT_PARAMS, ...(values as Partial<Params>) }, errors };
+}
+
+function modelSource(id: string): ModelSource {
+  if (id.startsWith('user:') && userSources.model) return userSources.model;
+  return { url: `${BASE}models/${id}/model.json` };
+}
+
+function dataSource(id: string): DataSource {
+  if (id.startsWith('user:') && userSources.data) return userSources.data;
+  return { indexUrl: `${BASE}data/${id}.json` };
+}
+
+function startJob(kind: 'load' | 'sample' | 'slice', label: string, preview = false) {
+  running?.abort();
+  const controller = new AbortController();
+  running = controller;
+  const id = ++jobCounter;
+  get().set({ job: { id, kind, label, fraction: 0, message: '', status: 'running', preview } });
+  const finish = (status: 'done' | 'cancelled' | 'error') => {
+    if (running === controller) running = null;
+    const job = get().job;
+    if (job?.id === id) get().set({ job: { ...job, status, fraction: status === 'done' ? 1 : job.fraction } });
+  };
+  const onProgress = (p: { fraction: number; message?: string }) => {
+    const job = get().job;
+    if (job?.id === id && job.status === 'running') get().set({ job: { ...job, fraction: p.fraction, message: p.message ?? '' } });
+  };
+  return { controller, finish, onProgress };
+}
+
+/** Cancel whatever runs now; partial results stay on screen. */
+export function cancelJob(): void {
+  running?.abort();
+}
+
+function layersFor(params: Params): string[] {
+  const model = get().model;
+  if (!model) return [];
+  const known = new Set(model.layers.map((l) => l.name));
+  const chosen = params.layers.filter((l) => known.has(l));
+  return chosen.length ? chosen : model.layers.filter((l) => l.defaultTap).map((l) => l.name);
+}
+
+function attackSpec(params: Params, preview: boolean): AttackSpec {
+  if (preview || params.attack === 'fgsm') return { attack: 'fgsm', norm: params.norm, eps: params.eps, steps: 1 };
+  return { attack: params.attack, norm: params.norm, eps: params.eps, steps: params.steps, stepSize: params.stepSize > 0 ? params.stepSize : undefined };
+}
+
+/** Run (or fetch from cache) the slice at the current parameters. */
+export async function runSlice(preview = false): Promise<void> {
+  const { params, sample } = get();
+  if (!sample) return;
+  const layers = layersFor(params);
+  const { key, ladderKey } = sliceKeys(params, preview, layers);
+  lastSlice = { preview };
+  const cached = get().results[key];
+  if (cached) {
+    running?.abort();
+    get().set({ shownKey: key });
+    return;
+  }
+  const spec = attackSpec(params, preview);
+  const { controller, finish, onProgress } = startJob('slice', preview ? `FGSM preview at ε=${params.eps}` : `${spec.attack.toUpperCase()} at ε=${params.eps}`, preview);
+  try {
+    const r = await getBridge().slice(spec, layers, params.seed, { signal: controller.signal, onProgress });
+    const stored: StoredResult = { ...r, key, ladderKey, eps: params.eps, preview };
+    get().set({ results: { ...get().results, [key]: stored }, shownKey: key, error: null });
+    finish('done');
+    if (!preview) void fillLadder();
+  } catch (e) {
+    if (e instanceof CancelledError) finish('cancelled');
+    else {
+      finish('error');
+      get().set({ error: message(e) });
+    }
+  }
+}
+
+/**
+ * After a full result, compute a small ε ladder around it (½ε and 2ε, clamped) in the
+ * background so the per-layer chart has lines to compare; any user action cancels it.
+ */
+async function fillLadder(): Promise<void> {
+  const { params, results } = get();
+  if (params.eps <= 0) return;
+  const layers = layersFor(params);
+  const { ladderKey } = sliceKeys(params, false, layers);
+  const have = Object.values(results).filter((r) => r.ladderKey === ladderKey).length;
+  if (have >= 3) return;
+  const max = params.norm === 'linf' ? 1 : 20;
+  for (const eps of [params.eps / 2, Math.min(max, params.eps * 2)].map((e) => +e.toPrecision(4))) {
+    const p = { ...get().params, eps };
+    const { key } = sliceKeys(p, false, layers);
+    if (get().results[key] || get().params.eps !== params.eps) continue;
+    const { controller, finish, onProgress } = startJob('slice', `ladder: ${p.attack.toUpperCase()} at ε=${eps}`);
+    try {
+      const r = await getBridge().slice(attackSpec(p, false), layers, p.seed, { signal: controller.signal, onProgress });
+      get().set({ results: { ...get().results, [key]: { ...r, key, ladderKey, eps, preview: false } } });
+      finish('done');
+    } catch (e) {
+      finish(e instanceof CancelledError ? 'cancelled' : 'error');
+      return;
+    }
+  }
+}
+
+async function drawSample(): Promise<void> {
+  const { params } = get();
+  const { finish } = startJob('sample', `sampling ${params.n} images`);
+  try {
+    const sample = await getBridge().drawSample(params.n, params.seed);
+    get().set({ sample, brushed: [], hovered: null });
+    finish('done');
+  } catch (e) {
+    finish('error');
+    throw e;
+  }
+}
+
+/**
+ * Apply new parameters: reload what they touch (backend → model/data → sample → slice).
+ * A failed load reverts the parameters it touched and keeps the working setup.
+ */
+export async function applyParams(partial: Partial<Params>, opts: { preview?: boolean } = {}): Promise<void> {
+  const before = get().params;
+  const next = { ...before, ...partial };
+  // A zoo model brings its own dataset when the current one does not fit.
+  if (partial.model && partial.model !== before.model && !partial.data) {
+    const entry = get().zoo.find((z) => z.id === partial.model);
+    if (entry && entry.dataset !== before.data && get().datasets.some((d) => d.id === entry.dataset)) next.data = entry.dataset;
+  }
+  get().setParams(next);
+  writeHash(next);
+  try {
+    if (next.backend !== before.backend) {
+      const state = await getBridge().init(next.backend as BackendRequest);
+      get().set({ backend: state });
+    }
+    const modelChanged = next.model !== before.model;
+    const dataChanged = next.data !== before.data;
+    if (modelChanged || dataChanged) {
+      const { finish } = startJob('load', 'loading model and data');
+      try {
+        const r = await getBridge().configure({
+          model: modelChanged ? modelSource(next.model) : undefined,
+          data: dataChanged ? dataSource(next.data) : undefined,
+        });
+        get().set({ model: r.model, dataset: r.data, error: null });
+        finish('done');
+      } catch (e) {
+        finish('error');
+        get().setParams({ model: before.model, data: before.data });
+        writeHash(get().params);
+        throw e;
+      }
+    }
+    if (modelChanged || dataChanged || next.n !== before.n || next.seed !== before.seed) await drawSample();
+    await runSlice(opts.preview ?? false);
+  } catch (e) {
+    get().set({ error: message(e) });
+  }
+}
+
+async function fetchJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.json() as Promise<T>;
+}
+
+/** Boot: URL → params, indexes, backend, model and data, first sample and slice. */
+export async function boot(): Promise<void> {
+  const { params, errors } = readHash();
+  get().set({ params, notice: errors.length ? `ignored in the URL: ${errors.join('; ')}` : null });
+  try {
+    const [zoo, datasets] = await Promise.all([
+      fetchJson<{ models: ZooEntry[] } | ZooEntry[]>(`${BASE}models/index.json`),
+      fetchJson<{ datasets: DataEntry[] } | DataEntry[]>(`${BASE}data/index.json`),
+    ]);
+    get().set({
+      zoo: Array.isArray(zoo) ? zoo : zoo.models,
+      datasets: Array.isArray(datasets) ? datasets : datasets.datasets,
+    });
+    const state = await getBridge().init(params.backend as BackendRequest);
+    get().set({ backend: state });
+    const { finish } = startJob('load', 'loading model and data');
+    try {
+      const r = await getBridge().configure({ model: modelSource(params.model), data: dataSource(params.data) });
+      get().set({ model: r.model, dataset: r.data });
+      finish('done');
+    } catch (e) {
+      finish('error');
+      throw e;
+    }
+    writeHash(params);
+    await drawSample();
+    await runSlice(false);
+  } catch (e) {
+    get().set({ error: message(e) });
+  }
+}
+
+/** Load a model from files the user picked (model.json + shards, several at once). */
+export async function loadModelFiles(files: File[]): Promise<void> {
+  const payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
+  const { finish } = startJob('load', `loading ${files.length} model files`);
+  try {
+    const source: ModelSource = { files: payload };
+    const r = await getBridge().configure({ model: source });
+    userSources.model = source;
+    const id = `user:${files.find((f) => f.name.endsWith('.json'))?.name ?? 'model'}`;
+    get().set({ model: r.model, dataset: r.data, userModelLabel: id, error: null, results: {}, shownKey: null });
+    get().setParams({ model: id });
+    finish('done');
+    await drawSample();
+    await runSlice(false);
+  } catch (e) {
+    finish('error');
+    get().set({ error: message(e) });
+  }
+}
+
+/** Load an image folder (files with relative paths class/image.png; optional labels.txt). */
+export async function loadImageFiles(files: File[]): Promise<void> {
+  const { finish } = startJob('load', `decoding ${files.length} images`);
+  try {
+    const rel = (f: File) => (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name;
+    const labelsFile = files.find((f) => rel(f).split('/').pop() === 'labels.txt');
+    // Paths relative to the chosen folder: drop its own name, keep class/image.
+    const images = files.filter((f) => f !== labelsFile);
+    // A folder keeps class/image; loose files (IDX pair, CIFAR batches) keep their name.
+    const payload = await Promise.all(images.map(async (f) => ({ path: rel(f).split('/').slice(-2).join('/'), bytes: await f.arrayBuffer() })));
+    const source: DataSource = { files: payload, labelsTxt: labelsFile ? await labelsFile.text() : undefined };
+    const r = await getBridge().configure({ data: source });
+    userSources.data = source;
+    get().set({ model: r.model, dataset: r.data, error: null });
+    get().setParams({ data: 'user:images' });
+    get().set({ results: {}, shownKey: null });
+    finish('done');
+    await drawSample();
+    await runSlice(false);
+  } catch (e) {
+    finish('error');
+    get().set({ error: message(e) });
+  }
+}
+
+/** The JSON run manifest: everything needed to reproduce the current view. */
+export function runManifest(): Record<string, unknown> {
+  const s = get();
+  const shown = s.shownKey ? s.results[s.shownKey] : null;
+  return {
+    app: 'layerwise',
+    version: APP_VERSION,
+    created: new Date().toISOString(),
+    url: location.href,
+    seed: s.params.seed,
+    params: s.params,
+    backend: s.backend,
+    model: s.model && { source: s.model.source, kind: s.model.kind, inputShape: s.model.inputShape, logitsLayer: s.model.logitsLayer, softmaxNote: s.model.softmaxNote, parameters: s.model.parameters },
+    data: s.dataset,
+    sampleIndices: s.sample ? Array.from(s.sample.indices) : [],
+    attack: shown?.spec ?? null,
+    preview: shown?.preview ?? null,
+    versions: { layerwise: APP_VERSION, tfjs: s.backend?.tfjs ?? null },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * The one zustand store (STYLE.md convention 11): serialisable state only, sliced by
+ * concern: params (the URL save file), environment (backend, loaded model/data
+ * summaries), jobs, results by key, selection. No tensors, DOM nodes or worker handles:
+ * those live in controller.ts.
+ */
+import { create } from 'zustand';
+import type { BackendState } from '../core/backend';
+import { attackSchema, defaults, setupSchema, viewSchema } from '../core/schema';
+import type { DatasetSummary, ModelSummary, SampleData, SliceTransfer } from '../../workers/lab.worker';
+
+export interface Params {
+  model: string;
+  data: string;
+  n: number;
+  seed: number;
+  backend: string;
+  attack: 'fgsm' | 'bim' | 'pgd';
+  norm: 'linf' | 'l2';
+  eps: number;
+  steps: number;
+  stepSize: number;
+  layers: string[];
+}
+
+export const DEFAULT_PARAMS = { ...defaults(setupSchema), ...defaults(attackSchema), ...defaults(viewSchema) } as unknown as Params;
+
+export interface ZooEntry {
+  id: string;
+  label: string;
+  dataset: string;
+  architecture?: string;
+  method?: string;
+  cleanAccuracy?: number;
+}
+
+export interface DataEntry {
+  id: string;
+  name: string;
+  n: number;
+  height: number;
+  width: number;
+  channels: number;
+  source?: string;
+}
+
+export interface JobState {
+  id: number;
+  kind: 'load' | 'sample' | 'slice';
+  label: string;
+  fraction: number;
+  message: string;
+  status: 'running' | 'done' | 'cancelled' | 'error';
+  preview?: boolean;
+}
+
+export interface StoredResult extends SliceTransfer {
+  key: string;
+  /** Key of everything except ε: results sharing it form the ε ladder. */
+  ladderKey: string;
+  eps: number;
+  preview: boolean;
+}
+
+export interface LabState {
+  params: Params;
+  backend: BackendState | null;
+  zoo: ZooEntry[];
+  datasets: DataEntry[];
+  model: ModelSummary | null;
+  /** Model ids loaded from the user's files (not in the zoo). */
+  userModelLabel: string | null;
+  dataset: DatasetSummary | null;
+  sample: SampleData | null;
+  job: JobState | null;
+  results: Record<string, StoredResult>;
+  /** Key of the result on screen. */
+  shownKey: string | null;
+  dragging: boolean;
+  hovered: number | null;
+  brushed: number[];
+  error: string | null;
+  notice: string | null;
+  set(partial: Partial<LabState>): void;
+  setParams(partial: Partial<Params>): void;
+}
+
+export const useLab = create<LabState>((set) => ({
+  params: { ...DEFAULT_PARAMS },
+  backend: null,
+  zoo: [],
+  datasets: [],
+  model: null,
+  userModelLabel: null,
+  dataset: null,
+  sample: null,
+  job: null,
+  results: {},
+  shownKey: null,
+  dragging: false,
+  hovered: null,
+  brushed: [],
+  error: null,
+  notice: null,
+  set: (partial) => set(partial),
+  setParams: (partial) => set((s) => ({ params: { ...s.params, ...partial } })),
+}));
+
+/** The parameters that define a slice result; ε separately so ladders can group. */
+export function sliceKeys(p: Params, preview: boolean, layers: string[]): { key: string; ladderKey: string } {
+  const ladder = {
+    model: p.model,
+    data: p.data,
+    n: p.n,
+    seed: p.seed,
+    attack: preview ? 'fgsm' : p.attack,
+    norm: p.norm,
+    steps: preview ? 1 : p.steps,
+    stepSize: preview ? 0 : p.stepSize,
+    layers,
+  };
+  const ladderKey = JSON.stringify(ladder);
+  return { ladderKey, key: `${ladderKey}|eps=${p.eps}` };
+}

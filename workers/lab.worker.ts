@@ -1,0 +1,267 @@
+/**
+ * The lab's compute worker: a thin comlink adapter over src/core (STYLE.md convention 2).
+ * It owns the tfjs backend, the loaded model and data, and long jobs. Jobs take a job id
+ * so the main thread can cancel them (AbortSignals cannot cross postMessage); results
+ * come back as typed arrays, transferred, never copied.
+ *
+ * Loading is transactional: a new model or data set replaces the current one only after
+ * it loaded and passed the compatibility check, so bad input never loses the working setup.
+ */
+import * as Comlink from 'comlink';
+import * as tf from '@tensorflow/tfjs';
+import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { selectBackend, type BackendRequest, type BackendState } from '../src/core/backend';
+import { checkInputCompatibility, loadLabModel, type LabModel, type LayerInfo } from '../src/core/model/model';
+import { predictAll } from '../src/core/model/predict';
+import { runSlice } from '../src/core/analysis/slice';
+import type { AttackSpec } from '../src/core/attacks/types';
+import type { LayerShift } from '../src/core/analysis/shift';
+import { parsePackedDataset } from '../src/core/data/packed';
+import { imageFolderDataset } from '../src/core/data/imageFolder';
+import { mnistFromIdx } from '../src/core/data/mnist';
+import { cifarFromBatches } from '../src/core/data/cifar';
+import { classBalancedSample, takeSamples } from '../src/core/data/sampler';
+import { JobCancelledError, LabError, type ImageDataset, type JobProgress } from '../src/core/types';
+import { decodeImageFile } from './images';
+
+export interface ModelSummary {
+  source: string;
+  kind: 'layers' | 'graph';
+  inputShape: number[];
+  numClasses: number;
+  logitsLayer: string;
+  softmaxNote: string | null;
+  layers: LayerInfo[];
+  parameters: number;
+}
+
+export interface DatasetSummary {
+  id: string;
+  name: string;
+  n: number;
+  shape: [number, number, number];
+  classNames: string[];
+}
+
+export interface SampleData {
+  indices: Int32Array;
+  images: Float32Array;
+  labels: Int32Array;
+  shape: [number, number, number];
+  cleanPred: Int32Array;
+  cleanConfidence: Float32Array;
+  cleanAccuracy: number;
+}
+
+export interface SliceTransfer {
+  spec: AttackSpec & { stepSize: number };
+  adversarial: Float32Array;
+  advPred: Int32Array;
+  advConfidence: Float32Array;
+  cleanPred: Int32Array;
+  success: Uint8Array;
+  linf: Float32Array;
+  l2: Float32Array;
+  firstSuccessStep: Int32Array;
+  zeroGradient: number;
+  cleanAccuracy: number;
+  robustAccuracy: number;
+  shifts: LayerShift[];
+}
+
+export type ModelSource = { url: string } | { files: { name: string; bytes: ArrayBuffer }[] };
+export type DataSource = { indexUrl: string } | { files: { path: string; bytes: ArrayBuffer }[]; labelsTxt?: string };
+
+let model: LabModel | null = null;
+let modelSummary: ModelSummary | null = null;
+let dataset: ImageDataset | null = null;
+let sample: ImageDataset | null = null;
+const jobs = new Map<string, AbortController>();
+let deviceLostCallback: ((reason: string) => void) | null = null;
+
+function urlReader(modelUrl: string) {
+  const base = new URL(modelUrl, self.location.href);
+  const name = base.pathname.split('/').pop() ?? 'model.json';
+  return {
+    name,
+    read: async (rel: string) => {
+      const res = await fetch(new URL(rel, base));
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      return new Uint8Array(await res.arrayBuffer());
+    },
+  };
+}
+
+function filesReader(files: { name: string; bytes: ArrayBuffer }[]) {
+  const byName = new Map(files.map((f) => [f.name.split('/').pop() as string, f.bytes]));
+  const json = files.find((f) => f.name.endsWith('.json') && !f.name.endsWith('card.json'));
+  if (!json) throw new LabError('dropped files contain no model.json');
+  return {
+    name: json.name.split('/').pop() as string,
+    read: async (rel: string) => {
+      const bytes = byName.get(rel.split('/').pop() as string);
+      if (!bytes) throw new Error('not among the chosen files');
+      return new Uint8Array(bytes);
+    },
+  };
+}
+
+function summarise(m: LabModel, source: string): ModelSummary {
+  return {
+    source,
+    kind: m.kind,
+    inputShape: m.inputShape,
+    numClasses: m.numClasses,
+    logitsLayer: m.logitsLayer,
+    softmaxNote: m.softmaxNote,
+    layers: m.layers,
+    parameters: m.layers.reduce((s, l) => s + l.params, 0),
+  };
+}
+
+async function loadData(source: DataSource): Promise<ImageDataset> {
+  if ('indexUrl' in source) {
+    const indexRes = await fetch(source.indexUrl);
+    if (!indexRes.ok) throw new LabError(`${source.indexUrl}: HTTP ${indexRes.status}`);
+    const index = await indexRes.json();
+    const binUrl = new URL(index.file, new URL(source.indexUrl, self.location.href));
+    const binRes = await fetch(binUrl);
+    if (!binRes.ok) throw new LabError(`${binUrl}: HTTP ${binRes.status}`);
+    return parsePackedDataset(index, new Uint8Array(await binRes.arrayBuffer()));
+  }
+  const names = source.files.map((f) => f.path.split('/').pop() as string);
+  if (names.some((n) => /idx\d|ubyte/.test(n))) {
+    const images = source.files.find((f) => /images/.test(f.path));
+    const labels = source.files.find((f) => /labels/.test(f.path));
+    if (!images || !labels) throw new LabError('MNIST IDX needs two files: one with "images" and one with "labels" in its name');
+    return mnistFromIdx({ name: images.path, bytes: new Uint8Array(images.bytes) }, { name: labels.path, bytes: new Uint8Array(labels.bytes) });
+  }
+  if (names.every((n) => n.endsWith('.bin') || n === 'batches.meta.txt')) {
+    return cifarFromBatches(source.files.filter((f) => f.path.endsWith('.bin')).map((f) => ({ name: f.path, bytes: new Uint8Array(f.bytes) })));
+  }
+  const entries = [];
+  for (const f of source.files) entries.push({ path: f.path, image: await decodeImageFile(f.path, f.bytes) });
+  return imageFolderDataset(entries, { labelsTxt: source.labelsTxt, id: 'dropped-images', name: 'Dropped images' });
+}
+
+const api = {
+  async init(request: BackendRequest): Promise<BackendState> {
+    const state = await selectBackend(request, {
+      wasmPaths: { 'tfjs-backend-wasm.wasm': wasmUrl, 'tfjs-backend-wasm-simd.wasm': wasmSimdUrl, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl } as never,
+    });
+    if (state.active === 'webgpu') {
+      const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+      device?.lost.then((info) => deviceLostCallback?.(info.message || String(info.reason)));
+    }
+    return state;
+  },
+
+  onDeviceLost(callback: (reason: string) => void) {
+    deviceLostCallback = callback;
+  },
+
+  /**
+   * Load a model and/or data set; commit both only if they load and fit each other.
+   * Returns the summaries of what is now active.
+   */
+  async configure(next: { model?: ModelSource; data?: DataSource }): Promise<{ model: ModelSummary | null; data: DatasetSummary | null }> {
+    let newModel: LabModel | null = null;
+    let newSummary: ModelSummary | null = null;
+    let newData: ImageDataset | null = null;
+    try {
+      if (next.model) {
+        const reader = 'url' in next.model ? urlReader(next.model.url) : filesReader(next.model.files);
+        const label = 'url' in next.model ? next.model.url : `dropped ${reader.name}`;
+        newModel = await loadLabModel(reader.name, reader.read, label);
+        newSummary = summarise(newModel, label);
+      }
+      if (next.data) newData = await loadData(next.data);
+      const m = newModel ?? model;
+      const d = newData ?? dataset;
+      if (m && d) checkInputCompatibility(m, d);
+    } catch (e) {
+      newModel?.dispose();
+      throw e instanceof LabError ? e : new LabError(((e as Error).message ?? String(e)).split('\n')[0]);
+    }
+    if (newModel) {
+      model?.dispose();
+      model = newModel;
+      modelSummary = newSummary;
+    }
+    if (newData) {
+      dataset = newData;
+      sample = null;
+    }
+    return {
+      model: modelSummary,
+      data: dataset ? { id: dataset.id, name: dataset.name, n: dataset.n, shape: [dataset.height, dataset.width, dataset.channels], classNames: dataset.classNames } : null,
+    };
+  },
+
+  async drawSample(n: number, seed: number): Promise<SampleData> {
+    if (!model || !dataset) throw new LabError('load a model and data first');
+    const count = Math.min(n, dataset.n);
+    const indices = classBalancedSample(dataset.labels, dataset.classNames.length, count, seed);
+    sample = takeSamples(dataset, indices);
+    const shape: [number, number, number] = [sample.height, sample.width, sample.channels];
+    const p = await predictAll(model, sample.images, sample.labels, shape);
+    const out: SampleData = {
+      indices,
+      images: sample.images.slice(),
+      labels: sample.labels.slice(),
+      shape,
+      cleanPred: p.pred,
+      cleanConfidence: p.confidence,
+      cleanAccuracy: p.accuracy,
+    };
+    return Comlink.transfer(out, [out.images.buffer, out.labels.buffer, out.cleanPred.buffer, out.cleanConfidence.buffer, indices.buffer]);
+  },
+
+  async slice(jobId: string, spec: AttackSpec, layers: string[], seed: number, onProgress?: (p: JobProgress) => void): Promise<SliceTransfer> {
+    if (!model || !sample) throw new LabError('no sample drawn yet');
+    const controller = new AbortController();
+    jobs.set(jobId, controller);
+    try {
+      const shape: [number, number, number] = [sample.height, sample.width, sample.channels];
+      const before = tf.memory().numTensors;
+      const r = await runSlice(model, { images: sample.images, labels: sample.labels, shape }, spec, layers, seed, { signal: controller.signal, onProgress });
+      const leaked = tf.memory().numTensors - before;
+      if (leaked > 0) console.warn(`slice job left ${leaked} tensors`);
+      const a = r.attack;
+      const out: SliceTransfer = {
+        spec: a.spec,
+        adversarial: a.adversarial,
+        advPred: a.advPred,
+        advConfidence: a.advConfidence,
+        cleanPred: a.cleanPred,
+        success: a.success,
+        linf: a.linf,
+        l2: a.l2,
+        firstSuccessStep: a.firstSuccessStep,
+        zeroGradient: a.zeroGradient.reduce((s, x) => s + x, 0),
+        cleanAccuracy: a.cleanAccuracy,
+        robustAccuracy: a.robustAccuracy,
+        shifts: r.shifts,
+      };
+      return Comlink.transfer(out, [out.adversarial.buffer, ...r.shifts.map((s) => s.values.buffer)]);
+    } catch (e) {
+      if (e instanceof JobCancelledError) throw new Error('cancelled');
+      throw e instanceof LabError ? e : new LabError(((e as Error).message ?? String(e)).split('\n')[0]);
+    } finally {
+      jobs.delete(jobId);
+    }
+  },
+
+  cancel(jobId: string) {
+    jobs.get(jobId)?.abort();
+  },
+
+  memory(): number {
+    return tf.memory().numTensors;
+  },
+};
+
+export type LabWorkerApi = typeof api;
+Comlink.expose(api);
