@@ -88,6 +88,27 @@ test('cancel a long job; the lab keeps working', async ({ page }) => {
   await expect(page.getByTestId('shown-attack')).toContainText('FGSM', { timeout: 120_000 });
 });
 
+test('a lost WebGPU device restarts the worker and the lab goes on', async ({ page }) => {
+  await page.goto('/' + BASE_HASH);
+  await expect(page.getByTestId('shown-attack')).toContainText('PGD-5', { timeout: 120_000 });
+  await waitIdle(page);
+  const lost = await page.evaluate(() => (window as unknown as { layerwise: { loseDevice(): Promise<boolean> } }).layerwise.loseDevice());
+  expect(lost).toBe(true);
+  await expect(page.getByTestId('notice')).toContainText('compute worker restarted: WebGPU device lost');
+  // A new job runs on the fresh worker, on WebGPU again.
+  await page.selectOption('#param-norm', 'l2');
+  await expect(page.getByTestId('shown-attack')).toContainText('PGD-5', { timeout: 120_000 });
+  await expect(page.getByTestId('backend-badge')).toContainText('webgpu');
+  // Tensor count is flat across repeated jobs in the new worker.
+  await waitIdle(page);
+  const tensors = () => page.evaluate(() => (window as unknown as { layerwise: { tensors(): Promise<number> } }).layerwise.tensors());
+  const before = await tensors();
+  await page.selectOption('#param-attack', 'bim');
+  await expect(page.getByTestId('shown-attack')).toContainText('BIM-5', { timeout: 120_000 });
+  await waitIdle(page);
+  expect(await tensors()).toBe(before);
+});
+
 test('exports: SVG, PNG, CSV, JSON and the run manifest', async ({ page }) => {
   await page.goto('/' + BASE_HASH);
   await expect(page.getByTestId('shown-attack')).toContainText('PGD-5', { timeout: 120_000 });

@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
-import { boot } from './ui/controller';
+import { boot, installDebugHooks } from './ui/controller';
 import './ui/styles.css';
 
 createRoot(document.getElementById('root') as HTMLElement).render(
@@ -9,4 +9,5 @@ createRoot(document.getElementById('root') as HTMLElement).render(
     <App />
   </StrictMode>,
 );
+installDebugHooks();
 void boot();

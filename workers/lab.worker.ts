@@ -258,6 +258,14 @@ const api = {
     jobs.get(jobId)?.abort();
   },
 
+  /** Test hook: destroy the WebGPU device as a driver reset would, to exercise recovery. */
+  debugLoseDevice(): boolean {
+    const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+    if (!device) return false;
+    device.destroy();
+    return true;
+  },
+
   memory(): number {
     return tf.memory().numTensors;
   },

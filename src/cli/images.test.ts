@@ -130,7 +130,7 @@ describe('loadBuiltinDataset', () => {
 
 describe('committed built-in data', () => {
   it('cifar10-test is 2,000 images, 200 per class, traceable to the source file', async () => {
-    const publicDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../public');
+    const publicDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../public');
     const ds = await loadBuiltinDataset('cifar10-test', publicDir);
     expect(ds).toMatchObject({ n: 2000, height: 32, width: 32, channels: 3 });
     const counts = new Array(10).fill(0);

@@ -1,7 +1,7 @@
 /** Layout of the lab: controls on the left, the linked views on the right. */
 import { useRef } from 'react';
 import { Accuracy } from './components/Accuracy';
-import { AttackControls, SetupControls } from './components/Controls';
+import { AttackControls, LayerPicker, SetupControls } from './components/Controls';
 import { EpsSlider } from './components/EpsSlider';
 import { ExportMenu } from './components/ExportMenu';
 import { ImageStrip } from './components/ImageStrip';
@@ -25,6 +25,7 @@ export function App() {
       <aside>
         <SetupControls />
         <AttackControls />
+        <LayerPicker />
         {model && (
           <div className="model-info muted" data-testid="model-info">
             {model.kind} model · input [{model.inputShape.join('×')}] · {model.parameters.toLocaleString()} params · logits: {model.logitsLayer}

@@ -28,6 +28,14 @@ interface Setup {
   sample?: { n: number; seed: number };
 }
 
+/** A job whose worker was replaced under it (device loss, forced cancel). */
+export class WorkerReplacedError extends Error {
+  constructor(reason: string) {
+    super(`compute worker restarted: ${reason}`);
+    this.name = 'WorkerReplacedError';
+  }
+}
+
 export interface BridgeEvents {
   onDeviceLost(reason: string): void;
   onRespawn(reason: string): void;
@@ -42,6 +50,8 @@ export class LabBridge {
   private events: BridgeEvents;
   /** Resolves when the current worker has replayed its setup. */
   private ready: Promise<unknown> = Promise.resolve();
+  /** Rejecters of jobs in flight: a terminated worker never answers them. */
+  private pending = new Set<(e: Error) => void>();
 
   constructor(events: BridgeEvents) {
     this.events = events;
@@ -62,14 +72,16 @@ export class LabBridge {
   /** Replace the worker and bring the new one to the same setup. */
   async respawn(reason: string): Promise<void> {
     this.worker.terminate();
+    for (const reject of this.pending) reject(new WorkerReplacedError(reason));
+    this.pending.clear();
     this.spawn();
-    this.events.onRespawn(reason);
     const s = this.setup;
     this.ready = (async () => {
       await this.api.init(s.backend);
       if (s.model || s.data) await this.api.configure({ model: s.model, data: s.data });
       if (s.sample) await this.api.drawSample(s.sample.n, s.sample.seed);
     })().catch(() => undefined);
+    this.events.onRespawn(reason);
     await this.ready;
   }
 
@@ -113,36 +125,36 @@ export class LabBridge {
     const jobId = `job${++jobCounter}`;
     if (control.signal?.aborted) throw new CancelledError();
     const job = this.api.slice(jobId, spec, layers, seed, control.onProgress ? Comlink.proxy(control.onProgress) : undefined);
-    if (!control.signal) return job;
     const signal = control.signal;
     return new Promise<SliceTransfer>((resolve, reject) => {
       let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        this.pending.delete(onReplaced);
+        signal?.removeEventListener('abort', onAbort);
+        fn();
+      };
+      const onReplaced = (e: Error) => settle(() => reject(signal?.aborted ? new CancelledError() : e));
       const onAbort = () => {
         void this.api.cancel(jobId);
         setTimeout(() => {
           if (settled) return;
-          settled = true;
-          reject(new CancelledError());
+          settle(() => reject(new CancelledError()));
           void this.respawn('a cancelled job did not stop in time');
         }, CANCEL_GRACE_MS);
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      this.pending.add(onReplaced);
+      signal?.addEventListener('abort', onAbort, { once: true });
       job.then(
-        (r) => {
-          if (settled) return;
-          settled = true;
-          signal.removeEventListener('abort', onAbort);
-          if (signal.aborted) reject(new CancelledError());
-          else resolve(r);
-        },
-        (e: Error) => {
-          if (settled) return;
-          settled = true;
-          signal.removeEventListener('abort', onAbort);
-          reject(signal.aborted || e.message === 'cancelled' ? new CancelledError() : e);
-        },
+        (r) => settle(() => (signal?.aborted ? reject(new CancelledError()) : resolve(r))),
+        (e: Error) => settle(() => reject(signal?.aborted || e.message === 'cancelled' ? new CancelledError() : e)),
       );
     });
+  }
+
+  debugLoseDevice(): Promise<boolean> {
+    return this.api.debugLoseDevice();
   }
 
   memory(): Promise<number> {

@@ -9,7 +9,7 @@
 import { attackSchema, fromHash, setupSchema, toHash, viewSchema } from '../core/schema';
 import type { BackendRequest } from '../core/backend';
 import type { AttackSpec } from '../core/attacks/types';
-import { CancelledError, LabBridge } from './bridge';
+import { CancelledError, LabBridge, WorkerReplacedError } from './bridge';
 import { DEFAULT_PARAMS, sliceKeys, useLab, type DataEntry, type Params, type StoredResult, type ZooEntry } from './store';
 import type { DataSource, ModelSource } from '../../workers/lab.worker';
 
@@ -20,7 +20,6 @@ const BASE = import.meta.env.BASE_URL;
 let bridge: LabBridge | null = null;
 let running: AbortController | null = null;
 let jobCounter = 0;
-let lastSlice: { preview: boolean } | null = null;
 /** The user's own model/data sources, kept so a respawned worker can reload them. */
 const userSources: { model?: ModelSource; data?: DataSource } = {};
 
@@ -29,10 +28,9 @@ const get = () => useLab.getState();
 function getBridge(): LabBridge {
   if (!bridge) {
     bridge = new LabBridge({
-      onDeviceLost: (reason) => get().set({ notice: `WebGPU device lost (${reason}); restarted the worker and re-ran the last job` }),
+      onDeviceLost: (reason) => get().set({ notice: `WebGPU device lost (${reason}); restarting the worker (a job that was running is re-run)` }),
       onRespawn: (reason) => {
         get().set({ notice: `compute worker restarted: ${reason}` });
-        if (reason.startsWith('WebGPU device lost') && lastSlice) void runSlice(lastSlice.preview);
       },
     });
   }
@@ -105,7 +103,6 @@ export async function runSlice(preview = false): Promise<void> {
   if (!sample) return;
   const layers = layersFor(params);
   const { key, ladderKey } = sliceKeys(params, preview, layers);
-  lastSlice = { preview };
   const cached = get().results[key];
   if (cached) {
     running?.abort();
@@ -122,7 +119,11 @@ export async function runSlice(preview = false): Promise<void> {
     if (!preview) void fillLadder();
   } catch (e) {
     if (e instanceof CancelledError) finish('cancelled');
-    else {
+    else if (e instanceof WorkerReplacedError) {
+      // The device was lost under this job: run it again on the fresh worker.
+      finish('cancelled');
+      if (e.message.includes('WebGPU device lost')) void runSlice(preview);
+    } else {
       finish('error');
       get().set({ error: message(e) });
     }
@@ -217,24 +218,32 @@ export async function applyParams(partial: Partial<Params>, opts: { preview?: bo
 async function fetchJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
-  return res.json() as Promise<T>;
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Error(`${url}: not JSON (is the file missing?)`);
+  }
 }
 
-/** Boot: URL → params, indexes, backend, model and data, first sample and slice. */
+/** Boot: URL → params, backend, indexes, model and data, first sample and slice. */
 export async function boot(): Promise<void> {
   const { params, errors } = readHash();
   get().set({ params, notice: errors.length ? `ignored in the URL: ${errors.join('; ')}` : null });
   try {
+    const backendReady = getBridge().init(params.backend as BackendRequest);
     const [zoo, datasets] = await Promise.all([
-      fetchJson<{ models: ZooEntry[] } | ZooEntry[]>(`${BASE}models/index.json`),
+      fetchJson<{ models: ZooEntry[] } | ZooEntry[]>(`${BASE}models/index.json`).catch((e) => {
+        get().set({ notice: `model zoo index unavailable (${message(e)})` });
+        return [] as ZooEntry[];
+      }),
       fetchJson<{ datasets: DataEntry[] } | DataEntry[]>(`${BASE}data/index.json`),
     ]);
     get().set({
       zoo: Array.isArray(zoo) ? zoo : zoo.models,
       datasets: Array.isArray(datasets) ? datasets : datasets.datasets,
     });
-    const state = await getBridge().init(params.backend as BackendRequest);
-    get().set({ backend: state });
+    get().set({ backend: await backendReady });
     const { finish } = startJob('load', 'loading model and data');
     try {
       const r = await getBridge().configure({ model: modelSource(params.model), data: dataSource(params.data) });
@@ -295,6 +304,14 @@ export async function loadImageFiles(files: File[]): Promise<void> {
     finish('error');
     get().set({ error: message(e) });
   }
+}
+
+/** Hooks for tests and the curious, on window.layerwise: tensor count and a simulated device loss. */
+export function installDebugHooks(): void {
+  (window as unknown as { layerwise: unknown }).layerwise = {
+    tensors: () => getBridge().memory(),
+    loseDevice: () => getBridge().debugLoseDevice(),
+  };
 }
 
 /** The JSON run manifest: everything needed to reproduce the current view. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { linearModel } from '../testing';
-import { representationShift, summarise } from './shift';
+import { representationShift, summarise, tapBatchFor } from './shift';
 import { runSlice } from './slice';
 
 beforeAll(async () => {
@@ -21,6 +21,17 @@ describe('relative representation shift', () => {
     expect(fc.values[0]).toBeCloseTo(0.1, 5);
     expect(fc.mean).toBeCloseTo(0.05, 5);
     expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('shrinks the tap batch to the activation budget and refuses a layer that cannot fit', () => {
+    const model = linearModel([1, 2, 1], [[1, 0], [0, 1]], [0, 0]);
+    // flatten (2 floats) + fc (2 floats) = 16 bytes per image, ×2 for clean and adversarial.
+    expect(tapBatchFor(model, ['flatten', 'fc'], 32, 32 * 10)).toBe(10);
+    expect(tapBatchFor(model, ['flatten', 'fc'], 32, 1 << 20)).toBe(32);
+    expect(() => tapBatchFor(model, ['flatten', 'fc'], 32, 20)).toThrow(
+      /tapped layers need 0 MB per sample, over the 0 MB activation budget; untap the largest \((flatten|fc), 2 floats\)/,
+    );
     model.dispose();
   });
 

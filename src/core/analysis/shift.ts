@@ -8,8 +8,8 @@
  * sample and layer. Non-finite activations are reported, not silently averaged.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { LabModel } from '../model/model';
-import { JobCancelledError, type JobControl } from '../types';
+import { tapBytes, type LabModel } from '../model/model';
+import { JobCancelledError, LabError, type JobControl } from '../types';
 
 export interface LayerShift {
   layer: string;
@@ -26,6 +26,31 @@ export interface LayerShift {
 
 /** Batch size for taps: activations of all tapped layers for 2×this many images live at once. */
 export const TAP_BATCH = 32;
+
+/**
+ * Device memory the activations of one tap batch may take. 256 MiB fits integrated GPUs
+ * and the browser's per-tab limits with room for the model and the attack's state; the
+ * batch shrinks to fit, and a layer whose single sample exceeds it is refused.
+ */
+export const ACTIVATION_BUDGET_BYTES = 256 * 1024 * 1024;
+
+/** The tap batch size that fits the budget, or a LabError saying what to do. */
+export function tapBatchFor(model: LabModel, layers: string[], wanted = TAP_BATCH, budget = ACTIVATION_BUDGET_BYTES): number {
+  // Clean and adversarial activations of every tapped layer are alive at once.
+  const perSample = 2 * tapBytes(model, layers, 1);
+  const fits = Math.floor(budget / Math.max(1, perSample));
+  if (fits < 1) {
+    const biggest = layers
+      .map((name) => model.layers.find((l) => l.name === name))
+      .filter((l) => l !== undefined)
+      .sort((a, b) => b.size - a.size)[0];
+    const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+    throw new LabError(
+      `tapped layers need ${mb(perSample)} MB per sample, over the ${mb(budget)} MB activation budget; untap the largest (${biggest?.name}, ${biggest?.size} floats) or tap fewer layers`,
+    );
+  }
+  return Math.min(wanted, fits);
+}
 
 export function summarise(values: Float32Array): Pick<LayerShift, 'mean' | 'sd' | 'median' | 'q25' | 'q75'> {
   const finite = Array.from(values).filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
@@ -48,8 +73,9 @@ export async function representationShift(
   shape: [number, number, number],
   layers: string[],
   control: JobControl = {},
-  batchSize = TAP_BATCH,
+  budgetBytes = ACTIVATION_BUDGET_BYTES,
 ): Promise<LayerShift[]> {
+  const batchSize = tapBatchFor(model, layers, TAP_BATCH, budgetBytes);
   const d = shape[0] * shape[1] * shape[2];
   const n = clean.length / d;
   const values = layers.map(() => new Float32Array(n));

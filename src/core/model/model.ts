@@ -130,17 +130,18 @@ export function wrapLayersModel(model: tf.LayersModel): LabModel {
       // One multi-output model per layer list, cached; outputs deduplicated because the
       // logits layer may itself be tapped (a model may not list one tensor twice).
       const wanted = [...layerNames, logitsLayerName];
-      const unique = [...new Set(wanted)];
-      const key = unique.join('\u0000');
+      const symbolic = wanted.map((n) => {
+        if (n === logitsLayerName) return logitsOutput;
+        const layer = byName.get(n);
+        if (!layer) throw new LabError(`model has no layer named "${n}"`);
+        return layer.output as tf.SymbolicTensor;
+      });
+      const uniqueOutputs = [...new Set(symbolic)];
+      const slot = symbolic.map((t) => uniqueOutputs.indexOf(t));
+      const key = wanted.join('\u0000');
       let tapModel = tapModels.get(key);
       if (!tapModel) {
-        const outputs = unique.map((n) => {
-          if (n === logitsLayerName) return logitsOutput;
-          const layer = byName.get(n);
-          if (!layer) throw new LabError(`model has no layer named "${n}"`);
-          return layer.output as tf.SymbolicTensor;
-        });
-        tapModel = tf.model({ inputs: model.inputs, outputs });
+        tapModel = tf.model({ inputs: model.inputs, outputs: uniqueOutputs });
         tapModels.set(key, tapModel);
       }
       const m = tapModel;
@@ -150,8 +151,7 @@ export function wrapLayersModel(model: tf.LayersModel): LabModel {
         // Return one tensor per requested name; a duplicate gets its own clone so the
         // caller can dispose every element independently.
         const seen = new Set<number>();
-        return wanted.map((n) => {
-          const i = unique.indexOf(n);
+        return slot.map((i) => {
           if (seen.has(i)) return list[i].clone();
           seen.add(i);
           return list[i];

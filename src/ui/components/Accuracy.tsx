@@ -23,6 +23,13 @@ export function Accuracy() {
           ⚠ {shown.zeroGradient} sample(s) had an exactly zero input gradient: gradient masking?
         </div>
       )}
+      {shown?.shifts
+        .filter((l) => l.nonFinite > 0)
+        .map((l) => (
+          <div key={l.layer} className="warning" data-testid="nonfinite-warning">
+            ⚠ layer {l.layer}: {l.nonFinite} sample(s) produced NaN/Inf activations; they are left out of its shift statistics
+          </div>
+        ))}
     </div>
   );
 }

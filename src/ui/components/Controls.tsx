@@ -97,3 +97,35 @@ export function AttackControls() {
     </fieldset>
   );
 }
+
+/** Which layers to tap; empty selection in the URL means the model's feature layers. */
+export function LayerPicker() {
+  const model = useLab((s) => s.model);
+  const chosen = useLab((s) => s.params.layers);
+  if (!model) return null;
+  const defaults = model.layers.filter((l) => l.defaultTap).map((l) => l.name);
+  const active = new Set(chosen.length ? chosen : defaults);
+  const toggle = (name: string) => {
+    const next = new Set(active);
+    if (next.has(name)) next.delete(name);
+    else next.add(name);
+    // Keep model order; an empty pick falls back to the defaults.
+    const ordered = model.layers.map((l) => l.name).filter((n) => next.has(n));
+    const same = ordered.length === defaults.length && ordered.every((n, i) => n === defaults[i]);
+    void applyParams({ layers: same ? [] : ordered });
+  };
+  return (
+    <fieldset className="controls layers" data-testid="layer-picker">
+      <legend>Layers</legend>
+      {model.layers
+        .filter((l) => l.className !== 'InputLayer')
+        .map((l) => (
+          <label key={l.name} className="layer" title={`${l.className} [${l.outputShape.join('×')}] = ${l.size} floats`}>
+            <input type="checkbox" checked={active.has(l.name)} onChange={() => toggle(l.name)} />
+            <span>{l.name}</span>
+            <span className="muted">{l.className}</span>
+          </label>
+        ))}
+    </fieldset>
+  );
+}
