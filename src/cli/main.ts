@@ -28,7 +28,7 @@ class UsageError extends Error {}
 
 const COMMON = {
   json: { type: 'boolean' },
-  backend: { type: 'string', default: 'cpu' },
+  backend: { type: 'string', default: 'auto' },
   seed: { type: 'string', default: '0' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -39,7 +39,8 @@ commands:
   eval    --model M --data <mnist|cifar10|path> [--n N]         clean accuracy and per-sample predictions
   attack  --model M --data D --attack fgsm|bim|pgd --norm linf|l2 --eps E[,E2,…]
           [--steps K] [--step-size A] [--n N] [--out file.f32]  clean/robust accuracy, per-sample outcomes
-common: --json  --seed S (default 0)  --backend cpu|wasm (default cpu)`;
+common: --json  --seed S (default 0)  --backend auto|cpu|wasm (auto: wasm for inference and input
+        gradients, which is all these commands need, else cpu)`;
 
 function parse(args: string[], options: ParseArgsConfig['options']) {
   try {
@@ -97,11 +98,15 @@ function sample(ds: ImageDataset, n: number | undefined, seed: number): { data: 
 async function setup(values: Record<string, string | boolean | undefined>) {
   // PROD silences tfjs's "install tfjs-node" banner, which would break one-line errors.
   tf.env().set('PROD', true);
-  const backend = await selectBackend(values.backend as BackendRequest, {
+  const requested = values.backend as string;
+  if (!['auto', 'cpu', 'wasm'].includes(requested)) throw new UsageError(`--backend must be auto, cpu or wasm (got "${requested}")`);
+  // These commands need inference and input gradients only, which WASM runs fast (the
+  // lab's plain-op executor avoids the weight-gradient kernel WASM lacks).
+  const backend = await selectBackend(requested === 'auto' ? 'wasm' : (requested as BackendRequest), {
     node: true,
     wasmPaths: path.join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep,
   });
-  if (backend.requested !== 'auto' && backend.active !== backend.requested) {
+  if (requested !== 'auto' && backend.active !== backend.requested) {
     throw new LabError(`backend ${backend.requested} unavailable here (${backend.fallbackReason})`);
   }
   return backend;

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LabError } from '../types';
 import { loadModelArtifacts, type ReadModelFile } from './artifacts';
+import { createPlainExecutor } from './executor';
 
 export interface LayerInfo {
   /** Layer (LayersModel) or node (GraphModel) name. */
@@ -95,7 +96,9 @@ export function wrapLayersModel(model: tf.LayersModel): LabModel {
     throw new LabError(`model output shape [${logitsOutput.shape}] is not [batch, classes]`);
   }
   const numClasses = logitsOutput.shape[1] as number;
-  const logitsModel = tf.model({ inputs: model.inputs, outputs: logitsOutput });
+  // Logits through plain ops: input gradients without the weight gradients fused layers
+  // always compute (and possible at all on WASM); see executor.ts.
+  const executor = createPlainExecutor(model, extraLayers);
   // Internal key of the logits output in tap lists (a layer name cannot contain NUL).
   const logitsLayerName = '\u0000logits';
 
@@ -125,7 +128,7 @@ export function wrapLayersModel(model: tf.LayersModel): LabModel {
     layers,
     logitsLayer,
     softmaxNote,
-    logits: (images) => tf.tidy(() => logitsModel.apply(adapt(images)) as tf.Tensor2D),
+    logits: (images) => tf.tidy(() => executor.run(adapt(images), logitsOutput) as tf.Tensor2D),
     tap(images, layerNames) {
       // One multi-output model per layer list, cached; outputs deduplicated because the
       // logits layer may itself be tapped (a model may not list one tensor twice).
@@ -159,6 +162,7 @@ export function wrapLayersModel(model: tf.LayersModel): LabModel {
       });
     },
     dispose() {
+      executor.dispose();
       model.dispose();
       for (const l of extraLayers) l.dispose();
     },
