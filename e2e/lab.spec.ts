@@ -55,7 +55,7 @@ test('the slice: WebGPU backend, ε slider updates strip, chart and accuracy; ho
   await expect(page.getByTestId('shown-attack')).toContainText('PGD-5 (ε=0.2)', { timeout: 120_000 });
   const robustAfter = await page.getByTestId('robust-acc').textContent();
   expect(parseFloat(robustAfter!)).toBeLessThanOrEqual(parseFloat(robustBefore!));
-  expect(page.url()).toContain('eps=0.2');
+  await expect.poll(() => page.url()).toContain('eps=0.2');
   const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
   // The main thread does no tensor math: no task over 50 ms while the job ran (small slack
   // for one React commit of the strip on a loaded 2-core machine).
@@ -207,6 +207,6 @@ for (const backend of ['webgl', 'wasm', 'cpu'] as const) {
     await expect(page.getByTestId('backend-badge')).toContainText(backend);
     await expect(page.getByTestId('shown-attack')).toContainText('PGD-5', { timeout: 120_000 });
     await expect(page.locator('[data-testid=image-strip] .card')).toHaveCount(8);
-    expect(page.url()).toContain(`backend=${backend}`);
+    await expect.poll(() => page.url()).toContain(`backend=${backend}`);
   });
 }

@@ -41,9 +41,20 @@ function message(e: unknown): string {
   return ((e as Error)?.message ?? String(e)).split('\n')[0];
 }
 
+let hashTimer: ReturnType<typeof setTimeout> | null = null;
+
+/**
+ * Mirror the parameters into the URL hash. history.replaceState costs a round trip to the
+ * browser process, so slider drags write it at most once per HASH_WRITE_MS (trailing).
+ */
+const HASH_WRITE_MS = 200;
 export function writeHash(params: Params): void {
-  const hash = toHash(SCHEMAS, params as unknown as Record<string, unknown>);
-  if (location.hash.slice(1) !== hash) history.replaceState(null, '', `#${hash}`);
+  if (hashTimer) clearTimeout(hashTimer);
+  hashTimer = setTimeout(() => {
+    hashTimer = null;
+    const hash = toHash(SCHEMAS, params as unknown as Record<string, unknown>);
+    if (location.hash.slice(1) !== hash) history.replaceState(null, '', `#${hash}`);
+  }, HASH_WRITE_MS);
 }
 
 export function readHash(): { params: Params; errors: string[] } {

@@ -8,11 +8,12 @@ import { applyParams, loadImageFiles, loadModelFiles } from '../controller';
 import { useLab, type Params } from '../store';
 
 function ParamControl({ def }: { def: ParamDef }) {
-  const params = useLab((s) => s.params);
+  // Subscribe to this parameter only: an ε drag must not re-render every control.
+  const value = useLab((s) => s.params[def.key as keyof Params]);
+  const currentData = useLab((s) => s.params.data);
   const zoo = useLab((s) => s.zoo);
   const datasets = useLab((s) => s.datasets);
   const userModel = useLab((s) => s.userModelLabel);
-  const value = params[def.key as keyof Params];
   const id = `param-${def.key}`;
   let options = def.options;
   if (def.key === 'model') {
@@ -21,7 +22,7 @@ function ParamControl({ def }: { def: ParamDef }) {
   }
   if (def.key === 'data') {
     options = datasets.map((d) => ({ value: d.id, label: `${d.name} (${d.n})` }));
-    if (params.data === 'user:images') options = [...options, { value: 'user:images', label: 'your images' }];
+    if (currentData === 'user:images') options = [...options, { value: 'user:images', label: 'your images' }];
   }
   const commit = (raw: string) => {
     const { value: v, error } = coerce({ ...def, options }, raw);
