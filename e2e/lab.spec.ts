@@ -210,3 +210,17 @@ for (const backend of ['webgl', 'wasm', 'cpu'] as const) {
     await expect.poll(() => page.url()).toContain(`backend=${backend}`);
   });
 }
+
+test('a model loads from a URL, and the URL of the lab keeps it', async ({ page }) => {
+  await page.goto('/#model=mnist-small-st&data=mnist-test&n=8&seed=3&attack=fgsm&norm=linf&eps=0.1');
+  await expect(page.getByTestId('shown-attack')).toContainText('FGSM', { timeout: 120_000 });
+  const url = '/models/mnist-small-st-epoch1/model.json';
+  await page.getByTestId('model-url').fill(url);
+  await page.getByTestId('model-url').press('Enter');
+  await expect(page.locator('#param-model')).toHaveValue(url);
+  await expect(page.getByTestId('shown-attack')).toContainText('FGSM', { timeout: 120_000 });
+  await expect.poll(() => decodeURIComponent(page.url())).toContain(`model=${url}`);
+  await page.reload();
+  await expect(page.locator('#param-model')).toHaveValue(url);
+  await expect(page.getByTestId('model-info')).toContainText('550,406 params');
+});

@@ -64,6 +64,8 @@ export function readHash(): { params: Params; errors: string[] } {
 
 function modelSource(id: string): ModelSource {
   if (id.startsWith('user:') && userSources.model) return userSources.model;
+  // A model given by URL (e.g. #model=https://host/path/model.json) loads from there.
+  if (/^(https?:)?\/\//.test(id) || id.endsWith('.json')) return { url: id };
   return { url: `${BASE}models/${id}/model.json` };
 }
 

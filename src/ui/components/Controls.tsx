@@ -19,6 +19,7 @@ function ParamControl({ def }: { def: ParamDef }) {
   if (def.key === 'model') {
     options = zoo.map((z) => ({ value: z.id, label: z.label }));
     if (userModel) options = [...options, { value: userModel, label: `${userModel.slice(5)} (your files)` }];
+    if (typeof value === 'string' && !options.some((o) => o.value === value) && value.endsWith('.json')) options = [...options, { value, label: value }];
   }
   if (def.key === 'data') {
     options = datasets.map((d) => ({ value: d.id, label: `${d.name} (${d.n})` }));
@@ -64,6 +65,18 @@ export function SetupControls() {
       {setupSchema.map((def) => (
         <ParamControl key={def.key} def={def} />
       ))}
+      <label className="control" title="a tfjs model.json (layers or graph model) served from any URL that allows it">
+        <span>Model URL</span>
+        <input
+          type="url"
+          placeholder="https://…/model.json"
+          data-testid="model-url"
+          onKeyDown={(e) => {
+            const url = (e.target as HTMLInputElement).value.trim();
+            if (e.key === 'Enter' && url) void applyParams({ model: url });
+          }}
+        />
+      </label>
       <label className="control file" title="model.json plus its weight shards, chosen together">
         <span>Load model files</span>
         <input type="file" multiple accept=".json,.bin" data-testid="model-files" onChange={(e) => e.target.files && void loadModelFiles(Array.from(e.target.files))} />
