@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendRequest } from '../core/backend';
 import { runAttack } from '../core/attacks/runner';
@@ -18,20 +17,12 @@ import { checkInputCompatibility, loadLabModel, type LabModel } from '../core/mo
 import { predictAll } from '../core/model/predict';
 import { LabError, type ImageDataset } from '../core/types';
 import { nodeModelReader } from './files';
+import { num, parse, print, str, UsageError } from './args';
 import { loadBuiltinDataset, loadDatasetFromPath } from './images';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PUBLIC_DIR = path.join(ROOT, 'public');
 const VERSION = '0.1.0';
-
-class UsageError extends Error {}
-
-const COMMON = {
-  json: { type: 'boolean' },
-  backend: { type: 'string', default: 'auto' },
-  seed: { type: 'string', default: '0' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
 
 const USAGE = `usage: layerwise <command> [options]
 commands:
@@ -41,29 +32,6 @@ commands:
           [--steps K] [--step-size A] [--n N] [--out file.f32]  clean/robust accuracy, per-sample outcomes
 common: --json  --seed S (default 0)  --backend auto|cpu|wasm (auto: wasm for inference and input
         gradients, which is all these commands need, else cpu)`;
-
-function parse(args: string[], options: ParseArgsConfig['options']) {
-  try {
-    return parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: false, strict: true }).values as Record<string, string | boolean | undefined>;
-  } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
-  }
-}
-
-function num(value: string | boolean | undefined, name: string, fallback?: number): number {
-  if (value === undefined) {
-    if (fallback === undefined) throw new UsageError(`--${name} is required`);
-    return fallback;
-  }
-  const v = Number(value);
-  if (!Number.isFinite(v)) throw new UsageError(`--${name} must be a number (got "${value}")`);
-  return v;
-}
-
-function str(value: string | boolean | undefined, name: string): string {
-  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
-  return value;
-}
 
 /** A zoo id (public/models/<id>/model.json) or a path to a model.json. */
 export function resolveModelPath(spec: string): string {
@@ -110,10 +78,6 @@ async function setup(values: Record<string, string | boolean | undefined>) {
     throw new LabError(`backend ${backend.requested} unavailable here (${backend.fallbackReason})`);
   }
   return backend;
-}
-
-function print(json: boolean | undefined, payload: unknown, text: () => string) {
-  process.stdout.write(json ? JSON.stringify(payload) + '\n' : text() + '\n');
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
