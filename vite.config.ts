@@ -12,6 +12,7 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'workers/**/*.test.ts', 'tools/**/*.test.ts'],
     environment: 'node',
+    setupFiles: ['src/testSetup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // tfjs CPU kernels are single-threaded; two forks keep both cores busy.
