@@ -28,8 +28,9 @@ const USAGE = `usage: layerwise <command> [options]
 commands:
   info    --model <zoo-id|model.json>                          layers, shapes, sizes, params, logits layer
   eval    --model M --data <mnist|cifar10|path> [--n N]         clean accuracy and per-sample predictions
-  attack  --model M --data D --attack fgsm|bim|pgd --norm linf|l2 --eps E[,E2,…]
-          [--steps K] [--step-size A] [--n N] [--out file.f32]  clean/robust accuracy, per-sample outcomes
+  attack  --model M --data D --attack fgsm|bim|pgd|apgd-ce|apgd-dlr|apgd-t --norm linf|l2
+          --eps E[,E2,…] [--steps K] [--step-size A] [--restarts R] [--targets T] [--n N]
+          [--out file.f32]                                      clean/robust accuracy, per-sample outcomes
 common: --json  --seed S (default 0)  --backend auto|cpu|wasm (auto: wasm for inference and input
         gradients, which is all these commands need, else cpu)`;
 
@@ -131,16 +132,19 @@ async function cmdAttack(args: string[]) {
   const v = parse(args, {
     model: { type: 'string' }, data: { type: 'string' }, n: { type: 'string' }, attack: { type: 'string', default: 'pgd' },
     norm: { type: 'string', default: 'linf' }, eps: { type: 'string' }, steps: { type: 'string' }, 'step-size': { type: 'string' },
-    out: { type: 'string' }, batch: { type: 'string' },
+    out: { type: 'string' }, batch: { type: 'string' }, restarts: { type: 'string' }, targets: { type: 'string' },
   });
   const backend = await setup(v);
   const seed = num(v.seed, 'seed');
   const attack = v.attack as AttackName;
-  if (!['fgsm', 'bim', 'pgd'].includes(attack)) throw new UsageError(`--attack must be fgsm, bim or pgd (got "${attack}")`);
+  const ATTACKS = ['fgsm', 'bim', 'pgd', 'apgd-ce', 'apgd-dlr', 'apgd-t'];
+  if (!ATTACKS.includes(attack)) throw new UsageError(`--attack must be one of ${ATTACKS.join(', ')} (got "${attack}")`);
   const norm = v.norm as Norm;
   if (norm !== 'linf' && norm !== 'l2') throw new UsageError(`--norm must be linf or l2 (got "${norm}")`);
   const epsList = str(v.eps, 'eps').split(',').map((e) => num(e, 'eps'));
-  const steps = num(v.steps, 'steps', attack === 'fgsm' ? 1 : 40);
+  const steps = num(v.steps, 'steps', attack === 'fgsm' ? 1 : attack.startsWith('apgd') ? 100 : 40);
+  const restarts = v.restarts === undefined ? undefined : num(v.restarts, 'restarts');
+  const targets = v.targets === undefined ? undefined : num(v.targets, 'targets');
   const stepSize = v['step-size'] === undefined ? undefined : num(v['step-size'], 'step-size');
   const model = await openModel(str(v.model, 'model'));
   try {
@@ -150,7 +154,7 @@ async function cmdAttack(args: string[]) {
     const shape: [number, number, number] = [data.height, data.width, data.channels];
     const curve: Record<string, unknown>[] = [];
     for (const eps of epsList) {
-      const r = await runAttack(model.logits, { images: data.images, labels: data.labels, shape }, { attack, norm, eps, steps, stepSize }, { seed, batchSize: v.batch ? num(v.batch, 'batch') : undefined });
+      const r = await runAttack(model.logits, { images: data.images, labels: data.labels, shape }, { attack, norm, eps, steps, stepSize, restarts, targets }, { seed, batchSize: v.batch ? num(v.batch, 'batch') : undefined });
       if (v.out) {
         const file = epsList.length > 1 ? String(v.out).replace(/(\.f32)?$/, `.eps${eps}.f32`) : String(v.out);
         await mkdir(path.dirname(path.resolve(file)), { recursive: true });

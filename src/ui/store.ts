@@ -15,7 +15,7 @@ export interface Params {
   n: number;
   seed: number;
   backend: string;
-  attack: 'fgsm' | 'bim' | 'pgd';
+  attack: 'fgsm' | 'bim' | 'pgd' | 'apgd-ce' | 'apgd-dlr' | 'apgd-t';
   norm: 'linf' | 'l2';
   eps: number;
   steps: number;

@@ -9,6 +9,7 @@ import { createRng, deriveSeed } from '../random';
 import { JobCancelledError, LabError, type JobControl } from '../types';
 import { fgsmBatch } from './fgsm';
 import { pgdBatch } from './pgd';
+import { apgdBatch } from './apgd';
 import type { AttackResult, AttackSpec, BatchContext, BatchOutcome } from './types';
 
 /** Batch size of attack steps: large enough to fill a GPU, small enough for CPU latency. */
@@ -27,6 +28,8 @@ export interface AttackOptions {
 
 export function resolvedStepSize(spec: AttackSpec): number {
   if (spec.attack === 'fgsm') return spec.eps;
+  // APGD adapts its own per-sample step size, starting at 2·eps.
+  if (spec.attack.startsWith('apgd')) return 2 * spec.eps;
   return spec.stepSize ?? (2.5 * spec.eps) / Math.max(1, spec.steps);
 }
 
@@ -46,6 +49,12 @@ async function attackBatch(ctx: BatchContext): Promise<BatchOutcome> {
     case 'bim':
     case 'pgd':
       return pgdBatch(ctx);
+    case 'apgd-ce':
+      return apgdBatch(ctx, 'ce');
+    case 'apgd-dlr':
+      return apgdBatch(ctx, 'dlr');
+    case 'apgd-t':
+      return apgdBatch(ctx, 'dlr-targeted');
     default:
       throw new LabError(`unknown attack "${(ctx.spec as AttackSpec).attack}"`);
   }
@@ -88,7 +97,8 @@ export async function runAttack(
     robustAccuracy: 0,
     completed: 0,
   };
-  const stepsPerBatch = spec.attack === 'fgsm' ? 1 : spec.steps;
+  const passes = spec.attack === 'apgd-t' ? (spec.targets ?? 9) : spec.attack.startsWith('apgd') ? (spec.restarts ?? 1) : 1;
+  const stepsPerBatch = spec.attack === 'fgsm' ? 1 : spec.attack.startsWith('apgd') ? (spec.steps + 1) * passes : spec.steps;
   const numBatches = Math.ceil(n / batchSize);
   for (let b = 0; b < numBatches; b++) {
     if (control.signal?.aborted) throw new JobCancelledError(finish(result));

@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../random';
 import type { Norm } from './common';
 
-export type AttackName = 'fgsm' | 'bim' | 'pgd';
+export type AttackName = 'fgsm' | 'bim' | 'pgd' | 'apgd-ce' | 'apgd-dlr' | 'apgd-t';
 
 /** Parameters of one attack run. Step size and steps are ignored by FGSM. */
 export interface AttackSpec {
@@ -13,6 +13,10 @@ export interface AttackSpec {
   steps: number;
   /** Absolute step size α; when omitted, 2.5·eps/steps (Madry et al.). */
   stepSize?: number;
+  /** APGD-CE/DLR: passes over the still-robust samples (AutoAttack standard: 1). */
+  restarts?: number;
+  /** APGD-T: number of target classes, ranked by clean logit (AutoAttack: 9). */
+  targets?: number;
 }
 
 /** What a batch attack sees: one fixed-size batch, everything as tensors. */

@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { linearModel } from '../testing';
+import type { LabModel } from '../model/model';
+import { apgdCheckpoints, dlrLoss, targetedDlrLoss } from './apgd';
+import { runAttack } from './runner';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('APGD pieces', () => {
+  it('puts checkpoints after iterations 22, 41, 57, 70, 80, 87, 93, 99 for N = 100 (spec §5)', () => {
+    expect(apgdCheckpoints(100).map((c) => c.at)).toEqual([22, 41, 57, 70, 80, 87, 93, 99]);
+    expect(apgdCheckpoints(100).map((c) => c.k)).toEqual([22, 19, 16, 13, 10, 7, 6, 6]);
+  });
+
+  it('DLR and targeted DLR on hand-made logits', () => {
+    const before = tf.memory().numTensors;
+    const dlr = tf.tidy(() => Array.from(dlrLoss(tf.tensor2d([[3, 1, 0], [3, 1, 0]]), tf.tensor1d([0, 1], 'int32')).dataSync()));
+    // Correct (y=0): −(3 − 1)/(3 − 0); wrong (y=1): −(1 − 3)/(3 − 0).
+    expect(dlr[0]).toBeCloseTo(-2 / 3, 6);
+    expect(dlr[1]).toBeCloseTo(2 / 3, 6);
+    const t = tf.tidy(() => targetedDlrLoss(tf.tensor2d([[4, 3, 2, 1]]), tf.tensor1d([0], 'int32'), tf.tensor1d([1], 'int32')).dataSync()[0]);
+    expect(t).toBeCloseTo(-(4 - 3) / (4 - (2 + 1) / 2), 6);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('APGD-CE on a linear binary classifier', () => {
+  let model: LabModel;
+  beforeAll(() => {
+    // z1 − z0 = 2a − b − 0.25; L-inf distance of (0.3, 0.5) to the boundary: 0.15/3 = 0.05.
+    model = linearModel([1, 2, 1], [[0, 2], [0, -1]], [0, -0.25]);
+  });
+  afterAll(() => model.dispose());
+
+  it('breaks the point just above the closed-form distance, not below, inside the ball, with flat tensors', async () => {
+    const before = tf.memory().numTensors;
+    const input = { images: new Float32Array([0.3, 0.5]), labels: new Int32Array([0]), shape: [1, 2, 1] as [number, number, number] };
+    const below = await runAttack(model.logits, input, { attack: 'apgd-ce', norm: 'linf', eps: 0.048, steps: 20 }, { seed: 1 });
+    const above = await runAttack(model.logits, input, { attack: 'apgd-ce', norm: 'linf', eps: 0.052, steps: 20 }, { seed: 1 });
+    expect(below.success[0]).toBe(0);
+    expect(above.success[0]).toBe(1);
+    expect(above.linf[0]).toBeLessThanOrEqual(0.052 + 1e-6);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('L2: reaches |margin|/‖w‖₂', async () => {
+    const input = { images: new Float32Array([0.3, 0.5]), labels: new Int32Array([0]), shape: [1, 2, 1] as [number, number, number] };
+    const dist = 0.15 / Math.sqrt(5);
+    const below = await runAttack(model.logits, input, { attack: 'apgd-ce', norm: 'l2', eps: dist * 0.97, steps: 30 }, { seed: 2 });
+    const above = await runAttack(model.logits, input, { attack: 'apgd-ce', norm: 'l2', eps: dist * 1.03, steps: 30 }, { seed: 2 });
+    expect(below.success[0]).toBe(0);
+    expect(above.success[0]).toBe(1);
+  });
+});
+
+describe('APGD-DLR and APGD-T on a 4-class linear model', () => {
+  let model: LabModel;
+  beforeAll(() => {
+    // Logits: z = (a + b + 0.1, 2a, 2b, −a − b). Class 0 wins while |a − b| < 0.1; an
+    // L-inf step of eps moves a − b by at most 2·eps, so class 1 is reachable iff a − b > 0.1 − 2·eps.
+    model = linearModel([1, 2, 1], [[1, 2, 0, -1], [1, 0, 2, -1]], [0.1, 0, 0, 0]);
+  });
+  afterAll(() => model.dispose());
+
+  it('is deterministic, respects the ball, and is at least as strong as FGSM', async () => {
+    const before = tf.memory().numTensors;
+    // Points of class 0 with gaps a − b = 0, 0.005, …, 0.055.
+    const n = 12;
+    const images = new Float32Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      images[2 * i] = 0.5 + 0.01 * i;
+      images[2 * i + 1] = 0.5 + 0.005 * i;
+    }
+    const labels = new Int32Array(n);
+    const input = { images, labels, shape: [1, 2, 1] as [number, number, number] };
+    for (const attack of ['apgd-dlr', 'apgd-t'] as const) {
+      const a = await runAttack(model.logits, input, { attack, norm: 'linf', eps: 0.03, steps: 10, targets: 3 }, { seed: 4, batchSize: 8 });
+      const b = await runAttack(model.logits, input, { attack, norm: 'linf', eps: 0.03, steps: 10, targets: 3 }, { seed: 4, batchSize: 8 });
+      expect(Array.from(a.adversarial)).toEqual(Array.from(b.adversarial));
+      const fgsm = await runAttack(model.logits, input, { attack: 'fgsm', norm: 'linf', eps: 0.03, steps: 1 }, { seed: 4 });
+      expect(a.robustAccuracy).toBeLessThanOrEqual(fgsm.robustAccuracy);
+      for (let i = 0; i < n; i++) {
+        expect(a.linf[i]).toBeLessThanOrEqual(0.03 + 1e-6);
+        const gap = images[2 * i] - images[2 * i + 1];
+        if (Math.abs(gap - 0.04) > 2e-3) expect(a.success[i], `${attack} sample ${i}`).toBe(gap > 0.04 ? 1 : 0);
+      }
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -1,0 +1,303 @@
+/**
+ * APGD (Croce & Hein, "Reliable evaluation of adversarial robustness with an ensemble of
+ * diverse parameter-free attacks", ICML 2020), the AutoAttack components:
+ * APGD-CE (cross-entropy), APGD-DLR (difference of logits ratio) and APGD-T (targeted DLR
+ * over the top-k other classes), under L-inf and L2. Update rules, checkpoint schedule and
+ * quirks follow shared spec attacks.md §5 and §9:
+ *
+ * - start on the sphere (L-inf: eps·t/‖t‖∞ with t ~ U(−1,1); L2: eps·t/‖t‖₂, t ~ N(0, I));
+ * - per-sample step size η = 2·eps, momentum 0.75 (none on the first step);
+ * - checkpoints after p = ⌊0.22N⌋ iterations, intervals shrinking by ⌊0.03N⌋ down to
+ *   ⌊0.06N⌋; at a checkpoint a sample halves η and restarts from its best point when
+ *   (cond1) at most ρ·k of the last k steps increased the loss, or (cond2) η was not
+ *   reduced at the previous checkpoint and the best loss has not improved since;
+ * - the momentum buffer is not reset on a restart from the best point (reference quirk);
+ * - the output is the last misclassified iterate; a sample is robust iff no iterate
+ *   (the random start included) was misclassified.
+ * All state is per sample, as tensors with masked updates; nothing is read back in the loop.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { JobCancelledError, LabError } from '../types';
+import { crossEntropyPerSample, MIN_NORM, normaliseL2, perSample, project, selectRows, linfPerSample, l2PerSample } from './common';
+import type { BatchContext, BatchOutcome } from './types';
+
+/** ρ of the checkpoint test (spec §5). */
+const RHO = 0.75;
+/** Momentum weight after the first step. */
+const MOMENTUM = 0.75;
+
+/** Iterations (1-based) after which checkpoints fall, with the window length k of each. */
+export function apgdCheckpoints(iterations: number): { at: number; k: number }[] {
+  const p = Math.max(Math.floor(0.22 * iterations), 1);
+  const pMin = Math.max(Math.floor(0.06 * iterations), 1);
+  const d = Math.max(Math.floor(0.03 * iterations), 1);
+  const out: { at: number; k: number }[] = [];
+  let k = p;
+  let at = p;
+  while (at <= iterations) {
+    out.push({ at, k });
+    k = Math.max(k - d, pMin);
+    at += k;
+  }
+  return out;
+}
+
+/**
+ * The k largest logits π1 ≥ … ≥ πk per sample, differentiable: repeated max with the
+ * previous winner masked out (tfjs has no gradient for TopK; max's gradient flows to the
+ * winning entry, exactly as a sort's would).
+ */
+function largestLogits(logits: tf.Tensor2D, k: number): tf.Tensor1D[] {
+  const out: tf.Tensor1D[] = [];
+  let rest: tf.Tensor2D = logits;
+  for (let i = 0; i < k; i++) {
+    out.push(tf.max(rest, 1) as tf.Tensor1D);
+    if (i < k - 1) rest = tf.sub(rest, tf.mul(tf.oneHot(tf.argMax(rest, 1), logits.shape[1]), 1e9)) as tf.Tensor2D;
+  }
+  return out;
+}
+
+/**
+ * Untargeted DLR loss −(z_y − max_{j≠y} z_j) / (π1 − π3 + 1e-12), scale invariant; needs ≥ 3 classes.
+ */
+export function dlrLoss(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const [p1, , p3] = largestLogits(logits, 3);
+    const onehot = tf.oneHot(labels, logits.shape[1]);
+    const zy = tf.sum(tf.mul(logits, onehot), 1);
+    // max_{j≠y} z_j (= π2 when correct, π1 otherwise) by masking y out; a comparison on the
+    // logits would put a non-differentiable Equal on the gradient path.
+    const maxOther = tf.max(tf.sub(logits, tf.mul(onehot, 1e9)), 1);
+    return tf.neg(tf.div(tf.sub(zy, maxOther), tf.add(tf.sub(p1, p3), 1e-12))) as tf.Tensor1D;
+  });
+}
+
+/** Targeted DLR loss −(z_y − z_t) / (π1 − (π3 + π4)/2 + 1e-12); maximised; needs ≥ 4 classes. */
+export function targetedDlrLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, targets: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const [p1, , p3, p4] = largestLogits(logits, 4);
+    const k = logits.shape[1];
+    const zy = tf.sum(tf.mul(logits, tf.oneHot(labels, k)), 1);
+    const zt = tf.sum(tf.mul(logits, tf.oneHot(targets, k)), 1);
+    return tf.neg(tf.div(tf.sub(zy, zt), tf.add(tf.sub(p1, tf.div(tf.add(p3, p4), 2)), 1e-12))) as tf.Tensor1D;
+  });
+}
+
+/** Start point on the sphere of radius eps (spec §5 "Start"), from the seeded stream. */
+function sphereStart(ctx: BatchContext): tf.Tensor4D {
+  const [b, h, w, c] = ctx.x0.shape;
+  const d = h * w * c;
+  const t = new Float32Array(b * d);
+  for (let i = 0; i < t.length; i++) t[i] = ctx.spec.norm === 'linf' ? 2 * ctx.rng.next() - 1 : ctx.rng.normal();
+  return tf.tidy(() => {
+    const dir = tf.tensor4d(t, [b, h, w, c]);
+    const norm = ctx.spec.norm === 'linf' ? linfPerSample(dir) : l2PerSample(dir);
+    const delta = tf.mul(tf.div(dir, perSample(tf.maximum(norm, MIN_NORM) as tf.Tensor1D)), ctx.spec.eps);
+    return tf.clipByValue(tf.add(ctx.x0, delta), 0, 1) as tf.Tensor4D;
+  });
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+interface PassResult {
+  fooled: tf.Tensor1D;
+  firstStep: tf.Tensor1D;
+  xAdv: tf.Tensor4D;
+  xBest: tf.Tensor4D;
+  zeroGradient: tf.Tensor1D;
+}
+
+/** One APGD pass of `iterations` steps on the samples in `active`. */
+async function apgdPass(
+  ctx: BatchContext,
+  active: tf.Tensor1D,
+  loss: (z: tf.Tensor2D) => tf.Tensor1D,
+  iterations: number,
+  stepOffset: number,
+): Promise<PassResult> {
+  const { spec, x0, labels } = ctx;
+  const batch = x0.shape[0];
+  const checkpoints = apgdCheckpoints(iterations);
+  const evaluate = (x: tf.Tensor4D) => {
+    let logits: tf.Tensor2D | null = null;
+    let perSampleLoss: tf.Tensor1D | null = null;
+    const grad = tf.grad((input: tf.Tensor) => {
+      const z = ctx.logits(input as tf.Tensor4D);
+      logits = tf.keep(z);
+      const l = loss(z);
+      perSampleLoss = tf.keep(l);
+      return tf.sum(l);
+    })(x) as tf.Tensor4D;
+    return { grad, logits: logits as unknown as tf.Tensor2D, loss: perSampleLoss as unknown as tf.Tensor1D };
+  };
+  const step = (x: tf.Tensor4D, g: tf.Tensor4D, eta: tf.Tensor1D) =>
+    tf.tidy(() => {
+      const dir = spec.norm === 'linf' ? tf.sign(g) : normaliseL2(g);
+      return project(tf.add(x, tf.mul(dir, perSample(eta))) as tf.Tensor4D, x0, spec.eps, spec.norm);
+    });
+
+  // State (all [B] or [B,H,W,C]); `s` is disposed and replaced each iteration.
+  let x = sphereStart(ctx);
+  const first = evaluate(x);
+  let s = tf.tidy(() => {
+    const fooled = tf.logicalAnd(active, tf.notEqual(tf.argMax(first.logits, 1), labels)) as tf.Tensor1D;
+    return {
+      g: first.grad.clone(),
+      lossPrev: first.loss.clone(),
+      lossBest: first.loss.clone(),
+      xBest: x.clone(),
+      gBest: first.grad.clone(),
+      xAdv: selectRows(fooled, x, x0),
+      fooled,
+      firstStep: tf.where(fooled, tf.fill([batch], stepOffset, 'int32'), tf.fill([batch], -1, 'int32')) as tf.Tensor1D,
+      eta: tf.fill([batch], 2 * spec.eps) as tf.Tensor1D,
+      xPrev: x.clone(),
+      successes: tf.zeros([batch]) as tf.Tensor1D,
+      reducedLast: tf.zeros([batch], 'bool') as tf.Tensor1D,
+      lossBestAtCheck: first.loss.clone(),
+    };
+  });
+  const zeroGradient = tf.tidy(() => tf.equal(l2PerSample(first.grad), 0) as tf.Tensor1D);
+  tf.dispose([first.grad, first.logits, first.loss]);
+  let nextCheckpoint = 0;
+  try {
+    for (let i = 0; i < iterations; i++) {
+      if (ctx.signal?.aborted) throw new JobCancelledError();
+      const a = i === 0 ? 1 : MOMENTUM;
+      const state = s;
+      const xNext = tf.tidy(() => {
+        const momentum = tf.sub(x, state.xPrev);
+        const z = step(x, state.g, state.eta);
+        const moved = tf.add(tf.add(x, tf.mul(tf.sub(z, x), a)), tf.mul(momentum, 1 - a)) as tf.Tensor4D;
+        // Inactive samples (clean-misclassified, padding, already broken) stay put.
+        return selectRows(active, project(moved, x0, spec.eps, spec.norm), x);
+      });
+      const e = evaluate(xNext);
+      const iteration = i + 1;
+      const cp = checkpoints[nextCheckpoint];
+      const isCheckpoint = cp !== undefined && cp.at === iteration;
+      const next = tf.tidy(() => {
+        const fooledNow = tf.logicalAnd(active, tf.notEqual(tf.argMax(e.logits, 1), labels));
+        const newly = tf.logicalAnd(fooledNow, tf.logicalNot(state.fooled));
+        const improved = tf.logicalAnd(active, tf.greater(e.loss, state.lossBest)) as tf.Tensor1D;
+        const lossBest = tf.where(improved, e.loss, state.lossBest) as tf.Tensor1D;
+        const xBest = selectRows(improved, xNext, state.xBest);
+        const gBest = selectRows(improved, e.grad, state.gBest);
+        let successes = tf.add(state.successes, tf.cast(tf.greater(e.loss, state.lossPrev), 'float32')) as tf.Tensor1D;
+        let eta = state.eta;
+        let xCur = xNext;
+        let g = e.grad;
+        let reducedLast = state.reducedLast;
+        let lossBestAtCheck = state.lossBestAtCheck;
+        if (isCheckpoint) {
+          const cond1 = tf.lessEqual(successes, RHO * cp.k);
+          const cond2 = tf.logicalAnd(tf.logicalNot(state.reducedLast), tf.greaterEqual(state.lossBestAtCheck, lossBest));
+          const reduce = tf.logicalAnd(active, tf.logicalOr(cond1, cond2)) as tf.Tensor1D;
+          eta = tf.where(reduce, tf.div(eta, 2), eta) as tf.Tensor1D;
+          xCur = selectRows(reduce, xBest, xNext);
+          g = selectRows(reduce, gBest, e.grad);
+          reducedLast = reduce;
+          lossBestAtCheck = lossBest;
+          successes = tf.zerosLike(successes);
+        }
+        return {
+          x: tf.clone(xCur),
+          s: {
+            g: tf.clone(g),
+            lossPrev: e.loss.clone(),
+            lossBest,
+            xBest,
+            gBest,
+            xAdv: selectRows(fooledNow as tf.Tensor1D, xNext, state.xAdv),
+            fooled: tf.logicalOr(state.fooled, fooledNow) as tf.Tensor1D,
+            firstStep: tf.where(newly, tf.fill([batch], stepOffset + iteration, 'int32'), state.firstStep) as tf.Tensor1D,
+            eta: tf.clone(eta),
+            // The momentum reference is the iterate before this step (reference quirk: not reset).
+            xPrev: x.clone(),
+            successes,
+            reducedLast: tf.clone(reducedLast),
+            lossBestAtCheck: tf.clone(lossBestAtCheck),
+          },
+        };
+      });
+      if (isCheckpoint) nextCheckpoint++;
+      tf.dispose([xNext, e.grad, e.logits, e.loss, x]);
+      tf.dispose(Object.values(state));
+      x = next.x;
+      s = next.s;
+      ctx.onStep?.(stepOffset + iteration);
+      await yieldToEventLoop();
+    }
+    const result: PassResult = { fooled: s.fooled, firstStep: s.firstStep, xAdv: s.xAdv, xBest: s.xBest, zeroGradient };
+    const { fooled: _f, firstStep: _fs, xAdv: _xa, xBest: _xb, ...rest } = s;
+    tf.dispose([x, ...Object.values(rest)]);
+    return result;
+  } catch (e) {
+    tf.dispose([x, zeroGradient, ...Object.values(s)]);
+    throw e;
+  }
+}
+
+export type ApgdLoss = 'ce' | 'dlr' | 'dlr-targeted';
+
+/**
+ * APGD over restarts (CE/DLR) or over target ranks (targeted DLR), each pass only on the
+ * samples no earlier pass broke; the seeded stream is shared across passes (set once).
+ */
+export async function apgdBatch(ctx: BatchContext, lossKind: ApgdLoss): Promise<BatchOutcome> {
+  const iterations = ctx.spec.steps;
+  const batch = ctx.x0.shape[0];
+  const numClasses = tf.tidy(() => ctx.logits(tf.slice(ctx.x0, [0, 0, 0, 0], [1, -1, -1, -1])).shape[1]);
+  if (lossKind === 'dlr' && numClasses < 3) throw new LabError(`APGD-DLR needs at least 3 classes (the model has ${numClasses})`);
+  if (lossKind === 'dlr-targeted' && numClasses < 4) throw new LabError(`APGD-T needs at least 4 classes (the model has ${numClasses})`);
+  const passes = lossKind === 'dlr-targeted' ? Math.min(ctx.spec.targets ?? 9, numClasses - 1) : Math.max(1, ctx.spec.restarts ?? 1);
+  let targetOrder: tf.Tensor2D | null = null;
+  if (lossKind === 'dlr-targeted') {
+    targetOrder = tf.tidy(() => tf.topk(ctx.logits(ctx.x0), Math.min(numClasses, passes + 1)).indices as tf.Tensor2D);
+  }
+  let fooled = tf.zeros([batch], 'bool') as tf.Tensor1D;
+  let firstStep = tf.fill([batch], -1, 'int32') as tf.Tensor1D;
+  let xAdv = ctx.x0.clone();
+  let zeroGradient: tf.Tensor1D | null = null;
+  try {
+    for (let pass = 0; pass < passes; pass++) {
+      const active = tf.tidy(() => tf.logicalAnd(ctx.active, tf.logicalNot(fooled)) as tf.Tensor1D);
+      let targets: tf.Tensor1D | null = null;
+      if (targetOrder) {
+        const order = targetOrder;
+        targets = tf.tidy(() => tf.squeeze(tf.slice(order, [0, pass + 1], [-1, 1]), [1]) as tf.Tensor1D);
+      }
+      const t = targets;
+      const loss =
+        lossKind === 'ce'
+          ? (z: tf.Tensor2D) => crossEntropyPerSample(z, ctx.labels)
+          : lossKind === 'dlr'
+            ? (z: tf.Tensor2D) => dlrLoss(z, ctx.labels)
+            : (z: tf.Tensor2D) => targetedDlrLoss(z, ctx.labels, t as tf.Tensor1D);
+      let r: PassResult;
+      try {
+        r = await apgdPass(ctx, active, loss, iterations, pass * (iterations + 1));
+      } finally {
+        active.dispose();
+        targets?.dispose();
+      }
+      const merged = tf.tidy(() => ({
+        xAdv: selectRows(r.fooled, r.xAdv, selectRows(fooled, xAdv, selectRows(ctx.active, r.xBest, ctx.x0))),
+        firstStep: tf.where(tf.logicalAnd(r.fooled, tf.logicalNot(fooled)), r.firstStep, firstStep) as tf.Tensor1D,
+        fooled: tf.logicalOr(fooled, r.fooled) as tf.Tensor1D,
+      }));
+      tf.dispose([fooled, firstStep, xAdv, r.fooled, r.firstStep, r.xAdv, r.xBest]);
+      if (zeroGradient) r.zeroGradient.dispose();
+      else zeroGradient = r.zeroGradient;
+      ({ fooled, firstStep, xAdv } = merged);
+    }
+    fooled.dispose();
+    targetOrder?.dispose();
+    return { adversarial: xAdv, firstSuccessStep: firstStep, zeroGradient: zeroGradient ?? (tf.zeros([batch], 'bool') as tf.Tensor1D) };
+  } catch (e) {
+    tf.dispose([fooled, firstStep, xAdv]);
+    targetOrder?.dispose();
+    zeroGradient?.dispose();
+    throw e;
+  }
+}
