@@ -229,7 +229,7 @@ async function apgdPass(
       await yieldToEventLoop();
     }
     const result: PassResult = { fooled: s.fooled, firstStep: s.firstStep, xAdv: s.xAdv, xBest: s.xBest, zeroGradient };
-    const { fooled: _f, firstStep: _fs, xAdv: _xa, xBest: _xb, ...rest } = s;
+    const { fooled, firstStep, xAdv, xBest, ...rest } = s;
     tf.dispose([x, ...Object.values(rest)]);
     return result;
   } catch (e) {
