@@ -69,6 +69,20 @@ describe('layerwise CLI', () => {
   });
 });
 
+describe('analysis commands through the binary', () => {
+  it('mftma on the balls fixture lands inside the reference seed spread', async () => {
+    const dir = path.resolve('src/core/mftma/fixtures/balls');
+    const r = await layerwise('mftma', '--input', path.join(dir, 'input.f32'), '--header', path.join(dir, 'case.json'), '--seed', '1', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const spread = JSON.parse(readFileSync(path.join(dir, 'case.json'), 'utf8')).seed_spread;
+    for (const key of ['capacity', 'radius'] as const) {
+      const { mean, std } = spread[key];
+      expect(Math.abs(out[key] - mean)).toBeLessThanOrEqual(Math.max(4 * std, 0.02 * mean));
+    }
+  });
+});
+
 describe('bad input: one line on stderr, non-zero exit', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'lw-bad-'));
   const zooDir = path.resolve('public/models', ZOO_MODEL);

@@ -18,6 +18,8 @@ import { predictAll } from '../core/model/predict';
 import { LabError, type ImageDataset } from '../core/types';
 import { nodeModelReader } from './files';
 import { num, parse, print, str, UsageError } from './args';
+import { collisionCommands } from './commands/collision';
+import { mftmaCommands } from './commands/mftma';
 import { loadBuiltinDataset, loadDatasetFromPath } from './images';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -28,9 +30,13 @@ const USAGE = `usage: layerwise <command> [options]
 commands:
   info    --model <zoo-id|model.json>                          layers, shapes, sizes, params, logits layer
   eval    --model M --data <mnist|cifar10|path> [--n N]         clean accuracy and per-sample predictions
-  attack  --model M --data D --attack fgsm|bim|pgd|apgd-ce|apgd-dlr|apgd-t --norm linf|l2
+  attack  --model M --data D --attack gaussian|fgsm|bim|pgd|apgd-ce|apgd-dlr|apgd-t|aa|deepfool
+          --norm linf|l2
           --eps E[,E2,…] [--steps K] [--step-size A] [--restarts R] [--targets T] [--n N]
           [--out file.f32]                                      clean/robust accuracy, per-sample outcomes
+  optloss --graph graph.json                                    optimal adversarial log-loss and 0-1 loss of a conflict graph
+  collide --net net.json --pairs pairs.json                     collision distances (Algorithm 1) for an MLP and input pairs
+  mftma   --input X.f32 --header case.json [--kappa 0] [--nt 200] manifold capacity, radius, dimension, center correlation
 common: --json  --seed S (default 0)  --backend auto|cpu|wasm (auto: wasm for inference and input
         gradients, which is all these commands need, else cpu)`;
 
@@ -137,12 +143,12 @@ async function cmdAttack(args: string[]) {
   const backend = await setup(v);
   const seed = num(v.seed, 'seed');
   const attack = v.attack as AttackName;
-  const ATTACKS = ['fgsm', 'bim', 'pgd', 'apgd-ce', 'apgd-dlr', 'apgd-t'];
+  const ATTACKS = ['gaussian', 'fgsm', 'bim', 'pgd', 'apgd-ce', 'apgd-dlr', 'apgd-t', 'aa', 'deepfool'];
   if (!ATTACKS.includes(attack)) throw new UsageError(`--attack must be one of ${ATTACKS.join(', ')} (got "${attack}")`);
   const norm = v.norm as Norm;
   if (norm !== 'linf' && norm !== 'l2') throw new UsageError(`--norm must be linf or l2 (got "${norm}")`);
   const epsList = str(v.eps, 'eps').split(',').map((e) => num(e, 'eps'));
-  const steps = num(v.steps, 'steps', attack === 'fgsm' ? 1 : attack.startsWith('apgd') ? 100 : 40);
+  const steps = num(v.steps, 'steps', attack === 'fgsm' || attack === 'gaussian' ? 1 : attack.startsWith('apgd') || attack === 'aa' ? 100 : attack === 'deepfool' ? 50 : 40);
   const restarts = v.restarts === undefined ? undefined : num(v.restarts, 'restarts');
   const targets = v.targets === undefined ? undefined : num(v.targets, 'targets');
   const stepSize = v['step-size'] === undefined ? undefined : num(v['step-size'], 'step-size');
@@ -164,9 +170,11 @@ async function cmdAttack(args: string[]) {
       curve.push({
         eps, cleanAccuracy: r.cleanAccuracy, robustAccuracy: r.robustAccuracy, stepSize: r.spec.stepSize,
         zeroGradientSamples: r.zeroGradient.reduce((s, x) => s + x, 0),
+        ...(r.meanDrawAccuracy !== undefined ? { meanDrawAccuracy: r.meanDrawAccuracy } : {}),
         samples: Array.from(indices, (index, i) => ({
           index, label: data.labels[i], cleanPred: r.cleanPred[i], advPred: r.advPred[i], success: !!r.success[i],
           linf: +r.linf[i].toFixed(7), l2: +r.l2[i].toFixed(7), firstSuccessStep: r.firstSuccessStep[i],
+          ...(r.minimalNorm ? { minimalL2: Number.isFinite(r.minimalNorm[i]) ? +r.minimalNorm[i].toFixed(7) : null } : {}),
         })),
       });
     }
@@ -182,7 +190,7 @@ async function cmdAttack(args: string[]) {
   }
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { info: cmdInfo, eval: cmdEval, attack: cmdAttack };
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { info: cmdInfo, eval: cmdEval, attack: cmdAttack, ...collisionCommands, ...mftmaCommands };
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -44,12 +44,15 @@ export const attackSchema: Schema = [
   {
     key: 'attack', url: 'attack', label: 'Attack', kind: 'select', default: 'pgd',
     options: [
+      { value: 'gaussian', label: 'Gaussian noise (σ = ε, baseline)' },
       { value: 'fgsm', label: 'FGSM / FGM (one step)' },
       { value: 'bim', label: 'BIM (iterative, no random start)' },
       { value: 'pgd', label: 'PGD (random start)' },
       { value: 'apgd-ce', label: 'APGD-CE (AutoAttack)' },
       { value: 'apgd-dlr', label: 'APGD-DLR (AutoAttack)' },
       { value: 'apgd-t', label: 'APGD-T, targeted DLR (AutoAttack)' },
+      { value: 'aa', label: 'AA-style: APGD-CE then APGD-T' },
+      { value: 'deepfool', label: 'DeepFool (L2, minimum norm)' },
     ],
   },
   { key: 'norm', url: 'norm', label: 'Norm', kind: 'select', default: 'linf', options: [{ value: 'linf', label: 'L∞' }, { value: 'l2', label: 'L2' }] },

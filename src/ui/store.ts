@@ -6,6 +6,7 @@
  */
 import { create } from 'zustand';
 import type { BackendState } from '../core/backend';
+import type { AttackName } from '../core/attacks/types';
 import { attackSchema, defaults, setupSchema, viewSchema } from '../core/schema';
 import type { DatasetSummary, ModelSummary, SampleData, SliceTransfer } from '../../workers/lab.worker';
 
@@ -15,7 +16,7 @@ export interface Params {
   n: number;
   seed: number;
   backend: string;
-  attack: 'fgsm' | 'bim' | 'pgd' | 'apgd-ce' | 'apgd-dlr' | 'apgd-t';
+  attack: AttackName;
   norm: 'linf' | 'l2';
   eps: number;
   steps: number;

@@ -91,3 +91,56 @@ describe('APGD-DLR and APGD-T on a 4-class linear model', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('DeepFool and Gaussian noise', () => {
+  let model: LabModel;
+  beforeAll(() => {
+    model = linearModel([1, 2, 1], [[0, 2], [0, -1]], [0, -0.25]);
+  });
+  afterAll(() => model.dispose());
+
+  it('DeepFool reaches the minimal L2 distance |w·x + b|/‖w‖ within 1 %, and counts success only within ε', async () => {
+    const before = tf.memory().numTensors;
+    const input = { images: new Float32Array([0.3, 0.5, 0.35, 0.55]), labels: new Int32Array([0, 0]), shape: [1, 2, 1] as [number, number, number] };
+    const dist = [0.15 / Math.sqrt(5), 0.1 / Math.sqrt(5)].map(Math.abs);
+    const wide = await runAttack(model.logits, input, { attack: 'deepfool', norm: 'l2', eps: 1, steps: 50 }, { seed: 0 });
+    for (let i = 0; i < 2; i++) {
+      expect(wide.success[i]).toBe(1);
+      expect(wide.minimalNorm![i] / dist[i]).toBeGreaterThanOrEqual(0.999);
+      expect(wide.minimalNorm![i] / dist[i]).toBeLessThanOrEqual(1.01);
+    }
+    // ε between the two distances: only the nearer point counts as broken.
+    const mid = await runAttack(model.logits, input, { attack: 'deepfool', norm: 'l2', eps: 0.055, steps: 50 }, { seed: 0 });
+    expect(Array.from(mid.success)).toEqual([0, 1]);
+    expect(Array.from(mid.adversarial.subarray(0, 2))).toEqual([expect.closeTo(0.3, 6), expect.closeTo(0.5, 6)]);
+    expect(mid.minimalNorm![0]).toBeCloseTo(wide.minimalNorm![0], 5);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('Gaussian noise: σ = 0 changes nothing; large σ breaks points; the draw average is reported', async () => {
+    const input = { images: new Float32Array([0.3, 0.5]), labels: new Int32Array([0]), shape: [1, 2, 1] as [number, number, number] };
+    const none = await runAttack(model.logits, input, { attack: 'gaussian', norm: 'l2', eps: 0, steps: 1, draws: 5 }, { seed: 0 });
+    expect(none.success[0]).toBe(0);
+    expect(none.meanDrawAccuracy).toBe(1);
+    const loud = await runAttack(model.logits, input, { attack: 'gaussian', norm: 'l2', eps: 2, steps: 1, draws: 40 }, { seed: 0 });
+    expect(loud.success[0]).toBe(1);
+    expect(loud.meanDrawAccuracy).toBeGreaterThan(0);
+    expect(loud.meanDrawAccuracy).toBeLessThan(1);
+  });
+
+  it('AA-style (APGD-CE then APGD-T) is at least as strong as APGD-CE alone', async () => {
+    const four = linearModel([1, 2, 1], [[1, 2, 0, -1], [1, 0, 2, -1]], [0.1, 0, 0, 0]);
+    const n = 12;
+    const images = new Float32Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      images[2 * i] = 0.5 + 0.01 * i;
+      images[2 * i + 1] = 0.5 + 0.005 * i;
+    }
+    const input = { images, labels: new Int32Array(n), shape: [1, 2, 1] as [number, number, number] };
+    const ce = await runAttack(four.logits, input, { attack: 'apgd-ce', norm: 'linf', eps: 0.03, steps: 10 }, { seed: 1 });
+    const aa = await runAttack(four.logits, input, { attack: 'aa', norm: 'linf', eps: 0.03, steps: 10, targets: 3 }, { seed: 1 });
+    expect(aa.robustAccuracy).toBeLessThanOrEqual(ce.robustAccuracy);
+    for (let i = 0; i < n; i++) expect(aa.linf[i]).toBeLessThanOrEqual(0.03 + 1e-6);
+    four.dispose();
+  });
+});

@@ -9,7 +9,9 @@ import { createRng, deriveSeed } from '../random';
 import { JobCancelledError, LabError, type JobControl } from '../types';
 import { fgsmBatch } from './fgsm';
 import { pgdBatch } from './pgd';
-import { apgdBatch } from './apgd';
+import { apgdBatch, autoAttackLiteBatch } from './apgd';
+import { gaussianBatch, DEFAULT_NOISE_DRAWS } from './gaussian';
+import { deepfoolBatch } from './deepfool';
 import type { AttackResult, AttackSpec, BatchContext, BatchOutcome } from './types';
 
 /** Batch size of attack steps: large enough to fill a GPU, small enough for CPU latency. */
@@ -27,7 +29,7 @@ export interface AttackOptions {
 }
 
 export function resolvedStepSize(spec: AttackSpec): number {
-  if (spec.attack === 'fgsm') return spec.eps;
+  if (spec.attack === 'fgsm' || spec.attack === 'gaussian' || spec.attack === 'deepfool') return spec.eps;
   // APGD adapts its own per-sample step size, starting at 2·eps.
   if (spec.attack.startsWith('apgd')) return 2 * spec.eps;
   return spec.stepSize ?? (2.5 * spec.eps) / Math.max(1, spec.steps);
@@ -35,8 +37,9 @@ export function resolvedStepSize(spec: AttackSpec): number {
 
 export function validateAttackSpec(spec: AttackSpec): void {
   if (!(spec.eps >= 0) || !Number.isFinite(spec.eps)) throw new LabError(`eps must be a finite number ≥ 0 (got ${spec.eps})`);
-  if (spec.norm === 'linf' && spec.eps > 1) throw new LabError(`L-inf eps ${spec.eps} exceeds 1, the whole pixel range`);
-  if (spec.attack !== 'fgsm' && (!Number.isInteger(spec.steps) || spec.steps < 1 || spec.steps > 10000)) {
+  if (spec.norm === 'linf' && spec.eps > 1 && spec.attack !== 'gaussian') throw new LabError(`L-inf eps ${spec.eps} exceeds 1, the whole pixel range`);
+  if (spec.attack === 'deepfool' && spec.norm !== 'l2') throw new LabError('DeepFool is an L2 attack: choose norm l2');
+  if (spec.attack !== 'fgsm' && spec.attack !== 'gaussian' && (!Number.isInteger(spec.steps) || spec.steps < 1 || spec.steps > 10000)) {
     throw new LabError(`steps must be an integer in 1..10000 (got ${spec.steps})`);
   }
   if (spec.stepSize !== undefined && !(spec.stepSize > 0)) throw new LabError(`step size must be > 0 (got ${spec.stepSize})`);
@@ -55,6 +58,12 @@ async function attackBatch(ctx: BatchContext): Promise<BatchOutcome> {
       return apgdBatch(ctx, 'dlr');
     case 'apgd-t':
       return apgdBatch(ctx, 'dlr-targeted');
+    case 'aa':
+      return autoAttackLiteBatch(ctx);
+    case 'gaussian':
+      return gaussianBatch(ctx);
+    case 'deepfool':
+      return deepfoolBatch(ctx);
     default:
       throw new LabError(`unknown attack "${(ctx.spec as AttackSpec).attack}"`);
   }
@@ -97,8 +106,11 @@ export async function runAttack(
     robustAccuracy: 0,
     completed: 0,
   };
-  const passes = spec.attack === 'apgd-t' ? (spec.targets ?? 9) : spec.attack.startsWith('apgd') ? (spec.restarts ?? 1) : 1;
-  const stepsPerBatch = spec.attack === 'fgsm' ? 1 : spec.attack.startsWith('apgd') ? (spec.steps + 1) * passes : spec.steps;
+  const passes = spec.attack === 'apgd-t' ? (spec.targets ?? 9) : spec.attack === 'aa' ? 1 + (spec.targets ?? 9) : spec.attack.startsWith('apgd') ? (spec.restarts ?? 1) : 1;
+  const stepsPerBatch =
+    spec.attack === 'fgsm' ? 1 : spec.attack === 'gaussian' ? (spec.draws ?? DEFAULT_NOISE_DRAWS) : spec.attack.startsWith('apgd') || spec.attack === 'aa' ? (spec.steps + 1) * passes : spec.steps;
+  const bounded = spec.attack !== 'gaussian' && spec.attack !== 'deepfool';
+  let drawAccuracySum = 0;
   const numBatches = Math.ceil(n / batchSize);
   for (let b = 0; b < numBatches; b++) {
     if (control.signal?.aborted) throw new JobCancelledError(finish(result));
@@ -151,8 +163,9 @@ export async function runAttack(
       tf.dispose(after);
       if (mn[0] < 0 || mx[0] > 1) throw new LabError(`attack left the image box: pixel range [${mn[0]}, ${mx[0]}]`);
       const bound = spec.norm === 'linf' ? li : l2;
+      const drawFractions = o.correctFraction ? await o.correctFraction.data() : null;
       for (let i = 0; i < count; i++) {
-        if (bound[i] > spec.eps * (1 + BALL_SLACK) + 1e-6) {
+        if (bounded && bound[i] > spec.eps * (1 + BALL_SLACK) + 1e-6) {
           throw new LabError(`attack left the ${spec.norm} ball: sample ${start + i} has norm ${bound[i]} > eps ${spec.eps}`);
         }
         const k = start + i;
@@ -165,17 +178,37 @@ export async function runAttack(
         result.firstSuccessStep[k] = fs[i];
         result.zeroGradient[k] = zg[i];
         result.success[k] = cp[i] === ys[i] && ap[i] !== ys[i] ? 1 : 0;
+        if (drawFractions) drawAccuracySum += drawFractions[i];
       }
       result.adversarial.set((adv as Float32Array).subarray(0, count * d), start * d);
+      if (o.minimumNorm) {
+        // Minimum-norm attack: record the norm found, count a success at ε only within ε,
+        // and show the clean image where the smallest perturbation found exceeds ε.
+        result.minimalNorm ??= new Float32Array(n).fill(Infinity);
+        for (let i = 0; i < count; i++) {
+          const k = start + i;
+          if (!result.success[k]) continue;
+          result.minimalNorm[k] = l2[i];
+          if (l2[i] > spec.eps * (1 + BALL_SLACK) + 1e-6) {
+            result.success[k] = 0;
+            result.advPred[k] = result.cleanPred[k];
+            result.advConfidence[k] = result.cleanConfidence[k];
+            result.linf[k] = 0;
+            result.l2[k] = 0;
+            result.adversarial.set(input.images.subarray(k * d, (k + 1) * d), k * d);
+          }
+        }
+      }
       result.completed = start + count;
     } catch (e) {
       if (e instanceof JobCancelledError) throw new JobCancelledError(finish(result));
       throw e;
     } finally {
       tf.dispose([x0, labels, padMask, clean.pred, clean.conf, clean.active]);
-      if (outcome) tf.dispose([outcome.adversarial, outcome.firstSuccessStep, outcome.zeroGradient]);
+      if (outcome) tf.dispose([outcome.adversarial, outcome.firstSuccessStep, outcome.zeroGradient, ...(outcome.correctFraction ? [outcome.correctFraction] : [])]);
     }
   }
+  if (spec.attack === 'gaussian') result.meanDrawAccuracy = drawAccuracySum / Math.max(1, result.completed);
   return finish(result);
 }
 

@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../random';
 import type { Norm } from './common';
 
-export type AttackName = 'fgsm' | 'bim' | 'pgd' | 'apgd-ce' | 'apgd-dlr' | 'apgd-t';
+export type AttackName = 'gaussian' | 'fgsm' | 'bim' | 'pgd' | 'apgd-ce' | 'apgd-dlr' | 'apgd-t' | 'aa' | 'deepfool';
 
 /** Parameters of one attack run. Step size and steps are ignored by FGSM. */
 export interface AttackSpec {
@@ -17,6 +17,8 @@ export interface AttackSpec {
   restarts?: number;
   /** APGD-T: number of target classes, ranked by clean logit (AutoAttack: 9). */
   targets?: number;
+  /** Gaussian noise: number of draws R (reference: 10); `eps` is σ. */
+  draws?: number;
 }
 
 /** What a batch attack sees: one fixed-size batch, everything as tensors. */
@@ -40,6 +42,10 @@ export interface BatchOutcome {
   firstSuccessStep: tf.Tensor1D;
   /** Samples whose first input gradient was exactly zero (a gradient-masking symptom). bool [B]. */
   zeroGradient: tf.Tensor1D;
+  /** Gaussian noise: fraction of draws still classified correctly, per sample. */
+  correctFraction?: tf.Tensor1D;
+  /** Minimum-norm attacks (DeepFool): the perturbation is not bounded by ε. */
+  minimumNorm?: boolean;
 }
 
 /** Per-sample outcome of an attack over a whole sample set. */
@@ -62,6 +68,10 @@ export interface AttackResult {
   /** Step at which the attack first succeeded (0-based iterate index), −1 if never. */
   firstSuccessStep: Int32Array;
   zeroGradient: Uint8Array;
+  /** Minimum-norm attacks: the L2 norm of the smallest perturbation found per sample (∞ if none). */
+  minimalNorm?: Float32Array;
+  /** Gaussian noise: accuracy averaged over all draws (spec §1), alongside the any-draw robust accuracy. */
+  meanDrawAccuracy?: number;
   cleanAccuracy: number;
   robustAccuracy: number;
   /** Samples processed; smaller than n only in a cancelled partial result. */
