@@ -461,7 +461,7 @@ def export_module(module: nn.Module, input_shape, out_dir: str, model_name: str 
     module = module.cpu().eval()
     gm = trace(module)
     check_supported(gm)
-    dummy = torch.zeros(1, *input_shape)
+    dummy = torch.zeros(2, *input_shape)  # batch 2: a reshape that mixes samples shows up
     try:
         # ShapeProp prints a traceback of its own before re-raising; keep the one-line contract
         with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):
