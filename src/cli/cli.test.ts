@@ -61,6 +61,24 @@ describe('layerwise CLI', () => {
     expect(readFileSync(path.join(dir, 'adv.eps0.2.f32')).byteLength).toBe(40 * 784 * 4);
   });
 
+  it('--min-eps reports a per-sample minimal L2 ε from DeepFool, and per class', async () => {
+    const r = await layerwise('attack', '--model', ZOO_MODEL, '--data', 'mnist', '--attack', 'fgsm', '--norm', 'l2', '--eps', '1', '--n', '20', '--min-eps', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const { minimalEps, results } = JSON.parse(r.stdout);
+    expect(minimalEps.perSample).toHaveLength(20);
+    expect(minimalEps.perClass).toHaveLength(10);
+    const found = minimalEps.perSample.filter((x: number | null) => x !== null && x > 0);
+    expect(found.length).toBeGreaterThan(10);
+    // A one-step FGM success at ε = 1 implies a perturbation of norm ≤ 1 exists, and DeepFool
+    // usually finds one at least that small: most FGM-broken samples have minimal ε ≤ 1.5.
+    const samples: { success: boolean }[] = results[0].samples;
+    const broken = samples.map((s, i) => (s.success ? i : -1)).filter((i) => i >= 0);
+    expect(broken.length).toBeGreaterThan(0);
+    const small = broken.filter((i) => minimalEps.perSample[i] !== null && minimalEps.perSample[i] <= 1.5);
+    expect(small.length / broken.length).toBeGreaterThan(0.5);
+    expect(await layerwise('attack', '--model', ZOO_MODEL, '--data', 'mnist', '--norm', 'linf', '--eps', '0.1', '--n', '5', '--min-eps').then((x) => x.code)).toBe(2);
+  });
+
   it('wasm backend gives the same predictions as cpu', async () => {
     const cpu = JSON.parse((await layerwise('eval', '--model', ZOO_MODEL, '--data', 'mnist', '--n', '50', '--json')).stdout);
     const wasm = JSON.parse((await layerwise('eval', '--model', ZOO_MODEL, '--data', 'mnist', '--n', '50', '--json', '--backend', 'wasm')).stdout);

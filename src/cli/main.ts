@@ -33,7 +33,8 @@ commands:
   attack  --model M --data D --attack gaussian|fgsm|bim|pgd|apgd-ce|apgd-dlr|apgd-t|aa|deepfool
           --norm linf|l2
           --eps E[,E2,…] [--steps K] [--step-size A] [--restarts R] [--targets T] [--n N]
-          [--out file.f32]                                      clean/robust accuracy, per-sample outcomes
+          [--min-eps] [--out file.f32]                          clean/robust accuracy, per-sample outcomes,
+                                                                per-sample minimal L2 ε (DeepFool)
   optloss --graph graph.json                                    optimal adversarial log-loss and 0-1 loss of a conflict graph
   collide --net net.json --pairs pairs.json                     collision distances (Algorithm 1) for an MLP and input pairs
   mftma   --input X.f32 --header case.json [--kappa 0] [--nt 200] manifold capacity, radius, dimension, center correlation
@@ -139,6 +140,7 @@ async function cmdAttack(args: string[]) {
     model: { type: 'string' }, data: { type: 'string' }, n: { type: 'string' }, attack: { type: 'string', default: 'pgd' },
     norm: { type: 'string', default: 'linf' }, eps: { type: 'string' }, steps: { type: 'string' }, 'step-size': { type: 'string' },
     out: { type: 'string' }, batch: { type: 'string' }, restarts: { type: 'string' }, targets: { type: 'string' },
+    'min-eps': { type: 'boolean' },
   });
   const backend = await setup(v);
   const seed = num(v.seed, 'seed');
@@ -178,7 +180,19 @@ async function cmdAttack(args: string[]) {
         })),
       });
     }
-    const payload = { model: v.model, data: ds.id, n: data.n, seed, backend: backend.active, attack, norm, steps, logitsLayer: model.logitsLayer, versions: { layerwise: VERSION, tfjs: tf.version.tfjs }, results: curve };
+    // Per-sample minimal ε (L2) from DeepFool's minimum-norm search, with its per-class spread.
+    let minimalEps: Record<string, unknown> | undefined;
+    if (v['min-eps']) {
+      if (norm !== 'l2') throw new UsageError('--min-eps needs --norm l2 (DeepFool); L-inf minimal ε needs FAB, not available yet');
+      const df = await runAttack(model.logits, { images: data.images, labels: data.labels, shape }, { attack: 'deepfool', norm: 'l2', eps: Infinity, steps: 50 }, { seed });
+      const perSample = Array.from(df.minimalNorm ?? [], (x, i) => (df.cleanPred[i] !== data.labels[i] ? 0 : Number.isFinite(x) ? +x.toFixed(6) : null));
+      const perClass = data.classNames.map((name, k) => {
+        const vals = perSample.filter((x, i) => data.labels[i] === k && x !== null).map(Number).sort((a, b) => a - b);
+        return { class: name, n: vals.length, median: vals.length ? vals[Math.floor(vals.length / 2)] : null, min: vals[0] ?? null, max: vals[vals.length - 1] ?? null };
+      });
+      minimalEps = { method: 'deepfool (50 steps, overshoot 0.02, line search)', perSample, perClass };
+    }
+    const payload = { model: v.model, data: ds.id, n: data.n, seed, backend: backend.active, attack, norm, steps, logitsLayer: model.logitsLayer, versions: { layerwise: VERSION, tfjs: tf.version.tfjs }, results: curve, ...(minimalEps ? { minimalEps } : {}) };
     print(v.json as boolean, payload, () =>
       [
         `${attack} ${norm} on ${v.model} / ${ds.id} (n=${data.n}, seed ${seed}, ${backend.active})`,

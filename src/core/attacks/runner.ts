@@ -36,7 +36,8 @@ export function resolvedStepSize(spec: AttackSpec): number {
 }
 
 export function validateAttackSpec(spec: AttackSpec): void {
-  if (!(spec.eps >= 0) || !Number.isFinite(spec.eps)) throw new LabError(`eps must be a finite number ≥ 0 (got ${spec.eps})`);
+  // A minimum-norm attack may run unbounded (eps = ∞) to report minimal ε per sample.
+  if (!(spec.eps >= 0) || (!Number.isFinite(spec.eps) && spec.attack !== 'deepfool')) throw new LabError(`eps must be a finite number ≥ 0 (got ${spec.eps})`);
   if (spec.norm === 'linf' && spec.eps > 1 && spec.attack !== 'gaussian') throw new LabError(`L-inf eps ${spec.eps} exceeds 1, the whole pixel range`);
   if (spec.attack === 'deepfool' && spec.norm !== 'l2') throw new LabError('DeepFool is an L2 attack: choose norm l2');
   if (spec.attack !== 'fgsm' && spec.attack !== 'gaussian' && (!Number.isInteger(spec.steps) || spec.steps < 1 || spec.steps > 10000)) {
