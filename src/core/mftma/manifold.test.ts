@@ -1,24 +1,11 @@
-/* eslint-disable no-restricted-imports */
+ 
 // Stage 1 (spec §6): the per-manifold anchors and estimators against the reference fixtures,
 // fed with the saved reduced points and t-vectors (fixture README check 2, here at 1e-6).
-import { readFileSync } from 'node:fs';
+import { CASES, bytes, f32, f64 } from './testFixtures';
 import { describe, expect, it } from 'vitest';
 import { analyzeManifold, CASE_FAST, CASE_QP } from './manifold';
 import { nnls } from './linalg';
 
-const CASES = ['balls', 'mnist-pixels', 'mnist-noise-exemplars'] as const;
-
-function bytes(name: string, file: string): Buffer {
-  return readFileSync(new URL(`./fixtures/${name}/${file}`, import.meta.url));
-}
-function f64(name: string, file: string): Float64Array {
-  const b = bytes(name, file);
-  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-}
-function f32(name: string, file: string): Float32Array {
-  const b = bytes(name, file);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-}
 interface CaseJson {
   P: number;
   M: number[];

@@ -1,24 +1,11 @@
 /* eslint-disable no-restricted-imports */
 // End-to-end MFTMA (spec §1–§6) against the reference fixtures (fixture README checks 1, 3, 4, 5).
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { CASES, bytes, f32, f64 } from './testFixtures';
 import { describe, expect, it, vi } from 'vitest';
 import { createRng } from '../random';
 import { manifoldAnalysis, summarize, type MftmaInput } from './mftma';
 
-const CASES = ['balls', 'mnist-pixels', 'mnist-noise-exemplars'] as const;
-
-function bytes(name: string, file: string): Buffer {
-  return readFileSync(new URL(`./fixtures/${name}/${file}`, import.meta.url));
-}
-function f64(name: string, file: string): Float64Array {
-  const b = bytes(name, file);
-  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-}
-function f32(name: string, file: string): Float32Array {
-  const b = bytes(name, file);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-}
 interface Spread {
   mean: number;
   std: number;
