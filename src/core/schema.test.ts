@@ -20,6 +20,7 @@ describe('parameter schema and the URL', () => {
     expect(values.norm).toBe('linf');
     expect(values.steps).toBe(10);
     expect(errors).toHaveLength(4);
+    expect(values.restarts).toBeUndefined();
   });
 
   it('coerces numbers and lists', () => {

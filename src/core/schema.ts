@@ -58,7 +58,10 @@ export const attackSchema: Schema = [
   { key: 'norm', url: 'norm', label: 'Norm', kind: 'select', default: 'linf', options: [{ value: 'linf', label: 'L∞' }, { value: 'l2', label: 'L2' }] },
   { key: 'eps', url: 'eps', label: 'ε', kind: 'number', default: 0.1, min: 0, max: 1, step: 0.005, help: 'Radius of the threat-model ball in [0,1] pixel units (×255 for 8-bit units).' },
   { key: 'steps', url: 'steps', label: 'Steps', kind: 'int', default: 10, min: 1, max: 1000, step: 1 },
-  { key: 'stepSize', url: 'alpha', label: 'Step size α', kind: 'number', default: 0, min: 0, max: 1, step: 0.001, help: '0 = 2.5·ε/steps (Madry et al.).' },
+  { key: 'stepSize', url: 'alpha', label: 'Step size α', kind: 'number', default: 0, min: 0, max: 1, step: 0.001, help: '0 = 2.5·ε/steps (Madry et al.); APGD adapts its own.' },
+  { key: 'restarts', url: 'restarts', label: 'Restarts', kind: 'int', default: 1, min: 1, max: 20, step: 1, help: 'APGD-CE/DLR passes over the still-robust points (AutoAttack: 1).' },
+  { key: 'targets', url: 'targets', label: 'Targets', kind: 'int', default: 9, min: 1, max: 99, step: 1, help: 'APGD-T / AA-style: target classes by clean-logit rank (AutoAttack: 9).' },
+  { key: 'draws', url: 'draws', label: 'Noise draws', kind: 'int', default: 10, min: 1, max: 100, step: 1, help: 'Gaussian noise: draws R per image (σ = ε).' },
 ];
 
 export const viewSchema: Schema = [

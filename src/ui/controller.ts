@@ -107,7 +107,16 @@ function layersFor(params: Params): string[] {
 
 function attackSpec(params: Params, preview: boolean): AttackSpec {
   if (preview || params.attack === 'fgsm') return { attack: 'fgsm', norm: params.norm, eps: params.eps, steps: 1 };
-  return { attack: params.attack, norm: params.norm, eps: params.eps, steps: params.steps, stepSize: params.stepSize > 0 ? params.stepSize : undefined };
+  return {
+    attack: params.attack,
+    norm: params.norm,
+    eps: params.eps,
+    steps: params.steps,
+    stepSize: params.stepSize > 0 ? params.stepSize : undefined,
+    restarts: params.restarts,
+    targets: params.targets,
+    draws: params.draws,
+  };
 }
 
 /** Run (or fetch from cache) the slice at the current parameters. */

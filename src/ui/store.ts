@@ -21,6 +21,9 @@ export interface Params {
   eps: number;
   steps: number;
   stepSize: number;
+  restarts: number;
+  targets: number;
+  draws: number;
   layers: string[];
 }
 
@@ -118,6 +121,9 @@ export function sliceKeys(p: Params, preview: boolean, layers: string[]): { key:
     norm: p.norm,
     steps: preview ? 1 : p.steps,
     stepSize: preview ? 0 : p.stepSize,
+    restarts: preview ? 1 : p.restarts,
+    targets: preview ? 0 : p.targets,
+    draws: preview ? 0 : p.draws,
     layers,
   };
   const ladderKey = JSON.stringify(ladder);
