@@ -224,3 +224,24 @@ test('a model loads from a URL, and the URL of the lab keeps it', async ({ page 
   await expect(page.locator('#param-model')).toHaveValue(url);
   await expect(page.getByTestId('model-info')).toContainText('550,406 params');
 });
+
+test('drag and drop a model (model.json + shard) onto the lab', async ({ page }) => {
+  await page.goto('/#model=mnist-small-st&data=mnist-test&n=8&seed=3&attack=fgsm&norm=linf&eps=0.1');
+  await expect(page.getByTestId('shown-attack')).toContainText('FGSM', { timeout: 120_000 });
+  const dir = 'public/models/mnist-small-st-epoch1';
+  const manifest = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
+  const files = [
+    { name: 'model.json', data: Array.from(readFileSync(path.join(dir, 'model.json'))) },
+    ...manifest.weightsManifest.flatMap((g: { paths: string[] }) => g.paths).map((p: string) => ({ name: p, data: Array.from(readFileSync(path.join(dir, p))) })),
+  ];
+  const dataTransfer = await page.evaluateHandle((list) => {
+    const dt = new DataTransfer();
+    for (const f of list) dt.items.add(new File([new Uint8Array(f.data)], f.name));
+    return dt;
+  }, files);
+  await page.dispatchEvent('.app', 'dragover', { dataTransfer });
+  await page.dispatchEvent('.app', 'drop', { dataTransfer });
+  await expect(page.locator('#param-model')).toHaveValue('user:model.json');
+  await expect(page.getByTestId('shown-attack')).toContainText('FGSM', { timeout: 120_000 });
+  await expect(page.getByTestId('error')).toHaveCount(0);
+});
