@@ -1,0 +1,4 @@
+export * from './special';
+export * from './linalg';
+export * from './probe';
+export * from './mi';
