@@ -88,6 +88,20 @@ describe('layerwise CLI', () => {
 });
 
 describe('analysis commands through the binary', () => {
+  it('logits compares a standard and an AT model: the AT model has lower max logits and gaps (Seguin et al.)', async () => {
+    const r = await layerwise('logits', '--model', ZOO_MODEL, '--compare', 'mnist-small-pgd-linf', '--data', 'mnist', '--n', '60', '--attack', 'fgsm', '--eps', '0.1', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const [st, at] = out.models;
+    expect(at.maxLogit.mean).toBeLessThan(st.maxLogit.mean);
+    expect(at.gap.mean).toBeLessThan(st.gap.mean);
+    expect(at.robustAccuracy).toBeGreaterThan(st.robustAccuracy);
+    expect(out.comparison.averageOverlap).toHaveLength(10);
+    expect(out.comparison.averageOverlap[9]).toBeGreaterThan(0);
+    expect(out.comparison.rankOrder).toHaveLength(10);
+    expect(st.robustAccuracyByCleanGap.reduce((s: number, b: { count: number }) => s + b.count, 0)).toBe(60);
+  });
+
   it('mftma on the balls fixture lands inside the reference seed spread', async () => {
     const dir = path.resolve('src/core/mftma/fixtures/balls');
     const r = await layerwise('mftma', '--input', path.join(dir, 'input.f32'), '--header', path.join(dir, 'case.json'), '--seed', '1', '--json');

@@ -3,27 +3,20 @@
  * Every command prints a readable summary, or JSON with --json; errors print one line
  * `layerwise: <reason>` and exit non-zero (1 for bad input, 2 for bad usage).
  */
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, type BackendRequest } from '../core/backend';
 import { runAttack } from '../core/attacks/runner';
 import type { AttackName } from '../core/attacks/types';
 import type { Norm } from '../core/attacks/common';
-import { classBalancedSample, takeSamples } from '../core/data/sampler';
-import { checkInputCompatibility, loadLabModel, type LabModel } from '../core/model/model';
+import { checkInputCompatibility } from '../core/model/model';
 import { predictAll } from '../core/model/predict';
-import { LabError, type ImageDataset } from '../core/types';
-import { nodeModelReader } from './files';
 import { num, parse, print, str, UsageError } from './args';
 import { collisionCommands } from './commands/collision';
+import { logitsCommands } from './commands/logits';
+import { openData, openModel, sampleData, setupBackend } from './shared';
 import { mftmaCommands } from './commands/mftma';
-import { loadBuiltinDataset, loadDatasetFromPath } from './images';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const PUBLIC_DIR = path.join(ROOT, 'public');
 const VERSION = '0.1.0';
 
 const USAGE = `usage: layerwise <command> [options]
@@ -37,62 +30,16 @@ commands:
                                                                 per-sample minimal L2 ε (DeepFool)
   optloss --graph graph.json                                    optimal adversarial log-loss and 0-1 loss of a conflict graph
   collide --net net.json --pairs pairs.json                     collision distances (Algorithm 1) for an MLP and input pairs
+  logits  --model M [--compare M2] --data D [--attack A --eps E] max-logit/gap distributions, gap-binned robustness, AO@k
   mftma   --input X.f32 --header case.json [--kappa 0] [--nt 200] manifold capacity, radius, dimension, center correlation
 common: --json  --seed S (default 0)  --backend auto|cpu|wasm (auto: wasm for inference and input
         gradients, which is all these commands need, else cpu)`;
-
-/** A zoo id (public/models/<id>/model.json) or a path to a model.json. */
-export function resolveModelPath(spec: string): string {
-  if (existsSync(spec)) return existsSync(path.join(spec, 'model.json')) ? path.join(spec, 'model.json') : spec;
-  const zoo = path.join(PUBLIC_DIR, 'models', spec, 'model.json');
-  if (existsSync(zoo)) return zoo;
-  throw new LabError(`model "${spec}" is neither a file nor a zoo id (see public/models/index.json)`);
-}
-
-async function openModel(spec: string): Promise<LabModel> {
-  const file = resolveModelPath(spec);
-  const reader = nodeModelReader(file);
-  return loadLabModel(reader.name, reader.read, file);
-}
-
-const BUILTIN_DATA: Record<string, string> = { mnist: 'mnist-test', 'mnist-test': 'mnist-test', cifar10: 'cifar10-test', 'cifar10-test': 'cifar10-test' };
-
-async function openData(spec: string): Promise<ImageDataset> {
-  const builtin = BUILTIN_DATA[spec];
-  if (builtin) return loadBuiltinDataset(builtin, PUBLIC_DIR);
-  if (!existsSync(spec)) throw new LabError(`data "${spec}" is neither mnist, cifar10 nor an existing path`);
-  return loadDatasetFromPath(spec);
-}
-
-function sample(ds: ImageDataset, n: number | undefined, seed: number): { data: ImageDataset; indices: Int32Array } {
-  const count = Math.min(n ?? ds.n, ds.n);
-  if (count === ds.n) return { data: ds, indices: Int32Array.from({ length: ds.n }, (_, i) => i) };
-  const indices = classBalancedSample(ds.labels, ds.classNames.length, count, seed);
-  return { data: takeSamples(ds, indices), indices };
-}
-
-async function setup(values: Record<string, string | boolean | undefined>) {
-  // PROD silences tfjs's "install tfjs-node" banner, which would break one-line errors.
-  tf.env().set('PROD', true);
-  const requested = values.backend as string;
-  if (!['auto', 'cpu', 'wasm'].includes(requested)) throw new UsageError(`--backend must be auto, cpu or wasm (got "${requested}")`);
-  // These commands need inference and input gradients only, which WASM runs fast (the
-  // lab's plain-op executor avoids the weight-gradient kernel WASM lacks).
-  const backend = await selectBackend(requested === 'auto' ? 'wasm' : (requested as BackendRequest), {
-    node: true,
-    wasmPaths: path.join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep,
-  });
-  if (requested !== 'auto' && backend.active !== backend.requested) {
-    throw new LabError(`backend ${backend.requested} unavailable here (${backend.fallbackReason})`);
-  }
-  return backend;
-}
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 async function cmdInfo(args: string[]) {
   const v = parse(args, { model: { type: 'string' } });
-  await setup(v);
+  await setupBackend(v);
   const model = await openModel(str(v.model, 'model'));
   const payload = {
     model: v.model,
@@ -117,13 +64,13 @@ async function cmdInfo(args: string[]) {
 
 async function cmdEval(args: string[]) {
   const v = parse(args, { model: { type: 'string' }, data: { type: 'string' }, n: { type: 'string' } });
-  const backend = await setup(v);
+  const backend = await setupBackend(v);
   const seed = num(v.seed, 'seed');
   const model = await openModel(str(v.model, 'model'));
   try {
     const ds = await openData(str(v.data, 'data'));
     checkInputCompatibility(model, ds);
-    const { data, indices } = sample(ds, v.n === undefined ? undefined : num(v.n, 'n'), seed);
+    const { data, indices } = sampleData(ds, v.n === undefined ? undefined : num(v.n, 'n'), seed);
     const p = await predictAll(model, data.images, data.labels, [data.height, data.width, data.channels]);
     const payload = {
       model: v.model, data: ds.id, n: data.n, seed, backend: backend.active, accuracy: p.accuracy,
@@ -142,7 +89,7 @@ async function cmdAttack(args: string[]) {
     out: { type: 'string' }, batch: { type: 'string' }, restarts: { type: 'string' }, targets: { type: 'string' },
     'min-eps': { type: 'boolean' },
   });
-  const backend = await setup(v);
+  const backend = await setupBackend(v);
   const seed = num(v.seed, 'seed');
   const attack = v.attack as AttackName;
   const ATTACKS = ['gaussian', 'fgsm', 'bim', 'pgd', 'apgd-ce', 'apgd-dlr', 'apgd-t', 'aa', 'deepfool'];
@@ -158,7 +105,7 @@ async function cmdAttack(args: string[]) {
   try {
     const ds = await openData(str(v.data, 'data'));
     checkInputCompatibility(model, ds);
-    const { data, indices } = sample(ds, v.n === undefined ? 100 : num(v.n, 'n'), seed);
+    const { data, indices } = sampleData(ds, v.n === undefined ? 100 : num(v.n, 'n'), seed);
     const shape: [number, number, number] = [data.height, data.width, data.channels];
     const curve: Record<string, unknown>[] = [];
     for (const eps of epsList) {
@@ -204,7 +151,7 @@ async function cmdAttack(args: string[]) {
   }
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { info: cmdInfo, eval: cmdEval, attack: cmdAttack, ...collisionCommands, ...mftmaCommands };
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { info: cmdInfo, eval: cmdEval, attack: cmdAttack, ...collisionCommands, ...mftmaCommands, ...logitsCommands };
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
