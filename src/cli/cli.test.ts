@@ -88,6 +88,19 @@ describe('layerwise CLI', () => {
 });
 
 describe('analysis commands through the binary', () => {
+  it('dependency: probes per layer, clean vs adversarial, with mutual information', async () => {
+    const r = await layerwise('dependency', '--model', ZOO_MODEL, '--data', 'mnist', '--n', '100', '--layers', 'relu_1,fc2', '--attack', 'fgsm', '--eps', '0.2', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.layers.map((l: { layer: string }) => l.layer)).toEqual(['relu_1', 'fc2']);
+    const logits = out.layers[1];
+    expect(logits.probeHeldOutCleanAccuracy).toBeGreaterThan(0.8);
+    expect(logits.probeHeldOutAdversarialAccuracy).toBeLessThan(logits.probeHeldOutCleanAccuracy);
+    expect(logits.labelMi).toBeGreaterThan(0);
+    expect(logits.labelMi).toBeLessThanOrEqual(Math.log(10) + 0.2);
+    expect((await layerwise('dependency', '--model', ZOO_MODEL, '--data', 'mnist', '--layers', 'nope')).code).toBe(1);
+  });
+
   it('logits compares a standard and an AT model: the AT model has lower max logits and gaps (Seguin et al.)', async () => {
     const r = await layerwise('logits', '--model', ZOO_MODEL, '--compare', 'mnist-small-pgd-linf', '--data', 'mnist', '--n', '60', '--attack', 'fgsm', '--eps', '0.1', '--json');
     expect(r.code, r.stderr).toBe(0);

@@ -14,6 +14,7 @@ import { predictAll } from '../core/model/predict';
 import { num, parse, print, str, UsageError } from './args';
 import { collisionCommands } from './commands/collision';
 import { logitsCommands } from './commands/logits';
+import { dependencyCommands } from './commands/dependency';
 import { openData, openModel, sampleData, setupBackend } from './shared';
 import { mftmaCommands } from './commands/mftma';
 
@@ -31,6 +32,7 @@ commands:
   optloss --graph graph.json                                    optimal adversarial log-loss and 0-1 loss of a conflict graph
   collide --net net.json --pairs pairs.json                     collision distances (Algorithm 1) for an MLP and input pairs
   logits  --model M [--compare M2] --data D [--attack A --eps E] max-logit/gap distributions, gap-binned robustness, AO@k
+  dependency --model M --data D [--layers a,b] [--attack A --eps E]  ridge probes and mutual information per layer
   mftma   --input X.f32 --header case.json [--kappa 0] [--nt 200] manifold capacity, radius, dimension, center correlation
 common: --json  --seed S (default 0)  --backend auto|cpu|wasm (auto: wasm for inference and input
         gradients, which is all these commands need, else cpu)`;
@@ -151,7 +153,7 @@ async function cmdAttack(args: string[]) {
   }
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { info: cmdInfo, eval: cmdEval, attack: cmdAttack, ...collisionCommands, ...mftmaCommands, ...logitsCommands };
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { info: cmdInfo, eval: cmdEval, attack: cmdAttack, ...collisionCommands, ...mftmaCommands, ...logitsCommands, ...dependencyCommands };
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
