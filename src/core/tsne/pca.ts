@@ -1,0 +1,259 @@
+/**
+ * PCA to ≤ 50 dimensions before t-SNE (specs/tsne.md §2.1).
+ *
+ * The basis is fitted on the CLEAN rows only and then applied to every row (clean and
+ * adversarial), so it does not move with ε — that is what makes warm starts stable. Each
+ * component is sign-fixed so that its largest-|loading| entry is positive (ties → lowest
+ * index), which makes the projection (and the PCA initialisation of t-SNE) deterministic.
+ *
+ * Numerics: float64 covariance in JS, then a symmetric eigendecomposition:
+ *  - cyclic Jacobi rotations for d ≤ JACOBI_MAX_DIM (exact to round-off, O(d³) per sweep);
+ *  - otherwise seeded subspace iteration on the covariance (the "randomised SVD" of §2.1:
+ *    a few multiply + orthonormalise rounds) followed by a Rayleigh–Ritz step solved by Jacobi.
+ * Cost is dominated by the covariance, n·d²/2 multiply-adds (0.6 G at n = 2000, d = 784).
+ */
+import { createRng } from '../random';
+import { LabError } from '../types';
+
+/** Above this input dimension full Jacobi (≈ 2d³ flops per sweep, ~10 sweeps) gets too slow in JS. */
+export const JACOBI_MAX_DIM = 256;
+/** t-SNE input dimension of the lab (spec §2.1: D = 50). */
+export const PCA_DEFAULT_COMPONENTS = 50;
+
+export interface PcaOptions {
+  /** Number of components kept (clamped to the input dimension). Default 50. */
+  nComponents?: number;
+  /** 'auto' picks Jacobi for d ≤ JACOBI_MAX_DIM, subspace iteration otherwise. */
+  method?: 'auto' | 'jacobi' | 'subspace';
+  /** Seed of the subspace iteration's start block. */
+  seed?: number;
+  /** Subspace iteration rounds (cap). Default 60. */
+  maxIter?: number;
+}
+
+export interface PcaModel {
+  /** Input dimension. */
+  d: number;
+  /** Number of components k. */
+  k: number;
+  /** Column means of the clean rows, length d. */
+  mean: Float64Array;
+  /** Components, row-major k × d, orthonormal rows, sign-fixed. */
+  components: Float64Array;
+  /** Variance along each component (eigenvalues of the sample covariance, n−1 denominator), descending. */
+  variances: Float64Array;
+}
+
+/**
+ * Symmetric eigendecomposition by cyclic Jacobi rotations. `a` (n × n, row-major) is
+ * destroyed. Returns eigenvalues and eigenvectors as the COLUMNS of `vectors`.
+ */
+export function jacobiEigen(a: Float64Array, n: number, maxSweeps = 100): { values: Float64Array; vectors: Float64Array } {
+  const v = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  let total = 0;
+  for (let i = 0; i < n * n; i++) total += a[i] * a[i];
+  for (let sweep = 0; sweep < maxSweeps; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p * n + q] * a[p * n + q];
+    // Converged when the off-diagonal mass is at round-off level relative to the matrix.
+    if (off <= 1e-30 * total || off === 0) break;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q];
+        if (apq === 0) continue;
+        const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
+        // Smaller root of t² + 2θt − 1 = 0 keeps the rotation angle ≤ π/4 (stable).
+        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k * n + p];
+          const akq = a[k * n + q];
+          a[k * n + p] = c * akp - s * akq;
+          a[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p * n + k];
+          const aqk = a[q * n + k];
+          a[p * n + k] = c * apk - s * aqk;
+          a[q * n + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k * n + p];
+          const vkq = v[k * n + q];
+          v[k * n + p] = c * vkp - s * vkq;
+          v[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = a[i * n + i];
+  return { values, vectors: v };
+}
+
+/** Modified Gram–Schmidt on the l columns of q (d × l, row-major), in place. */
+function orthonormaliseColumns(q: Float64Array, d: number, l: number): void {
+  for (let j = 0; j < l; j++) {
+    for (let i = 0; i < j; i++) {
+      let dot = 0;
+      for (let r = 0; r < d; r++) dot += q[r * l + i] * q[r * l + j];
+      for (let r = 0; r < d; r++) q[r * l + j] -= dot * q[r * l + i];
+    }
+    let norm = 0;
+    for (let r = 0; r < d; r++) norm += q[r * l + j] * q[r * l + j];
+    norm = Math.sqrt(norm);
+    // A rank-deficient covariance can zero a column; any unit vector orthogonal later is fine,
+    // its eigenvalue is then ~0 and it sorts last.
+    const inv = norm > 1e-300 ? 1 / norm : 0;
+    for (let r = 0; r < d; r++) q[r * l + j] *= inv;
+  }
+}
+
+/** c (d × d) times q (d × l) → d × l. */
+function mulSym(c: Float64Array, q: Float64Array, d: number, l: number): Float64Array {
+  const out = new Float64Array(d * l);
+  for (let i = 0; i < d; i++) {
+    for (let k = 0; k < d; k++) {
+      const cik = c[i * d + k];
+      if (cik === 0) continue;
+      for (let j = 0; j < l; j++) out[i * l + j] += cik * q[k * l + j];
+    }
+  }
+  return out;
+}
+
+/** Top-k eigenpairs by seeded subspace iteration + Rayleigh–Ritz. Vectors returned as rows (k × d). */
+function subspaceEigen(c: Float64Array, d: number, k: number, seed: number, maxIter: number) {
+  // Oversampling by 10 columns makes convergence depend on λ_{k+11}/λ_k rather than λ_{k+1}/λ_k.
+  const l = Math.min(d, k + 10);
+  const rng = createRng(seed);
+  let q: Float64Array = new Float64Array(d * l);
+  for (let i = 0; i < q.length; i++) q[i] = rng.normal();
+  orthonormaliseColumns(q, d, l);
+  let prev: Float64Array = new Float64Array(k);
+  let ritz: { values: Float64Array; vectors: Float64Array } = { values: new Float64Array(l), vectors: new Float64Array(l * l) };
+  for (let it = 0; it < maxIter; it++) {
+    const z = mulSym(c, q, d, l);
+    // Rayleigh–Ritz on the current block: B = Qᵀ C Q.
+    const b = new Float64Array(l * l);
+    for (let i = 0; i < l; i++) {
+      for (let j = 0; j < l; j++) {
+        let s = 0;
+        for (let r = 0; r < d; r++) s += q[r * l + i] * z[r * l + j];
+        b[i * l + j] = s;
+      }
+    }
+    for (let i = 0; i < l; i++) for (let j = i + 1; j < l; j++) b[i * l + j] = b[j * l + i] = 0.5 * (b[i * l + j] + b[j * l + i]);
+    ritz = jacobiEigen(b, l);
+    const sorted = Array.from(ritz.values).sort((x, y) => y - x).slice(0, k);
+    let change = 0;
+    for (let i = 0; i < k; i++) change = Math.max(change, Math.abs(sorted[i] - prev[i]) / Math.max(Math.abs(sorted[0]), 1e-300));
+    prev = Float64Array.from(sorted);
+    if (it > 2 && change < 1e-12) break;
+    orthonormaliseColumns(z, d, l);
+    q = z;
+  }
+  // Ritz vectors Q·W (columns), returned as rows.
+  const vecs = new Float64Array(l * d);
+  for (let j = 0; j < l; j++) {
+    for (let r = 0; r < d; r++) {
+      let s = 0;
+      for (let i = 0; i < l; i++) s += q[r * l + i] * ritz.vectors[i * l + j];
+      vecs[j * d + r] = s;
+    }
+  }
+  return { values: ritz.values, rows: vecs, l };
+}
+
+/**
+ * Fit PCA on the rows listed in `fitRows` (the clean rows) of `data` (nRows × d, row-major).
+ */
+export function fitPca(data: Float32Array | Float64Array, d: number, fitRows: Int32Array, opts: PcaOptions = {}): PcaModel {
+  if (!(d >= 1) || data.length % d !== 0) throw new LabError(`pca: data length ${data.length} is not a multiple of d = ${d}`);
+  const nRows = data.length / d;
+  const n = fitRows.length;
+  if (n < 2) throw new LabError(`pca: need at least 2 clean rows to fit, got ${n}`);
+  for (let i = 0; i < n; i++) if (fitRows[i] < 0 || fitRows[i] >= nRows) throw new LabError(`pca: fit row ${fitRows[i]} outside ${nRows} rows`);
+  const k = Math.max(1, Math.min(opts.nComponents ?? PCA_DEFAULT_COMPONENTS, d));
+  const method = opts.method ?? 'auto';
+
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const base = fitRows[i] * d;
+    for (let c = 0; c < d; c++) mean[c] += data[base + c];
+  }
+  for (let c = 0; c < d; c++) mean[c] /= n;
+
+  // Upper triangle accumulated row by row (cache friendly), then mirrored.
+  const cov = new Float64Array(d * d);
+  const row = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const base = fitRows[i] * d;
+    for (let c = 0; c < d; c++) row[c] = data[base + c] - mean[c];
+    for (let a = 0; a < d; a++) {
+      const xa = row[a];
+      if (xa === 0) continue;
+      const off = a * d;
+      for (let b = a; b < d; b++) cov[off + b] += xa * row[b];
+    }
+  }
+  const denom = 1 / (n - 1);
+  for (let a = 0; a < d; a++) {
+    for (let b = a; b < d; b++) {
+      const v = cov[a * d + b] * denom;
+      cov[a * d + b] = v;
+      cov[b * d + a] = v;
+    }
+  }
+
+  let values: Float64Array;
+  let rows: Float64Array; // m × d eigenvectors as rows
+  let m: number;
+  if (method === 'jacobi' || (method === 'auto' && d <= JACOBI_MAX_DIM)) {
+    const e = jacobiEigen(cov, d);
+    values = e.values;
+    m = d;
+    rows = new Float64Array(d * d);
+    for (let j = 0; j < d; j++) for (let r = 0; r < d; r++) rows[j * d + r] = e.vectors[r * d + j];
+  } else {
+    const e = subspaceEigen(cov, d, k, opts.seed ?? 0x5eed, opts.maxIter ?? 60);
+    values = e.values;
+    rows = e.rows;
+    m = e.l;
+  }
+
+  // Descending eigenvalue, ties by index (deterministic order).
+  const order = Array.from({ length: m }, (_, i) => i).sort((x, y) => values[y] - values[x] || x - y);
+  const components = new Float64Array(k * d);
+  const variances = new Float64Array(k);
+  for (let c = 0; c < k; c++) {
+    const src = order[c];
+    variances[c] = Math.max(0, values[src]);
+    let best = 0;
+    for (let r = 1; r < d; r++) if (Math.abs(rows[src * d + r]) > Math.abs(rows[src * d + best])) best = r;
+    const sign = rows[src * d + best] < 0 ? -1 : 1;
+    for (let r = 0; r < d; r++) components[c * d + r] = sign * rows[src * d + r];
+  }
+  return { d, k, mean, components, variances };
+}
+
+/** Project all rows (clean and adversarial) of `data` with a fitted basis → nRows × k float32. */
+export function projectPca(model: PcaModel, data: Float32Array | Float64Array): Float32Array {
+  const { d, k, mean, components } = model;
+  if (data.length % d !== 0) throw new LabError(`pca: data length ${data.length} is not a multiple of d = ${d}`);
+  const nRows = data.length / d;
+  const out = new Float32Array(nRows * k);
+  const row = new Float64Array(d);
+  for (let i = 0; i < nRows; i++) {
+    for (let c = 0; c < d; c++) row[c] = data[i * d + c] - mean[c];
+    for (let j = 0; j < k; j++) {
+      let s = 0;
+      const off = j * d;
+      for (let c = 0; c < d; c++) s += components[off + c] * row[c];
+      out[i * k + j] = s;
+    }
+  }
+  return out;
+}
