@@ -88,6 +88,35 @@ describe('layerwise CLI', () => {
 });
 
 describe('analysis commands through the binary', () => {
+  it('tsne embeds three separated clusters so that neighbours share a cluster; bad sizes fail clearly', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lw-tsne-'));
+    const n = 90;
+    const d = 5;
+    const x = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) x[i * d + j] = (j === 0 ? 10 * (i % 3) : 0) + Math.sin(i * 7.3 + j * 1.7);
+    writeFileSync(path.join(dir, 'x.f32'), new Uint8Array(x.buffer));
+    const r = await layerwise('tsne', '--input', path.join(dir, 'x.f32'), '--n', String(n), '--d', String(d), '--iters', '300', '--out', path.join(dir, 'y.f32'), '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const buf = readFileSync(path.join(dir, 'y.f32'));
+    const y = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    expect(y).toHaveLength(n * 2);
+    let agree = 0;
+    for (let i = 0; i < n; i++) {
+      let best = -1;
+      let bestD = Infinity;
+      for (let j = 0; j < n; j++) {
+        if (j === i) continue;
+        const dd = (y[2 * i] - y[2 * j]) ** 2 + (y[2 * i + 1] - y[2 * j + 1]) ** 2;
+        if (dd < bestD) [best, bestD] = [j, dd];
+      }
+      if (best % 3 === i % 3) agree++;
+    }
+    expect(agree / n).toBeGreaterThan(0.95);
+    const bad = await layerwise('tsne', '--input', path.join(dir, 'x.f32'), '--n', '91', '--d', String(d), '--out', path.join(dir, 'z.f32'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/x\.f32: 1800 bytes, expected 1820/);
+  });
+
   it('dependency: probes per layer, clean vs adversarial, with mutual information', async () => {
     const r = await layerwise('dependency', '--model', ZOO_MODEL, '--data', 'mnist', '--n', '100', '--layers', 'relu_1,fc2', '--attack', 'fgsm', '--eps', '0.2', '--json');
     expect(r.code, r.stderr).toBe(0);

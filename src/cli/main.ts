@@ -15,6 +15,7 @@ import { num, parse, print, str, UsageError } from './args';
 import { collisionCommands } from './commands/collision';
 import { logitsCommands } from './commands/logits';
 import { dependencyCommands } from './commands/dependency';
+import { tsneCommands } from './commands/tsne';
 import { openData, openModel, sampleData, setupBackend } from './shared';
 import { mftmaCommands } from './commands/mftma';
 
@@ -33,6 +34,7 @@ commands:
   collide --net net.json --pairs pairs.json                     collision distances (Algorithm 1) for an MLP and input pairs
   logits  --model M [--compare M2] --data D [--attack A --eps E] max-logit/gap distributions, gap-binned robustness, AO@k
   dependency --model M --data D [--layers a,b] [--attack A --eps E]  ridge probes and mutual information per layer
+  tsne    --input X.f32 --n N --d D [--perplexity 30] [--iters 750] [--init Y0.f32] --out Y.f32   exact t-SNE
   mftma   --input X.f32 --header case.json [--kappa 0] [--nt 200] manifold capacity, radius, dimension, center correlation
 common: --json  --seed S (default 0)  --backend auto|cpu|wasm (auto: wasm for inference and input
         gradients, which is all these commands need, else cpu)`;
@@ -153,7 +155,7 @@ async function cmdAttack(args: string[]) {
   }
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { info: cmdInfo, eval: cmdEval, attack: cmdAttack, ...collisionCommands, ...mftmaCommands, ...logitsCommands, ...dependencyCommands };
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { info: cmdInfo, eval: cmdEval, attack: cmdAttack, ...collisionCommands, ...mftmaCommands, ...logitsCommands, ...dependencyCommands, ...tsneCommands };
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
