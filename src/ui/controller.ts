@@ -310,7 +310,8 @@ export async function loadImageFiles(files: File[], paths?: Map<File, string>): 
     const rel = (f: File) => paths?.get(f) || (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name;
     const labelsFile = files.find((f) => rel(f).split('/').pop() === 'labels.txt');
     // Paths relative to the chosen folder: drop its own name, keep class/image.
-    const images = files.filter((f) => f !== labelsFile);
+    // Hidden files (.DS_Store and the like) are not images.
+    const images = files.filter((f) => f !== labelsFile && !f.name.startsWith('.'));
     // A folder keeps class/image; loose files (IDX pair, CIFAR batches) keep their name.
     const payload = await Promise.all(images.map(async (f) => ({ path: rel(f).split('/').slice(-2).join('/'), bytes: await f.arrayBuffer() })));
     const source: DataSource = { files: payload, labelsTxt: labelsFile ? await labelsFile.text() : undefined };
