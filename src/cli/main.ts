@@ -16,7 +16,7 @@ import { collisionCommands } from './commands/collision';
 import { logitsCommands } from './commands/logits';
 import { dependencyCommands } from './commands/dependency';
 import { tsneCommands } from './commands/tsne';
-import { openData, openModel, sampleData, setupBackend } from './shared';
+import { openData, openModel, sampleData, setupBackend } from './common';
 import { mftmaCommands } from './commands/mftma';
 
 const VERSION = '0.1.0';

@@ -10,7 +10,7 @@ import { layerDependency } from '../../core/dependency/layers';
 import { checkInputCompatibility } from '../../core/model/model';
 import { LabError } from '../../core/types';
 import { num, parse, print, str } from '../args';
-import { openData, openModel, sampleData, setupBackend } from '../shared';
+import { openData, openModel, sampleData, setupBackend } from '../common';
 
 async function cmdDependency(args: string[]) {
   const v = parse(args, {

@@ -12,7 +12,7 @@ import { accuracyByGap, averageOverlap, averageOverlapControl, classConfidence, 
 import { checkInputCompatibility, type LabModel } from '../../core/model/model';
 import { predictAll } from '../../core/model/predict';
 import { num, parse, print, str } from '../args';
-import { openData, openModel, sampleData, setupBackend } from '../shared';
+import { openData, openModel, sampleData, setupBackend } from '../common';
 
 async function analyse(model: LabModel, images: Float32Array, labels: Int32Array, shape: [number, number, number], attack: { name: AttackName; norm: Norm; eps: number; steps: number } | null, seed: number) {
   const clean = await predictAll(model, images, labels, shape);

@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { runTsne } from '../../core/tsne/tsne';
 import { LabError } from '../../core/types';
 import { num, parse, print, str } from '../args';
-import { setupBackend } from '../shared';
+import { setupBackend } from '../common';
 
 async function readF32(file: string, expected: number, what: string): Promise<Float32Array> {
   const bytes = await readFile(file).catch(() => {
