@@ -380,8 +380,8 @@ export async function runTsne(
   try {
     while (tsne.iteration < total) {
       if (control.signal?.aborted) throw new JobCancelledError(last);
-      const todo = Math.min(batch, total - tsne.iteration);
-      last = tsne.step(todo);
+      const chunk = Math.min(batch, total - tsne.iteration);
+      last = tsne.step(chunk);
       control.onProgress?.({ fraction: tsne.iteration / total, message: `iteration ${tsne.iteration}, KL ${last.kl.toFixed(3)}` });
       const since = tsne.iteration - early;
       if (since > 0 && since % 50 === 0) {
