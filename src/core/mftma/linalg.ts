@@ -4,6 +4,7 @@
  * Float64Array. The problems are tiny (≤ a few hundred columns), so clarity beats
  * blocking; float64 throughout because the 1e-6 targets of the fixtures need it (spec §11).
  */
+import { jacobiEigen } from '../linalg/jacobi';
 
 /** Thin Householder QR of an m×n row-major matrix (m ≥ n). */
 export interface ThinQR {
@@ -80,41 +81,8 @@ export function householderQR(a: Float64Array, m: number, n: number, wantQ = tru
 
 /** Eigenvalues (descending) of a symmetric n×n matrix by cyclic Jacobi rotations. */
 export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
-  const w = Float64Array.from(a);
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    let diag = 0;
-    for (let i = 0; i < n; i++) {
-      diag += w[i * n + i] * w[i * n + i];
-      for (let j = i + 1; j < n; j++) off += w[i * n + j] * w[i * n + j];
-    }
-    if (off <= 1e-30 * diag || off === 0) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = w[p * n + q];
-        if (apq === 0) continue;
-        const theta = (w[q * n + q] - w[p * n + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = w[k * n + p];
-          const akq = w[k * n + q];
-          w[k * n + p] = c * akp - s * akq;
-          w[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = w[p * n + k];
-          const aqk = w[q * n + k];
-          w[p * n + k] = c * apk - s * aqk;
-          w[q * n + k] = s * apk + c * aqk;
-        }
-      }
-    }
-  }
-  const ev = new Float64Array(n);
-  for (let i = 0; i < n; i++) ev[i] = w[i * n + i];
-  return ev.sort().reverse();
+  // jacobiEigen works in place: hand it a copy.
+  return jacobiEigen(Float64Array.from(a), n).values.sort().reverse();
 }
 
 /**

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../random';
 import { LabError } from '../types';
-import { fitPca, jacobiEigen, projectPca } from './pca';
+import { jacobiEigen } from '../linalg/jacobi';
+import { fitPca, projectPca } from './pca';
 
 describe('jacobiEigen', () => {
   it('diagonalises a hand-checkable 2 × 2 matrix: [[2,1],[1,2]] → 3, 1', () => {
