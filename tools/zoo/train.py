@@ -155,8 +155,14 @@ def evaluate(model, test, dataset, norm, eps, robust=True):
 # ----------------------------------------------------------------------------- training
 
 
-def lr_at(args, epoch0: int) -> float:
-    """Step schedule: lr, times 0.1 from each (1-based) epoch in --decay-at."""
+def lr_at(args, epoch0: int, batch: int = 0, batches_per_epoch: int = 1) -> float:
+    """Step schedule: lr, times 0.1 from each (1-based) epoch in --decay-at.
+    One-cycle: piecewise linear 0 -> lr over the first 40% of the batches, then -> 0 at the end;
+    the short cyclic schedule Wong et al. (2020, "Fast is better than free") use so that CIFAR-10
+    models converge in a few dozen epochs on a CPU."""
+    if args.schedule == 'onecycle':
+        t = (epoch0 + batch / batches_per_epoch) / args.epochs
+        return args.lr * (t / 0.4 if t < 0.4 else max(0.0, (1.0 - t) / 0.6))
     return args.lr * (0.1 ** sum(1 for d in args.decay_at if epoch0 + 1 >= d))
 
 
@@ -260,6 +266,7 @@ def main():
     ap.add_argument('--decay-at', default=None,
                     help='comma list of 1-based epochs from which lr is multiplied by 0.1 again '
                          '(default: the epoch after 75%% of training, if any)')
+    ap.add_argument('--schedule', default='step', choices=['step', 'onecycle'])
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--out', required=True, help='run folder for checkpoints and the log')
     ap.add_argument('--export', default=None, help='ship folder, e.g. public/models/<id>')
@@ -352,6 +359,9 @@ def main():
             if args.dataset == 'cifar10':
                 xb_np = augment_cifar(xb_np, rng)
             xb, yb = to_float(xb_np), torch.from_numpy(train[1][idx])
+            if args.schedule == 'onecycle':
+                for g in opt.param_groups:
+                    g['lr'] = lr_at(args, epoch, b, batches_per_epoch)
             frac = 1.0 if ramp_batches <= 0 else min(1.0, (epoch * batches_per_epoch + b + 1) / ramp_batches)
             loss, ok = train_step(model, opt, xb, yb, args, args.eps * frac, args.step_size * frac)
             tot_loss += loss * len(yb)
@@ -414,7 +424,9 @@ def main():
             'epochs': args.epochs,
             'optimizer': (f'Adam(lr={args.lr:g}, weight_decay={args.weight_decay:g})' if args.optimizer == 'adam'
                           else f'SGD(lr={args.lr:g}, momentum=0.9, nesterov, weight_decay={args.weight_decay:g})'),
-            'lrSchedule': (f"x0.1 from epoch {', '.join(map(str, args.decay_at))}" if args.decay_at
+            'lrSchedule': ('one-cycle: linear 0 -> lr over 40% of batches, then -> 0'
+                           if args.schedule == 'onecycle' else
+                           f"x0.1 from epoch {', '.join(map(str, args.decay_at))}" if args.decay_at
                            else 'constant'),
             'batchSize': args.batch_size,
             'augmentation': 'random crop (4 px zero pad) + horizontal flip' if args.dataset == 'cifar10' else None,
