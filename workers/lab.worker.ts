@@ -23,7 +23,8 @@ import { imageFolderDataset } from '../src/core/data/imageFolder';
 import { mnistFromIdx } from '../src/core/data/mnist';
 import { cifarFromBatches } from '../src/core/data/cifar';
 import { classBalancedSample, takeSamples } from '../src/core/data/sampler';
-import { JobCancelledError, LabError, type ImageDataset, type JobProgress } from '../src/core/types';
+import { JobCancelledError, LabError, type ImageDataset, type JobControl, type JobProgress } from '../src/core/types';
+import { layerwiseTsne, robustnessCurve, TsneSession, type JobContext, type TsneJobParams, type TsneJobResult } from '../src/core/jobs';
 import { decodeImageFile } from './images';
 
 export interface ModelSummary {
@@ -76,6 +77,10 @@ export type DataSource = { indexUrl: string } | { files: { path: string; bytes: 
 
 let model: LabModel | null = null;
 let modelSummary: ModelSummary | null = null;
+/** Compare mode: model B, run on the same samples with the same random choices. */
+let compareModel: LabModel | null = null;
+let compareSummary: ModelSummary | null = null;
+const tsneSession = new TsneSession();
 let dataset: ImageDataset | null = null;
 let sample: ImageDataset | null = null;
 const jobs = new Map<string, AbortController>();
@@ -146,6 +151,15 @@ async function loadData(source: DataSource): Promise<ImageDataset> {
   return imageFolderDataset(entries, { labelsTxt: source.labelsTxt, id: 'dropped-images', name: 'Dropped images' });
 }
 
+/** The analysis jobs the lab runs, by kind (each a pure core function; convention 2). */
+const ANALYSES = {
+  curve: robustnessCurve,
+  tsne: (ctx: JobContext, p: TsneJobParams, c: JobControl, emit: (r: TsneJobResult) => void) => layerwiseTsne(ctx, p, tsneSession, c, emit),
+};
+type AnalysisKind = keyof typeof ANALYSES;
+type AnalysisParams<K extends AnalysisKind> = Parameters<(typeof ANALYSES)[K]>[1];
+type AnalysisResult<K extends AnalysisKind> = Awaited<ReturnType<(typeof ANALYSES)[K]>>;
+
 const api = {
   async init(request: BackendRequest): Promise<BackendState> {
     const state = await selectBackend(request, {
@@ -185,6 +199,7 @@ const api = {
       newModel?.dispose();
       throw e instanceof LabError ? e : new LabError(((e as Error).message ?? String(e)).split('\n')[0]);
     }
+    if (newModel || newData) tsneSession.dispose();
     if (newModel) {
       model?.dispose();
       model = newModel;
@@ -259,6 +274,56 @@ const api = {
     }
   },
 
+  /** Load (or clear, with null) the compare model B; it must fit the current data. */
+  async setCompare(source: ModelSource | null): Promise<ModelSummary | null> {
+    if (!source) {
+      compareModel?.dispose();
+      compareModel = null;
+      compareSummary = null;
+      tsneSession.dispose();
+      return null;
+    }
+    let next: LabModel | null = null;
+    try {
+      const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files);
+      const label = 'url' in source ? source.url : `dropped ${reader.name}`;
+      next = await loadLabModel(reader.name, reader.read, label);
+      if (dataset) checkInputCompatibility(next, dataset);
+      if (model && next.numClasses !== model.numClasses) throw new LabError(`compare model has ${next.numClasses} classes, model A has ${model.numClasses}`);
+      compareModel?.dispose();
+      compareModel = next;
+      compareSummary = summarise(next, label);
+      tsneSession.dispose();
+      return compareSummary;
+    } catch (e) {
+      next?.dispose();
+      throw e instanceof LabError ? e : new LabError(((e as Error).message ?? String(e)).split('\n')[0]);
+    }
+  },
+
+  /**
+   * Run one analysis job (robustness curve, t-SNE, …) on the loaded model(s) and data.
+   * Partial results stream through `onPartial` (structured clone, throttled by the job).
+   */
+  async analysis<K extends AnalysisKind>(jobId: string, kind: K, seed: number, params: AnalysisParams<K>, onProgress?: (p: JobProgress) => void, onPartial?: (r: AnalysisResult<K>) => void): Promise<AnalysisResult<K>> {
+    if (!model || !dataset) throw new LabError('load a model and data first');
+    const controller = new AbortController();
+    jobs.set(jobId, controller);
+    try {
+      const ctx: JobContext = { models: { a: model, b: compareModel }, dataset, seed };
+      const run = ANALYSES[kind] as unknown as (ctx: JobContext, p: AnalysisParams<K>, c: { signal: AbortSignal; onProgress?: (p: JobProgress) => void }, emit: (r: AnalysisResult<K>) => void) => Promise<AnalysisResult<K>>;
+      const job = run(ctx, params, { signal: controller.signal, onProgress }, (r) => onPartial?.(r));
+      job.catch(() => undefined);
+      const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new JobCancelledError()), { once: true }));
+      return await Promise.race([job, aborted]);
+    } catch (e) {
+      if (e instanceof JobCancelledError) throw new Error('cancelled');
+      throw e instanceof LabError ? e : new LabError(((e as Error).message ?? String(e)).split('\n')[0]);
+    } finally {
+      jobs.delete(jobId);
+    }
+  },
+
   cancel(jobId: string) {
     jobs.get(jobId)?.abort();
   },
@@ -277,4 +342,5 @@ const api = {
 };
 
 export type LabWorkerApi = typeof api;
+export type { AnalysisKind, AnalysisParams, AnalysisResult };
 Comlink.expose(api);

@@ -53,6 +53,8 @@ export const attackSchema: Schema = [
       { value: 'apgd-t', label: 'APGD-T, targeted DLR (AutoAttack)' },
       { value: 'aa', label: 'AA-style: APGD-CE then APGD-T' },
       { value: 'deepfool', label: 'DeepFool (L2, minimum norm)' },
+      { value: 'fab', label: 'FAB (L∞/L2, minimum norm)' },
+      { value: 'cw', label: 'Carlini–Wagner (L2, minimum norm)' },
     ],
   },
   { key: 'norm', url: 'norm', label: 'Norm', kind: 'select', default: 'linf', options: [{ value: 'linf', label: 'L∞' }, { value: 'l2', label: 'L2' }] },
@@ -66,6 +68,39 @@ export const attackSchema: Schema = [
 
 export const viewSchema: Schema = [
   { key: 'layers', url: 'layers', label: 'Layers', kind: 'list', default: [], help: 'Tapped layers; empty = the model’s feature layers.' },
+];
+
+/** Which view is open and the compare model (issue #9: every view can show model B too). */
+export const labSchema: Schema = [
+  {
+    key: 'view', url: 'view', label: 'View', kind: 'select', default: 'slice',
+    options: [
+      { value: 'slice', label: 'Layer shift' },
+      { value: 'curve', label: 'Robustness curve' },
+      { value: 'tsne', label: 't-SNE' },
+      { value: 'logits', label: 'Logits' },
+      { value: 'dependency', label: 'Layer dependency' },
+      { value: 'manifolds', label: 'Manifolds' },
+      { value: 'collision', label: 'Collisions' },
+    ],
+  },
+  { key: 'compare', url: 'vs', label: 'Compare with', kind: 'text', default: '', help: 'A second model B shown next to or over model A in every view (e.g. the adversarially trained twin).' },
+];
+
+/** Robustness curve (issue #5). */
+export const curveSchema: Schema = [
+  { key: 'curveEps', url: 'ceps', label: 'ε ladder', kind: 'list', default: [], help: 'Comma list of ε; empty = 0, ¼, ½, 1, 1.5, 2 and 3 times the current ε.' },
+  { key: 'curveN', url: 'cn', label: 'Samples', kind: 'int', default: 100, min: 10, max: 2000, step: 10, help: 'Class-balanced samples for the curve (master seed).' },
+];
+
+/** Layerwise t-SNE (issue #6; spec tsne.md defaults). */
+export const tsneSchema: Schema = [
+  { key: 'tsneN', url: 'tn', label: 'Images', kind: 'int', default: 300, min: 20, max: 5000, step: 10, help: 'Clean images per layer; the embedding has twice as many points (clean + adversarial).' },
+  { key: 'perplexity', url: 'perp', label: 'Perplexity', kind: 'number', default: 30, min: 2, max: 100, step: 1 },
+  { key: 'tsneIter', url: 'titer', label: 'Iterations', kind: 'int', default: 750, min: 50, max: 5000, step: 50, help: '250 early-exaggeration iterations, the rest plain (openTSNE defaults).' },
+  { key: 'tsneSeeds', url: 'tseeds', label: 'Seeds', kind: 'int', default: 3, min: 1, max: 10, step: 1, help: 'Cold starts for the overlap metric’s mean ± sd (spec: ≥ 3).' },
+  { key: 'tsneMode', url: 'tmode', label: 'Warm start', kind: 'select', default: 'joint', options: [{ value: 'joint', label: 'joint (all points move; the metric)' }, { value: 'anchored', label: 'anchored (clean frozen; calm)' }] },
+  { key: 'tsneModel', url: 'tmodel', label: 'Model', kind: 'select', default: 'a', options: [{ value: 'a', label: 'A' }, { value: 'b', label: 'B (compare)' }] },
 ];
 
 export type ParamValues = Record<string, unknown>;

@@ -8,12 +8,38 @@ import { ExportMenu } from './components/ExportMenu';
 import { ImageStrip } from './components/ImageStrip';
 import { LayerChartView } from './components/LayerChartView';
 import { BackendBadge, JobStatus, Messages } from './components/StatusBar';
-import { useLab } from './store';
+import { useLab, type ViewName } from './store';
+import { labSchema } from '../core/schema';
+import { applyParams } from './controller';
+import { CurveView } from './views/CurveView';
+import { TsneView } from './views/TsneView';
+
+const VIEWS: Partial<Record<ViewName, () => React.JSX.Element>> = { curve: CurveView, tsne: TsneView };
+
+function Tabs() {
+  const view = useLab((s) => s.params.view);
+  const options = labSchema.find((d) => d.key === 'view')?.options ?? [];
+  return (
+    <nav className="tabs" role="tablist">
+      {options
+        .filter((o) => o.value === 'slice' || VIEWS[o.value as ViewName])
+        .map((o) => (
+          <button key={o.value} type="button" role="tab" aria-selected={view === o.value} className={view === o.value ? 'active' : ''} data-testid={`tab-${o.value}`} onClick={() => void applyParams({ view: o.value as ViewName })}>
+            {o.label}
+          </button>
+        ))}
+    </nav>
+  );
+}
 
 export function App() {
   const chartRef = useRef<SVGSVGElement>(null);
   const seed = useLab((s) => s.params.seed);
   const model = useLab((s) => s.model);
+  const view = useLab((s) => s.params.view);
+  const compareModel = useLab((s) => s.compareModel);
+  const compareId = useLab((s) => s.params.compare);
+  const View = VIEWS[view];
   const [dragOver, setDragOver] = useState(false);
   return (
     <div
@@ -52,12 +78,22 @@ export function App() {
         <EpsSlider />
         <JobStatus />
         <Accuracy />
-        <section>
-          <h2>Relative representation shift per layer</h2>
-          <p className="muted">one line per ε of the cached ladder; faint lines are single samples; drag vertically on the chart to select samples</p>
-          <LayerChartView svgRef={chartRef} />
-          <ExportMenu chartRef={chartRef} />
-        </section>
+        {compareModel && (
+          <div className="muted" data-testid="compare-info">
+            compare mode: A = {useLab.getState().params.model}, B = {compareId} ({compareModel.parameters.toLocaleString()} params); views draw B dashed
+          </div>
+        )}
+        <Tabs />
+        {View ? (
+          <View />
+        ) : (
+          <section>
+            <h2>Relative representation shift per layer</h2>
+            <p className="muted">one line per ε of the cached ladder; faint lines are single samples; drag vertically on the chart to select samples</p>
+            <LayerChartView svgRef={chartRef} />
+            <ExportMenu chartRef={chartRef} />
+          </section>
+        )}
         <section>
           <h2>Samples</h2>
           <ImageStrip />

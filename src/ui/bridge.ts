@@ -9,7 +9,7 @@ import * as Comlink from 'comlink';
 import type { BackendRequest, BackendState } from '../core/backend';
 import type { AttackSpec } from '../core/attacks/types';
 import type { JobProgress } from '../core/types';
-import type { DataSource, DatasetSummary, LabWorkerApi, ModelSource, ModelSummary, SampleData, SliceTransfer } from '../../workers/lab.worker';
+import type { AnalysisKind, AnalysisParams, AnalysisResult, DataSource, DatasetSummary, LabWorkerApi, ModelSource, ModelSummary, SampleData, SliceTransfer } from '../../workers/lab.worker';
 
 /** How long a cancelled job may take to notice before its worker is replaced. */
 export const CANCEL_GRACE_MS = 200;
@@ -25,6 +25,7 @@ interface Setup {
   backend: BackendRequest;
   model?: ModelSource;
   data?: DataSource;
+  compare?: ModelSource | null;
   sample?: { n: number; seed: number };
 }
 
@@ -79,6 +80,7 @@ export class LabBridge {
     this.ready = (async () => {
       await this.api.init(s.backend);
       if (s.model || s.data) await this.api.configure({ model: s.model, data: s.data });
+      if (s.compare) await this.api.setCompare(s.compare);
       if (s.sample) await this.api.drawSample(s.sample.n, s.sample.seed);
     })().catch(() => undefined);
     this.events.onRespawn(reason);
@@ -94,6 +96,7 @@ export class LabBridge {
       this.spawn();
       const state = await this.api.init(backend);
       await this.api.configure({ model: this.setup.model, data: this.setup.data });
+      if (this.setup.compare) await this.api.setCompare(this.setup.compare);
       if (this.setup.sample) await this.api.drawSample(this.setup.sample.n, this.setup.sample.seed);
       return state;
     }
@@ -119,14 +122,48 @@ export class LabBridge {
     return s;
   }
 
+  /** Load or clear (null) the compare model B. */
+  async setCompare(source: ModelSource | null): Promise<ModelSummary | null> {
+    await this.ready;
+    const r = await this.api.setCompare(source);
+    this.setup.compare = source;
+    return r;
+  }
+
   /** Run a slice job; rejects with CancelledError when `signal` aborts. */
   async slice(spec: AttackSpec, layers: string[], seed: number, control: { signal?: AbortSignal; onProgress?: (p: JobProgress) => void }): Promise<SliceTransfer> {
+    return this.track(control.signal, (jobId) => this.api.slice(jobId, spec, layers, seed, control.onProgress ? Comlink.proxy(control.onProgress) : undefined));
+  }
+
+  /** Run an analysis job; partial results arrive through `onPartial`. */
+  async analysis<K extends AnalysisKind>(
+    kind: K,
+    seed: number,
+    params: AnalysisParams<K>,
+    control: { signal?: AbortSignal; onProgress?: (p: JobProgress) => void; onPartial?: (r: AnalysisResult<K>) => void },
+  ): Promise<AnalysisResult<K>> {
+    return this.track(control.signal, (jobId) =>
+      this.api.analysis(
+        jobId,
+        kind,
+        seed,
+        params as never,
+        control.onProgress ? Comlink.proxy(control.onProgress) : undefined,
+        control.onPartial ? Comlink.proxy(control.onPartial as (r: unknown) => void) : undefined,
+      ) as Promise<AnalysisResult<K>>,
+    );
+  }
+
+  /**
+   * A worker job with cancellation: abort asks the worker to stop; after CANCEL_GRACE_MS
+   * without an answer the worker is replaced (a kernel that cannot yield).
+   */
+  private async track<T>(signal: AbortSignal | undefined, start: (jobId: string) => Promise<T>): Promise<T> {
     await this.ready;
     const jobId = `job${++jobCounter}`;
-    if (control.signal?.aborted) throw new CancelledError();
-    const job = this.api.slice(jobId, spec, layers, seed, control.onProgress ? Comlink.proxy(control.onProgress) : undefined);
-    const signal = control.signal;
-    return new Promise<SliceTransfer>((resolve, reject) => {
+    if (signal?.aborted) throw new CancelledError();
+    const job = start(jobId);
+    return new Promise<T>((resolve, reject) => {
       let settled = false;
       const settle = (fn: () => void) => {
         if (settled) return;

@@ -6,15 +6,15 @@
  * previous one; results are cached by a key of every parameter; while the ε slider is
  * dragged a cheap FGSM preview runs, the chosen attack on release.
  */
-import { attackSchema, fromHash, setupSchema, toHash, viewSchema } from '../core/schema';
+import { fromHash, toHash } from '../core/schema';
 import type { BackendRequest } from '../core/backend';
 import type { AttackSpec } from '../core/attacks/types';
 import { CancelledError, LabBridge, WorkerReplacedError } from './bridge';
-import { DEFAULT_PARAMS, sliceKeys, useLab, type DataEntry, type Params, type StoredResult, type ZooEntry } from './store';
+import { DEFAULT_PARAMS, sliceKeys, URL_SCHEMAS, useLab, type DataEntry, type Params, type StoredResult, type ZooEntry } from './store';
 import type { DataSource, ModelSource } from '../../workers/lab.worker';
 
 export const APP_VERSION = '0.1.0';
-const SCHEMAS = [setupSchema, attackSchema, viewSchema];
+const SCHEMAS = URL_SCHEMAS;
 const BASE = import.meta.env.BASE_URL;
 
 let bridge: LabBridge | null = null;
@@ -25,7 +25,7 @@ const userSources: { model?: ModelSource; data?: DataSource } = {};
 
 const get = () => useLab.getState();
 
-function getBridge(): LabBridge {
+export function getBridge(): LabBridge {
   if (!bridge) {
     bridge = new LabBridge({
       onDeviceLost: (reason) => get().set({ notice: `WebGPU device lost (${reason}); restarting the worker (a job that was running is re-run)` }),
@@ -62,7 +62,7 @@ export function readHash(): { params: Params; errors: string[] } {
   return { params: { ...DEFAULT_PARAMS, ...(values as Partial<Params>) }, errors };
 }
 
-function modelSource(id: string): ModelSource {
+export function modelSource(id: string): ModelSource {
   if (id.startsWith('user:') && userSources.model) return userSources.model;
   // A model given by URL (e.g. #model=https://host/path/model.json) loads from there.
   if (/^(https?:)?\/\//.test(id) || id.endsWith('.json')) return { url: id };
@@ -97,7 +97,7 @@ export function cancelJob(): void {
   running?.abort();
 }
 
-function layersFor(params: Params): string[] {
+export function layersFor(params: Params): string[] {
   const model = get().model;
   if (!model) return [];
   const known = new Set(model.layers.map((l) => l.name));
@@ -105,7 +105,7 @@ function layersFor(params: Params): string[] {
   return chosen.length ? chosen : model.layers.filter((l) => l.defaultTap).map((l) => l.name);
 }
 
-function attackSpec(params: Params, preview: boolean): AttackSpec {
+export function attackSpec(params: Params, preview: boolean): AttackSpec {
   if (preview || params.attack === 'fgsm') return { attack: 'fgsm', norm: params.norm, eps: params.eps, steps: 1 };
   return {
     attack: params.attack,
@@ -230,8 +230,10 @@ export async function applyParams(partial: Partial<Params>, opts: { preview?: bo
         throw e;
       }
     }
+    if (next.compare !== before.compare || (modelChanged && next.compare)) await applyCompare(next.compare);
     if (modelChanged || dataChanged || next.n !== before.n || next.seed !== before.seed) await drawSample();
     await runSlice(opts.preview ?? false);
+    if (!opts.preview) onParamsApplied(before, next);
   } catch (e) {
     get().set({ error: message(e) });
   }
@@ -276,11 +278,35 @@ export async function boot(): Promise<void> {
       throw e;
     }
     writeHash(params);
+    if (params.compare) await applyCompare(params.compare);
     await drawSample();
     await runSlice(false);
+    onParamsApplied(null, params);
   } catch (e) {
     get().set({ error: message(e) });
   }
+}
+
+/** Load or clear the compare model B; a failure clears the parameter and says why. */
+async function applyCompare(id: string): Promise<void> {
+  try {
+    const summary = await getBridge().setCompare(id ? modelSource(id) : null);
+    get().set({ compareModel: summary, analyses: {} });
+  } catch (e) {
+    get().setParams({ compare: '' });
+    writeHash(get().params);
+    get().set({ compareModel: null, error: `compare model: ${message(e)}` });
+  }
+}
+
+type AppliedHook = (before: Params | null, next: Params) => void;
+const appliedHooks: AppliedHook[] = [];
+/** Views register what should re-run when parameters change (e.g. t-SNE warm start on ε). */
+export function onApplied(hook: AppliedHook): void {
+  appliedHooks.push(hook);
+}
+function onParamsApplied(before: Params | null, next: Params): void {
+  for (const hook of appliedHooks) hook(before, next);
 }
 
 /** Load a model from files the user picked (model.json + shards, several at once). */

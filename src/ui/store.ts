@@ -7,7 +7,7 @@
 import { create } from 'zustand';
 import type { BackendState } from '../core/backend';
 import type { AttackName } from '../core/attacks/types';
-import { attackSchema, defaults, setupSchema, viewSchema } from '../core/schema';
+import { attackSchema, curveSchema, defaults, labSchema, setupSchema, tsneSchema, viewSchema } from '../core/schema';
 import type { DatasetSummary, ModelSummary, SampleData, SliceTransfer } from '../../workers/lab.worker';
 
 export interface Params {
@@ -25,9 +25,35 @@ export interface Params {
   targets: number;
   draws: number;
   layers: string[];
+  view: ViewName;
+  compare: string;
+  curveEps: string[];
+  curveN: number;
+  tsneN: number;
+  perplexity: number;
+  tsneIter: number;
+  tsneSeeds: number;
+  tsneMode: 'joint' | 'anchored';
+  tsneModel: 'a' | 'b';
 }
 
-export const DEFAULT_PARAMS = { ...defaults(setupSchema), ...defaults(attackSchema), ...defaults(viewSchema) } as unknown as Params;
+export type ViewName = 'slice' | 'curve' | 'tsne' | 'logits' | 'dependency' | 'manifolds' | 'collision';
+
+/** Every schema whose values live in the URL. */
+export const URL_SCHEMAS = [setupSchema, attackSchema, viewSchema, labSchema, curveSchema, tsneSchema];
+
+export const DEFAULT_PARAMS = Object.assign({}, ...URL_SCHEMAS.map(defaults)) as unknown as Params;
+
+/** One analysis view's job and result (the result types come from src/core/jobs). */
+export interface AnalysisState {
+  /** Key of the parameters the result belongs to. */
+  key: string;
+  status: 'running' | 'done' | 'cancelled' | 'error';
+  fraction: number;
+  message: string;
+  result: unknown;
+  error?: string;
+}
 
 export interface ZooEntry {
   id: string;
@@ -85,6 +111,11 @@ export interface LabState {
   brushed: number[];
   error: string | null;
   notice: string | null;
+  /** Compare mode: model B's summary. */
+  compareModel: ModelSummary | null;
+  analyses: Record<string, AnalysisState>;
+  /** Per-sample values shared across views (e.g. minimal ε from the robustness curve), keyed by dataset index. */
+  sampleScores: { name: string; byIndex: Record<number, number> } | null;
   set(partial: Partial<LabState>): void;
   setParams(partial: Partial<Params>): void;
 }
@@ -106,6 +137,9 @@ export const useLab = create<LabState>((set) => ({
   brushed: [],
   error: null,
   notice: null,
+  compareModel: null,
+  analyses: {},
+  sampleScores: null,
   set: (partial) => set(partial),
   setParams: (partial) => set((s) => ({ params: { ...s.params, ...partial } })),
 }));

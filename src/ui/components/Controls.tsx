@@ -7,7 +7,7 @@ import { attackSchema, coerce, setupSchema, type ParamDef } from '../../core/sch
 import { applyParams, loadImageFiles, loadModelFiles } from '../controller';
 import { useLab, type Params } from '../store';
 
-function ParamControl({ def }: { def: ParamDef }) {
+export function ParamControl({ def, onCommit }: { def: ParamDef; onCommit?: (partial: Partial<Params>) => void }) {
   // Subscribe to this parameter only: an ε drag must not re-render every control.
   const value = useLab((s) => s.params[def.key as keyof Params]);
   const currentData = useLab((s) => s.params.data);
@@ -28,7 +28,9 @@ function ParamControl({ def }: { def: ParamDef }) {
   const commit = (raw: string) => {
     const { value: v, error } = coerce({ ...def, options }, raw);
     if (error) useLab.getState().set({ error });
-    void applyParams({ [def.key]: v } as Partial<Params>);
+    const partial = { [def.key]: v } as Partial<Params>;
+    if (onCommit) onCommit(partial);
+    else void applyParams(partial);
   };
   return (
     <label className="control" htmlFor={id} title={def.help}>
@@ -41,6 +43,16 @@ function ParamControl({ def }: { def: ParamDef }) {
             </option>
           ))}
         </select>
+      ) : def.kind === 'list' || def.kind === 'text' ? (
+        <input
+          id={id}
+          type="text"
+          defaultValue={Array.isArray(value) ? value.join(',') : String(value ?? '')}
+          key={String(value)}
+          placeholder={def.kind === 'list' ? 'auto' : ''}
+          onBlur={(e) => e.target.value !== (Array.isArray(value) ? value.join(',') : String(value ?? '')) && commit(e.target.value)}
+          onKeyDown={(e) => e.key === 'Enter' && commit((e.target as HTMLInputElement).value)}
+        />
       ) : (
         <input
           id={id}
@@ -65,6 +77,7 @@ export function SetupControls() {
       {setupSchema.map((def) => (
         <ParamControl key={def.key} def={def} />
       ))}
+      <CompareControl />
       <label className="control" title="a tfjs model.json (layers or graph model) served from any URL that allows it">
         <span>Model URL</span>
         <input
@@ -96,6 +109,29 @@ export function SetupControls() {
         />
       </label>
     </fieldset>
+  );
+}
+
+/** Model B for compare mode: any zoo model, or none. */
+export function CompareControl() {
+  const compare = useLab((s) => s.params.compare);
+  const zoo = useLab((s) => s.zoo);
+  const modelA = useLab((s) => s.params.model);
+  const dataset = useLab((s) => s.params.data);
+  const fits = zoo.filter((z) => z.id !== modelA && z.dataset === dataset);
+  return (
+    <label className="control" htmlFor="param-compare" title="a second model B shown next to or over model A in every view (dashed lines, B columns)">
+      <span>Compare with</span>
+      <select id="param-compare" data-testid="compare" value={compare} onChange={(e) => void applyParams({ compare: e.target.value })}>
+        <option value="">— none —</option>
+        {fits.map((z) => (
+          <option key={z.id} value={z.id}>
+            {z.label}
+          </option>
+        ))}
+        {compare && !fits.some((z) => z.id === compare) && <option value={compare}>{compare}</option>}
+      </select>
+    </label>
   );
 }
 

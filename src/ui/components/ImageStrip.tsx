@@ -40,6 +40,7 @@ export function ImageStrip() {
   const hovered = useLab((s) => s.hovered);
   const brushed = useLab((s) => s.brushed);
   const set = useLab((s) => s.set);
+  const scores = useLab((s) => s.sampleScores);
 
   const perturbation = useMemo(() => {
     if (!sample || !result) return null;
@@ -60,13 +61,27 @@ export function ImageStrip() {
   const d = sample.shape[0] * sample.shape[1] * sample.shape[2];
   const names = dataset?.classNames ?? [];
   const focus = hovered !== null ? [hovered] : brushed;
+  // Sorted by a per-sample value another view shared (e.g. broken-at ε from the robustness
+  // curve); samples the view did not measure go last.
+  const scoreOf = (i: number) => scores?.byIndex[sample.indices[i]];
+  const order = Array.from(sample.labels, (_, i) => i);
+  if (scores) order.sort((a, b) => (scoreOf(a) ?? Infinity) - (scoreOf(b) ?? Infinity) || a - b);
   return (
     <div className="strip-wrap">
       <div className="strip-legend">
         each card: clean · adversarial · perturbation ×{factor.toFixed(1)} (grey = 0) — click to select, shift-click to add
+        {scores && (
+          <span data-testid="strip-sorted">
+            {' '}· sorted by {scores.name}{' '}
+            <button type="button" onClick={() => set({ sampleScores: null })}>
+              unsort
+            </button>
+          </span>
+        )}
       </div>
       <div className="strip" data-testid="image-strip">
-        {Array.from(sample.labels, (label, i) => {
+        {order.map((i) => {
+          const label = sample.labels[i];
           const advPred = result ? result.advPred[i] : sample.cleanPred[i];
           const cleanOk = sample.cleanPred[i] === label;
           const advOk = advPred === label;
@@ -97,6 +112,11 @@ export function ImageStrip() {
                 <span className={advOk ? 'ok' : 'bad'} data-testid="adv-pred" title="adversarial prediction and confidence">
                   {advOk ? '✓' : '✗'} {names[advPred] ?? advPred} {result ? (100 * result.advConfidence[i]).toFixed(0) + '%' : ''}
                 </span>
+                {scores && scoreOf(i) !== undefined && (
+                  <span className="muted" title={scores.name}>
+                    {Number.isFinite(scoreOf(i)) ? `ε*=${(scoreOf(i) as number).toPrecision(3)}` : 'ε*>ladder'}
+                  </span>
+                )}
               </div>
             </div>
           );

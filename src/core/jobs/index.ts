@@ -1,0 +1,10 @@
+/**
+ * The lab's analysis jobs by kind: what the worker dispatches to. Each is a pure core
+ * function (ctx, params, control, emit) → result; partial results stream through emit.
+ */
+export { robustnessCurve } from './curve';
+export type { CurveParams, CurveResult, CurvePoint, ModelCurve, ClassSummary } from './curve';
+export { layerwiseTsne, TsneSession } from './tsne';
+export type { TsneJobParams, TsneJobResult, LayerEmbedding, OverlapSummary } from './tsne';
+export { jobSample, modelsOf } from './context';
+export type { JobContext, Emit, JobSample } from './context';

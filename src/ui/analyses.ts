@@ -1,0 +1,51 @@
+/**
+ * Analysis views' jobs (robustness curve, t-SNE, …): one running analysis at a time,
+ * latest-wins (a new request aborts the previous one), results kept per view with the key
+ * of the parameters they belong to, partial results streamed into the store.
+ */
+import type { AnalysisKind, AnalysisParams, AnalysisResult } from '../../workers/lab.worker';
+import { CancelledError, WorkerReplacedError } from './bridge';
+import { getBridge } from './controller';
+import { useLab, type AnalysisState } from './store';
+
+let running: AbortController | null = null;
+const get = () => useLab.getState();
+
+function put(kind: string, patch: Partial<AnalysisState>): void {
+  const prev = get().analyses[kind];
+  get().set({ analyses: { ...get().analyses, [kind]: { ...(prev ?? { key: '', status: 'running', fraction: 0, message: '', result: null }), ...patch } } });
+}
+
+/** Run an analysis unless its result for `key` is already there. */
+export async function runAnalysis<K extends AnalysisKind>(kind: K, key: string, params: AnalysisParams<K>, opts: { force?: boolean } = {}): Promise<void> {
+  const have = get().analyses[kind];
+  if (!opts.force && have && have.key === key && (have.status === 'done' || have.status === 'running')) return;
+  running?.abort();
+  const controller = new AbortController();
+  running = controller;
+  // Keep the previous result on screen while the new one streams in (warm starts animate from it).
+  put(kind, { key, status: 'running', fraction: 0, message: 'starting', error: undefined });
+  const mine = () => get().analyses[kind]?.key === key && running === controller;
+  try {
+    const result = await getBridge().analysis(kind, get().params.seed, params, {
+      signal: controller.signal,
+      onProgress: (p) => mine() && put(kind, { fraction: p.fraction, message: p.message ?? '' }),
+      onPartial: (r) => mine() && put(kind, { result: r }),
+    });
+    if (mine()) put(kind, { status: 'done', fraction: 1, message: '', result });
+  } catch (e) {
+    if (!mine()) return;
+    if (e instanceof CancelledError || e instanceof WorkerReplacedError) put(kind, { status: 'cancelled' });
+    else put(kind, { status: 'error', error: ((e as Error).message ?? String(e)).split('\n')[0] });
+  } finally {
+    if (running === controller) running = null;
+  }
+}
+
+export function cancelAnalysis(): void {
+  running?.abort();
+}
+
+export function resultOf<K extends AnalysisKind>(kind: K): AnalysisResult<K> | null {
+  return (get().analyses[kind]?.result as AnalysisResult<K>) ?? null;
+}

@@ -1,0 +1,53 @@
+/** Pieces every analysis view shares: its schema's controls, the run/cancel/progress bar. */
+import type { ReactNode } from 'react';
+import type { Schema } from '../../core/schema';
+import { cancelAnalysis } from '../analyses';
+import { writeHash } from '../controller';
+import { ParamControl } from '../components/Controls';
+import { useLab, type Params } from '../store';
+
+/** Controls generated from a view's schema; changing one only updates the params (and the URL). */
+export function ViewControls({ schema, legend }: { schema: Schema; legend: string }) {
+  const commit = (partial: Partial<Params>) => {
+    useLab.getState().setParams(partial);
+    writeHash(useLab.getState().params);
+  };
+  return (
+    <fieldset className="controls inline">
+      <legend>{legend}</legend>
+      {schema.map((def) => (
+        <ParamControl key={def.key} def={def} onCommit={commit} />
+      ))}
+    </fieldset>
+  );
+}
+
+export function AnalysisBar({ kind, onRun, runLabel, children }: { kind: string; onRun: () => void; runLabel: string; children?: ReactNode }) {
+  const state = useLab((s) => s.analyses[kind]);
+  const ready = useLab((s) => !!s.model && !!s.dataset);
+  return (
+    <div className="job analysis-bar" data-testid={`${kind}-bar`}>
+      <button type="button" onClick={onRun} disabled={!ready} data-testid={`${kind}-run`}>
+        {runLabel}
+      </button>
+      {state?.status === 'running' && (
+        <>
+          <progress max={1} value={state.fraction} />
+          <span className="muted">{state.message}</span>
+          <button type="button" onClick={cancelAnalysis} data-testid={`${kind}-cancel`}>
+            Cancel
+          </button>
+        </>
+      )}
+      {state?.status === 'cancelled' && <span className="muted">cancelled — partial result kept</span>}
+      {state?.status === 'error' && (
+        <span className="warning" data-testid={`${kind}-error`}>
+          {state.error}
+        </span>
+      )}
+      {children}
+    </div>
+  );
+}
+
+export const fmtPct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : `${(100 * v).toFixed(1)}%`);
