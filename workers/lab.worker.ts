@@ -234,14 +234,15 @@ const api = {
     return Comlink.transfer(out, [out.images.buffer, out.labels.buffer, out.cleanPred.buffer, out.cleanConfidence.buffer, indices.buffer]);
   },
 
-  async slice(jobId: string, spec: AttackSpec, layers: string[], seed: number, onProgress?: (p: JobProgress) => void): Promise<SliceTransfer> {
-    if (!model || !sample) throw new LabError('no sample drawn yet');
+  async slice(jobId: string, spec: AttackSpec, layers: string[], seed: number, onProgress?: (p: JobProgress) => void, which: 'a' | 'b' = 'a'): Promise<SliceTransfer> {
+    const target = which === 'b' ? compareModel : model;
+    if (!target || !sample) throw new LabError(which === 'b' ? 'no compare model loaded' : 'no sample drawn yet');
     const controller = new AbortController();
     jobs.set(jobId, controller);
     try {
       const shape: [number, number, number] = [sample.height, sample.width, sample.channels];
       const before = tf.memory().numTensors;
-      const job = runSlice(model, { images: sample.images, labels: sample.labels, shape }, spec, layers, seed, { signal: controller.signal, onProgress });
+      const job = runSlice(target, { images: sample.images, labels: sample.labels, shape }, spec, layers, seed, { signal: controller.signal, onProgress });
       // Answer a cancel at once, even while the job awaits the GPU; the abandoned job
       // stops at its next signal check and disposes its own tensors.
       job.catch(() => undefined);

@@ -131,8 +131,8 @@ export class LabBridge {
   }
 
   /** Run a slice job; rejects with CancelledError when `signal` aborts. */
-  async slice(spec: AttackSpec, layers: string[], seed: number, control: { signal?: AbortSignal; onProgress?: (p: JobProgress) => void }): Promise<SliceTransfer> {
-    return this.track(control.signal, (jobId) => this.api.slice(jobId, spec, layers, seed, control.onProgress ? Comlink.proxy(control.onProgress) : undefined));
+  async slice(spec: AttackSpec, layers: string[], seed: number, control: { signal?: AbortSignal; onProgress?: (p: JobProgress) => void }, which: 'a' | 'b' = 'a'): Promise<SliceTransfer> {
+    return this.track(control.signal, (jobId) => this.api.slice(jobId, spec, layers, seed, control.onProgress ? Comlink.proxy(control.onProgress) : undefined, which));
   }
 
   /** Run an analysis job; partial results arrive through `onPartial`. */

@@ -119,6 +119,11 @@ export function attackSpec(params: Params, preview: boolean): AttackSpec {
   };
 }
 
+/** Key of model B's result for the same slice. */
+export function compareKey(key: string): string {
+  return `B:${get().params.compare}|${key}`;
+}
+
 /** Run (or fetch from cache) the slice at the current parameters. */
 export async function runSlice(preview = false): Promise<void> {
   const { params, sample } = get();
@@ -126,7 +131,7 @@ export async function runSlice(preview = false): Promise<void> {
   const layers = layersFor(params);
   const { key, ladderKey } = sliceKeys(params, preview, layers);
   const cached = get().results[key];
-  if (cached) {
+  if (cached && (preview || !get().compareModel || get().results[compareKey(key)])) {
     running?.abort();
     get().set({ shownKey: key });
     return;
@@ -137,6 +142,11 @@ export async function runSlice(preview = false): Promise<void> {
     const r = await getBridge().slice(spec, layers, params.seed, { signal: controller.signal, onProgress });
     const stored: StoredResult = { ...r, key, ladderKey, eps: params.eps, preview };
     get().set({ results: { ...get().results, [key]: stored }, shownKey: key, error: null });
+    if (!preview && get().compareModel) {
+      // Compare mode: the same slice for model B (same samples, same seed), drawn dashed.
+      const rb = await getBridge().slice(spec, layers, params.seed, { signal: controller.signal, onProgress }, 'b');
+      get().set({ results: { ...get().results, [compareKey(key)]: { ...rb, key: compareKey(key), ladderKey: compareKey(ladderKey), eps: params.eps, preview } } });
+    }
     finish('done');
     if (!preview) void fillLadder();
   } catch (e) {
@@ -172,6 +182,10 @@ async function fillLadder(): Promise<void> {
     try {
       const r = await getBridge().slice(attackSpec(p, false), layers, p.seed, { signal: controller.signal, onProgress });
       get().set({ results: { ...get().results, [key]: { ...r, key, ladderKey, eps, preview: false } } });
+      if (get().compareModel) {
+        const rb = await getBridge().slice(attackSpec(p, false), layers, p.seed, { signal: controller.signal, onProgress }, 'b');
+        get().set({ results: { ...get().results, [compareKey(key)]: { ...rb, key: compareKey(key), ladderKey: compareKey(ladderKey), eps, preview: false } } });
+      }
       finish('done');
     } catch (e) {
       finish(e instanceof CancelledError ? 'cancelled' : 'error');

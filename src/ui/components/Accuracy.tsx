@@ -4,6 +4,7 @@ import { useLab } from '../store';
 export function Accuracy() {
   const sample = useLab((s) => s.sample);
   const shown = useLab((s) => (s.shownKey ? s.results[s.shownKey] : null));
+  const shownB = useLab((s) => (s.shownKey && s.compareModel ? s.results[`B:${s.params.compare}|${s.shownKey}`] : null));
   if (!sample) return null;
   const n = sample.labels.length;
   const clean = shown ? shown.cleanAccuracy : sample.cleanAccuracy;
@@ -18,6 +19,14 @@ export function Accuracy() {
         <span className="big" data-testid="robust-acc">{robust === undefined ? '…' : `${(100 * robust).toFixed(1)}%`}</span>
         <span className="muted">robust accuracy at ε={shown?.eps ?? '…'}{shown?.preview ? ' (FGSM preview)' : ''}</span>
       </div>
+      {shownB && (
+        <div data-testid="compare-acc">
+          <span className="big">
+            {(100 * shownB.cleanAccuracy).toFixed(1)}% / {(100 * shownB.robustAccuracy).toFixed(1)}%
+          </span>
+          <span className="muted">model B clean / robust</span>
+        </div>
+      )}
       {shown && shown.zeroGradient > 0 && (
         <div className="warning" title="a zero input gradient often means gradient masking, not robustness">
           ⚠ {shown.zeroGradient} sample(s) had an exactly zero input gradient: gradient masking?

@@ -7,12 +7,13 @@ import { useEffect, useMemo, useRef } from 'react';
 import { createLayerChart, type LayerChartData, type LayerSeries } from '../charts/layerChart';
 import { useLab } from '../store';
 
-export function useLayerSeries(): { layers: string[]; series: LayerSeries[] } {
+export function useLayerSeries(): { layers: string[]; series: LayerSeries[]; compare: LayerSeries[] } {
   const results = useLab((s) => s.results);
   const shownKey = useLab((s) => s.shownKey);
+  const compareId = useLab((s) => (s.compareModel ? s.params.compare : ''));
   return useMemo(() => {
     const shown = shownKey ? results[shownKey] : null;
-    if (!shown) return { layers: [], series: [] };
+    if (!shown) return { layers: [], series: [], compare: [] };
     const ladder = Object.values(results)
       .filter((r) => r.ladderKey === shown.ladderKey)
       .sort((a, b) => a.eps - b.eps);
@@ -26,15 +27,29 @@ export function useLayerSeries(): { layers: string[]; series: LayerSeries[] } {
       q75: r.shifts.map((s) => s.q75),
       perSample: r.key === shown.key ? r.shifts.map((s) => s.values) : undefined,
     }));
-    return { layers, series };
-  }, [results, shownKey]);
+    // Compare mode: model B's results of the same ladder, on the layers both models have.
+    const compare = compareId
+      ? ladder
+          .map((r) => results[`B:${compareId}|${r.key}`])
+          .filter((r) => r)
+          .map((r) => ({
+            eps: r.eps,
+            label: `B ε = ${r.eps}`,
+            current: r.eps === shown.eps,
+            mean: layers.map((name) => r.shifts.find((s) => s.layer === name)?.mean ?? NaN),
+            q25: layers.map((name) => r.shifts.find((s) => s.layer === name)?.q25 ?? NaN),
+            q75: layers.map((name) => r.shifts.find((s) => s.layer === name)?.q75 ?? NaN),
+          }))
+      : [];
+    return { layers, series, compare };
+  }, [results, shownKey, compareId]);
 }
 
 export function LayerChartView({ svgRef }: { svgRef?: React.RefObject<SVGSVGElement | null> }) {
   const ownRef = useRef<SVGSVGElement>(null);
   const ref = svgRef ?? ownRef;
   const chart = useRef<ReturnType<typeof createLayerChart> | null>(null);
-  const { layers, series } = useLayerSeries();
+  const { layers, series, compare } = useLayerSeries();
   const hovered = useLab((s) => s.hovered);
   const brushed = useLab((s) => s.brushed);
 
@@ -51,9 +66,9 @@ export function LayerChartView({ svgRef }: { svgRef?: React.RefObject<SVGSVGElem
   }, [ref]);
 
   useEffect(() => {
-    const data: LayerChartData = { layers, series, highlighted: brushed, hovered, yLabel: '‖f(x_adv) − f(x)‖ / ‖f(x)‖' };
+    const data: LayerChartData = { layers, series, compare, highlighted: brushed, hovered, yLabel: '‖f(x_adv) − f(x)‖ / ‖f(x)‖' };
     chart.current?.update(data);
-  }, [layers, series, hovered, brushed]);
+  }, [layers, series, compare, hovered, brushed]);
 
   return <svg ref={ref} className="layer-chart" data-testid="layer-chart" tabIndex={0} aria-label="relative representation shift per layer" />;
 }
