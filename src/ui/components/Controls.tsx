@@ -135,12 +135,59 @@ export function CompareControl() {
   );
 }
 
+/**
+ * Strength presets (issue #5): the step/restart budgets the literature uses. Weak is a quick
+ * look; standard is the usual evaluation (PGD-40, APGD-100 as in AutoAttack); strong adds
+ * restarts and all 9 targets, the budget of a careful robustness claim (spec attacks.md).
+ */
+export const ATTACK_PRESETS: Record<'weak' | 'standard' | 'strong', Partial<Params>> = {
+  weak: { steps: 10, restarts: 1, targets: 3, draws: 5 },
+  standard: { steps: 40, restarts: 1, targets: 9, draws: 10 },
+  strong: { steps: 100, restarts: 5, targets: 9, draws: 50 },
+};
+
+function presetOf(p: Params): string {
+  for (const [name, preset] of Object.entries(ATTACK_PRESETS)) {
+    if (Object.entries(preset).every(([k, v]) => p[k as keyof Params] === v)) return name;
+  }
+  return 'custom';
+}
+
+/** Which parameters an attack reads; the others are hidden so the form says what matters. */
+const ATTACK_PARAMS: Record<string, string[]> = {
+  gaussian: ['norm', 'draws'],
+  fgsm: ['norm'],
+  bim: ['norm', 'steps', 'stepSize'],
+  pgd: ['norm', 'steps', 'stepSize'],
+  'apgd-ce': ['norm', 'steps', 'restarts'],
+  'apgd-dlr': ['norm', 'steps', 'restarts'],
+  'apgd-t': ['norm', 'steps', 'targets'],
+  aa: ['norm', 'steps', 'targets'],
+  deepfool: ['norm', 'steps'],
+  fab: ['norm', 'steps', 'restarts'],
+  cw: ['norm', 'steps'],
+};
+
 export function AttackControls() {
+  const attack = useLab((s) => s.params.attack);
+  const preset = useLab((s) => presetOf(s.params));
+  const shown = ATTACK_PARAMS[attack] ?? attackSchema.map((d) => d.key);
   return (
     <fieldset className="controls">
       <legend>Attack</legend>
+      <label className="control" htmlFor="attack-preset" title="step, restart and target budgets: weak = quick look, standard = usual evaluation, strong = careful claim">
+        <span>Strength</span>
+        <select id="attack-preset" data-testid="attack-preset" value={preset} onChange={(e) => e.target.value !== 'custom' && void applyParams(ATTACK_PRESETS[e.target.value as keyof typeof ATTACK_PRESETS])}>
+          <option value="weak">weak</option>
+          <option value="standard">standard</option>
+          <option value="strong">strong</option>
+          <option value="custom" disabled>
+            custom
+          </option>
+        </select>
+      </label>
       {attackSchema
-        .filter((d) => d.key !== 'eps')
+        .filter((d) => d.key !== 'eps' && (d.key === 'attack' || shown.includes(d.key)))
         .map((def) => (
           <ParamControl key={def.key} def={def} />
         ))}

@@ -1,0 +1,62 @@
+/**
+ * The analysis views end to end on the real WebGPU backend: robustness curve (with the
+ * strip sorted by the per-sample ε it found), layerwise t-SNE (streamed positions, overlap
+ * per layer, warm start when ε changes), and compare mode (model B next to model A).
+ */
+import { expect, test } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+
+const ARTIFACTS = 'e2e/artifacts';
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const BASE = '#model=mnist-small-st&data=mnist-test&n=8&seed=1&attack=fgsm&norm=linf&eps=0.1';
+
+test('robustness curve: accuracy falls with ε, per-class chart, strip sorted by broken-at ε', async ({ page }) => {
+  await page.goto(`/${BASE}&view=curve&ceps=0,0.05,0.1,0.2,0.3&cn=30`);
+  await expect(page.getByTestId('backend-badge')).toContainText('webgpu');
+  await page.getByTestId('curve-run').click();
+  await expect(page.getByTestId('curve-summary')).toContainText('0.3→', { timeout: 180_000 });
+  const text = (await page.getByTestId('curve-summary').textContent()) ?? '';
+  const accs = [...text.matchAll(/→([\d.]+)%/g)].map((m) => Number(m[1]));
+  expect(accs).toHaveLength(5);
+  // FGSM on the standard model: robust accuracy at 0.3 well below clean.
+  expect(accs[4]).toBeLessThan(accs[0] - 30);
+  await expect(page.locator('[data-testid=curve-chart] circle')).toHaveCount(5);
+  await page.getByTestId('curve-sort-strip').click();
+  await expect(page.getByTestId('strip-sorted')).toBeVisible();
+  await page.screenshot({ path: `${ARTIFACTS}/curve.png`, fullPage: true });
+  expect(page.url()).toContain('view=curve');
+});
+
+test('layerwise t-SNE: scatter per layer, overlap per layer, warm start on ε change', async ({ page }) => {
+  await page.goto(`/${BASE}&view=tsne&tn=40&titer=100&tseeds=1&layers=relu_1,relu_2`);
+  await page.getByTestId('tsne-run').click();
+  await expect(page.getByTestId('tsne-cell')).toHaveCount(2, { timeout: 240_000 });
+  await expect(page.getByTestId('tsne-bar')).not.toContainText('Cancel', { timeout: 240_000 });
+  const caption = await page.getByTestId('tsne-cell').first().textContent();
+  expect(caption).toMatch(/overlap (\d+\.\d%|n\/a)/);
+  expect(caption).toContain('cold start');
+  // Moving ε re-runs as a warm start: the same canvases, new positions.
+  const slider = page.getByTestId('eps-slider');
+  await slider.focus();
+  for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+  await expect(page.getByTestId('tsne-summary')).toContainText('ε=0.14', { timeout: 240_000 });
+  await expect(page.getByTestId('tsne-cell').first()).toContainText('warm start', { timeout: 240_000 });
+  await page.screenshot({ path: `${ARTIFACTS}/tsne.png`, fullPage: true });
+});
+
+test('compare mode: model B loads next to A and the layer chart draws it', async ({ page }) => {
+  await page.goto(`/${BASE}&vs=mnist-small-pgd-linf&eps=0.2`);
+  await expect(page.getByTestId('compare-info')).toContainText('mnist-small-pgd-linf', { timeout: 120_000 });
+  await expect(page.getByTestId('compare-acc')).toBeVisible({ timeout: 180_000 });
+  const b = (await page.getByTestId('compare-acc').textContent()) ?? '';
+  const [, robustB] = [...b.matchAll(/([\d.]+)%/g)].map((m) => Number(m[1]));
+  const robustA = parseFloat((await page.getByTestId('robust-acc').textContent()) ?? '');
+  // The adversarially trained twin is far more robust under FGSM at ε = 0.2.
+  expect(robustB).toBeGreaterThan(robustA);
+  await page.screenshot({ path: `${ARTIFACTS}/compare.png`, fullPage: true });
+  // A compare model that does not exist: a clear message, model A keeps working.
+  await page.goto(`/${BASE}&vs=no-such-model`);
+  await expect(page.getByTestId('error')).toContainText('compare model', { timeout: 120_000 });
+  await expect(page.locator('[data-testid=image-strip] .card')).toHaveCount(8);
+});
