@@ -107,3 +107,36 @@ describe('fitPca / projectPca (spec §2.1)', () => {
     expect(() => fitPca(data, 4, Int32Array.from([0]))).toThrow(LabError);
   });
 });
+
+describe('fitPca Gram path (fewer rows than dimensions)', () => {
+  it('matches the covariance path on a wide matrix: same variances, same subspace', () => {
+    const rng = createRng(7);
+    const n = 40;
+    const d = 300; // > JACOBI_MAX_DIM, so 'auto' takes the Gram path
+    const x = new Float32Array(n * d);
+    // Low-rank signal plus noise so the top components are well separated.
+    for (let i = 0; i < n; i++) {
+      const a = 3 * rng.normal();
+      const b = rng.normal();
+      for (let c = 0; c < d; c++) x[i * d + c] = a * Math.sin(c / 7) + b * Math.cos(c / 3) + 0.05 * rng.normal();
+    }
+    const rows = Int32Array.from({ length: n }, (_, i) => i);
+    const gram = fitPca(x, d, rows, { nComponents: 5 });
+    const cov = fitPca(x, d, rows, { nComponents: 5, method: 'jacobi' });
+    expect(gram.k).toBe(5);
+    for (let c = 0; c < 5; c++) expect(gram.variances[c]).toBeCloseTo(cov.variances[c], 6);
+    // Sign-fixed the same way, so the leading components coincide.
+    for (let c = 0; c < 2; c++) {
+      let dot = 0;
+      for (let r = 0; r < d; r++) dot += gram.components[c * d + r] * cov.components[c * d + r];
+      expect(Math.abs(dot)).toBeGreaterThan(1 - 1e-6);
+    }
+  });
+
+  it('caps the component count at n − 1 (the rank of centred rows)', () => {
+    const d = 400;
+    const x = new Float32Array(3 * d).map((_, i) => Math.sin(i));
+    const m = fitPca(x, d, Int32Array.from([0, 1, 2]), { nComponents: 50 });
+    expect(m.k).toBe(2);
+  });
+});

@@ -139,6 +139,11 @@ export function fitPca(data: Float32Array | Float64Array, d: number, fitRows: In
   }
   for (let c = 0; c < d; c++) mean[c] /= n;
 
+  // Fewer fit rows than dimensions (wide conv layers): the d × d covariance would cost
+  // n·d² time and d² memory (16,384-wide layer: 2 GB). Its non-zero spectrum equals that of
+  // the n × n Gram matrix of the centred rows, and each component is Xcᵀu / ‖Xcᵀu‖.
+  if (method === 'auto' && n < d && d > JACOBI_MAX_DIM) return fitPcaGram(data, d, fitRows, mean, Math.min(k, n - 1), opts);
+
   // Upper triangle accumulated row by row (cache friendly), then mirrored.
   const cov = new Float64Array(d * d);
   const row = new Float64Array(d);
@@ -188,6 +193,64 @@ export function fitPca(data: Float32Array | Float64Array, d: number, fitRows: In
     for (let r = 1; r < d; r++) if (Math.abs(rows[src * d + r]) > Math.abs(rows[src * d + best])) best = r;
     const sign = rows[src * d + best] < 0 ? -1 : 1;
     for (let r = 0; r < d; r++) components[c * d + r] = sign * rows[src * d + r];
+  }
+  return { d, k, mean, components, variances };
+}
+
+/** Largest Gram matrix decomposed by Jacobi; beyond it, subspace iteration on the Gram matrix. */
+const GRAM_JACOBI_MAX = 400;
+
+function fitPcaGram(data: Float32Array | Float64Array, d: number, fitRows: Int32Array, mean: Float64Array, k: number, opts: PcaOptions): PcaModel {
+  const n = fitRows.length;
+  const xc = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const base = fitRows[i] * d;
+    for (let c = 0; c < d; c++) xc[i * d + c] = data[base + c] - mean[c];
+  }
+  const gram = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      let s = 0;
+      for (let c = 0; c < d; c++) s += xc[i * d + c] * xc[j * d + c];
+      gram[i * n + j] = gram[j * n + i] = s / (n - 1);
+    }
+  }
+  let values: Float64Array;
+  let vecs: Float64Array; // eigenvectors of the Gram matrix as rows (m × n)
+  let m: number;
+  if (n <= GRAM_JACOBI_MAX) {
+    const e = jacobiEigen(gram, n);
+    values = e.values;
+    m = n;
+    vecs = new Float64Array(n * n);
+    for (let j = 0; j < n; j++) for (let r = 0; r < n; r++) vecs[j * n + r] = e.vectors[r * n + j];
+  } else {
+    const e = subspaceEigen(gram, n, k, opts.seed ?? 0x5eed, opts.maxIter ?? 60);
+    values = e.values;
+    vecs = e.rows;
+    m = e.l;
+  }
+  const order = Array.from({ length: m }, (_, i) => i).sort((x, y) => values[y] - values[x] || x - y);
+  const components = new Float64Array(k * d);
+  const variances = new Float64Array(k);
+  const v = new Float64Array(d);
+  for (let c = 0; c < k; c++) {
+    const src = order[c];
+    variances[c] = Math.max(0, values[src]);
+    v.fill(0);
+    for (let i = 0; i < n; i++) {
+      const u = vecs[src * n + i];
+      if (u === 0) continue;
+      for (let r = 0; r < d; r++) v[r] += u * xc[i * d + r];
+    }
+    let norm = 0;
+    for (let r = 0; r < d; r++) norm += v[r] * v[r];
+    norm = Math.sqrt(norm);
+    let best = 0;
+    for (let r = 1; r < d; r++) if (Math.abs(v[r]) > Math.abs(v[best])) best = r;
+    const sign = v[best] < 0 ? -1 : 1;
+    // A zero-variance direction has no defined component; it stays zero (projects to 0).
+    for (let r = 0; r < d; r++) components[c * d + r] = norm > 0 ? (sign * v[r]) / norm : 0;
   }
   return { d, k, mean, components, variances };
 }
