@@ -17,26 +17,29 @@ function put(kind: string, patch: Partial<AnalysisState>): void {
 }
 
 /** Run an analysis unless its result for `key` is already there. */
-export async function runAnalysis<K extends AnalysisKind>(kind: K, key: string, params: AnalysisParams<K>, opts: { force?: boolean } = {}): Promise<void> {
-  const have = get().analyses[kind];
+export async function runAnalysis<K extends AnalysisKind>(kind: K, key: string, params: AnalysisParams<K>, opts: { force?: boolean; slot?: string } = {}): Promise<void> {
+  const job = kind;
+  // The store slot: a view may keep several results of one job kind (t-SNE of A and of B).
+  const slot = opts.slot ?? kind;
+  const have = get().analyses[slot];
   if (!opts.force && have && have.key === key && (have.status === 'done' || have.status === 'running')) return;
   running?.abort();
   const controller = new AbortController();
   running = controller;
   // Keep the previous result on screen while the new one streams in (warm starts animate from it).
-  put(kind, { key, status: 'running', fraction: 0, message: 'starting', error: undefined });
-  const mine = () => get().analyses[kind]?.key === key && running === controller;
+  put(slot, { key, status: 'running', fraction: 0, message: 'starting', error: undefined });
+  const mine = () => get().analyses[slot]?.key === key && running === controller;
   try {
-    const result = await getBridge().analysis(kind, get().params.seed, params, {
+    const result = await getBridge().analysis(job, get().params.seed, params, {
       signal: controller.signal,
-      onProgress: (p) => mine() && put(kind, { fraction: p.fraction, message: p.message ?? '' }),
-      onPartial: (r) => mine() && put(kind, { result: r }),
+      onProgress: (p) => mine() && put(slot, { fraction: p.fraction, message: p.message ?? '' }),
+      onPartial: (r) => mine() && put(slot, { result: r }),
     });
-    if (mine()) put(kind, { status: 'done', fraction: 1, message: '', result });
+    if (mine()) put(slot, { status: 'done', fraction: 1, message: '', result });
   } catch (e) {
     if (!mine()) return;
-    if (e instanceof CancelledError || e instanceof WorkerReplacedError) put(kind, { status: 'cancelled' });
-    else put(kind, { status: 'error', error: ((e as Error).message ?? String(e)).split('\n')[0] });
+    if (e instanceof CancelledError || e instanceof WorkerReplacedError) put(slot, { status: 'cancelled' });
+    else put(slot, { status: 'error', error: ((e as Error).message ?? String(e)).split('\n')[0] });
   } finally {
     if (running === controller) running = null;
   }

@@ -9,14 +9,15 @@ import { useEffect, useMemo, useRef } from 'react';
 import type { LayerEmbedding, TsneJobResult } from '../../core/jobs';
 import { tsneSchema } from '../../core/schema';
 import { runAnalysis } from '../analyses';
-import { attackSpec, layersFor, onApplied } from '../controller';
+import { applyParams, attackSpec, layersFor, onApplied } from '../controller';
 import { createLineChart, type LineChartData } from '../charts/lines';
 import { createScatter } from '../charts/scatter';
-import { useLab } from '../store';
+import { useLab, type Params } from '../store';
 import { AnalysisBar, fmtPct, ViewControls } from './common';
 
-export function runTsneView(): void {
+export function runTsneView(whichOverride?: 'a' | 'b'): Promise<void> {
   const p = useLab.getState().params;
+  const which = whichOverride ?? (p.tsneModel === 'b' && p.compare ? 'b' : 'a');
   const params = {
     spec: attackSpec(p, false),
     layers: layersFor(p),
@@ -25,17 +26,38 @@ export function runTsneView(): void {
     iterations: p.tsneIter,
     seeds: p.tsneSeeds,
     mode: p.tsneMode,
-    which: p.tsneModel === 'b' && p.compare ? ('b' as const) : ('a' as const),
+    which,
   };
   const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
-  void runAnalysis('tsne', key, params);
+  return runAnalysis('tsne', key, params, { slot: `tsne:${which}` });
+}
+
+/** Both models one after the other, so the overlap chart can compare them. */
+async function runBoth(): Promise<void> {
+  await runTsneView('a');
+  if (useLab.getState().params.compare) await runTsneView('b');
+}
+
+/**
+ * The seed paper's setting (Valentim et al.): a standard and an adversarially trained model
+ * of the zoo, APGD-CE at the AT model's training radius, the overlap over all layers.
+ */
+const SEED_PRESETS = {
+  linf: { model: 'mnist-small-st', compare: 'mnist-small-pgd-linf', data: 'mnist-test', attack: 'apgd-ce', norm: 'linf', eps: 0.3, steps: 100, restarts: 1, layers: [], tsneN: 300, tsneSeeds: 3, tsneIter: 750 },
+  l2: { model: 'mnist-small-st', compare: 'mnist-small-pgd-linf', data: 'mnist-test', attack: 'apgd-ce', norm: 'l2', eps: 2.0, steps: 100, restarts: 1, layers: [], tsneN: 300, tsneSeeds: 3, tsneIter: 750 },
+} as const;
+
+async function applySeedPreset(which: keyof typeof SEED_PRESETS): Promise<void> {
+  await applyParams({ ...SEED_PRESETS[which], layers: [] } as unknown as Partial<Params>);
+  await runBoth();
 }
 
 // The ε slider drives the embeddings: on release, a warm start at the new ε.
 onApplied((before, next) => {
   if (!before || next.view !== 'tsne') return;
-  const have = useLab.getState().analyses.tsne;
-  if (have && next.eps !== before.eps) runTsneView();
+  const which = next.tsneModel === 'b' && next.compare ? 'b' : 'a';
+  const have = useLab.getState().analyses[`tsne:${which}`];
+  if (have && next.eps !== before.eps) void runTsneView();
 });
 
 function LayerScatter({ e, r }: { e: LayerEmbedding; r: TsneJobResult }) {
@@ -68,8 +90,12 @@ function LayerScatter({ e, r }: { e: LayerEmbedding; r: TsneJobResult }) {
 }
 
 export function TsneView() {
-  const state = useLab((s) => s.analyses.tsne);
+  const which = useLab((s) => (s.params.tsneModel === 'b' && s.params.compare ? 'b' : 'a'));
+  const state = useLab((s) => s.analyses[`tsne:${which}`]);
+  const other = useLab((s) => s.analyses[`tsne:${which === 'a' ? 'b' : 'a'}`]);
+  const compare = useLab((s) => s.params.compare);
   const r = (state?.result as TsneJobResult | null) ?? null;
+  const rOther = (other?.result as TsneJobResult | null) ?? null;
   const overlapRef = useRef<SVGSVGElement>(null);
   const chart = useRef<ReturnType<typeof createLineChart> | null>(null);
   useEffect(() => {
@@ -80,9 +106,14 @@ export function TsneView() {
   const data = useMemo<LineChartData | null>(() => {
     if (!r || !r.layers.length) return null;
     const L = r.layers;
+    const otherLayers = rOther?.layers ?? [];
+    const otherSeries = otherLayers.length
+      ? [{ label: `model ${rOther!.which.toUpperCase()} (ε=${rOther!.eps}): t-SNE overlap`, color: '#2f7d4f', dashed: true, y: L.map((e) => otherLayers.find((o) => o.layer === e.layer)?.overlap?.value ?? null) }]
+      : [];
     return {
       x: L.map((e) => e.layer),
       series: [
+        ...otherSeries,
         { label: 't-SNE overlap (shown layout)', color: '#1f6feb', y: L.map((e) => e.overlap?.value ?? null) },
         {
           label: 'mean ± sd over seeds',
@@ -98,7 +129,7 @@ export function TsneView() {
       yDomain: [0, 1],
       format: (v) => `${(100 * v).toFixed(1)}%`,
     };
-  }, [r]);
+  }, [r, rOther]);
   useEffect(() => {
     if (data) chart.current?.update(data);
   }, [data]);
@@ -110,7 +141,16 @@ export function TsneView() {
         (warm start). Overlap per spec: misclassified clean images excluded, strict inequality, undefined shown as n/a.
       </p>
       <ViewControls schema={tsneSchema} legend="t-SNE" />
-      <AnalysisBar kind="tsne" onRun={runTsneView} runLabel="Run t-SNE">
+      <div className="muted">
+        preset (seed paper): <button type="button" data-testid="tsne-preset-linf" onClick={() => void applySeedPreset('linf')}>ST vs AT, APGD-CE L∞ 0.3</button>{' '}
+        <button type="button" onClick={() => void applySeedPreset('l2')}>ST vs AT, APGD-CE L2 2.0</button>
+        {compare && (
+          <>
+            {' '}· <button type="button" data-testid="tsne-run-both" onClick={() => void runBoth()}>Run A and B</button>
+          </>
+        )}
+      </div>
+      <AnalysisBar kind={`tsne:${which}`} testId="tsne" onRun={() => void runTsneView()} runLabel="Run t-SNE">
         {r && (
           <span className="muted" data-testid="tsne-summary">
             model {r.which.toUpperCase()} · ε={r.eps} · {r.labels.length} pairs

@@ -22,26 +22,26 @@ export function ViewControls({ schema, legend }: { schema: Schema; legend: strin
   );
 }
 
-export function AnalysisBar({ kind, onRun, runLabel, children }: { kind: string; onRun: () => void; runLabel: string; children?: ReactNode }) {
+export function AnalysisBar({ kind, onRun, runLabel, children, testId = kind }: { kind: string; onRun: () => void; runLabel: string; children?: ReactNode; testId?: string }) {
   const state = useLab((s) => s.analyses[kind]);
   const ready = useLab((s) => !!s.model && !!s.dataset);
   return (
-    <div className="job analysis-bar" data-testid={`${kind}-bar`}>
-      <button type="button" onClick={onRun} disabled={!ready} data-testid={`${kind}-run`}>
+    <div className="job analysis-bar" data-testid={`${testId}-bar`}>
+      <button type="button" onClick={onRun} disabled={!ready} data-testid={`${testId}-run`}>
         {runLabel}
       </button>
       {state?.status === 'running' && (
         <>
           <progress max={1} value={state.fraction} />
           <span className="muted">{state.message}</span>
-          <button type="button" onClick={cancelAnalysis} data-testid={`${kind}-cancel`}>
+          <button type="button" onClick={cancelAnalysis} data-testid={`${testId}-cancel`}>
             Cancel
           </button>
         </>
       )}
       {state?.status === 'cancelled' && <span className="muted">cancelled — partial result kept</span>}
       {state?.status === 'error' && (
-        <span className="warning" data-testid={`${kind}-error`}>
+        <span className="warning" data-testid={`${testId}-error`}>
           {state.error}
         </span>
       )}
