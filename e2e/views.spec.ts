@@ -60,3 +60,19 @@ test('compare mode: model B loads next to A and the layer chart draws it', async
   await expect(page.getByTestId('error')).toContainText('compare model', { timeout: 120_000 });
   await expect(page.locator('[data-testid=image-strip] .card')).toHaveCount(8);
 });
+
+test('logit analysis: A vs B histograms, AO@k, rank scatter with far samples, epoch ridgeline', async ({ page }) => {
+  await page.goto(`/${BASE}&view=logits&vs=mnist-small-pgd-linf&ln=100&eps=0.2`);
+  await expect(page.getByTestId('compare-info')).toBeVisible({ timeout: 120_000 });
+  await page.getByTestId('logits-run').click();
+  await expect(page.getByTestId('logits-summary')).toContainText('ranked far apart', { timeout: 240_000 });
+  const text = (await page.getByTestId('logits-summary').textContent()) ?? '';
+  const robust = [...text.matchAll(/robust ([\d.]+)%/g)].map((m) => Number(m[1]));
+  // FGSM at 0.2: the AT model B keeps far more samples than the standard model A.
+  expect(robust[1]).toBeGreaterThan(robust[0]);
+  await expect(page.locator('[data-testid=logits-aok] circle')).not.toHaveCount(0);
+  await expect(page.locator('[data-testid=rank-scatter] circle')).not.toHaveCount(0);
+  // mnist-small-st ships epoch snapshots: one ridgeline row per epoch.
+  await expect(page.locator('[data-testid=ridge-gap] path')).toHaveCount(4, { timeout: 120_000 });
+  await page.screenshot({ path: `${ARTIFACTS}/logits.png`, fullPage: true });
+});

@@ -24,7 +24,7 @@ import { mnistFromIdx } from '../src/core/data/mnist';
 import { cifarFromBatches } from '../src/core/data/cifar';
 import { classBalancedSample, takeSamples } from '../src/core/data/sampler';
 import { JobCancelledError, LabError, type ImageDataset, type JobControl, type JobProgress } from '../src/core/types';
-import { layerwiseTsne, robustnessCurve, TsneSession, type JobContext, type TsneJobParams, type TsneJobResult } from '../src/core/jobs';
+import { layerwiseTsne, logitAnalysis, robustnessCurve, TsneSession, type JobContext, type LogitsJobParams, type LogitsJobResult, type TsneJobParams, type TsneJobResult } from '../src/core/jobs';
 import { decodeImageFile } from './images';
 
 export interface ModelSummary {
@@ -155,6 +155,19 @@ async function loadData(source: DataSource): Promise<ImageDataset> {
 const ANALYSES = {
   curve: robustnessCurve,
   tsne: (ctx: JobContext, p: TsneJobParams, c: JobControl, emit: (r: TsneJobResult) => void) => layerwiseTsne(ctx, p, tsneSession, c, emit),
+  /** Training snapshots (zoo models saved mid-training) are loaded for the job and freed after. */
+  logits: async (ctx: JobContext, p: LogitsJobParams & { snapshots?: { epoch: number; url: string }[] }, c: JobControl, emit: (r: LogitsJobResult) => void) => {
+    const loaded: { epoch: number; model: LabModel }[] = [];
+    try {
+      for (const s of p.snapshots ?? []) {
+        const reader = urlReader(s.url);
+        loaded.push({ epoch: s.epoch, model: await loadLabModel(reader.name, reader.read, s.url) });
+      }
+      return await logitAnalysis(ctx, p, loaded, c, emit);
+    } finally {
+      for (const s of loaded) s.model.dispose();
+    }
+  },
 };
 type AnalysisKind = keyof typeof ANALYSES;
 type AnalysisParams<K extends AnalysisKind> = Parameters<(typeof ANALYSES)[K]>[1];

@@ -103,6 +103,13 @@ export const tsneSchema: Schema = [
   { key: 'tsneModel', url: 'tmodel', label: 'Model', kind: 'select', default: 'a', options: [{ value: 'a', label: 'A' }, { value: 'b', label: 'B (compare)' }] },
 ];
 
+/** Logit analysis (issue #9). */
+export const logitsSchema: Schema = [
+  { key: 'logitsN', url: 'ln', label: 'Samples', kind: 'int', default: 500, min: 20, max: 10000, step: 10 },
+  { key: 'logitsAttack', url: 'latt', label: 'Under attack', kind: 'int', default: 1, min: 0, max: 1, step: 1, help: '1 = also the distributions under the chosen attack at the current ε; 0 = clean only.' },
+  { key: 'logitsEpochs', url: 'lep', label: 'Epochs', kind: 'int', default: 1, min: 0, max: 1, step: 1, help: '1 = include the zoo’s training snapshots of model A (ridgeline per epoch), when it has them.' },
+];
+
 export type ParamValues = Record<string, unknown>;
 
 export function defaults(schema: Schema): ParamValues {

@@ -13,8 +13,9 @@ import { labSchema } from '../core/schema';
 import { applyParams } from './controller';
 import { CurveView } from './views/CurveView';
 import { TsneView } from './views/TsneView';
+import { LogitsView } from './views/LogitsView';
 
-const VIEWS: Partial<Record<ViewName, () => React.JSX.Element>> = { curve: CurveView, tsne: TsneView };
+const VIEWS: Partial<Record<ViewName, () => React.JSX.Element>> = { curve: CurveView, tsne: TsneView, logits: LogitsView };
 
 function Tabs() {
   const view = useLab((s) => s.params.view);

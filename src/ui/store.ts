@@ -7,7 +7,7 @@
 import { create } from 'zustand';
 import type { BackendState } from '../core/backend';
 import type { AttackName } from '../core/attacks/types';
-import { attackSchema, curveSchema, defaults, labSchema, setupSchema, tsneSchema, viewSchema } from '../core/schema';
+import { attackSchema, curveSchema, defaults, labSchema, logitsSchema, setupSchema, tsneSchema, viewSchema } from '../core/schema';
 import type { DatasetSummary, ModelSummary, SampleData, SliceTransfer } from '../../workers/lab.worker';
 
 export interface Params {
@@ -35,12 +35,15 @@ export interface Params {
   tsneSeeds: number;
   tsneMode: 'joint' | 'anchored';
   tsneModel: 'a' | 'b';
+  logitsN: number;
+  logitsAttack: number;
+  logitsEpochs: number;
 }
 
 export type ViewName = 'slice' | 'curve' | 'tsne' | 'logits' | 'dependency' | 'manifolds' | 'collision';
 
 /** Every schema whose values live in the URL. */
-export const URL_SCHEMAS = [setupSchema, attackSchema, viewSchema, labSchema, curveSchema, tsneSchema];
+export const URL_SCHEMAS = [setupSchema, attackSchema, viewSchema, labSchema, curveSchema, tsneSchema, logitsSchema];
 
 export const DEFAULT_PARAMS = Object.assign({}, ...URL_SCHEMAS.map(defaults)) as unknown as Params;
 
@@ -62,6 +65,8 @@ export interface ZooEntry {
   architecture?: string;
   method?: string;
   cleanAccuracy?: number;
+  /** Training snapshots of this model in the zoo. */
+  snapshots?: { epoch: number; id: string }[];
 }
 
 export interface DataEntry {

@@ -8,3 +8,5 @@ export { layerwiseTsne, TsneSession } from './tsne';
 export type { TsneJobParams, TsneJobResult, LayerEmbedding, OverlapSummary } from './tsne';
 export { jobSample, modelsOf } from './context';
 export type { JobContext, Emit, JobSample } from './context';
+export { logitAnalysis } from './logits';
+export type { LogitsJobParams, LogitsJobResult, ModelLogits, SnapshotModel } from './logits';

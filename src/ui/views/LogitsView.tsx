@@ -1,0 +1,236 @@
+/**
+ * Logit analysis (issue #9; Seguin et al.): max-logit and gap distributions (A vs B, clean
+ * vs adversarial; shared bins, mean and skew), robust accuracy by clean gap with a Wilson
+ * band, AO@k between the two models' class rankings with the permutation control, the
+ * per-class rank-order scatter of confidences with its far samples shown as images, which
+ * classes become the errors, and the per-epoch ridgeline of the zoo's training snapshots.
+ */
+import * as d3 from 'd3';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { LogitsJobResult, ModelLogits } from '../../core/jobs';
+import type { Histogram } from '../../core/logits';
+import { logitsSchema } from '../../core/schema';
+import { runAnalysis } from '../analyses';
+import { attackSpec } from '../controller';
+import { createLineChart, type LineChartData, type LineSeries } from '../charts/lines';
+import { drawRidgeline } from '../charts/ridgeline';
+import { useLab } from '../store';
+import { AnalysisBar, fmtPct, ViewControls } from './common';
+
+const A = '#1f6feb';
+const B = '#d1495b';
+const BASE = import.meta.env.BASE_URL;
+
+export function runLogits(): void {
+  const s = useLab.getState();
+  const p = s.params;
+  const entry = s.zoo.find((z) => z.id === p.model);
+  const snapshots = p.logitsEpochs ? (entry?.snapshots ?? []).map((x) => ({ epoch: x.epoch, url: `${BASE}models/${x.id}/model.json` })) : [];
+  const params = { n: p.logitsN, spec: p.logitsAttack ? attackSpec(p, false) : null, bins: 30, snapshots };
+  const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
+  void runAnalysis('logits', key, params);
+}
+
+function Chart({ data, testId }: { data: LineChartData | null; testId: string }) {
+  const ref = useRef<SVGSVGElement>(null);
+  const chart = useRef<ReturnType<typeof createLineChart> | null>(null);
+  useEffect(() => {
+    if (!ref.current) return;
+    chart.current = createLineChart(ref.current);
+    return () => chart.current?.destroy();
+  }, []);
+  useEffect(() => {
+    if (data) chart.current?.update(data);
+  }, [data]);
+  return <svg ref={ref} className="line-chart" data-testid={testId} />;
+}
+
+function density(h: Histogram): number[] {
+  const total = h.counts.reduce((a, b) => a + b, 0) || 1;
+  return Array.from(h.counts, (c) => c / total);
+}
+
+function histChart(r: LogitsJobResult, pick: (m: ModelLogits, adv: boolean) => Histogram | null, xLabel: string): LineChartData | null {
+  const first = r.a && pick(r.a, false);
+  if (!first) return null;
+  const x = Array.from({ length: first.counts.length }, (_, i) => +((first.edges[i] + first.edges[i + 1]) / 2).toPrecision(4));
+  const series: LineSeries[] = [];
+  for (const [name, m, color] of [['A', r.a, A], ['B', r.b, B]] as const) {
+    if (!m) continue;
+    const c = pick(m, false);
+    const a = pick(m, true);
+    if (c) series.push({ label: `${name} clean (mean ${c.mean.toFixed(2)}, skew ${c.skewness.toFixed(2)})`, color, y: density(c), dashed: name === 'B' });
+    if (a) series.push({ label: `${name} adversarial (mean ${a.mean.toFixed(2)}, skew ${a.skewness.toFixed(2)})`, color: d3.color(color)?.brighter(1.2)?.formatHex() ?? color, y: density(a), dashed: name === 'B', hollow: true });
+  }
+  return { x, series, xLabel, yLabel: 'fraction of samples' };
+}
+
+function Thumb({ pixels, shape }: { pixels: Float32Array; shape: [number, number, number] }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const c = ref.current;
+    if (!c) return;
+    const [h, w, ch] = shape;
+    c.width = w;
+    c.height = h;
+    const ctx = c.getContext('2d');
+    if (!ctx) return;
+    const img = ctx.createImageData(w, h);
+    for (let p = 0; p < h * w; p++) {
+      for (let k = 0; k < 3; k++) img.data[p * 4 + k] = Math.round(255 * pixels[p * ch + (ch === 1 ? 0 : k)]);
+      img.data[p * 4 + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+  }, [pixels, shape]);
+  return <canvas ref={ref} className="thumb" />;
+}
+
+function RankScatter({ r, cls, focus, onFocus }: { r: LogitsJobResult; cls: number; focus: number | null; onFocus: (i: number | null) => void }) {
+  const ref = useRef<SVGSVGElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    const c = r.compare?.perClass.find((p) => p.label === cls);
+    if (!el || !c) return;
+    const svg = d3.select(el);
+    svg.selectAll('*').remove();
+    const size = Math.min(el.clientWidth || 280, 280);
+    const m = 36;
+    const x = d3.scaleLinear().domain([1, Math.max(2, c.n)]).range([m, size - 8]);
+    const y = d3.scaleLinear().domain([1, Math.max(2, c.n)]).range([size - m, 8]);
+    svg.append('g').attr('transform', `translate(0,${size - m})`).call(d3.axisBottom(x).ticks(4));
+    svg.append('g').attr('transform', `translate(${m},0)`).call(d3.axisLeft(y).ticks(4));
+    svg.append('line').attr('x1', x(1)).attr('y1', y(1)).attr('x2', x(c.n)).attr('y2', y(c.n)).attr('stroke', '#bbb');
+    svg.append('text').attr('x', size / 2).attr('y', size - 4).attr('text-anchor', 'middle').attr('font-size', 10).text('confidence rank under A');
+    svg.append('text').attr('transform', 'rotate(-90)').attr('x', -size / 2).attr('y', 10).attr('text-anchor', 'middle').attr('font-size', 10).text('rank under B');
+    const far = new Set(Array.from(c.farIndices));
+    svg
+      .selectAll(null)
+      .data(Array.from(c.indices.keys()))
+      .join('circle')
+      .attr('cx', (j) => x(c.rankA[j]))
+      .attr('cy', (j) => y(c.rankB[j]))
+      .attr('r', (j) => (c.indices[j] === focus ? 5 : 3))
+      .attr('fill', (j) => (far.has(c.indices[j]) ? B : '#888'))
+      .attr('opacity', 0.8)
+      .style('cursor', (j) => (far.has(c.indices[j]) ? 'pointer' : 'default'))
+      .on('click', (_e, j) => far.has(c.indices[j]) && onFocus(c.indices[j]));
+  }, [r, cls, focus, onFocus]);
+  return <svg ref={ref} className="rank-scatter" data-testid="rank-scatter" />;
+}
+
+function Ridge({ r, which }: { r: LogitsJobResult; which: 'maxLogit' | 'gap' }) {
+  const ref = useRef<SVGSVGElement>(null);
+  useEffect(() => {
+    const e = r.epochs?.summaries;
+    if (!ref.current || !e) return;
+    drawRidgeline(ref.current, which === 'gap' ? e.gapEdges : e.maxLogitEdges, e.epochs.map((x) => ({ label: `epoch ${x.epoch}`, counts: which === 'gap' ? x.gap.counts : x.maxLogit.counts })), which === 'gap' ? 'logit gap (max − second)' : 'max logit');
+  }, [r, which]);
+  return <svg ref={ref} className="line-chart" data-testid={`ridge-${which}`} />;
+}
+
+export function LogitsView() {
+  const state = useLab((s) => s.analyses.logits);
+  const names = useLab((s) => s.dataset?.classNames);
+  const r = (state?.result as LogitsJobResult | null) ?? null;
+  const [cls, setCls] = useState(0);
+  const [focus, setFocus] = useState<number | null>(null);
+  const maxLogit = useMemo(() => (r ? histChart(r, (m, adv) => (adv ? m.adversarial?.maxLogit ?? null : m.clean.maxLogit), 'max logit') : null), [r]);
+  const gap = useMemo(() => (r ? histChart(r, (m, adv) => (adv ? m.adversarial?.gap ?? null : m.clean.gap), 'logit gap (max − second max)') : null), [r]);
+  const byGap = useMemo<LineChartData | null>(() => {
+    const bins = r?.a?.robustByGap;
+    if (!r || !bins) return null;
+    const x = bins.map((b) => +((b.low + b.high) / 2).toPrecision(3));
+    const series: LineSeries[] = [];
+    for (const [name, m, color] of [['A', r.a, A], ['B', r.b, B]] as const) {
+      const bs = m?.robustByGap;
+      if (!bs) continue;
+      // A's bins set x; B's bins differ in range, so B is plotted only when its bins align.
+      if (name === 'B' && bs.length !== bins.length) continue;
+      const nan = (v: number) => (Number.isFinite(v) ? v : null);
+      series.push({ label: `${name} robust accuracy (Wilson 95%)`, color, dashed: name === 'B', y: bs.map((b) => nan(b.accuracy)), band: { low: bs.map((b) => nan(b.wilsonLow)), high: bs.map((b) => nan(b.wilsonHigh)) } });
+    }
+    return { x, series, xLabel: 'clean logit gap (bin centre; A’s bins)', yLabel: 'robust accuracy', yDomain: [0, 1] };
+  }, [r]);
+  const aok = useMemo<LineChartData | null>(() => {
+    if (!r?.compare) return null;
+    const k = Array.from(r.compare.aok, (_, i) => i + 1);
+    return {
+      x: k,
+      series: [
+        { label: 'AO@k, A vs B (same images)', color: A, y: Array.from(r.compare.aok) },
+        { label: 'control: B permuted within class', color: '#888', y: Array.from(r.compare.aokControl), dashed: true },
+      ],
+      xLabel: 'k (top-k classes)',
+      yLabel: 'average overlap',
+      yDomain: [0, 1],
+    };
+  }, [r]);
+  const errors = useMemo<LineChartData | null>(() => {
+    if (!r?.a) return null;
+    const x = Array.from(r.a.errorClasses, (_, i) => i + 1);
+    const series: LineSeries[] = [{ label: `A (${r.a.errorCount} errors)`, color: A, y: Array.from(r.a.errorClasses) }];
+    if (r.b) series.push({ label: `B (${r.b.errorCount} errors)`, color: B, y: Array.from(r.b.errorClasses), dashed: true });
+    return { x, series, xLabel: 'rank k of the predicted class among the true class’s average logits', yLabel: 'share of errors', yDomain: [0, 1] };
+  }, [r]);
+  const farShown = r?.compare?.farImages.filter((f) => f.label === cls) ?? [];
+  return (
+    <section data-testid="logits-view">
+      <h2>Logit distributions{r?.b ? ': model A vs model B' : ''}</h2>
+      <p className="muted">Seguin et al.: adversarially trained models have lower max logits and smaller gaps; a large gap predicts robustness for AT models only; AT and ST models are confident on different images.</p>
+      <ViewControls schema={logitsSchema} legend="Logits" />
+      <AnalysisBar kind="logits" onRun={runLogits} runLabel="Run logit analysis">
+        {r && (
+          <span className="muted" data-testid="logits-summary">
+            {r.n} samples · A clean {fmtPct(r.a?.cleanAccuracy)}
+            {r.a?.robustAccuracy !== null && ` / robust ${fmtPct(r.a?.robustAccuracy)}`}
+            {r.b && ` · B clean ${fmtPct(r.b.cleanAccuracy)}${r.b.robustAccuracy !== null ? ` / robust ${fmtPct(r.b.robustAccuracy)}` : ''}`}
+            {r.compare && ` · ${fmtPct(r.compare.fractionFar)} of samples ranked far apart`}
+          </span>
+        )}
+      </AnalysisBar>
+      <div className="chart-row">
+        <Chart data={maxLogit} testId="logits-max" />
+        <Chart data={gap} testId="logits-gap" />
+        <Chart data={byGap} testId="logits-bygap" />
+        <Chart data={errors} testId="logits-errors" />
+        {aok && <Chart data={aok} testId="logits-aok" />}
+      </div>
+      {r?.compare && (
+        <div className="rank-row">
+          <label>
+            class{' '}
+            <select value={cls} onChange={(e) => setCls(Number(e.target.value))} data-testid="rank-class">
+              {r.compare.perClass.map((c) => (
+                <option key={c.label} value={c.label}>
+                  {names?.[c.label] ?? c.label} ({fmtPct(c.fractionFar)} far, ρ={c.spearman.toFixed(2)})
+                </option>
+              ))}
+            </select>
+          </label>
+          <RankScatter r={r} cls={cls} focus={focus} onFocus={setFocus} />
+          <div>
+            <div className="muted">samples ranked far apart (red in the scatter; click one to mark it)</div>
+            <div className="strip" data-testid="far-strip">
+              {farShown.map((f) => (
+                <div key={f.index} className={`card${focus === f.index ? ' focus' : ''}`} onClick={() => setFocus(f.index)}>
+                  <Thumb pixels={f.pixels} shape={r.compare!.shape} />
+                  <div className="meta">
+                    <span>#{f.index}</span>
+                    <span>A {(100 * f.confA).toFixed(0)}%</span>
+                    <span>B {(100 * f.confB).toFixed(0)}%</span>
+                  </div>
+                </div>
+              ))}
+            </div>
+          </div>
+        </div>
+      )}
+      {r?.epochs && (
+        <div className="chart-row">
+          <Ridge r={r} which="maxLogit" />
+          <Ridge r={r} which="gap" />
+        </div>
+      )}
+    </section>
+  );
+}
