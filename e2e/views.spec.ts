@@ -73,6 +73,6 @@ test('logit analysis: A vs B histograms, AO@k, rank scatter with far samples, ep
   await expect(page.locator('[data-testid=logits-aok] circle')).not.toHaveCount(0);
   await expect(page.locator('[data-testid=rank-scatter] circle')).not.toHaveCount(0);
   // mnist-small-st ships epoch snapshots: one ridgeline row per epoch.
-  await expect(page.locator('[data-testid=ridge-gap] path')).toHaveCount(4, { timeout: 120_000 });
+  await expect(page.locator('[data-testid=ridge-gap] path[fill-opacity]')).toHaveCount(4, { timeout: 120_000 });
   await page.screenshot({ path: `${ARTIFACTS}/logits.png`, fullPage: true });
 });
