@@ -76,3 +76,16 @@ test('logit analysis: A vs B histograms, AO@k, rank scatter with far samples, ep
   await expect(page.locator('[data-testid=ridge-gap] path[fill-opacity]')).toHaveCount(4, { timeout: 120_000 });
   await page.screenshot({ path: `${ARTIFACTS}/logits.png`, fullPage: true });
 });
+
+test('layer dependency: probe accuracy per layer falls under attack; MI per layer', async ({ page }) => {
+  await page.goto(`/${BASE}&view=dependency&dn=100&eps=0.2&layers=relu_1,relu_2,fc2`);
+  await page.getByTestId('dependency-run').click();
+  await expect(page.getByTestId('dependency-summary')).toContainText('last-layer probe', { timeout: 240_000 });
+  await expect(page.getByTestId('dependency-bar')).not.toContainText('Cancel', { timeout: 240_000 });
+  const text = (await page.getByTestId('dependency-summary').textContent()) ?? '';
+  const [clean, attacked] = [...text.matchAll(/(?:clean|attacked) ([\d.]+)%/g)].map((m) => Number(m[1]));
+  expect(attacked).toBeLessThan(clean);
+  await expect(page.locator('[data-testid=dependency-probes] circle')).toHaveCount(6);
+  await expect(page.locator('[data-testid=dependency-mi-label] circle')).not.toHaveCount(0);
+  await page.screenshot({ path: `${ARTIFACTS}/dependency.png`, fullPage: true });
+});

@@ -110,6 +110,11 @@ export const logitsSchema: Schema = [
   { key: 'logitsEpochs', url: 'lep', label: 'Epochs', kind: 'int', default: 1, min: 0, max: 1, step: 1, help: '1 = include the zoo’s training snapshots of model A (ridgeline per epoch), when it has them.' },
 ];
 
+/** Layer dependency (issue #9). */
+export const dependencySchema: Schema = [
+  { key: 'depN', url: 'dn', label: 'Samples', kind: 'int', default: 500, min: 50, max: 5000, step: 50, help: 'Probes train on 70% and are scored on the held-out 30%, clean and attacked.' },
+];
+
 export type ParamValues = Record<string, unknown>;
 
 export function defaults(schema: Schema): ParamValues {

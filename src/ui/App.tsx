@@ -14,8 +14,9 @@ import { applyParams } from './controller';
 import { CurveView } from './views/CurveView';
 import { TsneView } from './views/TsneView';
 import { LogitsView } from './views/LogitsView';
+import { DependencyView } from './views/DependencyView';
 
-const VIEWS: Partial<Record<ViewName, () => React.JSX.Element>> = { curve: CurveView, tsne: TsneView, logits: LogitsView };
+const VIEWS: Partial<Record<ViewName, () => React.JSX.Element>> = { curve: CurveView, tsne: TsneView, logits: LogitsView, dependency: DependencyView };
 
 function Tabs() {
   const view = useLab((s) => s.params.view);

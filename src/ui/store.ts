@@ -7,7 +7,7 @@
 import { create } from 'zustand';
 import type { BackendState } from '../core/backend';
 import type { AttackName } from '../core/attacks/types';
-import { attackSchema, curveSchema, defaults, labSchema, logitsSchema, setupSchema, tsneSchema, viewSchema } from '../core/schema';
+import { attackSchema, curveSchema, defaults, labSchema, logitsSchema, dependencySchema, setupSchema, tsneSchema, viewSchema } from '../core/schema';
 import type { DatasetSummary, ModelSummary, SampleData, SliceTransfer } from '../../workers/lab.worker';
 
 export interface Params {
@@ -38,12 +38,13 @@ export interface Params {
   logitsN: number;
   logitsAttack: number;
   logitsEpochs: number;
+  depN: number;
 }
 
 export type ViewName = 'slice' | 'curve' | 'tsne' | 'logits' | 'dependency' | 'manifolds' | 'collision';
 
 /** Every schema whose values live in the URL. */
-export const URL_SCHEMAS = [setupSchema, attackSchema, viewSchema, labSchema, curveSchema, tsneSchema, logitsSchema];
+export const URL_SCHEMAS = [setupSchema, attackSchema, viewSchema, labSchema, curveSchema, tsneSchema, logitsSchema, dependencySchema];
 
 export const DEFAULT_PARAMS = Object.assign({}, ...URL_SCHEMAS.map(defaults)) as unknown as Params;
 

@@ -10,3 +10,5 @@ export { jobSample, modelsOf } from './context';
 export type { JobContext, Emit, JobSample } from './context';
 export { logitAnalysis } from './logits';
 export type { LogitsJobParams, LogitsJobResult, ModelLogits, SnapshotModel } from './logits';
+export { dependencyAnalysis } from './dependency';
+export type { DependencyJobParams, DependencyJobResult, ModelDependency } from './dependency';

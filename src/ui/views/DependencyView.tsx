@@ -1,0 +1,96 @@
+/**
+ * Layer dependency (issue #9; Craig et al.): per layer, linear-probe accuracy on held-out
+ * clean vs attacked activations, the prefix probe (layers 1..j concatenated), mutual
+ * information with the label and with the previous layer (class-conditional), clean vs
+ * adversarial; model B dashed in compare mode.
+ */
+import { useEffect, useMemo, useRef } from 'react';
+import type { DependencyJobResult, ModelDependency } from '../../core/jobs';
+import { dependencySchema } from '../../core/schema';
+import { runAnalysis } from '../analyses';
+import { attackSpec, layersFor } from '../controller';
+import { createLineChart, type LineChartData, type LineSeries } from '../charts/lines';
+import { useLab } from '../store';
+import { AnalysisBar, fmtPct, ViewControls } from './common';
+
+const A = '#1f6feb';
+const B = '#d1495b';
+
+export function runDependency(): void {
+  const p = useLab.getState().params;
+  const params = { n: p.depN, layers: layersFor(p), spec: p.eps > 0 ? attackSpec(p, false) : null };
+  const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
+  void runAnalysis('dependency', key, params);
+}
+
+function Chart({ data, testId }: { data: LineChartData | null; testId: string }) {
+  const ref = useRef<SVGSVGElement>(null);
+  const chart = useRef<ReturnType<typeof createLineChart> | null>(null);
+  useEffect(() => {
+    if (!ref.current) return;
+    chart.current = createLineChart(ref.current);
+    return () => chart.current?.destroy();
+  }, []);
+  useEffect(() => {
+    if (data) chart.current?.update(data);
+  }, [data]);
+  return <svg ref={ref} className="line-chart" data-testid={testId} />;
+}
+
+type Pick = (m: ModelDependency, layer: string) => number | null;
+
+function chart(r: DependencyJobResult, picks: { label: string; pick: Pick; light?: boolean }[], yLabel: string, yDomain?: [number, number]): LineChartData | null {
+  if (!r.a) return null;
+  const x = r.a.layers.map((l) => l.layer);
+  const series: LineSeries[] = [];
+  for (const [name, m, color] of [['A', r.a, A], ['B', r.b, B]] as const) {
+    if (!m) continue;
+    for (const p of picks) series.push({ label: `${name} ${p.label}`, color: p.light ? (name === 'A' ? '#7aa6f0' : '#e89aa5') : color, dashed: name === 'B', hollow: p.light, y: x.map((layer) => p.pick(m, layer)) });
+  }
+  return { x, series, xLabel: 'layer', yLabel, yDomain };
+}
+
+const layerOf = (m: ModelDependency, layer: string) => m.layers.find((l) => l.layer === layer);
+
+export function DependencyView() {
+  const state = useLab((s) => s.analyses.dependency);
+  const eps = useLab((s) => s.params.eps);
+  const r = (state?.result as DependencyJobResult | null) ?? null;
+  const probes = useMemo(() => r && chart(r, [
+    { label: 'probe, clean (held out)', pick: (m, l) => layerOf(m, l)?.probeHeldOutCleanAccuracy ?? null },
+    { label: `probe, attacked ε=${eps}`, pick: (m, l) => layerOf(m, l)?.probeHeldOutAdversarialAccuracy ?? null, light: true },
+  ], 'linear probe accuracy', [0, 1]), [r, eps]);
+  const prefix = useMemo(() => r && chart(r, [
+    { label: 'prefix probe, clean', pick: (m, l) => m.prefix.find((p) => p.lastLayer === l)?.cleanAccuracy ?? null },
+    { label: 'prefix probe, attacked', pick: (m, l) => m.prefix.find((p) => p.lastLayer === l)?.adversarialAccuracy ?? null, light: true },
+  ], 'accuracy of one linear map from layers 1..j', [0, 1]), [r]);
+  const miLabel = useMemo(() => r && chart(r, [
+    { label: 'I(layer; label), clean', pick: (m, l) => layerOf(m, l)?.labelMi ?? null },
+    { label: 'I(layer; label), attacked', pick: (m, l) => layerOf(m, l)?.labelMiAdversarial ?? null, light: true },
+  ], 'mutual information with the label (nats, KSG)'), [r]);
+  const miPrev = useMemo(() => r && chart(r, [
+    { label: 'I(prev; layer | class), clean', pick: (m, l) => layerOf(m, l)?.gaussianConditionalMiWithPrevious ?? null },
+    { label: 'I(prev; layer | class), attacked', pick: (m, l) => layerOf(m, l)?.gaussianConditionalMiWithPreviousAdversarial ?? null, light: true },
+  ], 'class-conditional MI with the previous layer (nats, Gaussian)'), [r]);
+  return (
+    <section data-testid="dependency-view">
+      <h2>Layer dependency: linear probes and mutual information</h2>
+      <p className="muted">Craig et al.: how much each layer depends on the previous one, and what a linear readout of a frozen prefix still predicts under attack (the attack is the one chosen on the left, at the current ε; ε = 0 means clean only).</p>
+      <ViewControls schema={dependencySchema} legend="Dependency" />
+      <AnalysisBar kind="dependency" onRun={runDependency} runLabel="Run probes and MI">
+        {r?.a && (
+          <span className="muted" data-testid="dependency-summary">
+            {r.n} samples · A robust {fmtPct(r.a.robustAccuracy)}
+            {r.b && ` · B robust ${fmtPct(r.b.robustAccuracy)}`} · last-layer probe A clean {fmtPct(r.a.layers.at(-1)?.probeHeldOutCleanAccuracy)} / attacked {fmtPct(r.a.layers.at(-1)?.probeHeldOutAdversarialAccuracy)}
+          </span>
+        )}
+      </AnalysisBar>
+      <div className="chart-row">
+        <Chart data={probes} testId="dependency-probes" />
+        <Chart data={prefix} testId="dependency-prefix" />
+        <Chart data={miLabel} testId="dependency-mi-label" />
+        <Chart data={miPrev} testId="dependency-mi-prev" />
+      </div>
+    </section>
+  );
+}
