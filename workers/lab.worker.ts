@@ -24,7 +24,7 @@ import { mnistFromIdx } from '../src/core/data/mnist';
 import { cifarFromBatches } from '../src/core/data/cifar';
 import { classBalancedSample, takeSamples } from '../src/core/data/sampler';
 import { JobCancelledError, LabError, type ImageDataset, type JobControl, type JobProgress } from '../src/core/types';
-import { dependencyAnalysis, layerwiseTsne, logitAnalysis, robustnessCurve, TsneSession, type JobContext, type LogitsJobParams, type LogitsJobResult, type TsneJobParams, type TsneJobResult } from '../src/core/jobs';
+import { dependencyAnalysis, layerwiseTsne, logitAnalysis, mftmaAnalysis, robustnessCurve, TsneSession, type JobContext, type LogitsJobParams, type LogitsJobResult, type TsneJobParams, type TsneJobResult } from '../src/core/jobs';
 import { decodeImageFile } from './images';
 
 export interface ModelSummary {
@@ -155,6 +155,7 @@ async function loadData(source: DataSource): Promise<ImageDataset> {
 const ANALYSES = {
   curve: robustnessCurve,
   dependency: dependencyAnalysis,
+  mftma: mftmaAnalysis,
   tsne: (ctx: JobContext, p: TsneJobParams, c: JobControl, emit: (r: TsneJobResult) => void) => layerwiseTsne(ctx, p, tsneSession, c, emit),
   /** Training snapshots (zoo models saved mid-training) are loaded for the job and freed after. */
   logits: async (ctx: JobContext, p: LogitsJobParams & { snapshots?: { epoch: number; url: string }[] }, c: JobControl, emit: (r: LogitsJobResult) => void) => {

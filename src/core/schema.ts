@@ -115,6 +115,16 @@ export const dependencySchema: Schema = [
   { key: 'depN', url: 'dn', label: 'Samples', kind: 'int', default: 500, min: 50, max: 5000, step: 50, help: 'Probes train on 70% and are scored on the held-out 30%, clean and attacked.' },
 ];
 
+/** Manifold capacity (issue #7; MFTMA). */
+export const mftmaSchema: Schema = [
+  { key: 'mfKind', url: 'mfk', label: 'Manifolds', kind: 'select', default: 'exemplar', options: [{ value: 'exemplar', label: 'exemplar (P images × M perturbations)' }, { value: 'class', label: 'class (P classes × M images)' }] },
+  { key: 'mfPerturb', url: 'mfp', label: 'Perturbation', kind: 'select', default: 'gaussian', options: [{ value: 'gaussian', label: 'Gaussian noise σ' }, { value: 'linf', label: 'uniform in the L∞ ball ε' }, { value: 'l2', label: 'uniform in the L2 ball ε' }, { value: 'attack', label: 'APGD-CE runs in the ball ε (norm from the attack panel)' }] },
+  { key: 'mfLadder', url: 'mfl', label: 'σ / ε ladder', kind: 'list', default: ['0.0001', '0.01', '0.1', '0.3', '1'], help: 'One line per value; the seed’s σ ladder is 0.0001 … 1.0.' },
+  { key: 'mfP', url: 'mfP', label: 'P', kind: 'int', default: 10, min: 2, max: 100, step: 1, help: 'Number of manifolds.' },
+  { key: 'mfM', url: 'mfM', label: 'M', kind: 'int', default: 20, min: 2, max: 500, step: 1, help: 'Points per manifold.' },
+  { key: 'mfMaxDims', url: 'mfd', label: 'Max dims', kind: 'int', default: 5000, min: 50, max: 100000, step: 50, help: 'Wider layers are randomly projected to this many dimensions first (stated per layer).' },
+];
+
 export type ParamValues = Record<string, unknown>;
 
 export function defaults(schema: Schema): ParamValues {

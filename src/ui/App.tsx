@@ -15,8 +15,9 @@ import { CurveView } from './views/CurveView';
 import { TsneView } from './views/TsneView';
 import { LogitsView } from './views/LogitsView';
 import { DependencyView } from './views/DependencyView';
+import { ManifoldView } from './views/ManifoldView';
 
-const VIEWS: Partial<Record<ViewName, () => React.JSX.Element>> = { curve: CurveView, tsne: TsneView, logits: LogitsView, dependency: DependencyView };
+const VIEWS: Partial<Record<ViewName, () => React.JSX.Element>> = { curve: CurveView, tsne: TsneView, logits: LogitsView, dependency: DependencyView, manifolds: ManifoldView };
 
 function Tabs() {
   const view = useLab((s) => s.params.view);

@@ -7,7 +7,7 @@
 import { create } from 'zustand';
 import type { BackendState } from '../core/backend';
 import type { AttackName } from '../core/attacks/types';
-import { attackSchema, curveSchema, defaults, labSchema, logitsSchema, dependencySchema, setupSchema, tsneSchema, viewSchema } from '../core/schema';
+import { attackSchema, curveSchema, defaults, labSchema, logitsSchema, dependencySchema, mftmaSchema, setupSchema, tsneSchema, viewSchema } from '../core/schema';
 import type { DatasetSummary, ModelSummary, SampleData, SliceTransfer } from '../../workers/lab.worker';
 
 export interface Params {
@@ -39,12 +39,18 @@ export interface Params {
   logitsAttack: number;
   logitsEpochs: number;
   depN: number;
+  mfKind: 'class' | 'exemplar';
+  mfPerturb: 'gaussian' | 'linf' | 'l2' | 'attack';
+  mfLadder: string[];
+  mfP: number;
+  mfM: number;
+  mfMaxDims: number;
 }
 
 export type ViewName = 'slice' | 'curve' | 'tsne' | 'logits' | 'dependency' | 'manifolds' | 'collision';
 
 /** Every schema whose values live in the URL. */
-export const URL_SCHEMAS = [setupSchema, attackSchema, viewSchema, labSchema, curveSchema, tsneSchema, logitsSchema, dependencySchema];
+export const URL_SCHEMAS = [setupSchema, attackSchema, viewSchema, labSchema, curveSchema, tsneSchema, logitsSchema, dependencySchema, mftmaSchema];
 
 export const DEFAULT_PARAMS = Object.assign({}, ...URL_SCHEMAS.map(defaults)) as unknown as Params;
 

@@ -41,5 +41,33 @@ describe('layer dependency', () => {
     // B copies A within each class (plus small noise): high conditional MI; scrambled: ~0.
     expect(lb.conditionalMiWithPrevious!).toBeGreaterThan(1);
     expect(Math.abs(lb.conditionalMiWithPreviousAdversarial!)).toBeLessThan(0.2);
+    // Unconditionally B also shares the class structure with A, so I(A;B) ≥ I(A;B|y) ≈ large.
+    expect(la.miWithPrevious).toBeNull();
+    expect(lb.miWithPrevious!).toBeGreaterThan(1);
+    expect(Math.abs(lb.miWithPreviousAdversarial!)).toBeLessThan(0.2);
+    // Gaussian MI: B = (A₁, −A₂) + small noise is linear in A, so the linear estimator sees it
+    // too; within a class the 0.1-noise copy of unit-0.5-sd features gives
+    // 2·(−½ log(1 − ρ²)) with ρ² = 0.25/0.26 → ≈ 3.26 nats.
+    expect(lb.gaussianConditionalMiWithPrevious!).toBeGreaterThan(2.5);
+    expect(lb.gaussianConditionalMiWithPrevious!).toBeLessThan(4);
+    expect(Math.abs(lb.gaussianConditionalMiWithPreviousAdversarial!)).toBeLessThan(0.1);
+    expect(lb.gaussianMiWithPrevious!).toBeGreaterThan(lb.gaussianConditionalMiWithPrevious!);
+    expect(lb.probeFeatures).toBe(2);
+    expect(lb.probeProjected).toBe(false);
+  });
+
+  it('projects wide layers before probing and still decodes separable classes', () => {
+    const rng = createRng(4);
+    const n = 150;
+    const d = 300;
+    const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+    // Class c raises features [100c, 100c + 100) by 1: spread thinly over many features.
+    const x = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) x[i * d + j] = (Math.floor(j / 100) === labels[i] ? 1 : 0) + rng.normal();
+    const [r] = layerDependency([{ name: 'wide', size: d, clean: x }], labels, 3, 1, {}, { maxProbeFeatures: 32, ksg: { maxSamples: 150 } });
+    expect(r.probeProjected).toBe(true);
+    expect(r.probeFeatures).toBe(32);
+    expect(r.probeHeldOutCleanAccuracy).toBeGreaterThan(0.9);
+    expect(r.probeHeldOutAdversarialAccuracy).toBeNull();
   });
 });

@@ -44,6 +44,7 @@ describe('ridgeProbe', () => {
     expect(probe.cv.mse[8]).toBeGreaterThan(Math.min(...probe.cv.mse));
     expect(probe.cvAccuracy).toBe(1);
     expect(probe.trainAccuracy).toBe(1);
+    expect(probe.lambdaAtGridEdge).toBe(probe.lambda === 1e-4 || probe.lambda === 1e4);
     // Seeded folds → identical result.
     expect(ridgeProbe(x, labels, d, 3, { seed: 1 }).cv.mse).toEqual(probe.cv.mse);
   });
@@ -57,6 +58,8 @@ describe('ridgeProbe', () => {
     const probe = ridgeProbe(x, labels, d, 2, { seed: 2 });
     expect(probe.lambda).toBeGreaterThanOrEqual(10);
     expect(probe.solver).toBe('primal');
+    // With pure noise the optimum is "shrink everything": the grid's top end, flagged.
+    expect(probe.lambdaAtGridEdge).toBe(probe.lambda === 1e4);
   });
 });
 

@@ -220,6 +220,11 @@ export interface RidgeProbe extends RidgeFit {
   trainAccuracy: number;
   /** CV accuracy at the chosen λ: the honest "linear decodability" number. */
   cvAccuracy: number;
+  /**
+   * The chosen λ is the smallest or largest of the grid, so the CV optimum may lie
+   * outside it (the probe is then over- or under-regularised); worth widening the grid.
+   */
+  lambdaAtGridEdge: boolean;
 }
 
 /** Ridge probe with λ chosen by k-fold CV (smallest MSE; ties go to the larger λ), refit on all rows. */
@@ -277,5 +282,6 @@ export function ridgeProbe(
   let ok = 0;
   for (let i = 0; i < n; i++) if (pred[i] === labels[i]) ok++;
   control.onProgress?.({ fraction: 1 });
-  return { ...fit, cv: { lambdas, mse, accuracy }, trainAccuracy: ok / n, cvAccuracy: accuracy[bestIdx] };
+  const lambdaAtGridEdge = lambdas.length > 1 && (lambdas[bestIdx] === Math.min(...lambdas) || lambdas[bestIdx] === Math.max(...lambdas));
+  return { ...fit, cv: { lambdas, mse, accuracy }, trainAccuracy: ok / n, cvAccuracy: accuracy[bestIdx], lambdaAtGridEdge };
 }

@@ -12,3 +12,5 @@ export { logitAnalysis } from './logits';
 export type { LogitsJobParams, LogitsJobResult, ModelLogits, SnapshotModel } from './logits';
 export { dependencyAnalysis } from './dependency';
 export type { DependencyJobParams, DependencyJobResult, ModelDependency } from './dependency';
+export { mftmaAnalysis } from './mftma';
+export type { MftmaJobParams, MftmaJobResult, MftmaPoint } from './mftma';

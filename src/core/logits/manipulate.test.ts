@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../random';
-import { correctFix1, fixTopKAverage, fixTopKPermute, manipulateLogits } from './manipulate';
+import { correctFix1, fixTopKAverage, fixTopKPermute, manipulateLogits, manipulationDistributions, softmaxEntropy } from './manipulate';
 
 describe('logit manipulations', () => {
   const v = new Float32Array([1, 4, 2, 3]); // top-2: class 1 (4), class 3 (3)
@@ -39,5 +39,36 @@ describe('logit manipulations', () => {
     expect(Array.from(manipulateLogits(L, 4, { kind: 'fixAverage', k: 1 }))).toEqual([2, 4, 2, 2, 1, 1, 5, 1]);
     expect(Array.from(manipulateLogits(L, 4, { kind: 'correctFix1' }, { labels: new Int32Array([3, 0]) }))).toEqual([1, 3, 2, 4, 5, 1, 0, 2]);
     expect(() => manipulateLogits(L, 4, { kind: 'correctFix1' })).toThrow();
+  });
+});
+
+describe('manipulation distributions', () => {
+  it('softmaxEntropy is log K for equal logits and 0-ish for a dominant one', () => {
+    const h = softmaxEntropy(new Float32Array([2, 2, 2, 2, 100, 0, 0, 0]), 4);
+    expect(h[0]).toBeCloseTo(Math.log(4), 12);
+    expect(h[1]).toBeLessThan(1e-40);
+  });
+
+  it('permutation and correct-fix-1 keep max/gap/entropy; averaging moves the gap at k = 1', () => {
+    // Rows [1, 4, 2, 3] (label 0: wrong) and [5, 0, 1, 2] (label 0: right).
+    const L = new Float32Array([1, 4, 2, 3, 5, 0, 1, 2]);
+    const labels = new Int32Array([0, 0]);
+    const [orig, perm, avg, fix] = manipulationDistributions(
+      L,
+      4,
+      [{ kind: 'fixPermute', k: 1 }, { kind: 'fixAverage', k: 1 }, { kind: 'correctFix1' }],
+      { labels, bins: 4, seed: 1 },
+    );
+    expect(orig.manipulation).toBeNull();
+    expect(perm.maxLogit.counts).toEqual(orig.maxLogit.counts);
+    expect(perm.gap.mean).toBeCloseTo(orig.gap.mean, 6);
+    expect(perm.entropy.mean).toBeCloseTo(orig.entropy.mean, 6);
+    expect(fix.gap.mean).toBeCloseTo(orig.gap.mean, 6);
+    // Original gaps 1 and 3 (mean 2); fix-1-average gaps 4 − 2 = 2 and 5 − 1 = 4 (mean 3).
+    expect(orig.gap.mean).toBeCloseTo(2, 6);
+    expect(avg.gap.mean).toBeCloseTo(3, 6);
+    expect(orig.topIsLabel).toBe(0.5);
+    expect(fix.topIsLabel).toBe(1);
+    expect(avg.trueClassProbability!.mean).not.toBeCloseTo(orig.trueClassProbability!.mean, 3);
   });
 });

@@ -9,6 +9,7 @@
  * All functions are pure: they return new vectors and never modify their input.
  */
 import { createRng, shuffleInPlace, type Rng } from '../random';
+import { classConfidence, histogram, perSampleLogits, sharedRange, type Histogram } from './summary';
 
 /** Indices by decreasing value; lower index first on ties (deterministic). */
 function descending(v: ArrayLike<number>): number[] {
@@ -94,4 +95,83 @@ export function manipulateLogits(
     out.set(m, i * K);
   }
   return out;
+}
+
+/** Shannon entropy (nats) of softmax(row) for every row, computed stably. */
+export function softmaxEntropy(logits: Float32Array, numClasses: number): Float64Array {
+  const K = numClasses;
+  const n = logits.length / K;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const o = i * K;
+    let m = -Infinity;
+    for (let c = 0; c < K; c++) m = Math.max(m, logits[o + c]);
+    // H = log Z − Σ p_c (z_c − m), with Z = Σ exp(z_c − m); no exp overflows.
+    let z = 0;
+    let s = 0;
+    for (let c = 0; c < K; c++) {
+      const e = Math.exp(logits[o + c] - m);
+      z += e;
+      s += e * (logits[o + c] - m);
+    }
+    out[i] = Math.log(z) - s / z;
+  }
+  return out;
+}
+
+export interface ManipulationDistribution {
+  /** null for the unmanipulated logits (the reference row). */
+  manipulation: Manipulation | null;
+  maxLogit: Histogram;
+  gap: Histogram;
+  /** Softmax entropy of the target vector, nats. */
+  entropy: Histogram;
+  /** Softmax probability of the true class (only with labels). */
+  trueClassProbability: Histogram | null;
+  /** Fraction of targets whose arg-max is the true class (only with labels). */
+  topIsLabel: number | null;
+}
+
+/**
+ * Distributions of the manipulated target vectors next to the original ones, on shared
+ * bins. What to expect by construction: permuting below the top-k and correct-fix-1 only
+ * move values between classes, so max logit, gap and entropy are unchanged and only the
+ * label-related rows move; averaging the rest changes the entropy and, when k = 1, the
+ * gap (the runner-up becomes the mean of the rest). Which rows move is the point of
+ * Seguin et al.'s manipulation study (what information lives below the top-k).
+ * Permutations use stream seed + t for the t-th manipulation, so rows are reproducible.
+ */
+export function manipulationDistributions(
+  logits: Float32Array,
+  numClasses: number,
+  manipulations: Manipulation[],
+  opts: { seed?: number; labels?: Int32Array; bins?: number } = {},
+): ManipulationDistribution[] {
+  const K = numClasses;
+  const bins = opts.bins ?? 30;
+  const sets: { manipulation: Manipulation | null; logits: Float32Array }[] = [{ manipulation: null, logits }];
+  manipulations.forEach((m, t) => sets.push({ manipulation: m, logits: manipulateLogits(logits, K, m, { seed: (opts.seed ?? 0) + t, labels: opts.labels }) }));
+  const stats = sets.map((s) => perSampleLogits(s.logits, K));
+  const entropies = sets.map((s) => softmaxEntropy(s.logits, K));
+  const m = sharedRange(stats.map((s) => s.maxLogit));
+  const g = sharedRange(stats.map((s) => s.gap));
+  const range = (r: { min: number; max: number }) => (Number.isFinite(r.min) ? { min: r.min, max: r.max } : {});
+  return sets.map((s, t) => {
+    let trueClassProbability: Histogram | null = null;
+    let topIsLabel: number | null = null;
+    if (opts.labels) {
+      trueClassProbability = histogram(classConfidence(s.logits, K, opts.labels), { bins, min: 0, max: 1 });
+      let hit = 0;
+      stats[t].argmax.forEach((p, i) => (hit += p === opts.labels![i] ? 1 : 0));
+      topIsLabel = hit / Math.max(1, opts.labels.length);
+    }
+    return {
+      manipulation: s.manipulation,
+      maxLogit: histogram(stats[t].maxLogit, { bins, ...range(m) }),
+      gap: histogram(stats[t].gap, { bins, ...range(g) }),
+      entropy: histogram(entropies[t], { bins, min: 0, max: Math.log(K) }),
+      trueClassProbability,
+      topIsLabel,
+    };
+  });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { averageOverlap, averageOverlapControl, averageRanks, errorClassRanks, rankOrderByClass } from './ranking';
+import { averageOverlap, averageOverlapControl, averageRanks, errorClassRanks, pooledFractionFar, rankOrderByClass } from './ranking';
 
 describe('rank order', () => {
   it('averages tied ranks', () => {
@@ -18,6 +18,13 @@ describe('rank order', () => {
     expect(r[1].fractionFar).toBe(0);
     expect(r[1].spearman).toBeCloseTo(1, 12);
     expect(r[2].n).toBe(0);
+    // Far samples of class 0 are its first and last (global indices 0 and 4).
+    expect(Array.from(r[0].farIndices)).toEqual([0, 4]);
+    expect(Array.from(r[0].rankA)).toEqual([1, 2, 3, 4, 5]);
+    expect(Array.from(r[0].rankB)).toEqual([5, 4, 3, 2, 1]);
+    expect(Array.from(r[1].indices)).toEqual([5, 6, 7]);
+    expect(r[1].farIndices.length).toBe(0);
+    expect(pooledFractionFar(r)).toBeCloseTo(2 / 8, 12);
   });
 });
 

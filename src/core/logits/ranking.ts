@@ -39,6 +39,13 @@ export interface ClassRankOrder {
   fractionFar: number;
   /** Spearman's ρ = Pearson correlation of the average ranks; NaN if n < 2 or a model is constant. */
   spearman: number;
+  /** Global sample indices of this class, in data order (the scatter's points). */
+  indices: Int32Array;
+  /** Average rank (1..n) of each of those samples under A and under B: the rank-order scatter. */
+  rankA: Float64Array;
+  rankB: Float64Array;
+  /** Global indices of the "far" samples counted in fractionFar, so the UI can open them. */
+  farIndices: Int32Array;
 }
 
 /**
@@ -61,9 +68,18 @@ export function rankOrderByClass(
     const ra = averageRanks(idx.map((i) => confA[i]));
     const rb = averageRanks(idx.map((i) => confB[i]));
     const half = (n - 1) / 2;
-    let far = 0;
-    for (let t = 0; t < n; t++) if (Math.abs(ra[t] - rb[t]) > half) far++;
-    out.push({ label: c, n, fractionFar: n > 0 ? far / n : NaN, spearman: pearson(ra, rb) });
+    const far: number[] = [];
+    for (let t = 0; t < n; t++) if (Math.abs(ra[t] - rb[t]) > half) far.push(idx[t]);
+    out.push({
+      label: c,
+      n,
+      fractionFar: n > 0 ? far.length / n : NaN,
+      spearman: pearson(ra, rb),
+      indices: Int32Array.from(idx),
+      rankA: ra,
+      rankB: rb,
+      farIndices: Int32Array.from(far),
+    });
   }
   return out;
 }
@@ -266,4 +282,15 @@ export function errorClassRanks(
   }
   const fraction = Float64Array.from(counts, (v) => (errors > 0 ? v / errors : NaN));
   return { fraction, counts, errors, orderByClass };
+}
+
+/** Share of all samples (pooled over classes) whose A/B ranks are more than half the class's range apart. */
+export function pooledFractionFar(byClass: ClassRankOrder[]): number {
+  let far = 0;
+  let n = 0;
+  for (const c of byClass) {
+    far += c.farIndices.length;
+    n += c.n;
+  }
+  return n > 0 ? far / n : NaN;
 }

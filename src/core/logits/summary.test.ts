@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accuracyByGap, classConfidence, histogram, perSampleLogits, wilsonInterval } from './summary';
+import { accuracyByGap, classConfidence, epochLogitSummaries, histogram, logitDistributions, perSampleLogits, wilsonInterval } from './summary';
 
 describe('perSampleLogits', () => {
   it('gives max, gap, softmax confidence and argmax on hand-made rows', () => {
@@ -66,5 +66,41 @@ describe('wilsonInterval and accuracyByGap', () => {
     expect(bins[1].wilsonLow).toBe(w.low);
     expect(bins[1].wilsonLow).toBeCloseTo(0.3424, 3);
     expect(bins[1].wilsonHigh).toBe(1);
+  });
+});
+
+describe('shared-bin distributions', () => {
+  it('logitDistributions puts clean and adversarial on the same edges', () => {
+    // Clean rows: max 3 (gap 2), max 1 (gap 1); adversarial rows: max 5 (gap 5), max 0 (gap 0).
+    const clean = new Float32Array([3, 1, 0, 1, 0, 0]);
+    const adv = new Float32Array([5, 0, 0, 0, 0, 0]);
+    const [c, a] = logitDistributions([clean, adv], 3, 5);
+    expect(Array.from(c.maxLogit.edges)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(Array.from(a.maxLogit.edges)).toEqual(Array.from(c.maxLogit.edges));
+    expect(Array.from(c.maxLogit.counts)).toEqual([0, 1, 0, 1, 0]);
+    expect(Array.from(a.maxLogit.counts)).toEqual([1, 0, 0, 0, 1]);
+    expect(Array.from(c.gap.edges)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(Array.from(a.gap.counts)).toEqual([1, 0, 0, 0, 1]);
+    expect(c.confidence.edges[0]).toBe(0);
+    expect(c.confidence.edges[5]).toBe(1);
+  });
+
+  it('epochLogitSummaries sorts epochs and shares bins across them', () => {
+    const e5 = new Float32Array([4, 0, 2, 0]); // max 4, 2; gaps 4, 2
+    const e1 = new Float32Array([1, 0, 0, 0]); // max 1, 0; gaps 1, 0
+    const s = epochLogitSummaries(
+      [
+        { epoch: 5, logits: e5 },
+        { epoch: 1, logits: e1 },
+      ],
+      2,
+      4,
+    );
+    expect(s.epochs.map((e) => e.epoch)).toEqual([1, 5]);
+    expect(Array.from(s.maxLogitEdges)).toEqual([0, 1, 2, 3, 4]);
+    expect(Array.from(s.epochs[0].maxLogit.counts)).toEqual([1, 1, 0, 0]);
+    expect(Array.from(s.epochs[1].maxLogit.counts)).toEqual([0, 0, 1, 1]);
+    expect(s.epochs[1].gap.edges).toEqual(s.gapEdges);
+    expect(s.epochs[1].gap.mean).toBe(3);
   });
 });

@@ -218,3 +218,83 @@ export function accuracyByGap(
   }
   return out;
 }
+
+/** Finite min and max of several arrays together (NaN, NaN when none is finite). */
+export function sharedRange(arrays: ArrayLike<number>[]): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const a of arrays)
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i];
+      if (!Number.isFinite(v)) continue;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  return min <= max ? { min, max } : { min: NaN, max: NaN };
+}
+
+export interface LogitDistributions {
+  maxLogit: Histogram;
+  gap: Histogram;
+  confidence: Histogram;
+}
+
+/**
+ * Max-logit, gap and softmax-confidence histograms of several logit matrices (e.g. clean
+ * and adversarial, or ST and AT) on *shared* bins, so the UI can overlay them and a
+ * shift between them is not an artefact of different bin edges. Confidence always uses
+ * [0, 1].
+ */
+export function logitDistributions(logitSets: Float32Array[], numClasses: number, bins = 30): LogitDistributions[] {
+  const stats = logitSets.map((l) => perSampleLogits(l, numClasses));
+  const m = sharedRange(stats.map((s) => s.maxLogit));
+  const g = sharedRange(stats.map((s) => s.gap));
+  const range = (r: { min: number; max: number }) => (Number.isFinite(r.min) ? { min: r.min, max: r.max } : {});
+  return stats.map((s) => ({
+    maxLogit: histogram(s.maxLogit, { bins, ...range(m) }),
+    gap: histogram(s.gap, { bins, ...range(g) }),
+    confidence: histogram(s.confidence, { bins, min: 0, max: 1 }),
+  }));
+}
+
+export interface EpochLogits {
+  epoch: number;
+  /** n×K row-major logits of the snapshot at this epoch, on the same samples for every epoch. */
+  logits: Float32Array;
+}
+
+export interface EpochSummary {
+  epoch: number;
+  maxLogit: Histogram;
+  gap: Histogram;
+}
+
+export interface EpochSummaries {
+  /** Sorted by epoch. */
+  epochs: EpochSummary[];
+  /** The shared edges every epoch's histograms use (one ridgeline row per epoch). */
+  maxLogitEdges: Float64Array;
+  gapEdges: Float64Array;
+}
+
+/**
+ * Per-epoch max-logit and gap histograms for zoo training snapshots, on bins shared by
+ * all epochs so they stack as a ridgeline. Seguin et al. follow how the logit
+ * distributions of ST and AT models drift during training (max logits and gaps grow
+ * for ST, stay compressed for AT); shared bins make that drift readable.
+ */
+export function epochLogitSummaries(snapshots: EpochLogits[], numClasses: number, bins = 30): EpochSummaries {
+  const sorted = snapshots.slice().sort((a, b) => a.epoch - b.epoch);
+  const dists = logitDistributions(
+    sorted.map((s) => s.logits),
+    numClasses,
+    bins,
+  );
+  const epochs = sorted.map((s, i) => ({ epoch: s.epoch, maxLogit: dists[i].maxLogit, gap: dists[i].gap }));
+  const empty = histogram([], { bins });
+  return {
+    epochs,
+    maxLogitEdges: epochs[0]?.maxLogit.edges ?? empty.edges,
+    gapEdges: epochs[0]?.gap.edges ?? empty.edges,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * MFTMA job (issue #7; Chung, Lee & Sompolinsky 2018; Cohen et al. 2020): per layer,
+ * manifold capacity, radius, dimension and center correlation of class or exemplar
+ * manifolds over a σ (Gaussian) or ε (ball / attack) ladder, for model A and, in compare
+ * mode, model B on the same manifolds. Per-layer results stream as they finish.
+ */
+import type { Norm } from '../attacks/common';
+import { mftmaSweep, type LayerMftmaResult, type ManifoldKind, type Perturbation } from '../mftma/manifolds';
+import { JobCancelledError, LabError, type JobControl } from '../types';
+import { modelsOf, subProgress, type Emit, type JobContext } from './context';
+
+export interface MftmaJobParams {
+  kind: ManifoldKind;
+  perturb: 'gaussian' | 'linf' | 'l2' | 'attack';
+  /** Attack manifolds: the attack's norm. */
+  norm: Norm;
+  ladder: number[];
+  p: number;
+  m: number;
+  layers: string[];
+  maxDims: number;
+  nT?: number;
+}
+
+/** A layer × ladder point, without the per-manifold detail (keeps the transfer small). */
+export type MftmaPoint = Omit<LayerMftmaResult, 'result'>;
+
+export interface MftmaJobResult {
+  a: MftmaPoint[];
+  b: MftmaPoint[] | null;
+  ladder: number[];
+  layers: string[];
+}
+
+function perturbation(params: MftmaJobParams, size: number): Perturbation {
+  switch (params.perturb) {
+    case 'gaussian':
+      return { kind: 'gaussian', sigma: size };
+    case 'linf':
+      return { kind: 'linf', eps: size };
+    case 'l2':
+      return { kind: 'l2', eps: size };
+    case 'attack':
+      return { kind: 'attack', attack: 'apgd-ce', norm: params.norm, eps: size };
+    default:
+      throw new LabError(`unknown perturbation "${params.perturb as string}"`);
+  }
+}
+
+export async function mftmaAnalysis(ctx: JobContext, params: MftmaJobParams, control: JobControl = {}, emit: Emit<MftmaJobResult> = () => undefined): Promise<MftmaJobResult> {
+  if (!params.ladder.length) throw new LabError('the σ/ε ladder is empty');
+  const models = modelsOf(ctx);
+  const result: MftmaJobResult = { a: [], b: ctx.models.b ? [] : null, ladder: params.ladder, layers: params.layers };
+  try {
+    for (let i = 0; i < models.length; i++) {
+      const { which, model } = models[i];
+      const layers = params.layers.filter((name) => model.layers.some((l) => l.name === name));
+      const sink = which === 'a' ? result.a : (result.b as MftmaPoint[]);
+      await mftmaSweep(
+        model,
+        ctx.dataset,
+        { kind: params.kind, p: params.p, m: params.m, seed: ctx.seed, perturbation: perturbation(params, params.ladder[0]), ladder: params.ladder, layers, analysis: { maxDims: params.maxDims, nT: params.nT, seed: ctx.seed } },
+        subProgress(control, i, models.length, `model ${which.toUpperCase()}`),
+        ({ result: _detail, ...point }) => {
+          sink.push(point);
+          emit(result);
+        },
+      );
+    }
+  } catch (e) {
+    if (e instanceof JobCancelledError) throw new JobCancelledError(result);
+    throw e;
+  }
+  return result;
+}

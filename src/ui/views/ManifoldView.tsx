@@ -1,0 +1,153 @@
+/**
+ * Manifold capacity per layer (issue #7; MFTMA, Chung et al. 2018, Cohen et al. 2020):
+ * four linked per-layer charts (capacity α_M, radius R_M, dimension D_M, center correlation
+ * ρ), one line per σ/ε of the ladder, model B dashed; a layer × σ/ε heat map of capacity.
+ */
+import { useEffect, useMemo, useRef } from 'react';
+import type { MftmaJobResult, MftmaPoint } from '../../core/jobs';
+import { mftmaSchema } from '../../core/schema';
+import { runAnalysis } from '../analyses';
+import { applyParams, layersFor } from '../controller';
+import { epsColor } from '../charts/colors';
+import { createLineChart, type LineChartData, type LineSeries } from '../charts/lines';
+import { useLab, type Params } from '../store';
+import { AnalysisBar, ViewControls } from './common';
+
+type Metric = 'capacity' | 'radius' | 'dimension' | 'centerCorrelation';
+
+const METRICS: { key: Metric; label: string; help: string }[] = [
+  { key: 'capacity', label: 'capacity α_M', help: 'How many manifolds per dimension a linear readout can still separate: higher = more linearly separable; robust layers keep it as the perturbation grows.' },
+  { key: 'radius', label: 'radius R_M', help: 'Size of each manifold relative to its center: perturbations that blow a layer’s manifolds up (non-robust early layers) raise it.' },
+  { key: 'dimension', label: 'dimension D_M', help: 'Number of directions the manifold effectively spans against a random readout: high dimension lowers capacity.' },
+  { key: 'centerCorrelation', label: 'center correlation ρ', help: 'Mean |cosine| between manifold centers: correlated centers are harder to separate.' },
+];
+
+export function runManifolds(): void {
+  const p = useLab.getState().params;
+  const ladder = p.mfLadder.map(Number).filter((v) => Number.isFinite(v) && v >= 0);
+  const params = { kind: p.mfKind, perturb: p.mfPerturb, norm: p.norm, ladder, p: p.mfP, m: p.mfM, layers: layersFor(p), maxDims: p.mfMaxDims };
+  const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
+  void runAnalysis('mftma', key, params);
+}
+
+/** The two seed settings (on the zoo's MNIST pair until the CIFAR-10 residual twins ship). */
+const PRESETS: Record<string, Partial<Params>> = {
+  gaussian: { mfKind: 'class', mfPerturb: 'gaussian', mfLadder: ['0.0001', '0.001', '0.01', '0.1', '0.3', '1'], mfP: 10, mfM: 20 },
+  adversarial: { mfKind: 'exemplar', mfPerturb: 'attack', norm: 'linf', mfLadder: ['0.3'], mfP: 10, mfM: 10, compare: 'mnist-small-pgd-linf', model: 'mnist-small-st' },
+};
+
+function MetricChart({ r, metric }: { r: MftmaJobResult; metric: (typeof METRICS)[number] }) {
+  const ref = useRef<SVGSVGElement>(null);
+  const chart = useRef<ReturnType<typeof createLineChart> | null>(null);
+  useEffect(() => {
+    if (!ref.current) return;
+    chart.current = createLineChart(ref.current);
+    return () => chart.current?.destroy();
+  }, []);
+  const data = useMemo<LineChartData | null>(() => {
+    if (!r.a.length) return null;
+    const layers = r.layers.filter((l) => r.a.some((p) => p.layer === l));
+    const maxSize = Math.max(...r.ladder);
+    const series: LineSeries[] = [];
+    for (const [name, points] of [['A', r.a], ['B', r.b]] as const) {
+      if (!points) continue;
+      for (const size of r.ladder) {
+        const at = (layer: string) => points.find((p: MftmaPoint) => p.layer === layer && p.size === size);
+        if (!layers.some((l) => at(l))) continue;
+        series.push({ label: `${name} ${size}`, color: epsColor(size, maxSize), dashed: name === 'B', y: layers.map((l) => at(l)?.[metric.key] ?? null) });
+      }
+    }
+    return { x: layers, series, xLabel: 'layer', yLabel: metric.label };
+  }, [r, metric]);
+  useEffect(() => {
+    if (data) chart.current?.update(data);
+  }, [data]);
+  return (
+    <figure className="metric-chart" title={metric.help}>
+      <figcaption>
+        <b>{metric.label}</b> <span className="muted">{metric.help}</span>
+      </figcaption>
+      <svg ref={ref} className="line-chart" data-testid={`mftma-${metric.key}`} />
+    </figure>
+  );
+}
+
+function Heatmap({ points, ladder, layers, label }: { points: MftmaPoint[]; ladder: number[]; layers: string[]; label: string }) {
+  const values = points.map((p) => p.capacity).filter(Number.isFinite);
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  return (
+    <table className="heatmap" data-testid="mftma-heatmap">
+      <caption>capacity, model {label} (layer × σ/ε)</caption>
+      <thead>
+        <tr>
+          <th />
+          {ladder.map((s) => (
+            <th key={s}>{s}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {layers.map((layer) => (
+          <tr key={layer}>
+            <th>{layer}</th>
+            {ladder.map((s) => {
+              const p = points.find((x) => x.layer === layer && x.size === s);
+              const t = p && hi > lo ? (p.capacity - lo) / (hi - lo) : 0.5;
+              return (
+                <td key={s} style={{ background: p ? epsColor(t, 1) : '#f4f4f4', color: t > 0.6 ? '#000' : '#fff' }} title={p ? `α=${p.capacity.toFixed(4)} R=${p.radius.toFixed(3)} D=${p.dimension.toFixed(2)}${p.projection ? ` (projected ${p.width}→${p.projection.toDims} dims)` : ''}` : 'pending'}>
+                  {p ? p.capacity.toFixed(3) : '…'}
+                </td>
+              );
+            })}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function ManifoldView() {
+  const state = useLab((s) => s.analyses.mftma);
+  const r = (state?.result as MftmaJobResult | null) ?? null;
+  const projected = r ? [...r.a, ...(r.b ?? [])].filter((p) => p.projection) : [];
+  return (
+    <section data-testid="mftma-view">
+      <h2>Manifold capacity per layer (MFTMA)</h2>
+      <p className="muted">
+        Replica mean-field manifold analysis (Chung, Lee &amp; Sompolinsky 2018): how linearly separable the class or exemplar manifolds are at each layer as the perturbation grows. Non-robust networks lose capacity in early layers because the
+        radius grows (Cohen et al. 2020 setting).
+      </p>
+      <div className="muted">
+        presets (seed settings): <button type="button" onClick={() => void applyParams(PRESETS.gaussian)}>class manifolds, Gaussian σ ladder</button>{' '}
+        <button type="button" onClick={() => void applyParams(PRESETS.adversarial)}>ST vs AT, L∞ APGD-CE exemplar manifolds</button>
+      </div>
+      <ViewControls schema={mftmaSchema} legend="Manifolds" />
+      <AnalysisBar kind="mftma" onRun={runManifolds} runLabel="Run MFTMA">
+        {r && (
+          <span className="muted" data-testid="mftma-summary">
+            {r.a.length} layer×ladder points for A{r.b ? `, ${r.b.length} for B` : ''}
+          </span>
+        )}
+      </AnalysisBar>
+      {projected.length > 0 && (
+        <div className="muted" data-testid="mftma-projection">
+          random projection before the analysis: {[...new Set(projected.map((p) => `${p.layer} ${p.width}→${p.projection!.toDims}`))].join(', ')}
+        </div>
+      )}
+      {r && (
+        <>
+          <div className="chart-row">
+            {METRICS.map((m) => (
+              <MetricChart key={m.key} r={r} metric={m} />
+            ))}
+          </div>
+          <div className="chart-row">
+            <Heatmap points={r.a} ladder={r.ladder} layers={r.layers} label="A" />
+            {r.b && <Heatmap points={r.b} ladder={r.ladder} layers={r.layers} label="B" />}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
