@@ -39,7 +39,7 @@ export interface ClassSummary {
 export interface ModelCurve {
   points: CurvePoint[];
   /** Smallest ladder ε at which the sample was misclassified; 0 = misclassified clean; Infinity = never. */
-  brokenAt: Float32Array;
+  brokenAt: Float64Array;
   /** Minimum-norm attacks (DeepFool…): the smallest perturbation norm found per sample. */
   minimalNorm: Float32Array | null;
   perClass: ClassSummary[];
@@ -65,7 +65,7 @@ function quantile(sorted: number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-export function perClassSummary(values: Float32Array, labels: Int32Array, cleanCorrect: Uint8Array, numClasses: number): ClassSummary[] {
+export function perClassSummary(values: ArrayLike<number>, labels: Int32Array, cleanCorrect: Uint8Array, numClasses: number): ClassSummary[] {
   const out: ClassSummary[] = [];
   for (let c = 0; c < numClasses; c++) {
     const v: number[] = [];
@@ -105,7 +105,7 @@ export async function robustnessCurve(ctx: JobContext, params: CurveParams, cont
   const n = sample.labels.length;
   const models = modelsOf(ctx);
   const numClasses = ctx.dataset.classNames.length;
-  const fresh = (): ModelCurve => ({ points: [], brokenAt: new Float32Array(n).fill(Infinity), minimalNorm: null, perClass: [], warnings: [] });
+  const fresh = (): ModelCurve => ({ points: [], brokenAt: new Float64Array(n).fill(Infinity), minimalNorm: null, perClass: [], warnings: [] });
   const result: CurveResult = { spec: params.spec, indices: sample.indices, labels: sample.labels, a: fresh(), b: ctx.models.b ? fresh() : null, done: 0 };
   const total = models.length * epsList.length;
   let step = 0;

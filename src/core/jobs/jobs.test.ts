@@ -1,0 +1,94 @@
+/**
+ * The lab's analysis jobs on a real zoo model (mnist-small-st, with its adversarially
+ * trained twin as model B), tiny sizes: shapes, streamed partials, compare mode, and a
+ * flat tensor count.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../backend';
+import { loadLabModel, type LabModel } from '../model/model';
+import { parsePackedDataset } from '../data/packed';
+import type { ImageDataset } from '../types';
+import { dependencyAnalysis, layerwiseTsne, logitAnalysis, mftmaAnalysis, robustnessCurve, TsneSession, type JobContext } from '.';
+
+const PUBLIC = path.resolve('public');
+let a: LabModel;
+let b: LabModel;
+let ds: ImageDataset;
+
+async function zoo(id: string): Promise<LabModel> {
+  const dir = path.join(PUBLIC, 'models', id);
+  return loadLabModel('model.json', async (rel) => new Uint8Array(readFileSync(path.join(dir, rel))), id);
+}
+
+beforeAll(async () => {
+  await selectBackend('wasm', { node: true, wasmPaths: path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep });
+  a = await zoo('mnist-small-st');
+  b = await zoo('mnist-small-pgd-linf');
+  const index = JSON.parse(readFileSync(path.join(PUBLIC, 'data/mnist-test.json'), 'utf8'));
+  ds = parsePackedDataset(index, new Uint8Array(readFileSync(path.join(PUBLIC, 'data', index.file))));
+}, 60_000);
+
+const ctx = (compare: boolean): JobContext => ({ models: { a, b: compare ? b : null }, dataset: ds, seed: 3 });
+
+describe('analysis jobs', () => {
+  it('robustness curve: accuracy falls with ε, B (AT) above A (ST), partials stream, tensors flat', async () => {
+    const before = tf.memory().numTensors;
+    const partials: number[] = [];
+    const r = await robustnessCurve(ctx(true), { spec: { attack: 'fgsm', norm: 'linf', steps: 1 }, epsList: [0.2, 0, 0.1], n: 30 }, {}, (p) => partials.push(p.done));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.a.points.map((p) => p.eps)).toEqual([0, 0.1, 0.2]);
+    expect(partials).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(r.a.points[2].robustAccuracy).toBeLessThan(r.a.points[0].robustAccuracy);
+    expect(r.b!.points[2].robustAccuracy).toBeGreaterThan(r.a.points[2].robustAccuracy);
+    // Broken-at ε is a ladder value (or 0 / ∞) for every sample.
+    for (const v of r.a.brokenAt) expect([0, 0.1, 0.2, Infinity]).toContain(v);
+    expect(r.a.perClass).toHaveLength(10);
+  }, 120_000);
+
+  it('t-SNE job: positions per layer, overlap in [0,1] or n/a, warm start on ε change', async () => {
+    const session = new TsneSession();
+    const params = { spec: { attack: 'fgsm' as const, norm: 'linf' as const, eps: 0.1, steps: 1 }, layers: ['relu_2'], n: 30, perplexity: 10, iterations: 60, seeds: 2, mode: 'joint' as const };
+    const before = tf.memory().numTensors;
+    const cold = await layerwiseTsne(ctx(false), params, session);
+    const e = cold.layers[0];
+    expect(e.positions).toHaveLength(4 * 30);
+    expect(e.start).toBe('cold');
+    expect(e.overlapSeeds?.n).toBe(2);
+    if (e.overlap?.value !== null) expect(e.overlap!.value).toBeGreaterThanOrEqual(0);
+    const warm = await layerwiseTsne(ctx(false), { ...params, spec: { ...params.spec, eps: 0.2 } }, session);
+    expect(warm.layers[0].start).toBe('warm-joint');
+    // Clean rows start where they were: the warm layout is related to the cold one.
+    expect(warm.layers[0].positions.every(Number.isFinite)).toBe(true);
+    session.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+
+  it('logits job: shared bins for A and B, compare with AO@k, epoch summaries', async () => {
+    const r = await logitAnalysis(ctx(true), { n: 50, spec: { attack: 'fgsm', norm: 'linf', eps: 0.2, steps: 1 }, bins: 10 }, [{ epoch: 1, model: a }, { epoch: 2, model: b }]);
+    expect(Array.from(r.a!.clean.maxLogit.edges)).toEqual(Array.from(r.b!.adversarial!.maxLogit.edges));
+    // Seguin et al.: the AT model's max logits are lower.
+    expect(r.b!.clean.maxLogit.mean).toBeLessThan(r.a!.clean.maxLogit.mean);
+    expect(r.compare!.aok).toHaveLength(10);
+    expect(r.compare!.aok[9]).toBeCloseTo(r.compare!.aok[9], 6);
+    expect(r.epochs!.summaries.epochs.map((x) => x.epoch)).toEqual([1, 2]);
+  }, 120_000);
+
+  it('dependency job: a probe per layer, clean above attacked on the standard model', async () => {
+    const r = await dependencyAnalysis(ctx(false), { n: 100, layers: ['relu_1', 'fc2'], spec: { attack: 'fgsm', norm: 'linf', eps: 0.2, steps: 1 } });
+    expect(r.a!.layers.map((l) => l.layer)).toEqual(['relu_1', 'fc2']);
+    const last = r.a!.layers[1];
+    expect(last.probeHeldOutAdversarialAccuracy!).toBeLessThan(last.probeHeldOutCleanAccuracy);
+    expect(r.a!.prefix).toHaveLength(2);
+  }, 120_000);
+
+  it('MFTMA job: capacity per layer and ladder value, A and B', async () => {
+    const r = await mftmaAnalysis(ctx(true), { kind: 'class', perturb: 'gaussian', norm: 'linf', ladder: [0.01], p: 3, m: 8, layers: ['fc2'], maxDims: 5000, nT: 50 });
+    expect(r.a).toHaveLength(1);
+    expect(r.b).toHaveLength(1);
+    expect(r.a[0].capacity).toBeGreaterThan(0);
+    expect(Number.isFinite(r.a[0].radius)).toBe(true);
+  }, 120_000);
+});
