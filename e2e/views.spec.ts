@@ -89,3 +89,23 @@ test('layer dependency: probe accuracy per layer falls under attack; MI per laye
   await expect(page.locator('[data-testid=dependency-mi-label] circle')).not.toHaveCount(0);
   await page.screenshot({ path: `${ARTIFACTS}/dependency.png`, fullPage: true });
 });
+
+test('manifolds: MFTMA capacity per layer streams in, heat map filled', async ({ page }) => {
+  await page.goto(`/${BASE}&view=manifolds&mfk=class&mfp=gaussian&mfl=0.01,0.3&mfP=3&mfM=8&layers=relu_2,fc2`);
+  await page.getByTestId('mftma-run').click();
+  await expect(page.getByTestId('mftma-summary')).toContainText('4 layer×ladder points for A', { timeout: 240_000 });
+  await expect(page.locator('[data-testid=mftma-capacity] circle')).toHaveCount(4);
+  await expect(page.locator('[data-testid=mftma-heatmap] td')).toHaveCount(4);
+  await page.screenshot({ path: `${ARTIFACTS}/manifolds.png`, fullPage: true });
+});
+
+test('collisions: optimal loss per layer with the log 2 ceiling, conflict graph, pair explorer', async ({ page }) => {
+  await page.goto(`/${BASE}&view=collision&cs=3&cN=1&ce=1,3,6&layers=fc2`);
+  await page.getByTestId('collision-run').click();
+  await expect(page.getByTestId('collision-summary')).toContainText('9 pairs × 2 layers', { timeout: 300_000 });
+  await expect(page.locator('[data-testid=collision-logloss] circle')).toHaveCount(6);
+  await expect(page.getByTestId('collision-logloss')).toContainText('log 2');
+  await expect(page.getByTestId('conflict-graph')).toContainText('conflict edges');
+  await expect(page.getByTestId('pair-explorer')).toContainText('fc2');
+  await page.screenshot({ path: `${ARTIFACTS}/collisions.png`, fullPage: true });
+});

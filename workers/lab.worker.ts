@@ -24,7 +24,8 @@ import { mnistFromIdx } from '../src/core/data/mnist';
 import { cifarFromBatches } from '../src/core/data/cifar';
 import { classBalancedSample, takeSamples } from '../src/core/data/sampler';
 import { JobCancelledError, LabError, type ImageDataset, type JobControl, type JobProgress } from '../src/core/types';
-import { dependencyAnalysis, layerwiseTsne, logitAnalysis, mftmaAnalysis, robustnessCurve, TsneSession, type JobContext, type LogitsJobParams, type LogitsJobResult, type TsneJobParams, type TsneJobResult } from '../src/core/jobs';
+import { collisionJob, dependencyAnalysis, layerwiseTsne, logitAnalysis, mftmaAnalysis, robustnessCurve, TsneSession, type JobContext, type CollisionJobParams, type CollisionJobResult, type LogitsJobParams, type LogitsJobResult, type TsneJobParams, type TsneJobResult } from '../src/core/jobs';
+import { loadPlainLayerTap } from '../src/core/collision/maps';
 import { decodeImageFile } from './images';
 
 export interface ModelSummary {
@@ -81,6 +82,9 @@ let modelSummary: ModelSummary | null = null;
 let compareModel: LabModel | null = null;
 let compareSummary: ModelSummary | null = null;
 const tsneSession = new TsneSession();
+/** Where A and B came from: the collision search reloads them as plain-op taps (fast input gradients). */
+let modelSourceA: ModelSource | null = null;
+let modelSourceB: ModelSource | null = null;
 let dataset: ImageDataset | null = null;
 let sample: ImageDataset | null = null;
 const jobs = new Map<string, AbortController>();
@@ -156,6 +160,21 @@ const ANALYSES = {
   curve: robustnessCurve,
   dependency: dependencyAnalysis,
   mftma: mftmaAnalysis,
+  collision: async (ctx: JobContext, p: CollisionJobParams, c: JobControl, emit: (r: CollisionJobResult) => void) => {
+    const plain = async (source: ModelSource | null) => {
+      if (!source) return null;
+      const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files);
+      return loadPlainLayerTap(reader.name, reader.read);
+    };
+    const tapA = await plain(modelSourceA);
+    const tapB = ctx.models.b ? await plain(modelSourceB) : null;
+    try {
+      return await collisionJob(ctx, p, { a: tapA?.tap, b: tapB?.tap }, c, emit);
+    } finally {
+      tapA?.dispose();
+      tapB?.dispose();
+    }
+  },
   tsne: (ctx: JobContext, p: TsneJobParams, c: JobControl, emit: (r: TsneJobResult) => void) => layerwiseTsne(ctx, p, tsneSession, c, emit),
   /** Training snapshots (zoo models saved mid-training) are loaded for the job and freed after. */
   logits: async (ctx: JobContext, p: LogitsJobParams & { snapshots?: { epoch: number; url: string }[] }, c: JobControl, emit: (r: LogitsJobResult) => void) => {
@@ -219,6 +238,7 @@ const api = {
       model?.dispose();
       model = newModel;
       modelSummary = newSummary;
+      modelSourceA = next.model ?? null;
     }
     if (newData) {
       dataset = newData;
@@ -296,6 +316,7 @@ const api = {
       compareModel?.dispose();
       compareModel = null;
       compareSummary = null;
+      modelSourceB = null;
       tsneSession.dispose();
       return null;
     }
@@ -309,6 +330,7 @@ const api = {
       compareModel?.dispose();
       compareModel = next;
       compareSummary = summarise(next, label);
+      modelSourceB = source;
       tsneSession.dispose();
       return compareSummary;
     } catch (e) {

@@ -125,6 +125,17 @@ export const mftmaSchema: Schema = [
   { key: 'mfMaxDims', url: 'mfd', label: 'Max dims', kind: 'int', default: 5000, min: 50, max: 100000, step: 50, help: 'Wider layers are randomly projected to this many dimensions first (stated per layer).' },
 ];
 
+/** Collision search and optimal adversarial loss (issue #8). */
+export const collisionSchema: Schema = [
+  { key: 'colClasses', url: 'cc', label: 'Classes', kind: 'list', default: ['3', '7'], help: 'A class pair (the seed: 3 vs 7), or more classes (approximate multi-class fallback).' },
+  { key: 'colPerClass', url: 'cs', label: 'Per class S', kind: 'int', default: 10, min: 2, max: 200, step: 1 },
+  { key: 'colM', url: 'cm', label: 'Projection m', kind: 'int', default: 10, min: 1, max: 200, step: 1, help: 'Rows of the random Gaussian projection A (m × n_j).' },
+  { key: 'colN', url: 'cN', label: 'Projections N', kind: 'int', default: 3, min: 1, max: 50, step: 1, help: 'Losses are averaged over N projections (not distances).' },
+  { key: 'colProjection', url: 'cp', label: 'Projection', kind: 'select', default: 'gaussian', options: [{ value: 'gaussian', label: 'random Gaussian A' }, { value: 'none', label: 'none (A = I; baseline, narrow layers only)' }] },
+  { key: 'colEps', url: 'ce', label: 'ε list', kind: 'list', default: ['0.5', '1', '1.5', '2', '2.5', '3', '4', '5'], help: 'Input-space L2 radii of the conflict graph.' },
+  { key: 'colBox', url: 'cbox', label: '[0,1] box', kind: 'int', default: 0, min: 0, max: 1, step: 1, help: 'NOT the seed paper: keep colliding points inside the pixel box (heuristic distances).' },
+];
+
 export type ParamValues = Record<string, unknown>;
 
 export function defaults(schema: Schema): ParamValues {

@@ -16,8 +16,9 @@ import { TsneView } from './views/TsneView';
 import { LogitsView } from './views/LogitsView';
 import { DependencyView } from './views/DependencyView';
 import { ManifoldView } from './views/ManifoldView';
+import { CollisionView } from './views/CollisionView';
 
-const VIEWS: Partial<Record<ViewName, () => React.JSX.Element>> = { curve: CurveView, tsne: TsneView, logits: LogitsView, dependency: DependencyView, manifolds: ManifoldView };
+const VIEWS: Partial<Record<ViewName, () => React.JSX.Element>> = { curve: CurveView, tsne: TsneView, logits: LogitsView, dependency: DependencyView, manifolds: ManifoldView, collision: CollisionView };
 
 function Tabs() {
   const view = useLab((s) => s.params.view);

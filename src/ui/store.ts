@@ -7,7 +7,7 @@
 import { create } from 'zustand';
 import type { BackendState } from '../core/backend';
 import type { AttackName } from '../core/attacks/types';
-import { attackSchema, curveSchema, defaults, labSchema, logitsSchema, dependencySchema, mftmaSchema, setupSchema, tsneSchema, viewSchema } from '../core/schema';
+import { attackSchema, curveSchema, defaults, labSchema, logitsSchema, dependencySchema, mftmaSchema, collisionSchema, setupSchema, tsneSchema, viewSchema } from '../core/schema';
 import type { DatasetSummary, ModelSummary, SampleData, SliceTransfer } from '../../workers/lab.worker';
 
 export interface Params {
@@ -45,12 +45,19 @@ export interface Params {
   mfP: number;
   mfM: number;
   mfMaxDims: number;
+  colClasses: string[];
+  colPerClass: number;
+  colM: number;
+  colN: number;
+  colProjection: 'gaussian' | 'none';
+  colEps: string[];
+  colBox: number;
 }
 
 export type ViewName = 'slice' | 'curve' | 'tsne' | 'logits' | 'dependency' | 'manifolds' | 'collision';
 
 /** Every schema whose values live in the URL. */
-export const URL_SCHEMAS = [setupSchema, attackSchema, viewSchema, labSchema, curveSchema, tsneSchema, logitsSchema, dependencySchema, mftmaSchema];
+export const URL_SCHEMAS = [setupSchema, attackSchema, viewSchema, labSchema, curveSchema, tsneSchema, logitsSchema, dependencySchema, mftmaSchema, collisionSchema];
 
 export const DEFAULT_PARAMS = Object.assign({}, ...URL_SCHEMAS.map(defaults)) as unknown as Params;
 

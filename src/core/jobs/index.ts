@@ -14,3 +14,5 @@ export { dependencyAnalysis } from './dependency';
 export type { DependencyJobParams, DependencyJobResult, ModelDependency } from './dependency';
 export { mftmaAnalysis } from './mftma';
 export type { MftmaJobParams, MftmaJobResult, MftmaPoint } from './mftma';
+export { collisionJob } from './collision';
+export type { CollisionJobParams, CollisionJobResult } from './collision';

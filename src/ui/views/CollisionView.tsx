@@ -1,0 +1,284 @@
+/**
+ * Collisions and optimal adversarial loss per layer (issue #8): for a class pair, the
+ * smallest input perturbation of two different-class images that makes A·f_j agree
+ * (Algorithm 1), the conflict graph at each ε and the optimal cross-entropy any classifier
+ * on f_j can reach (Algorithm 2; log 2 = chance for a balanced pair), the 0-1 loss, a
+ * layer × ε heat map, the conflict graph at a chosen ε, and a pair explorer showing the
+ * colliding images at every layer. Model B dashed in compare mode.
+ */
+import * as d3 from 'd3';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { CollisionAnalysisResult } from '../../core/collision/analysis';
+import type { CollisionJobResult } from '../../core/jobs';
+import { collisionSchema } from '../../core/schema';
+import { runAnalysis } from '../analyses';
+import { applyParams, layersFor } from '../controller';
+import { classColor, epsColor } from '../charts/colors';
+import { createLineChart, type LineChartData, type LineSeries } from '../charts/lines';
+import { useLab, type Params } from '../store';
+import { AnalysisBar, ViewControls } from './common';
+
+export function runCollisions(): void {
+  const p = useLab.getState().params;
+  const classes = p.colClasses.map(Number).filter((v) => Number.isInteger(v) && v >= 0);
+  const layers = ['input', ...layersFor(p)];
+  const params = {
+    layers,
+    classes: classes.length ? classes : [3, 7],
+    perClass: p.colPerClass,
+    m: p.colM,
+    projections: p.colN,
+    projection: p.colProjection,
+    epsList: p.colEps.map(Number).filter((v) => Number.isFinite(v) && v >= 0),
+    box: p.colBox === 1,
+    keepPoints: true,
+  };
+  const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
+  void runAnalysis('collision', key, params);
+}
+
+/** The seed's MNIST setting: ST vs its AT twin, 3 vs 7, m = 10. */
+const PRESET: Partial<Params> = { model: 'mnist-small-st', compare: 'mnist-small-pgd-linf', data: 'mnist-test', colClasses: ['3', '7'], colPerClass: 10, colM: 10, colN: 3, colProjection: 'gaussian', layers: [] };
+
+function Chart({ data, testId }: { data: LineChartData | null; testId: string }) {
+  const ref = useRef<SVGSVGElement>(null);
+  const chart = useRef<ReturnType<typeof createLineChart> | null>(null);
+  useEffect(() => {
+    if (!ref.current) return;
+    chart.current = createLineChart(ref.current);
+    return () => chart.current?.destroy();
+  }, []);
+  useEffect(() => {
+    if (data) chart.current?.update(data);
+  }, [data]);
+  return <svg ref={ref} className="line-chart" data-testid={testId} />;
+}
+
+function lossChart(r: CollisionJobResult, zeroOne: boolean): LineChartData | null {
+  const a = r.a;
+  const first = a?.layers.find((l) => l.curve.eps.length);
+  if (!a || !first) return null;
+  const x = first.curve.eps;
+  const series: LineSeries[] = [];
+  for (const [name, res] of [['A', r.a], ['B', r.b]] as const) {
+    if (!res) continue;
+    res.layers.forEach((l, i) => {
+      const y = zeroOne ? l.curve.meanZeroOne : l.curve.meanLogLoss;
+      if (!y) return;
+      series.push({ label: `${name} ${l.layer}${l.complete ? '' : ' …'}`, color: epsColor(i, Math.max(1, res.layers.length - 1)), dashed: name === 'B', y });
+    });
+  }
+  return {
+    x,
+    series,
+    xLabel: 'ε (input-space L2)',
+    yLabel: zeroOne ? 'optimal 0-1 loss' : 'optimal adversarial cross-entropy (nats)',
+    rules: zeroOne ? [{ y: 0.5, label: 'chance' }] : [{ y: Math.log(2), label: 'log 2 (chance)' }],
+  };
+}
+
+function Heat({ res, label }: { res: CollisionAnalysisResult; label: string }) {
+  const eps = res.layers[0]?.curve.eps ?? [];
+  return (
+    <table className="heatmap" data-testid="collision-heatmap">
+      <caption>optimal log-loss, model {label} (layer × ε; darker = more robust features lost)</caption>
+      <thead>
+        <tr>
+          <th />
+          {eps.map((e) => (
+            <th key={e}>{e}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {res.layers.map((l) => (
+          <tr key={l.layer}>
+            <th>{l.layer}</th>
+            {l.curve.meanLogLoss.map((v, i) => (
+              <td key={i} style={{ background: epsColor(1 - v / Math.log(2), 1), color: v > 0.4 ? '#fff' : '#000' }}>
+                {v.toFixed(3)}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Bipartite conflict graph at ε for one layer (first projection): class A left, class B right. */
+function ConflictGraph({ res, layer, eps, onPair }: { res: CollisionAnalysisResult; layer: string; eps: number; onPair: (k: number) => void }) {
+  const ref = useRef<SVGSVGElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    const l = res.layers.find((x) => x.layer === layer);
+    if (!el || !l || !l.distances.length || !res.pairI.length) return;
+    const svg = d3.select(el);
+    svg.selectAll('*').remove();
+    const w = el.clientWidth || 300;
+    const h = el.clientHeight || 260;
+    const verts = res.sampleLabels.length;
+    const cls = res.classes;
+    const colOf = (v: number) => cls.indexOf(res.sampleLabels[v]);
+    const rowOf = (v: number) => {
+      let k = 0;
+      for (let u = 0; u < v; u++) if (res.sampleLabels[u] === res.sampleLabels[v]) k++;
+      return k;
+    };
+    const per = Math.max(1, res.perClass);
+    const x = (v: number) => 30 + (colOf(v) * (w - 60)) / Math.max(1, cls.length - 1);
+    const y = (v: number) => 14 + (rowOf(v) * (h - 28)) / Math.max(1, per - 1);
+    const d = l.distances[0];
+    const edges = Array.from(res.pairI.keys()).filter((k) => d[k] <= eps);
+    svg
+      .selectAll(null)
+      .data(edges)
+      .join('line')
+      .attr('x1', (k) => x(res.pairI[k]))
+      .attr('y1', (k) => y(res.pairI[k]))
+      .attr('x2', (k) => x(res.pairJ[k]))
+      .attr('y2', (k) => y(res.pairJ[k]))
+      .attr('stroke', '#999')
+      .attr('stroke-width', 1.2)
+      .style('cursor', 'pointer')
+      .on('click', (_e, k) => onPair(k))
+      .append('title')
+      .text((k) => `pair ${res.pairI[k]}–${res.pairJ[k]}: d = ${d[k].toFixed(3)}`);
+    svg
+      .selectAll(null)
+      .data(d3.range(verts))
+      .join('circle')
+      .attr('cx', x)
+      .attr('cy', y)
+      .attr('r', 4)
+      .attr('fill', (v) => classColor(res.sampleLabels[v]));
+    svg.append('text').attr('x', 4).attr('y', h - 2).attr('font-size', 10).attr('fill', '#666').text(`${edges.length} conflict edges at ε=${eps} (${layer}, projection 1); click an edge`);
+  }, [res, layer, eps, onPair]);
+  return <svg ref={ref} className="line-chart" data-testid="conflict-graph" />;
+}
+
+function Img({ pixels, shape, title }: { pixels: Float32Array; shape: [number, number, number]; title: string }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const c = ref.current;
+    if (!c) return;
+    const [h, w, ch] = shape;
+    c.width = w;
+    c.height = h;
+    const ctx = c.getContext('2d');
+    if (!ctx) return;
+    const img = ctx.createImageData(w, h);
+    for (let p = 0; p < h * w; p++) {
+      for (let k = 0; k < 3; k++) img.data[p * 4 + k] = Math.max(0, Math.min(255, Math.round(255 * pixels[p * ch + (ch === 1 ? 0 : k)])));
+      img.data[p * 4 + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+  }, [pixels, shape]);
+  return <canvas ref={ref} className="thumb" title={title} />;
+}
+
+/** The seed's Figure 3: one pair's colliding images x̃, x̃′ at every layer with their perturbation sizes. */
+function PairExplorer({ r, pair }: { r: CollisionJobResult; pair: number }) {
+  const res = r.a;
+  if (!res || !r.images || pair >= res.pairI.length) return null;
+  const d = r.shape[0] * r.shape[1] * r.shape[2];
+  const i = res.pairI[pair];
+  const j = res.pairJ[pair];
+  const x = r.images.subarray(i * d, (i + 1) * d);
+  const xp = r.images.subarray(j * d, (j + 1) * d);
+  return (
+    <div data-testid="pair-explorer">
+      <div className="muted">pair {pair}: samples {i} and {j} (model A, projection 1)</div>
+      <div className="strip">
+        <div className="card">
+          <div className="thumbs">
+            <Img pixels={x} shape={r.shape} title="x" />
+            <Img pixels={xp} shape={r.shape} title="x′" />
+          </div>
+          <div className="meta">clean pair</div>
+        </div>
+        {res.layers.map((l) => {
+          const pts = l.points?.[0];
+          if (!pts) return null;
+          const xt = pts.xTilde.subarray(pair * d, (pair + 1) * d);
+          const xpt = pts.xPrimeTilde.subarray(pair * d, (pair + 1) * d);
+          let n1 = 0;
+          let n2 = 0;
+          for (let k = 0; k < d; k++) {
+            n1 += (xt[k] - x[k]) ** 2;
+            n2 += (xpt[k] - xp[k]) ** 2;
+          }
+          return (
+            <div className="card" key={l.layer}>
+              <div className="thumbs">
+                <Img pixels={xt} shape={r.shape} title="x̃" />
+                <Img pixels={xpt} shape={r.shape} title="x̃′" />
+              </div>
+              <div className="meta">
+                <b>{l.layer}</b>
+                <span>‖δ‖ {Math.sqrt(n1).toFixed(2)} / {Math.sqrt(n2).toFixed(2)}</span>
+                <span>d = {Number.isFinite(l.distances[0][pair]) ? l.distances[0][pair].toFixed(3) : '∞'}</span>
+              </div>
+            </div>
+          );
+        })}
+      </div>
+    </div>
+  );
+}
+
+export function CollisionView() {
+  const state = useLab((s) => s.analyses.collision);
+  const r = (state?.result as CollisionJobResult | null) ?? null;
+  const [graphLayer, setGraphLayer] = useState('');
+  const [graphEps, setGraphEps] = useState(2);
+  const [pair, setPair] = useState(0);
+  const log = useMemo(() => (r ? lossChart(r, false) : null), [r]);
+  const zeroOne = useMemo(() => (r ? lossChart(r, true) : null), [r]);
+  const layerNames = r?.a?.layers.map((l) => l.layer) ?? [];
+  const shownLayer = graphLayer && layerNames.includes(graphLayer) ? graphLayer : layerNames[layerNames.length - 1] ?? '';
+  return (
+    <section data-testid="collision-view">
+      <h2>Collisions and optimal adversarial loss per layer</h2>
+      <p className="muted">
+        For a random projection A of the layer, d(x, x′) is the smallest L2 perturbation of two different-class inputs that makes A·f(x̃) = A·f(x̃′); no classifier on that layer can then get both right. The curve is the lowest
+        cross-entropy any classifier on the layer can reach against perturbations of size ε (averaged over projections; log 2 = chance). Distances are {useLab.getState().params.colBox ? 'box-constrained (not the paper)' : 'unconstrained, as in the seed paper'}.
+      </p>
+      <div className="muted">
+        preset: <button type="button" onClick={() => void applyParams(PRESET)}>seed setting: ST vs AT, 3 vs 7, m = 10</button>
+      </div>
+      <ViewControls schema={collisionSchema} legend="Collisions" />
+      <AnalysisBar kind="collision" onRun={runCollisions} runLabel="Run collision search">
+        {r?.a && r.a.seconds > 0 && (
+          <span className="muted" data-testid="collision-summary">
+            {r.a.pairI.length} pairs × {r.a.layers.length} layers{r.a.approximate ? ' (multi-class: approximate)' : ''} · A {r.a.seconds.toFixed(1)} s
+            {r.b && r.b.seconds > 0 ? ` · B ${r.b.seconds.toFixed(1)} s` : ''}
+          </span>
+        )}
+      </AnalysisBar>
+      <div className="chart-row">
+        <Chart data={log} testId="collision-logloss" />
+        <Chart data={zeroOne} testId="collision-zeroone" />
+      </div>
+      {r?.a && r.a.seconds > 0 && (
+        <>
+          <div className="chart-row">
+            <Heat res={r.a} label="A" />
+            {r.b && r.b.seconds > 0 && <Heat res={r.b} label="B" />}
+          </div>
+          <div className="control-row">
+            layer{' '}
+            <select value={shownLayer} onChange={(e) => setGraphLayer(e.target.value)}>
+              {layerNames.map((l) => (
+                <option key={l}>{l}</option>
+              ))}
+            </select>{' '}
+            ε <input type="number" step={0.25} value={graphEps} onChange={(e) => setGraphEps(Number(e.target.value))} style={{ width: 70 }} />
+          </div>
+          <ConflictGraph res={r.a} layer={shownLayer} eps={graphEps} onPair={setPair} />
+          <PairExplorer r={r} pair={pair} />
+        </>
+      )}
+    </section>
+  );
+}
