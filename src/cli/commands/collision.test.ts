@@ -97,3 +97,73 @@ describe('layerwise binary', () => {
     optloss.cases.forEach((c, i) => expect(Math.abs(payload.cases[i].logLoss - c.optimal_logloss)).toBeLessThanOrEqual(1e-9));
   });
 });
+
+// Layer-by-layer analysis on a zoo CNN: tiny S, short Algorithm 1 runs; checks shapes and
+// invariants that hold for any model, not recorded numbers.
+describe('collision command (zoo model mnist-small-st)', () => {
+  const EPS = [0.5, 1, 2, 3, 4, 6, 8];
+  it('--json: per-pair distances, loss ≤ ln 2, nondecreasing in ε, exact input baseline', async () => {
+    const args = ['--model', 'mnist-small-st', '--data', 'mnist', '--classes', '3,7', '--per-class', '2', '--layers', 'input,conv1,fc2', '--m', '3', '--projections', '2'];
+    const before = tf.memory().numTensors;
+    const out = await capture('collision', [...args, '--eps-list', EPS.join(','), '--gamma', '0.8', '--max-iter', '80', '--backend', 'wasm', '--json']);
+    expect(tf.memory().numTensors).toBe(before);
+    const p = JSON.parse(out);
+    expect(p.classes).toEqual([3, 7]);
+    expect(p.sampleLabels).toEqual([3, 3, 7, 7]);
+    expect(p.pairs).toEqual([[0, 2], [0, 3], [1, 2], [1, 3]]);
+    expect(p.layers.map((l: { layer: string }) => l.layer)).toEqual(['input', 'conv1', 'fc2']);
+    const [input, conv1, fc2] = p.layers;
+    // Input: exact, unprojected, d = ‖x − x′‖/2 recomputed here from the data.
+    expect(input.exact).toBe(true);
+    expect(input.m).toBe(784);
+    // conv1 (3136 features) and fc2 (10 > m = 3) are projected N times, seeds recorded.
+    expect(conv1.projected).toBe(true);
+    expect(conv1.projections).toHaveLength(2);
+    expect(conv1.projections[0].seed).not.toBe(conv1.projections[1].seed);
+    expect(fc2.features).toBe(10);
+    for (const l of p.layers) {
+      for (const pr of l.projections) {
+        expect(pr.distances).toHaveLength(4);
+        // Distances feasible: residual within the float32 tolerance of spec §2 (1e-4 · s).
+        pr.distances.forEach((d: number | null) => d !== null && expect(d).toBeGreaterThanOrEqual(0));
+        if (!l.exact) expect(pr.maxRelResidual).toBeLessThanOrEqual(1e-4 + 1e-12);
+      }
+      const c = l.curve;
+      expect(c.eps).toEqual(EPS);
+      // JSON losses carry 12 decimals, hence the 1e-12 slack below.
+      for (let i = 0; i < EPS.length; i++) {
+        expect(c.meanLogLoss[i]).toBeLessThanOrEqual(Math.LN2 + 1e-12);
+        expect(c.meanLogLoss[i]).toBeGreaterThanOrEqual(0);
+        expect(c.minLogLoss[i]).toBeLessThanOrEqual(c.meanLogLoss[i] + 1e-15);
+        expect(c.maxLogLoss[i]).toBeGreaterThanOrEqual(c.meanLogLoss[i] - 1e-15);
+        expect(c.meanZeroOne[i]).toBeLessThanOrEqual(0.5 + 1e-12);
+        if (i > 0) {
+          expect(c.meanLogLoss[i]).toBeGreaterThanOrEqual(c.meanLogLoss[i - 1] - 1e-12);
+          expect(c.meanZeroOne[i]).toBeGreaterThanOrEqual(c.meanZeroOne[i - 1] - 1e-12);
+        }
+      }
+    }
+    // Hand-checkable input curve: 0 below the smallest distance, and once all four pairs are
+    // edges (K_{2,2}, one block with A = B) exactly ln 2.
+    const data = await import('../common').then((m) => m.openData('mnist'));
+    const n0 = 784;
+    p.pairs.forEach(([i, j]: number[], k: number) => {
+      const a = p.sampleIndices[i];
+      const b = p.sampleIndices[j];
+      let s = 0;
+      for (let t = 0; t < n0; t++) s += (data.images[a * n0 + t] - data.images[b * n0 + t]) ** 2;
+      expect(input.projections[0].distances[k]).toBeCloseTo(Math.sqrt(s) / 2, 5);
+    });
+    const dmax = Math.max(...input.projections[0].distances);
+    const firstAll = EPS.findIndex((e) => e >= dmax);
+    if (firstAll >= 0) expect(input.curve.meanLogLoss[firstAll]).toBeCloseTo(Math.LN2, 12);
+    const dmin = Math.min(...input.projections[0].distances);
+    EPS.forEach((e, i) => e < dmin && expect(input.curve.meanLogLoss[i]).toBe(0));
+    // Text mode and one-line errors.
+    const text = await capture('collision', [...args.slice(0, 8), '--layers', 'input', '--eps-list', '1,8', '--backend', 'wasm']);
+    expect(text).toMatch(/^input\s+784\s/m);
+    await expect(collisionCommands.collision([...args.slice(0, 8), '--layers', 'nope', '--backend', 'wasm'])).rejects.toThrow(/has no layer "nope"/);
+    await expect(collisionCommands.collision([...args.slice(0, 6), '--per-class', '0'])).rejects.toThrow(/--per-class must be a positive integer/);
+    await expect(collisionCommands.collision([...args, '--no-projection', '--layers', 'conv1', '--backend', 'wasm'])).rejects.toThrow(/3136 features/);
+  }, 600_000);
+});

@@ -12,12 +12,29 @@
 import * as tf from '@tensorflow/tfjs';
 import { LabError } from '../types';
 import { createRng } from '../random';
+import { loadModelArtifacts, type ReadModelFile } from '../model/artifacts';
+import { createPlainExecutor } from '../model/executor';
+import type { LabModel } from '../model/model';
 import type { CollisionMap } from './collision';
 
 export type BatchFn = (x: tf.Tensor2D) => tf.Tensor2D;
 
+export interface TfMapOptions {
+  /**
+   * 'tiled' (default): all m Jacobian rows from ONE backward pass over the batch tiled m
+   * times, copy k seeded with cotangent e_k. Same arithmetic as m separate VJPs, but one
+   * tape and one forward instead of m (tfjs re-runs the forward for every tf.grad call),
+   * and far fewer kernel launches, which dominate for small nets (spec §7).
+   * 'rows': m separate vector-Jacobian products, one per row (lowest memory).
+   */
+  jacobian?: 'tiled' | 'rows';
+  /** Cap on rows of one tiled pass (m·count); larger m is split into chunks of rows. */
+  maxTileRows?: number;
+}
+
 /** Adapter over a tfjs function R^{n0} → R^m applied row-wise to a [count, n0] batch. */
-export function tfCollisionMap(fn: BatchFn, n0: number, m: number): CollisionMap {
+export function tfCollisionMap(fn: BatchFn, n0: number, m: number, opts: TfMapOptions = {}): CollisionMap {
+  const { jacobian = 'tiled', maxTileRows = 1024 } = opts;
   return {
     n0,
     m,
@@ -26,14 +43,51 @@ export function tfCollisionMap(fn: BatchFn, n0: number, m: number): CollisionMap
       let jac: Float64Array | undefined;
       tf.tidy(() => {
         const Z = tf.tensor2d(Float32Array.from(points), [count, n0]);
-        g = Float64Array.from(fn(Z).dataSync());
-        if (!withJacobian) return;
-        jac = new Float64Array(count * m * n0);
-        for (let k = 0; k < m; k++) {
-          // One vector-Jacobian product with cotangent e_k per row of every point at once.
-          const row = tf.grad((z: tf.Tensor) => fn(z as tf.Tensor2D).slice([0, k], [count, 1]).sum())(Z);
-          const d = row.dataSync();
-          for (let p = 0; p < count; p++) for (let j = 0; j < n0; j++) jac[(p * m + k) * n0 + j] = d[p * n0 + j];
+        if (!withJacobian) {
+          g = Float64Array.from(fn(Z).dataSync());
+          return;
+        }
+        const J = new Float64Array(count * m * n0);
+        jac = J;
+        if (jacobian === 'rows') {
+          g = Float64Array.from(fn(Z).dataSync());
+          for (let k = 0; k < m; k++) {
+            // One vector-Jacobian product with cotangent e_k per row of every point at once.
+            const row = tf.grad((z: tf.Tensor) => fn(z as tf.Tensor2D).slice([0, k], [count, 1]).sum())(Z);
+            const d = row.dataSync();
+            for (let p = 0; p < count; p++) for (let j = 0; j < n0; j++) J[(p * m + k) * n0 + j] = d[p * n0 + j];
+          }
+          return;
+        }
+        const perPass = Math.max(1, Math.min(m, Math.floor(maxTileRows / count)));
+        for (let k0 = 0; k0 < m; k0 += perPass) {
+          const kk = Math.min(perPass, m - k0);
+          // Copy c (rows c·count … c·count + count − 1) reads output column k0 + c only.
+          const mask = new Float32Array(kk * count * m);
+          for (let c = 0; c < kk; c++) for (let p = 0; p < count; p++) mask[(c * count + p) * m + k0 + c] = 1;
+          const maskT = tf.tensor2d(mask, [kk * count, m]);
+          let gKept: tf.Tensor | null = null;
+          const grad = tf.grad((z: tf.Tensor) => {
+            const out = fn(z as tf.Tensor2D);
+            // g itself is the first copy's output: keep it past the gradient's own tidy
+            // instead of paying for another forward pass.
+            if (k0 === 0) gKept = tf.keep(out.slice([0, 0], [count, m]));
+            return tf.sum(tf.mul(out, maskT));
+          })(kk === 1 ? Z : tf.tile(Z, [kk, 1]));
+          if (gKept) {
+            const kept: tf.Tensor = gKept;
+            g = Float64Array.from(kept.dataSync());
+            kept.dispose();
+          }
+          const d = grad.dataSync();
+          for (let c = 0; c < kk; c++) {
+            const k = k0 + c;
+            for (let p = 0; p < count; p++) {
+              const src = (c * count + p) * n0;
+              const dst = (p * m + k) * n0;
+              for (let j = 0; j < n0; j++) J[dst + j] = d[src + j];
+            }
+          }
         }
       });
       return { g, jac };
@@ -58,6 +112,74 @@ export function projectFn(f: BatchFn, n: number, A: Float64Array | null, m: numb
   if (A.length !== m * n) throw new LabError(`projection must be ${m}×${n}`);
   const At = tf.tidy(() => tf.keep(tf.tensor2d(Float32Array.from(A), [m, n]).transpose() as tf.Tensor2D));
   return { fn: (x) => tf.matMul(f(x), At), m, dispose: () => At.dispose() };
+}
+
+/** Layer name of the input-space baseline, f = identity (spec §3 "input-space curve"). */
+export const INPUT_LAYER = 'input';
+
+/** Activations of `layer` for NHWC images; must be differentiable w.r.t. the images. */
+export type LayerTap = (images: tf.Tensor4D, layer: string) => tf.Tensor;
+
+/**
+ * A LayerTap over a tfjs LayersModel through the plain-op executor (model/executor.ts):
+ * it walks only the layers the requested output depends on and computes input gradients
+ * only. Why: `LabModel.tap` runs `LayersModel.apply` (fused kernels whose gradient also
+ * computes every weight gradient, and the whole network up to the logits); measured on
+ * mnist-small-st (CPU backend, 16 images) a gradient to fc1 took ~15 s that way vs
+ * ~0.7 s for the plain-op logits. The caller keeps ownership of `lm`; dispose() frees
+ * only the executor's folded constants.
+ */
+export function plainLayerTap(lm: tf.LayersModel): { tap: LayerTap; dispose: () => void } {
+  const ex = createPlainExecutor(lm);
+  const flat = lm.inputs[0].shape.length === 2;
+  const byName = new Map(lm.layers.map((l) => [l.name, l]));
+  return {
+    tap(images, layer) {
+      const l = byName.get(layer);
+      if (!l) throw new LabError(`model has no layer named "${layer}"`);
+      return ex.run(flat ? images.reshape([images.shape[0], -1]) : images, l.output as tf.SymbolicTensor);
+    },
+    dispose: () => ex.dispose(),
+  };
+}
+
+/**
+ * Loads the same model files a LabModel came from (same reader as loadLabModel) as a
+ * LayersModel and wraps it in plainLayerTap. Returns null for graph models (their LabModel
+ * tap is used instead). dispose() frees the executor and this second copy of the weights.
+ */
+export async function loadPlainLayerTap(modelJsonName: string, read: ReadModelFile, label?: string): Promise<{ tap: LayerTap; dispose: () => void } | null> {
+  const artifacts = await loadModelArtifacts(modelJsonName, read, label);
+  if (artifacts.format === 'graph-model' || 'node' in (artifacts.modelTopology as Record<string, unknown>)) return null;
+  const lm = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  const t = plainLayerTap(lm);
+  return {
+    tap: t.tap,
+    dispose: () => {
+      t.dispose();
+      lm.dispose();
+    },
+  };
+}
+
+/**
+ * f_j of a lab model as a batched map on flat images (NHWC order, spec "Notation"):
+ * [count, H·W·C] → [count, n_j]. The logits layer runs through `model.logits` (plain ops,
+ * input gradients only); other layers through `tap` if given (use plainLayerTap: fast),
+ * else `model.tap` (correct but slow for gradients, see plainLayerTap), whose extra logits
+ * output is left to the caller's tidy. 'input' (or the model's InputLayer) is the
+ * identity. Every call must happen inside tf.tidy / tf.grad (tfCollisionMap does this).
+ */
+export function modelFeatureFn(model: LabModel, layer: string, shape: [number, number, number], tap?: LayerTap): { fn: BatchFn; n0: number; n: number; identity: boolean } {
+  const n0 = shape[0] * shape[1] * shape[2];
+  const info = model.layers.find((l) => l.name === layer);
+  if (layer === INPUT_LAYER || info?.className === 'InputLayer') return { fn: (x) => x, n0, n: n0, identity: true };
+  const toImages = (x: tf.Tensor2D) => x.reshape([x.shape[0], ...shape]) as tf.Tensor4D;
+  if (layer === model.logitsLayer) return { fn: (x) => model.logits(toImages(x)), n0, n: model.numClasses, identity: false };
+  if (!info) throw new LabError(`model has no layer "${layer}" (have ${[INPUT_LAYER, ...model.layers.map((l) => l.name).filter((l) => l !== INPUT_LAYER)].join(', ')})`);
+  const n = info.size;
+  const run: LayerTap = tap ?? ((images, name) => model.tap(images, [name])[0]);
+  return { fn: (x) => run(toImages(x), layer).reshape([x.shape[0], n]) as tf.Tensor2D, n0, n, identity: false };
 }
 
 /** The fixture network format (collision-mlp-public.json `meta.network`). */
