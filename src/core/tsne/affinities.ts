@@ -11,6 +11,7 @@
  *   (i, j) so every later reduction runs in a fixed order.
  */
 import { LabError } from '../types';
+import { exactKnnTf } from './knn';
 
 export interface KnnResult {
   k: number;
@@ -142,12 +143,19 @@ export function symmetrise(n: number, k: number, indices: Int32Array, pCond: Flo
 }
 
 /** The whole §2.2–2.3 pipeline: exact kNN (k = min(3·perplexity, N−1)), calibration, symmetrisation. */
-export function computeP(x: Float32Array | Float64Array, n: number, d: number, perplexity = 30): SparseP & { knn: KnnResult; pCond: Float64Array } {
+export function computeP(
+  x: Float32Array | Float64Array,
+  n: number,
+  d: number,
+  perplexity = 30,
+  knnEngine: 'cpu' | 'tfjs' = 'cpu',
+): SparseP & { knn: KnnResult; pCond: Float64Array } {
   if (n < 2) throw new LabError(`t-SNE needs at least 2 points, got ${n}`);
   const k = Math.min(Math.floor(3 * perplexity), n - 1);
   // Perplexity cannot exceed the neighbour count; clamp so the bisection has a solution.
   const perp = Math.min(perplexity, Math.max(1, k));
-  const knn = exactKnn(x, n, d, k);
+  // Both give the same lists (knn.ts re-ranks its float32 candidates in float64).
+  const knn = knnEngine === 'tfjs' ? exactKnnTf(x, n, d, k) : exactKnn(x, n, d, k);
   const { p } = calibrateRows(knn.sqDistances, k, perp);
   return { ...symmetrise(n, k, knn.indices, p), knn, pCond: p };
 }
@@ -167,6 +175,7 @@ export function updateP(
   d: number,
   perplexity: number,
   changed: Int32Array,
+  knnEngine: 'cpu' | 'tfjs' = 'cpu',
 ): SparseP & { knn: KnnResult; pCond: Float64Array; recalibrated: number } {
   const k = prev.knn.k;
   const perp = Math.min(perplexity, Math.max(1, k));
@@ -210,7 +219,8 @@ export function updateP(
     if (!same) dirty[i] = 1;
   }
   if (full.length > 0) {
-    const fresh = exactKnn(x, n, d, k, Int32Array.from(full));
+    const fullRows = Int32Array.from(full);
+    const fresh = knnEngine === 'tfjs' ? exactKnnTf(x, n, d, k, { rows: fullRows }) : exactKnn(x, n, d, k, fullRows);
     full.forEach((i, q) => {
       indices.set(fresh.indices.subarray(q * k, (q + 1) * k), i * k);
       sqDistances.set(fresh.sqDistances.subarray(q * k, (q + 1) * k), i * k);

@@ -13,18 +13,38 @@
  * 0.01), optional max-gradient-norm clipping. Deterministic for a seed (R4): no Math.random,
  * tfjs CPU reductions are sequential.
  *
+ * Large N (spec §2.4 engine 2): the repulsion can instead come from FFT-accelerated
+ * interpolation (Linderman et al. 2019, fft.ts) and the kNN from row-tiled tfjs matmuls
+ * (knn.ts); `engine: 'auto'` picks exact up to EXACT_MAX_N points and FFT above, so up to
+ * 10 000 points run without any N × N buffer. Which engine ran is reported (`engine`).
+ *
  * Used by the overlap metric (Valentim, Antunes & Lourenço, arXiv 2406.14073) per layer.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRng, deriveSeed } from '../random';
 import { JobCancelledError, LabError, type JobControl } from '../types';
 import { computeP, updateP, type SparseP } from './affinities';
+import { createFftRepulsion, type FftRepulsionOptions } from './fft';
 import { fitPca, projectPca } from './pca';
 
 /** Rows per repulsion tile: T × N × 2 floats live at once (512 × 10 000 × 2 × 4 B = 40 MB). */
 export const REPULSION_TILE_ROWS = 512;
-/** Exact O(N²) repulsion is the default up to this N (spec §2.4 engine 1). */
+/**
+ * `engine: 'auto'` runs the exact O(N²) repulsion up to this N and the FFT engine above
+ * (spec §2.4: exact is the default for N ≤ 5000 — 25 M pairs per iteration is cheap on a GPU
+ * and it is the bit-repeatable oracle; FFT cost is independent of N).
+ */
 export const EXACT_MAX_N = 5000;
+/** `knn: 'auto'` uses the float64 CPU kNN up to this N and the tiled tfjs kNN above (N²·D work). */
+export const CPU_KNN_MAX_N = 2000;
+
+/** Repulsion engine (spec §2.4): exact tiles, or FFT-accelerated interpolation (FIt-SNE). */
+export type TsneEngine = 'exact' | 'fft';
+
+/** The engine `'auto'` picks for N points: exact for N ≤ EXACT_MAX_N, FFT above. */
+export function autoEngine(n: number): TsneEngine {
+  return n <= EXACT_MAX_N ? 'exact' : 'fft';
+}
 
 export interface TsneOptions {
   perplexity?: number;
@@ -42,24 +62,40 @@ export interface TsneOptions {
   maxGradNorm?: number;
   /** Initial positions N × 2; default PCA init (std(PC1) = 1e-4). */
   init?: Float32Array;
+  /**
+   * Without `init`: 'pca' (default, spec §2.5; deterministic, the seed does not change it) or
+   * 'random' = seeded N(0, (1e-4)²) per coordinate (van der Maaten & Hinton 2008), which makes
+   * cold starts with different seeds differ — what a mean ± sd over seeds needs (spec §3).
+   */
+  initMode?: 'pca' | 'random';
   /** Rows excluded from the PCA init fit (default: fit on all rows). */
   initFitRows?: Int32Array;
+  /** Repulsion engine; 'auto' (default) = autoEngine(N). */
+  engine?: 'auto' | TsneEngine;
+  /** FFT engine grid parameters (fft.ts). */
+  fft?: FftRepulsionOptions;
+  /** kNN for P: 'cpu' float64 brute force, 'tfjs' row-tiled matmul + topk; 'auto' by CPU_KNN_MAX_N. */
+  knn?: 'auto' | 'cpu' | 'tfjs';
 }
 
 export interface TsneStepResult {
   positions: Float32Array;
   kl: number;
   iteration: number;
+  /** The repulsion engine that ran. */
+  engine?: TsneEngine;
 }
 
 export interface Tsne {
   readonly n: number;
+  /** The repulsion engine in use (resolved from 'auto'). */
+  readonly engine: TsneEngine;
   /** Iterations done so far. */
   readonly iteration: number;
   /** Run n more iterations (the schedule decides α, η); returns positions and KL at the end. */
   step(nIter: number): TsneStepResult;
   positions(): Float32Array;
-  /** KL(P‖Q) at the current positions with the unexaggerated P. */
+  /** KL(P‖Q) at the current positions with the unexaggerated P (Z from the engine in use). */
   kl(): number;
   /** Exact KL gradient at the current positions with exaggeration α (default 1), N × 2. */
   gradient(exaggeration?: number): Float32Array;
@@ -137,15 +173,25 @@ export function pcaInit(x: Float32Array, n: number, d: number, seed: number, fit
   return out;
 }
 
+/** Seeded random init N(0, (1e-4)²) (van der Maaten & Hinton 2008 §3.4). */
+export function randomInit(n: number, seed: number): Float32Array {
+  const rng = createRng(deriveSeed(seed, 'tsne-random-init'));
+  const out = new Float32Array(n * 2);
+  for (let i = 0; i < out.length; i++) out[i] = 1e-4 * rng.normal();
+  return out;
+}
+
 /** Create a steppable exact t-SNE of x (n × d, row-major). */
 export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOptions = {}): Tsne {
   const o = { ...DEFAULTS, ...opts };
   if (x.length !== n * d) throw new LabError(`t-SNE: data has ${x.length} floats, expected ${n}·${d}`);
-  if (n > EXACT_MAX_N) throw new LabError(`exact t-SNE is limited to ${EXACT_MAX_N} points, got ${n}`);
+  const engine: TsneEngine = o.engine === undefined || o.engine === 'auto' ? autoEngine(n) : o.engine;
+  if (engine !== 'exact' && engine !== 'fft') throw new LabError(`t-SNE: unknown engine "${String(o.engine)}"`);
+  const knn = o.knn === undefined || o.knn === 'auto' ? (n <= CPU_KNN_MAX_N ? 'cpu' : 'tfjs') : o.knn;
   const data = Float32Array.from(x);
-  let p = computeP(data, n, d, o.perplexity);
+  let p = computeP(data, n, d, o.perplexity, knn);
+  const fft = engine === 'fft' ? createFftRepulsion(o.fft) : null;
   let ell = toEll(p);
-  let edgeRows = tf.tensor1d(ell.rows, 'int32');
   let edgeCols = tf.tensor1d(ell.cols, 'int32');
   let edgeVals = tf.tensor1d(ell.vals, 'float32');
   let pLogP = 0;
@@ -155,7 +201,7 @@ export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOpti
   };
   refreshPlogP();
 
-  const init = o.init ?? pcaInit(data, n, d, o.seed, o.initFitRows);
+  const init = o.init ?? (o.initMode === 'random' ? randomInit(n, o.seed) : pcaInit(data, n, d, o.seed, o.initFitRows));
   if (init.length !== n * 2) throw new LabError(`t-SNE: init has ${init.length} floats, expected ${n}·2`);
   let y = tf.tensor2d(init, [n, 2]);
   let update = tf.zeros([n, 2]);
@@ -175,6 +221,7 @@ export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOpti
    * The diagonal (w_ii = 1 exactly) is removed with a one-hot mask so Z sums over k ≠ l only.
    */
   const repulsion = (yy: tf.Tensor2D): { rep: tf.Tensor2D; z: tf.Scalar } => {
+    if (fft) return fft.compute(yy);
     const ones = tf.ones([n, 1]);
     const xs = yy.slice([0, 0], [n, 1]);
     const ys = yy.slice([0, 1], [n, 1]);
@@ -203,13 +250,14 @@ export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOpti
    * unsortedSegmentSum, which is ~100× slower on tfjs-cpu.
    */
   const attractionTerms = (yy: tf.Tensor2D) => {
-    const yi = tf.gather(yy, edgeRows);
-    const yj = tf.gather(yy, edgeCols);
-    const diff = tf.sub(yi, yj); // (N·K) × 2
-    const w = tf.reciprocal(tf.add(1, tf.sum(tf.square(diff), 1))); // N·K
+    // Row i of the ELL layout is all edges (i, ·), so y_i is a broadcast, not a gather:
+    // gathers dominate an iteration on tfjs-cpu and WASM, and this halves them.
+    const yj = tf.reshape(tf.gather(yy, edgeCols), [n, ell.width, 2]);
+    const diff = tf.sub(yy.expandDims(1), yj); // N × K × 2
+    const w = tf.reshape(tf.reciprocal(tf.add(1, tf.sum(tf.square(diff), 2))), [n * ell.width]); // N·K
     const pw = tf.mul(edgeVals, w);
-    const f = tf.mul(pw.expandDims(1), diff);
-    return { attr: tf.sum(tf.reshape(f, [n, ell.width, 2]), 1) as tf.Tensor2D, w };
+    const f = tf.mul(tf.reshape(pw, [n, ell.width, 1]), diff);
+    return { attr: tf.sum(f, 1) as tf.Tensor2D, w };
   };
 
   const klOf = (yy: tf.Tensor2D): number =>
@@ -261,6 +309,7 @@ export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOpti
 
   const tsne: Tsne = {
     n,
+    engine,
     get iteration() {
       return iteration;
     },
@@ -269,7 +318,7 @@ export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOpti
     },
     step(nIter: number) {
       for (let i = 0; i < nIter; i++) oneStep();
-      return { positions: tsne.positions(), kl: tsne.kl(), iteration };
+      return { positions: tsne.positions(), kl: tsne.kl(), iteration, engine };
     },
     // Copy: on tfjs-cpu dataSync may hand out the tensor's own buffer; callers transfer it.
     positions: () => Float32Array.from(y.dataSync()),
@@ -284,12 +333,10 @@ export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOpti
       if (newData.length !== rows.length * d) throw new LabError(`warm start: ${rows.length} rows need ${rows.length * d} floats`);
       for (let r = 0; r < rows.length; r++) data.set(newData.subarray(r * d, (r + 1) * d), rows[r] * d);
       // Spec §2.6: only the changed rows and rows whose neighbour lists they enter are re-done.
-      p = updateP(p, data, n, d, o.perplexity, rows);
-      edgeRows.dispose();
+      p = updateP(p, data, n, d, o.perplexity, rows, knn);
       edgeCols.dispose();
       edgeVals.dispose();
       ell = toEll(p);
-      edgeRows = tf.tensor1d(ell.rows, 'int32');
       edgeCols = tf.tensor1d(ell.cols, 'int32');
       edgeVals = tf.tensor1d(ell.vals, 'float32');
       refreshPlogP();
@@ -322,11 +369,11 @@ export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOpti
       y.dispose();
       update.dispose();
       gains.dispose();
-      edgeRows.dispose();
       edgeCols.dispose();
       edgeVals.dispose();
       moveMask?.dispose();
       moveMask = null;
+      fft?.dispose();
     },
   };
   return tsne;
@@ -376,7 +423,7 @@ export async function runTsne(
   // Spec §2.5: stop when KL changes by < 1e-4 (relative) over 50 iterations after exaggeration.
   const stopTol = opts.stopTol ?? 1e-4;
   let checkpointKl: number | null = null;
-  let last: TsneStepResult = { positions: tsne.positions(), kl: NaN, iteration: 0 };
+  let last: TsneStepResult = { positions: tsne.positions(), kl: NaN, iteration: 0, engine: tsne.engine };
   try {
     while (tsne.iteration < total) {
       if (control.signal?.aborted) throw new JobCancelledError(last);
