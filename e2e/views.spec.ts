@@ -9,6 +9,9 @@ import { mkdirSync } from 'node:fs';
 const ARTIFACTS = 'e2e/artifacts';
 mkdirSync(ARTIFACTS, { recursive: true });
 
+// Analyses are heavier than the slice: a software WebGPU adapter on 2 shared cores needs minutes.
+test.setTimeout(480_000);
+
 const BASE = '#model=mnist-small-st&data=mnist-test&n=8&seed=1&attack=fgsm&norm=linf&eps=0.1';
 
 test('robustness curve: accuracy falls with ε, per-class chart, strip sorted by broken-at ε', async ({ page }) => {

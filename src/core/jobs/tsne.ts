@@ -187,7 +187,9 @@ export async function layerwiseTsne(
       const values: (number | null)[] = entry.start === 'cold' ? [entry.overlap.value] : [];
       for (let s = entry.start === 'cold' ? 1 : 0; values.length < params.seeds; s++) {
         if (control.signal?.aborted) throw new JobCancelledError(result);
-        const extra = createTsne(data, 2 * n, d, { perplexity: params.perplexity, seed: deriveSeed(ctx.seed, `tsne:${layer}:${s}`), nIter: params.iterations, initFitRows: cleanRows });
+        // PCA init is deterministic, so every seed would give the same layout (sd 0): the extra
+        // cold starts begin from seeded random layouts (spec §3: spread over seeds).
+        const extra = createTsne(data, 2 * n, d, { perplexity: params.perplexity, seed: deriveSeed(ctx.seed, `tsne:${layer}:${s}`), nIter: params.iterations, initFitRows: cleanRows, initMode: 'random' });
         try {
           for (let it = 0; it < params.iterations; it += 50) {
             if (control.signal?.aborted) throw new JobCancelledError(result);
