@@ -59,6 +59,8 @@ test('compare mode: model B loads next to A and the layer chart draws it', async
   expect(robustB).toBeGreaterThan(robustA);
   await page.screenshot({ path: `${ARTIFACTS}/compare.png`, fullPage: true });
   // A compare model that does not exist: a clear message, model A keeps working.
+  // (A hash-only change does not reload the page: leave it first.)
+  await page.goto('about:blank');
   await page.goto(`/${BASE}&vs=no-such-model`);
   await expect(page.getByTestId('error')).toContainText('compare model', { timeout: 120_000 });
   await expect(page.locator('[data-testid=image-strip] .card')).toHaveCount(8);
