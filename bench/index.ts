@@ -6,7 +6,14 @@
  */
 import { benchAttacks } from './attacks';
 
-const SUITES: Record<string, (args: string[]) => Promise<void>> = { attacks: benchAttacks };
+/** Suites load lazily: each pulls in only its own dependencies (the t-SNE anchors, PyTorch-free). */
+const SUITES: Record<string, (args: string[]) => Promise<void>> = {
+  attacks: benchAttacks,
+  tsne: (a) => import('./tsne').then((m) => m.benchTsne(a)),
+  mftma: (a) => import('./mftma').then((m) => m.benchMftma(a)),
+  collision: (a) => import('./collision').then((m) => m.benchCollision(a)),
+  dependency: (a) => import('./dependency').then((m) => m.benchDependency(a)),
+};
 
 export async function main(args: string[]): Promise<number> {
   const [suite, ...rest] = args;
