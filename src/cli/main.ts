@@ -6,8 +6,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { runAttack } from '../core/attacks/runner';
-import type { AttackName } from '../core/attacks/types';
+import { isMinimumNormAttack, runAttack } from '../core/attacks/runner';
+import type { AttackName, AttackResult } from '../core/attacks/types';
+import { DEFAULT_BISECTION_PGD_STEPS, DEFAULT_BISECTION_ROUNDS, minimalEpsilonByBisection, perClassEpsilonSummary } from '../core/attacks/minimal';
+import { gradientMaskingWarnings } from '../core/attacks/sanity';
 import type { Norm } from '../core/attacks/common';
 import { checkInputCompatibility } from '../core/model/model';
 import { predictAll } from '../core/model/predict';
@@ -25,11 +27,15 @@ const USAGE = `usage: layerwise <command> [options]
 commands:
   info    --model <zoo-id|model.json>                          layers, shapes, sizes, params, logits layer
   eval    --model M --data <mnist|cifar10|path> [--n N]         clean accuracy and per-sample predictions
-  attack  --model M --data D --attack gaussian|fgsm|bim|pgd|apgd-ce|apgd-dlr|apgd-t|aa|deepfool
+  attack  --model M --data D --attack gaussian|fgsm|bim|pgd|apgd-ce|apgd-dlr|apgd-t|aa|deepfool|fab|cw
           --norm linf|l2
           --eps E[,E2,…] [--steps K] [--step-size A] [--restarts R] [--targets T] [--n N]
-          [--min-eps] [--out file.f32]                          clean/robust accuracy, per-sample outcomes,
-                                                                per-sample minimal L2 ε (DeepFool)
+          [--search-steps S] [--confidence κ]                   (C&W: binary-search rounds on c, margin κ)
+          [--min-eps [--max-eps E] [--rounds R]] [--out file.f32]  clean/robust accuracy, per-sample outcomes,
+                                                                sanity warnings; --min-eps: per-sample minimal ε
+                                                                and per-class quartiles, from fab/deepfool/cw's
+                                                                own norms, by PGD bisection up to --max-eps for
+                                                                pgd/apgd-ce, else DeepFool (l2) or FAB (linf)
   optloss --graph graph.json                                    optimal adversarial log-loss and 0-1 loss of a conflict graph
   collide --net net.json --pairs pairs.json                     collision distances (Algorithm 1) for an MLP and input pairs
   logits  --model M [--compare M2] --data D [--attack A --eps E] max-logit/gap distributions, gap-binned robustness, AO@k
@@ -91,17 +97,24 @@ async function cmdAttack(args: string[]) {
     model: { type: 'string' }, data: { type: 'string' }, n: { type: 'string' }, attack: { type: 'string', default: 'pgd' },
     norm: { type: 'string', default: 'linf' }, eps: { type: 'string' }, steps: { type: 'string' }, 'step-size': { type: 'string' },
     out: { type: 'string' }, batch: { type: 'string' }, restarts: { type: 'string' }, targets: { type: 'string' },
-    'min-eps': { type: 'boolean' },
+    'min-eps': { type: 'boolean' }, 'max-eps': { type: 'string' }, rounds: { type: 'string' },
+    'search-steps': { type: 'string' }, confidence: { type: 'string' },
   });
   const backend = await setupBackend(v);
   const seed = num(v.seed, 'seed');
   const attack = v.attack as AttackName;
-  const ATTACKS = ['gaussian', 'fgsm', 'bim', 'pgd', 'apgd-ce', 'apgd-dlr', 'apgd-t', 'aa', 'deepfool'];
+  const ATTACKS = ['gaussian', 'fgsm', 'bim', 'pgd', 'apgd-ce', 'apgd-dlr', 'apgd-t', 'aa', 'deepfool', 'fab', 'cw'];
   if (!ATTACKS.includes(attack)) throw new UsageError(`--attack must be one of ${ATTACKS.join(', ')} (got "${attack}")`);
   const norm = v.norm as Norm;
   if (norm !== 'linf' && norm !== 'l2') throw new UsageError(`--norm must be linf or l2 (got "${norm}")`);
   const epsList = str(v.eps, 'eps').split(',').map((e) => num(e, 'eps'));
-  const steps = num(v.steps, 'steps', attack === 'fgsm' || attack === 'gaussian' ? 1 : attack.startsWith('apgd') || attack === 'aa' ? 100 : attack === 'deepfool' ? 50 : 40);
+  // Defaults: AutoAttack's 100 iterations for APGD and FAB, torchattacks' 50 for DeepFool and per C&W search round.
+  const steps = num(v.steps, 'steps', attack === 'fgsm' || attack === 'gaussian' ? 1 : attack.startsWith('apgd') || attack === 'aa' || attack === 'fab' ? 100 : attack === 'deepfool' || attack === 'cw' ? 50 : 40);
+  const searchSteps = v['search-steps'] === undefined ? undefined : num(v['search-steps'], 'search-steps');
+  const confidence = v.confidence === undefined ? undefined : num(v.confidence, 'confidence');
+  const bisect = !!v['min-eps'] && (attack === 'pgd' || attack === 'apgd-ce');
+  if (bisect && v['max-eps'] === undefined) throw new UsageError(`--min-eps with --attack ${attack} bisects ε with PGD: give the bracket's upper end with --max-eps`);
+  if (!bisect && (v['max-eps'] !== undefined || v.rounds !== undefined)) throw new UsageError('--max-eps and --rounds apply to --min-eps with --attack pgd or apgd-ce');
   const restarts = v.restarts === undefined ? undefined : num(v.restarts, 'restarts');
   const targets = v.targets === undefined ? undefined : num(v.targets, 'targets');
   const stepSize = v['step-size'] === undefined ? undefined : num(v['step-size'], 'step-size');
@@ -112,8 +125,10 @@ async function cmdAttack(args: string[]) {
     const { data, indices } = sampleData(ds, v.n === undefined ? 100 : num(v.n, 'n'), seed);
     const shape: [number, number, number] = [data.height, data.width, data.channels];
     const curve: Record<string, unknown>[] = [];
+    const runs: AttackResult[] = [];
     for (const eps of epsList) {
-      const r = await runAttack(model.logits, { images: data.images, labels: data.labels, shape }, { attack, norm, eps, steps, stepSize, restarts, targets }, { seed, batchSize: v.batch ? num(v.batch, 'batch') : undefined });
+      const r = await runAttack(model.logits, { images: data.images, labels: data.labels, shape }, { attack, norm, eps, steps, stepSize, restarts, targets, searchSteps, confidence }, { seed, batchSize: v.batch ? num(v.batch, 'batch') : undefined });
+      runs.push(r);
       if (v.out) {
         const file = epsList.length > 1 ? String(v.out).replace(/(\.f32)?$/, `.eps${eps}.f32`) : String(v.out);
         await mkdir(path.dirname(path.resolve(file)), { recursive: true });
@@ -127,27 +142,56 @@ async function cmdAttack(args: string[]) {
         samples: Array.from(indices, (index, i) => ({
           index, label: data.labels[i], cleanPred: r.cleanPred[i], advPred: r.advPred[i], success: !!r.success[i],
           linf: +r.linf[i].toFixed(7), l2: +r.l2[i].toFixed(7), firstSuccessStep: r.firstSuccessStep[i],
-          ...(r.minimalNorm ? { minimalL2: Number.isFinite(r.minimalNorm[i]) ? +r.minimalNorm[i].toFixed(7) : null } : {}),
+          ...(r.minimalNorm ? { [norm === 'l2' ? 'minimalL2' : 'minimalLinf']: Number.isFinite(r.minimalNorm[i]) ? +r.minimalNorm[i].toFixed(7) : null } : {}),
         })),
       });
     }
-    // Per-sample minimal ε (L2) from DeepFool's minimum-norm search, with its per-class spread.
+    // Per-sample minimal ε in the run's norm, with its per-class quartiles: a minimum-norm
+    // attack's own norms (its ε does not bound the search), PGD bisection up to --max-eps for
+    // pgd/apgd-ce, else DeepFool (L2) or FAB (L-inf) run without a bound. Convention: 0 for a
+    // clean-misclassified sample, null (∞) when nothing was found.
     let minimalEps: Record<string, unknown> | undefined;
     if (v['min-eps']) {
-      if (norm !== 'l2') throw new UsageError('--min-eps needs --norm l2 (DeepFool); L-inf minimal ε needs FAB, not available yet');
-      const df = await runAttack(model.logits, { images: data.images, labels: data.labels, shape }, { attack: 'deepfool', norm: 'l2', eps: Infinity, steps: 50 }, { seed });
-      const perSample = Array.from(df.minimalNorm ?? [], (x, i) => (df.cleanPred[i] !== data.labels[i] ? 0 : Number.isFinite(x) ? +x.toFixed(6) : null));
-      const perClass = data.classNames.map((name, k) => {
-        const vals = perSample.filter((x, i) => data.labels[i] === k && x !== null).map(Number).sort((a, b) => a - b);
-        return { class: name, n: vals.length, median: vals.length ? vals[Math.floor(vals.length / 2)] : null, min: vals[0] ?? null, max: vals[vals.length - 1] ?? null };
-      });
-      minimalEps = { method: 'deepfool (50 steps, overshoot 0.02, line search)', perSample, perClass };
+      const input = { images: data.images, labels: data.labels, shape };
+      let values: Float32Array;
+      let method: string;
+      let bracket: Record<string, number> = {};
+      if (bisect) {
+        const maxEps = num(v['max-eps'], 'max-eps');
+        const rounds = v.rounds === undefined ? DEFAULT_BISECTION_ROUNDS : num(v.rounds, 'rounds');
+        const pgdSteps = v.steps === undefined ? DEFAULT_BISECTION_PGD_STEPS : steps;
+        const b = await minimalEpsilonByBisection(model.logits, input, { norm, maxEps, rounds, steps: pgdSteps, seed });
+        values = b.minimalEps;
+        method = `pgd bisection (${pgdSteps} steps, α = ${b.stepFactor}·ε/steps, ${rounds} rounds up to ${maxEps})`;
+        bracket = { maxEps, rounds, tolerance: b.tolerance };
+      } else {
+        let source = runs[runs.length - 1];
+        if (isMinimumNormAttack(attack)) {
+          method = `${attack} (${steps} steps${attack === 'cw' ? ' per search round' : ''})`;
+        } else {
+          const fallback = norm === 'l2' ? { attack: 'deepfool' as const, steps: 50 } : { attack: 'fab' as const, steps: 100 };
+          source = await runAttack(model.logits, input, { ...fallback, norm, eps: Infinity }, { seed });
+          runs.push(source);
+          method = fallback.attack === 'deepfool' ? 'deepfool (50 steps, overshoot 0.02, line search)' : 'fab (100 steps, 1 restart)';
+        }
+        values = Float32Array.from(source.minimalNorm ?? new Float32Array(data.n).fill(Infinity), (x, i) => (source.cleanPred[i] !== data.labels[i] ? 0 : x));
+      }
+      const finite = (x: number) => (Number.isFinite(x) ? +x.toFixed(6) : null);
+      const perClass = perClassEpsilonSummary(values, data.labels, data.classNames.length).map((c) => ({
+        class: data.classNames[c.label], n: c.n, cleanMisclassified: c.cleanMisclassified, notFound: c.notFound,
+        min: finite(c.min), q1: finite(c.q1), median: finite(c.median), q3: finite(c.q3), max: finite(c.max),
+      }));
+      const overall = perClassEpsilonSummary(values, new Int32Array(data.n), 1)[0];
+      minimalEps = { method, norm, ...bracket, median: finite(overall.median), q1: finite(overall.q1), q3: finite(overall.q3), notFound: overall.notFound, perSample: Array.from(values, finite), perClass };
     }
-    const payload = { model: v.model, data: ds.id, n: data.n, seed, backend: backend.active, attack, norm, steps, logitsLayer: model.logitsLayer, versions: { layerwise: VERSION, tfjs: tf.version.tfjs }, results: curve, ...(minimalEps ? { minimalEps } : {}) };
+    const warnings = gradientMaskingWarnings(runs).map((w) => w.message);
+    const payload = { model: v.model, data: ds.id, n: data.n, seed, backend: backend.active, attack, norm, steps, logitsLayer: model.logitsLayer, versions: { layerwise: VERSION, tfjs: tf.version.tfjs }, results: curve, ...(minimalEps ? { minimalEps } : {}), warnings };
     print(v.json as boolean, payload, () =>
       [
         `${attack} ${norm} on ${v.model} / ${ds.id} (n=${data.n}, seed ${seed}, ${backend.active})`,
         ...curve.map((c) => `  eps ${c.eps}: clean ${pct(c.cleanAccuracy as number)}  robust ${pct(c.robustAccuracy as number)}`),
+        ...(minimalEps ? [`  minimal ${norm} ε (${minimalEps.method}): median ${minimalEps.median ?? '∞'}, quartiles ${minimalEps.q1 ?? '∞'}–${minimalEps.q3 ?? '∞'}, not found ${minimalEps.notFound}`] : []),
+        ...warnings.map((w) => `  warning: ${w}`),
       ].join('\n'),
     );
   } finally {

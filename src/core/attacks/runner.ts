@@ -12,7 +12,9 @@ import { pgdBatch } from './pgd';
 import { apgdBatch, autoAttackLiteBatch } from './apgd';
 import { gaussianBatch, DEFAULT_NOISE_DRAWS } from './gaussian';
 import { deepfoolBatch } from './deepfool';
-import type { AttackResult, AttackSpec, BatchContext, BatchOutcome } from './types';
+import { fabBatch } from './fab';
+import { cwBatch, CW_LEARNING_RATE, CW_SEARCH_STEPS } from './cw';
+import type { AttackName, AttackResult, AttackSpec, BatchContext, BatchOutcome } from './types';
 
 /** Batch size of attack steps: large enough to fill a GPU, small enough for CPU latency. */
 export const DEFAULT_ATTACK_BATCH = 32;
@@ -28,8 +30,17 @@ export interface AttackOptions {
   batchSize?: number;
 }
 
+/**
+ * Minimum-norm attacks have no ε ball: they search for the smallest perturbation, the
+ * runner records its norm (in the attack's norm) and counts success at ε only within ε.
+ */
+export function isMinimumNormAttack(attack: AttackName): boolean {
+  return attack === 'deepfool' || attack === 'fab' || attack === 'cw';
+}
+
 export function resolvedStepSize(spec: AttackSpec): number {
-  if (spec.attack === 'fgsm' || spec.attack === 'gaussian' || spec.attack === 'deepfool') return spec.eps;
+  if (spec.attack === 'cw') return spec.stepSize ?? CW_LEARNING_RATE;
+  if (spec.attack === 'fgsm' || spec.attack === 'gaussian' || isMinimumNormAttack(spec.attack)) return spec.eps;
   // APGD adapts its own per-sample step size, starting at 2·eps.
   if (spec.attack.startsWith('apgd')) return 2 * spec.eps;
   return spec.stepSize ?? (2.5 * spec.eps) / Math.max(1, spec.steps);
@@ -37,9 +48,16 @@ export function resolvedStepSize(spec: AttackSpec): number {
 
 export function validateAttackSpec(spec: AttackSpec): void {
   // A minimum-norm attack may run unbounded (eps = ∞) to report minimal ε per sample.
-  if (!(spec.eps >= 0) || (!Number.isFinite(spec.eps) && spec.attack !== 'deepfool')) throw new LabError(`eps must be a finite number ≥ 0 (got ${spec.eps})`);
-  if (spec.norm === 'linf' && spec.eps > 1 && spec.attack !== 'gaussian') throw new LabError(`L-inf eps ${spec.eps} exceeds 1, the whole pixel range`);
+  const minimumNorm = isMinimumNormAttack(spec.attack);
+  if (!(spec.eps >= 0) || (!Number.isFinite(spec.eps) && !minimumNorm)) throw new LabError(`eps must be a finite number ≥ 0 (got ${spec.eps})`);
+  if (spec.norm === 'linf' && spec.eps > 1 && Number.isFinite(spec.eps) && spec.attack !== 'gaussian') throw new LabError(`L-inf eps ${spec.eps} exceeds 1, the whole pixel range`);
   if (spec.attack === 'deepfool' && spec.norm !== 'l2') throw new LabError('DeepFool is an L2 attack: choose norm l2');
+  if (spec.attack === 'cw' && spec.norm !== 'l2') throw new LabError('Carlini–Wagner here is the L2 attack: choose norm l2');
+  if (spec.searchSteps !== undefined && (!Number.isInteger(spec.searchSteps) || spec.searchSteps < 1 || spec.searchSteps > 50)) {
+    throw new LabError(`C&W binary-search steps must be an integer in 1..50 (got ${spec.searchSteps})`);
+  }
+  if (spec.initialConstant !== undefined && !(spec.initialConstant > 0)) throw new LabError(`C&W initial constant must be > 0 (got ${spec.initialConstant})`);
+  if (spec.confidence !== undefined && !(spec.confidence >= 0)) throw new LabError(`C&W confidence must be ≥ 0 (got ${spec.confidence})`);
   if (spec.attack !== 'fgsm' && spec.attack !== 'gaussian' && (!Number.isInteger(spec.steps) || spec.steps < 1 || spec.steps > 10000)) {
     throw new LabError(`steps must be an integer in 1..10000 (got ${spec.steps})`);
   }
@@ -65,6 +83,10 @@ async function attackBatch(ctx: BatchContext): Promise<BatchOutcome> {
       return gaussianBatch(ctx);
     case 'deepfool':
       return deepfoolBatch(ctx);
+    case 'fab':
+      return fabBatch(ctx);
+    case 'cw':
+      return cwBatch(ctx);
     default:
       throw new LabError(`unknown attack "${(ctx.spec as AttackSpec).attack}"`);
   }
@@ -107,10 +129,15 @@ export async function runAttack(
     robustAccuracy: 0,
     completed: 0,
   };
-  const passes = spec.attack === 'apgd-t' ? (spec.targets ?? 9) : spec.attack === 'aa' ? 1 + (spec.targets ?? 9) : spec.attack.startsWith('apgd') ? (spec.restarts ?? 1) : 1;
+  const passes =
+    spec.attack === 'apgd-t' ? (spec.targets ?? 9)
+    : spec.attack === 'aa' ? 1 + (spec.targets ?? 9)
+    : spec.attack.startsWith('apgd') || spec.attack === 'fab' ? (spec.restarts ?? 1)
+    : spec.attack === 'cw' ? (spec.searchSteps ?? CW_SEARCH_STEPS)
+    : 1;
   const stepsPerBatch =
-    spec.attack === 'fgsm' ? 1 : spec.attack === 'gaussian' ? (spec.draws ?? DEFAULT_NOISE_DRAWS) : spec.attack.startsWith('apgd') || spec.attack === 'aa' ? (spec.steps + 1) * passes : spec.steps;
-  const bounded = spec.attack !== 'gaussian' && spec.attack !== 'deepfool';
+    spec.attack === 'fgsm' ? 1 : spec.attack === 'gaussian' ? (spec.draws ?? DEFAULT_NOISE_DRAWS) : spec.attack.startsWith('apgd') || spec.attack === 'aa' ? (spec.steps + 1) * passes : spec.steps * passes;
+  const bounded = spec.attack !== 'gaussian' && !isMinimumNormAttack(spec.attack);
   let drawAccuracySum = 0;
   const numBatches = Math.ceil(n / batchSize);
   for (let b = 0; b < numBatches; b++) {
@@ -183,14 +210,15 @@ export async function runAttack(
       }
       result.adversarial.set((adv as Float32Array).subarray(0, count * d), start * d);
       if (o.minimumNorm) {
-        // Minimum-norm attack: record the norm found, count a success at ε only within ε,
-        // and show the clean image where the smallest perturbation found exceeds ε.
+        // Minimum-norm attack: record the norm found (in the attack's norm: L2 for DeepFool
+        // and C&W, L-inf or L2 for FAB), count a success at ε only within ε, and show the
+        // clean image where the smallest perturbation found exceeds ε.
         result.minimalNorm ??= new Float32Array(n).fill(Infinity);
         for (let i = 0; i < count; i++) {
           const k = start + i;
           if (!result.success[k]) continue;
-          result.minimalNorm[k] = l2[i];
-          if (l2[i] > spec.eps * (1 + BALL_SLACK) + 1e-6) {
+          result.minimalNorm[k] = bound[i];
+          if (bound[i] > spec.eps * (1 + BALL_SLACK) + 1e-6) {
             result.success[k] = 0;
             result.advPred[k] = result.cleanPred[k];
             result.advConfidence[k] = result.cleanConfidence[k];

@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../random';
 import type { Norm } from './common';
 
-export type AttackName = 'gaussian' | 'fgsm' | 'bim' | 'pgd' | 'apgd-ce' | 'apgd-dlr' | 'apgd-t' | 'aa' | 'deepfool';
+export type AttackName = 'gaussian' | 'fgsm' | 'bim' | 'pgd' | 'apgd-ce' | 'apgd-dlr' | 'apgd-t' | 'aa' | 'deepfool' | 'fab' | 'cw';
 
 /** Parameters of one attack run. Step size and steps are ignored by FGSM. */
 export interface AttackSpec {
@@ -11,10 +11,16 @@ export interface AttackSpec {
   /** Radius of the threat-model ball, in [0, 1] pixel units. */
   eps: number;
   steps: number;
-  /** Absolute step size α; when omitted, 2.5·eps/steps (Madry et al.). */
+  /** Absolute step size α; when omitted, 2.5·eps/steps (Madry et al.). C&W: the Adam learning rate (default 0.01). */
   stepSize?: number;
-  /** APGD-CE/DLR: passes over the still-robust samples (AutoAttack standard: 1). */
+  /** APGD-CE/DLR: passes over the still-robust samples (AutoAttack standard: 1). FAB: runs, the later ones from a random start. */
   restarts?: number;
+  /** C&W: rounds of the per-sample binary search on the constant c (default 9); `steps` is the Adam steps per round. */
+  searchSteps?: number;
+  /** C&W: initial constant c of the misclassification term (torchattacks: 1). */
+  initialConstant?: number;
+  /** C&W: confidence κ, the logit margin by which the adversarial must be misclassified (default 0). */
+  confidence?: number;
   /** APGD-T: number of target classes, ranked by clean logit (AutoAttack: 9). */
   targets?: number;
   /** Gaussian noise: number of draws R (reference: 10); `eps` is σ. */
@@ -44,7 +50,7 @@ export interface BatchOutcome {
   zeroGradient: tf.Tensor1D;
   /** Gaussian noise: fraction of draws still classified correctly, per sample. */
   correctFraction?: tf.Tensor1D;
-  /** Minimum-norm attacks (DeepFool): the perturbation is not bounded by ε. */
+  /** Minimum-norm attacks (DeepFool, FAB, C&W): the perturbation is not bounded by ε. */
   minimumNorm?: boolean;
 }
 
@@ -68,7 +74,10 @@ export interface AttackResult {
   /** Step at which the attack first succeeded (0-based iterate index), −1 if never. */
   firstSuccessStep: Int32Array;
   zeroGradient: Uint8Array;
-  /** Minimum-norm attacks: the L2 norm of the smallest perturbation found per sample (∞ if none). */
+  /**
+   * Minimum-norm attacks: the norm of the smallest perturbation found per sample, measured
+   * in the attack's norm (L2 for DeepFool and C&W, L-inf or L2 for FAB); ∞ if none found.
+   */
   minimalNorm?: Float32Array;
   /** Gaussian noise: accuracy averaged over all draws (spec §1), alongside the any-draw robust accuracy. */
   meanDrawAccuracy?: number;
