@@ -38,10 +38,18 @@ commands:
                                                                 pgd/apgd-ce, else DeepFool (l2) or FAB (linf)
   optloss --graph graph.json                                    optimal adversarial log-loss and 0-1 loss of a conflict graph
   collide --net net.json --pairs pairs.json                     collision distances (Algorithm 1) for an MLP and input pairs
+  collision --model M --data D [--classes 3,7|all] [--per-class S] [--layers a,b] [--m 10|3,10,30]
+          [--projections N] [--eps-list 0.5,1,2] [--box] [--no-projection]
+                                                                distances per pair, optimal log/0-1 loss per layer and ε
   logits  --model M [--compare M2] --data D [--attack A --eps E] max-logit/gap distributions, gap-binned robustness, AO@k
   dependency --model M --data D [--layers a,b] [--attack A --eps E]  ridge probes and mutual information per layer
-  tsne    --input X.f32 --n N --d D [--perplexity 30] [--iters 750] [--init Y0.f32] --out Y.f32   exact t-SNE
+  tsne    --input X.f32 --n N --d D [--perplexity 30] [--iters 750] [--init Y0.f32] [--engine auto|exact|fft] --out Y.f32
+                                                                t-SNE (exact ≤ 5,000 points, FFT-interpolated above)
+  overlap --model M --data D --attack A --norm N --eps E [--layers a,b] [--n 500] [--seeds 3]
+                                                                t-SNE overlap metric per layer (+ success-restricted, PCA baseline)
   mftma   --input X.f32 --header case.json [--kappa 0] [--nt 200] manifold capacity, radius, dimension, center correlation
+  mftma   --model M --data D --manifolds class|exemplar --perturb gaussian:σ|linf:ε|l2:ε|attack:apgd-ce:ε
+          [--sweep σ1,σ2] [--P 10] [--M 50] [--layers a,b] [--max-dims 5000]   the same per layer of a model
 common: --json  --seed S (default 0)  --backend auto|cpu|wasm (auto: wasm for inference and input
         gradients, which is all these commands need, else cpu)`;
 
