@@ -56,8 +56,11 @@ async function applySeedPreset(which: keyof typeof SEED_PRESETS): Promise<void> 
 onApplied((before, next) => {
   if (!before || next.view !== 'tsne') return;
   const which = next.tsneModel === 'b' && next.compare ? 'b' : 'a';
+  // Compare with the ε of the shown embedding, not `before`: while dragging, the preview has
+  // already moved params.eps, so the release sees before.eps === next.eps.
   const have = useLab.getState().analyses[`tsne:${which}`];
-  if (have && next.eps !== before.eps) void runTsneView();
+  const shownEps = (have?.result as TsneJobResult | null)?.eps;
+  if (have && shownEps !== undefined && next.eps !== shownEps) void runTsneView();
 });
 
 function LayerScatter({ e, r }: { e: LayerEmbedding; r: TsneJobResult }) {
