@@ -9,6 +9,9 @@ import { getBridge } from './controller';
 import { useLab, type AnalysisState } from './store';
 
 let running: AbortController | null = null;
+/** The slot of the running job, and a request queued behind it (see `queue`). */
+let runningSlot: string | null = null;
+let queued: (() => Promise<void>) | null = null;
 const get = () => useLab.getState();
 
 function put(kind: string, patch: Partial<AnalysisState>): void {
@@ -17,15 +20,24 @@ function put(kind: string, patch: Partial<AnalysisState>): void {
 }
 
 /** Run an analysis unless its result for `key` is already there. */
-export async function runAnalysis<K extends AnalysisKind>(kind: K, key: string, params: AnalysisParams<K>, opts: { force?: boolean; slot?: string } = {}): Promise<void> {
+export async function runAnalysis<K extends AnalysisKind>(kind: K, key: string, params: AnalysisParams<K>, opts: { force?: boolean; slot?: string; queue?: boolean } = {}): Promise<void> {
   const job = kind;
   // The store slot: a view may keep several results of one job kind (t-SNE of A and of B).
   const slot = opts.slot ?? kind;
   const have = get().analyses[slot];
   if (!opts.force && have && have.key === key && (have.status === 'done' || have.status === 'running')) return;
+  // Queue mode (t-SNE warm starts from the ε slider): let the running job of this slot finish
+  // and run only the latest request after it. Aborting could cost the worker (a GPU step that
+  // cannot yield within the grace period gets its worker replaced) and with it the warm state.
+  if (opts.queue && running && runningSlot === slot) {
+    queued = () => runAnalysis(kind, key, params, { ...opts, queue: false });
+    return;
+  }
+  queued = null;
   running?.abort();
   const controller = new AbortController();
   running = controller;
+  runningSlot = slot;
   // Keep the previous result on screen while the new one streams in (warm starts animate from it).
   put(slot, { key, status: 'running', fraction: 0, message: 'starting', error: undefined });
   const mine = () => get().analyses[slot]?.key === key && running === controller;
@@ -41,7 +53,13 @@ export async function runAnalysis<K extends AnalysisKind>(kind: K, key: string, 
     if (e instanceof CancelledError || e instanceof WorkerReplacedError) put(slot, { status: 'cancelled' });
     else put(slot, { status: 'error', error: ((e as Error).message ?? String(e)).split('\n')[0] });
   } finally {
-    if (running === controller) running = null;
+    if (running === controller) {
+      running = null;
+      runningSlot = null;
+      const next = queued as (() => Promise<void>) | null;
+      queued = null;
+      if (next) void next();
+    }
   }
 }
 

@@ -15,7 +15,7 @@ import { createScatter } from '../charts/scatter';
 import { useLab, type Params } from '../store';
 import { AnalysisBar, fmtPct, ViewControls } from './common';
 
-export function runTsneView(whichOverride?: 'a' | 'b'): Promise<void> {
+export function runTsneView(whichOverride?: 'a' | 'b', queue = false): Promise<void> {
   const p = useLab.getState().params;
   const which = whichOverride ?? (p.tsneModel === 'b' && p.compare ? 'b' : 'a');
   const params = {
@@ -29,7 +29,7 @@ export function runTsneView(whichOverride?: 'a' | 'b'): Promise<void> {
     which,
   };
   const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
-  return runAnalysis('tsne', key, params, { slot: `tsne:${which}` });
+  return runAnalysis('tsne', key, params, { slot: `tsne:${which}`, queue });
 }
 
 /** Both models one after the other, so the overlap chart can compare them. */
@@ -60,7 +60,7 @@ onApplied((before, next) => {
   // already moved params.eps, so the release sees before.eps === next.eps.
   const have = useLab.getState().analyses[`tsne:${which}`];
   const shownEps = (have?.result as TsneJobResult | null)?.eps;
-  if (have && shownEps !== undefined && next.eps !== shownEps) void runTsneView();
+  if (have && shownEps !== undefined && next.eps !== shownEps) void runTsneView(undefined, true);
 });
 
 function LayerScatter({ e, r }: { e: LayerEmbedding; r: TsneJobResult }) {
