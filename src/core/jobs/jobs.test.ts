@@ -64,6 +64,10 @@ describe('analysis jobs', () => {
     // Clean rows start where they were: the warm layout is related to the cold one.
     expect(warm.layers[0].positions.every(Number.isFinite)).toBe(true);
     session.dispose();
+    // Without the session (a replaced worker), the shown positions still give a warm start.
+    const fromScreen = await layerwiseTsne(ctx(false), { ...params, spec: { ...params.spec, eps: 0.2 }, warmFrom: { relu_2: cold.layers[0].positions } }, null);
+    expect(fromScreen.layers[0].start).toBe('warm-joint');
+    expect(fromScreen.layers[0].totalIterations).toBe(50);
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 

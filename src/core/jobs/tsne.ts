@@ -36,6 +36,11 @@ export interface TsneJobParams {
   emitEvery?: number;
   /** Which model: the t-SNE view shows one model at a time (A or the compare model B). */
   which?: 'a' | 'b';
+  /**
+   * Positions of the shown embedding per layer (2n × 2), for a warm start when the worker no
+   * longer holds the session (it was replaced, e.g. after a slow cancel).
+   */
+  warmFrom?: Record<string, Float32Array>;
 }
 
 export interface OverlapSummary {
@@ -157,6 +162,13 @@ export async function layerwiseTsne(
         // Warm start (spec §2.6): new adversarial rows, P recomputed for them only.
         tsne = kept;
         // Adversarial points start where they were (their previous-ε positions).
+        tsne.warmStart(advRows, data.subarray(n * d), { mode: params.mode });
+        entry.start = params.mode === 'anchored' ? 'warm-anchored' : 'warm-joint';
+        iterations = Math.max(50, Math.round(params.iterations / 3));
+      } else if (params.warmFrom?.[layer]?.length === 4 * n) {
+        // Same warm start from the positions the view still shows: P is rebuilt, every point
+        // starts where it is on screen.
+        tsne = createTsne(data, 2 * n, d, { perplexity: params.perplexity, seed: deriveSeed(ctx.seed, `tsne:${layer}:0`), nIter: params.iterations, init: params.warmFrom[layer] });
         tsne.warmStart(advRows, data.subarray(n * d), { mode: params.mode });
         entry.start = params.mode === 'anchored' ? 'warm-anchored' : 'warm-joint';
         iterations = Math.max(50, Math.round(params.iterations / 3));

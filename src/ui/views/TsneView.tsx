@@ -18,6 +18,9 @@ import { AnalysisBar, fmtPct, ViewControls } from './common';
 export function runTsneView(whichOverride?: 'a' | 'b', queue = false): Promise<void> {
   const p = useLab.getState().params;
   const which = whichOverride ?? (p.tsneModel === 'b' && p.compare ? 'b' : 'a');
+  // A warm start carries the shown positions: the worker may have been replaced since.
+  const shown = queue ? (useLab.getState().analyses[`tsne:${which}`]?.result as TsneJobResult | null) : null;
+  const warmFrom = shown ? Object.fromEntries(shown.layers.filter((e) => e.done).map((e) => [e.layer, e.positions])) : undefined;
   const params = {
     spec: attackSpec(p, false),
     layers: layersFor(p),
@@ -29,7 +32,7 @@ export function runTsneView(whichOverride?: 'a' | 'b', queue = false): Promise<v
     which,
   };
   const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
-  return runAnalysis('tsne', key, params, { slot: `tsne:${which}`, queue });
+  return runAnalysis('tsne', key, { ...params, warmFrom }, { slot: `tsne:${which}`, queue });
 }
 
 /** Both models one after the other, so the overlap chart can compare them. */
