@@ -14,9 +14,9 @@ import { collisionSchema } from '../../core/schema';
 import { runAnalysis } from '../analyses';
 import { applyParams, layersFor } from '../controller';
 import { classColor, epsColor } from '../charts/colors';
-import { createLineChart, type LineChartData, type LineSeries } from '../charts/lines';
+import { type LineChartData, type LineSeries } from '../charts/lines';
 import { useLab, type Params } from '../store';
-import { AnalysisBar, ViewControls } from './common';
+import { AnalysisBar, LineChartView, ViewControls } from './common';
 
 export function runCollisions(): void {
   const p = useLab.getState().params;
@@ -39,20 +39,6 @@ export function runCollisions(): void {
 
 /** The seed's MNIST setting: ST vs its AT twin, 3 vs 7, m = 10. */
 const PRESET: Partial<Params> = { model: 'mnist-small-st', compare: 'mnist-small-pgd-linf', data: 'mnist-test', colClasses: ['3', '7'], colPerClass: 10, colM: 10, colN: 3, colProjection: 'gaussian', layers: [] };
-
-function Chart({ data, testId }: { data: LineChartData | null; testId: string }) {
-  const ref = useRef<SVGSVGElement>(null);
-  const chart = useRef<ReturnType<typeof createLineChart> | null>(null);
-  useEffect(() => {
-    if (!ref.current) return;
-    chart.current = createLineChart(ref.current);
-    return () => chart.current?.destroy();
-  }, []);
-  useEffect(() => {
-    if (data) chart.current?.update(data);
-  }, [data]);
-  return <svg ref={ref} className="line-chart" data-testid={testId} />;
-}
 
 function lossChart(r: CollisionJobResult, zeroOne: boolean): LineChartData | null {
   const a = r.a;
@@ -257,8 +243,8 @@ export function CollisionView() {
         )}
       </AnalysisBar>
       <div className="chart-row">
-        <Chart data={log} testId="collision-logloss" />
-        <Chart data={zeroOne} testId="collision-zeroone" />
+        <LineChartView data={log} testId="collision-logloss" />
+        <LineChartView data={zeroOne} testId="collision-zeroone" />
       </div>
       {r?.a && r.a.seconds > 0 && (
         <>

@@ -5,14 +5,14 @@
  * Clicking a point sets the lab's ε (the strip and the layer chart follow); the per-sample
  * values can sort the image strip.
  */
-import { useEffect, useMemo, useRef } from 'react';
+import { useMemo } from 'react';
 import type { CurveResult } from '../../core/jobs';
 import { curveSchema } from '../../core/schema';
 import { runAnalysis } from '../analyses';
 import { applyParams, attackSpec } from '../controller';
-import { createLineChart, type LineChartData } from '../charts/lines';
+import { type LineChartData } from '../charts/lines';
 import { useLab, type Params } from '../store';
-import { AnalysisBar, fmtPct, ViewControls } from './common';
+import { AnalysisBar, LineChartView, fmtPct, ViewControls } from './common';
 
 const NO_NAMES: string[] = [];
 const A_COLOR = '#1f6feb';
@@ -31,20 +31,6 @@ export function runCurve(): void {
   const params = { spec, epsList: curveLadder(p), n: p.curveN };
   const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
   void runAnalysis('curve', key, params);
-}
-
-function Chart({ data, onClickX, testId }: { data: LineChartData | null; onClickX?: (x: number | string) => void; testId: string }) {
-  const ref = useRef<SVGSVGElement>(null);
-  const chart = useRef<ReturnType<typeof createLineChart> | null>(null);
-  useEffect(() => {
-    if (!ref.current) return;
-    chart.current = createLineChart(ref.current, { onClickX });
-    return () => chart.current?.destroy();
-  }, [onClickX]);
-  useEffect(() => {
-    if (data) chart.current?.update(data);
-  }, [data]);
-  return <svg ref={ref} className="line-chart" data-testid={testId} />;
 }
 
 const onClickEps = (x: number | string) => void applyParams({ eps: Number(x) });
@@ -114,8 +100,8 @@ export function CurveView() {
         </div>
       ))}
       <div className="chart-row">
-        <Chart data={curve} onClickX={onClickEps} testId="curve-chart" />
-        <Chart data={perClass} testId="curve-class-chart" />
+        <LineChartView data={curve} onClickX={onClickEps} testId="curve-chart" />
+        <LineChartView data={perClass} testId="curve-class-chart" />
       </div>
     </section>
   );

@@ -4,14 +4,14 @@
  * information with the label and with the previous layer (class-conditional), clean vs
  * adversarial; model B dashed in compare mode.
  */
-import { useEffect, useMemo, useRef } from 'react';
+import { useMemo } from 'react';
 import type { DependencyJobResult, ModelDependency } from '../../core/jobs';
 import { dependencySchema } from '../../core/schema';
 import { runAnalysis } from '../analyses';
 import { attackSpec, layersFor } from '../controller';
-import { createLineChart, type LineChartData, type LineSeries } from '../charts/lines';
+import { type LineChartData, type LineSeries } from '../charts/lines';
 import { useLab } from '../store';
-import { AnalysisBar, fmtPct, ViewControls } from './common';
+import { AnalysisBar, LineChartView, fmtPct, ViewControls } from './common';
 
 const A = '#1f6feb';
 const B = '#d1495b';
@@ -21,20 +21,6 @@ export function runDependency(): void {
   const params = { n: p.depN, layers: layersFor(p), spec: p.eps > 0 ? attackSpec(p, false) : null };
   const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
   void runAnalysis('dependency', key, params);
-}
-
-function Chart({ data, testId }: { data: LineChartData | null; testId: string }) {
-  const ref = useRef<SVGSVGElement>(null);
-  const chart = useRef<ReturnType<typeof createLineChart> | null>(null);
-  useEffect(() => {
-    if (!ref.current) return;
-    chart.current = createLineChart(ref.current);
-    return () => chart.current?.destroy();
-  }, []);
-  useEffect(() => {
-    if (data) chart.current?.update(data);
-  }, [data]);
-  return <svg ref={ref} className="line-chart" data-testid={testId} />;
 }
 
 type Pick = (m: ModelDependency, layer: string) => number | null;
@@ -86,10 +72,10 @@ export function DependencyView() {
         )}
       </AnalysisBar>
       <div className="chart-row">
-        <Chart data={probes} testId="dependency-probes" />
-        <Chart data={prefix} testId="dependency-prefix" />
-        <Chart data={miLabel} testId="dependency-mi-label" />
-        <Chart data={miPrev} testId="dependency-mi-prev" />
+        <LineChartView data={probes} testId="dependency-probes" />
+        <LineChartView data={prefix} testId="dependency-prefix" />
+        <LineChartView data={miLabel} testId="dependency-mi-label" />
+        <LineChartView data={miPrev} testId="dependency-mi-prev" />
       </div>
     </section>
   );

@@ -12,10 +12,10 @@ import type { Histogram } from '../../core/logits';
 import { logitsSchema } from '../../core/schema';
 import { runAnalysis } from '../analyses';
 import { attackSpec } from '../controller';
-import { createLineChart, type LineChartData, type LineSeries } from '../charts/lines';
+import { type LineChartData, type LineSeries } from '../charts/lines';
 import { drawRidgeline } from '../charts/ridgeline';
 import { useLab } from '../store';
-import { AnalysisBar, fmtPct, ViewControls } from './common';
+import { AnalysisBar, LineChartView, fmtPct, ViewControls } from './common';
 
 const A = '#1f6feb';
 const B = '#d1495b';
@@ -29,20 +29,6 @@ export function runLogits(): void {
   const params = { n: p.logitsN, spec: p.logitsAttack ? attackSpec(p, false) : null, bins: 30, snapshots };
   const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
   void runAnalysis('logits', key, params);
-}
-
-function Chart({ data, testId }: { data: LineChartData | null; testId: string }) {
-  const ref = useRef<SVGSVGElement>(null);
-  const chart = useRef<ReturnType<typeof createLineChart> | null>(null);
-  useEffect(() => {
-    if (!ref.current) return;
-    chart.current = createLineChart(ref.current);
-    return () => chart.current?.destroy();
-  }, []);
-  useEffect(() => {
-    if (data) chart.current?.update(data);
-  }, [data]);
-  return <svg ref={ref} className="line-chart" data-testid={testId} />;
 }
 
 function density(h: Histogram): number[] {
@@ -189,11 +175,11 @@ export function LogitsView() {
         )}
       </AnalysisBar>
       <div className="chart-row">
-        <Chart data={maxLogit} testId="logits-max" />
-        <Chart data={gap} testId="logits-gap" />
-        <Chart data={byGap} testId="logits-bygap" />
-        <Chart data={errors} testId="logits-errors" />
-        {aok && <Chart data={aok} testId="logits-aok" />}
+        <LineChartView data={maxLogit} testId="logits-max" />
+        <LineChartView data={gap} testId="logits-gap" />
+        <LineChartView data={byGap} testId="logits-bygap" />
+        <LineChartView data={errors} testId="logits-errors" />
+        {aok && <LineChartView data={aok} testId="logits-aok" />}
       </div>
       {r?.compare && (
         <div className="rank-row">

@@ -1,9 +1,10 @@
 /** Pieces every analysis view shares: its schema's controls, the run/cancel/progress bar. */
-import type { ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import type { Schema } from '../../core/schema';
 import { cancelAnalysis } from '../analyses';
 import { writeHash } from '../controller';
 import { ParamControl } from '../components/Controls';
+import { createLineChart, type LineChartData } from '../charts/lines';
 import { useLab, type Params } from '../store';
 
 /** Controls generated from a view's schema; changing one only updates the params (and the URL). */
@@ -51,3 +52,18 @@ export function AnalysisBar({ kind, onRun, runLabel, children, testId = kind }: 
 }
 
 export const fmtPct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : `${(100 * v).toFixed(1)}%`);
+
+/** React shell of a D3 line chart: the svg is React's, its inside D3's. */
+export function LineChartView({ data, onClickX, testId }: { data: LineChartData | null; onClickX?: (x: number | string) => void; testId: string }) {
+  const ref = useRef<SVGSVGElement>(null);
+  const chart = useRef<ReturnType<typeof createLineChart> | null>(null);
+  useEffect(() => {
+    if (!ref.current) return;
+    chart.current = createLineChart(ref.current, { onClickX });
+    return () => chart.current?.destroy();
+  }, [onClickX]);
+  useEffect(() => {
+    if (data) chart.current?.update(data);
+  }, [data]);
+  return <svg ref={ref} className="line-chart" data-testid={testId} />;
+}
