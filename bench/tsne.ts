@@ -8,12 +8,16 @@
  *
  *   npm run bench -- tsne [--n 1000,2500,5000] [--repeats 3] [--backend wasm|cpu]
  *     [--impls lab,sklearn-bh,umap-js,keckelt,tsne-js] [--engine auto|exact|fft]
- *     [--iters 1000] [--exact-js-max 1000] [--warm 1]
+ *     [--impl auto|tfjs|typed] [--iters 1000] [--exact-js-max 1000] [--warm 1]
  *
  * Anchors: scikit-learn Barnes–Hut (angle 0.5, PCA init, learning_rate 'auto', single
  * thread) via /usr/bin/python3 if it has sklearn; npm tsne-js and @keckelt/tsne (exact O(N²)
  * JS, run only up to --exact-js-max points); umap-js (UMAP, not t-SNE, for reference). JS
  * anchors call Math.random, which is swapped for a seeded generator while they run.
+ * The lab runs createTsne as the lab does: `--impl auto` (default) picks the Float64Array engine
+ * (typed-engine.ts) on cpu/wasm; `--impl tfjs` forces the tfjs-ops engine. Which implementation
+ * and repulsion engine ran is printed per run and stored in each result row (`labImpl`,
+ * `labEngine`, and `labEngineIterations`: how many iterations each repulsion engine ran).
  * Warm start (spec §2.6): after the lab's cold start, the second half of the rows is moved by
  * seeded noise (a stand-in for an ε change) and the time to a settled layout (relative KL
  * change < 1e-3 over 10 iterations, ≤ 300 iterations) is compared with the cold start.
@@ -30,12 +34,12 @@ import { loadBuiltinDataset } from '../src/cli/images';
 import { createRng, deriveSeed } from '../src/core/random';
 import { computeP } from '../src/core/tsne/affinities';
 import { fitPca, projectPca } from '../src/core/tsne/pca';
-import { createTsne, runTsne, type TsneEngine } from '../src/core/tsne/tsne';
+import { createTsne, runTsne, type TsneEngine, type TsneImpl } from '../src/core/tsne/tsne';
 
 const require = createRequire(import.meta.url);
 
 interface Quality { trust: number; knnPres: number; kl: number; knnAcc: number }
-interface RunOut { seconds: number; y: Float32Array; iters: number; notes?: string }
+interface RunOut { seconds: number; y: Float32Array; iters: number; notes?: string; labImpl?: TsneImpl; labEngine?: TsneEngine; labEngineIterations?: { exact: number; fft: number } }
 
 /** High-dimensional side of the metrics, once per N: 10-NN lists and the common P. */
 function prepareHigh(x: Float32Array, n: number, d: number) {
@@ -229,16 +233,19 @@ function runSklearn(python: string, dir: string, x: Float32Array, n: number, d: 
   return { seconds: last.seconds, y: new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)), iters, notes: 'Barnes-Hut, angle 0.5, PCA init, 1 thread' };
 }
 
-async function runLab(x: Float32Array, n: number, d: number, engine: 'auto' | TsneEngine, seed: number): Promise<RunOut & { engine: TsneEngine }> {
+async function runLab(x: Float32Array, n: number, d: number, engine: 'auto' | TsneEngine, impl: 'auto' | TsneImpl, seed: number): Promise<RunOut> {
   const t0 = performance.now();
-  const r = await runTsne(x, { n, d }, { seed, engine, batch: 50 });
-  return { seconds: (performance.now() - t0) / 1000, y: r.positions, iters: r.iteration, engine: r.engine ?? 'exact', notes: `${r.engine} engine, openTSNE schedule` };
+  const r = await runTsne(x, { n, d }, { seed, engine, impl, batch: 50 });
+  return {
+    seconds: (performance.now() - t0) / 1000, y: r.positions, iters: r.iteration, labImpl: r.impl, labEngine: r.engine, labEngineIterations: r.engineIterations,
+    notes: `${r.impl} impl, ${r.engine} engine${r.engineIterations ? ` (iterations: ${r.engineIterations.exact} exact, ${r.engineIterations.fft} FFT)` : ''}, openTSNE schedule`,
+  };
 }
 
 /** Cold start, then an ε-change stand-in on the second half of the rows, timed to a settled layout. */
-function warmStartRatio(x: Float32Array, n: number, d: number, engine: 'auto' | TsneEngine, seed: number) {
+function warmStartRatio(x: Float32Array, n: number, d: number, engine: 'auto' | TsneEngine, impl: 'auto' | TsneImpl, seed: number) {
   const t0 = performance.now();
-  const t = createTsne(x, n, d, { seed, engine });
+  const t = createTsne(x, n, d, { seed, engine, impl });
   let prev = t.step(750).kl;
   const cold = (performance.now() - t0) / 1000;
   const m = Math.floor(n / 2);
@@ -261,7 +268,7 @@ function warmStartRatio(x: Float32Array, n: number, d: number, engine: 'auto' | 
   }
   const warm = (performance.now() - t1) / 1000;
   t.dispose();
-  return { coldSeconds: cold, warmSeconds: warm, warmIterations: iters, ratio: warm / cold, klAfter: kl };
+  return { coldSeconds: cold, warmSeconds: warm, warmIterations: iters, ratio: warm / cold, klAfter: kl, labImpl: t.impl, labEngine: t.engine };
 }
 
 export async function benchTsne(args: string[]) {
@@ -271,6 +278,7 @@ export async function benchTsne(args: string[]) {
   const exactJsMax = Number(arg(args, 'exact-js-max', '1000'));
   const impls = arg(args, 'impls', 'lab,sklearn-bh,umap-js,keckelt,tsne-js').split(',');
   const engine = arg(args, 'engine', 'auto') as 'auto' | TsneEngine;
+  const impl = arg(args, 'impl', 'auto') as 'auto' | TsneImpl;
   const warm = arg(args, 'warm', '1') !== '0';
   tf.env().set('PROD', true);
   const backend = await selectBackend(arg(args, 'backend', 'wasm') as BackendName, { node: true, wasmPaths: path.join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep });
@@ -287,31 +295,33 @@ export async function benchTsne(args: string[]) {
       const x = projectPca(pca, raw);
       const labels = ds.labels.subarray(0, n);
       const high = prepareHigh(x, n, 50);
-      for (const impl of impls) {
+      for (const name of impls) {
         const runs: (RunOut & Quality)[] = [];
         let note = '';
         for (let r = 0; r < repeats; r++) {
           const seed = 1 + r;
           let out: RunOut | null = null;
           try {
-            if (impl === 'lab') out = await runLab(x, n, 50, engine, seed);
-            else if (impl === 'sklearn-bh') {
+            if (name === 'lab') out = await runLab(x, n, 50, engine, impl, seed);
+            else if (name === 'sklearn-bh') {
               if (!python) note = 'skipped: no python3 with sklearn (apt-get install python3-sklearn)';
               else out = runSklearn(python, dir, x, n, 50, iters, seed);
-            } else if (impl === 'umap-js') out = runUmap(x, n, 50, iters, seed);
-            else if (impl === 'keckelt' || impl === 'tsne-js') {
+            } else if (name === 'umap-js') out = runUmap(x, n, 50, iters, seed);
+            else if (name === 'keckelt' || name === 'tsne-js') {
               if (n > exactJsMax) note = `skipped: exact O(N²) JS above --exact-js-max ${exactJsMax}`;
-              else out = impl === 'keckelt' ? runKeckelt(x, n, 50, iters, seed) : runTsnejs(x, n, 50, iters, seed);
+              else out = name === 'keckelt' ? runKeckelt(x, n, 50, iters, seed) : runTsnejs(x, n, 50, iters, seed);
             } else note = 'unknown implementation';
           } catch (e) {
             note = `error: ${(e as Error).message.split('\n')[0]}`;
           }
           if (!out) break;
           runs.push({ ...out, ...evaluate(high, out.y, labels) });
-          console.error(`  ${impl} n=${n} run ${r}: ${out.seconds.toFixed(2)} s, trust ${runs[runs.length - 1].trust.toFixed(4)}, KL ${runs[runs.length - 1].kl.toFixed(3)}`);
+          const its = out.labEngineIterations ? `: ${out.labEngineIterations.exact} exact + ${out.labEngineIterations.fft} FFT iterations` : '';
+          const which = out.labImpl ? ` [${out.labImpl} impl, ${out.labEngine} engine${its}]` : '';
+          console.error(`  ${name}${which} n=${n} run ${r}: ${out.seconds.toFixed(2)} s, trust ${runs[runs.length - 1].trust.toFixed(4)}, KL ${runs[runs.length - 1].kl.toFixed(3)}`);
         }
         if (!runs.length) {
-          results.push({ impl, n, note });
+          results.push({ impl: name, n, note });
           continue;
         }
         const secs = runs.map((q) => q.seconds).sort((a, b) => a - b);
@@ -320,14 +330,14 @@ export async function benchTsne(args: string[]) {
           return v[Math.floor(v.length / 2)];
         };
         results.push({
-          impl, n, runs: runs.length, iters: runs[0].iters, secMin: +secs[0].toFixed(3), secMedian: +secs[Math.floor(secs.length / 2)].toFixed(3),
+          impl: name, n, ...(runs[0].labImpl ? { labImpl: runs[0].labImpl, labEngine: runs[0].labEngine, labEngineIterations: runs[0].labEngineIterations } : {}), runs: runs.length, iters: runs[0].iters, secMin: +secs[0].toFixed(3), secMedian: +secs[Math.floor(secs.length / 2)].toFixed(3),
           trust10: +med((q) => q.trust).toFixed(4), knn10: +med((q) => q.knnPres).toFixed(4), kl: +med((q) => q.kl).toFixed(4), knnAcc: +med((q) => q.knnAcc).toFixed(4), notes: runs[0].notes,
         });
       }
       if (warm && impls.includes('lab')) {
-        const w = warmStartRatio(x, n, 50, engine, 1);
+        const w = warmStartRatio(x, n, 50, engine, impl, 1);
         results.push({ impl: 'lab warm start', n, ...w });
-        console.error(`  lab warm start n=${n}: cold ${w.coldSeconds.toFixed(2)} s, warm ${w.warmSeconds.toFixed(2)} s (${w.warmIterations} it), ratio ${w.ratio.toFixed(3)}`);
+        console.error(`  lab warm start [${w.labImpl} impl, ${w.labEngine} engine] n=${n}: cold ${w.coldSeconds.toFixed(2)} s, warm ${w.warmSeconds.toFixed(2)} s (${w.warmIterations} it), ratio ${w.ratio.toFixed(3)}`);
       }
     }
   } finally {

@@ -36,7 +36,9 @@ function knnLabelAgreement(y: Float32Array, labels: Int32Array, k = 10): number 
   return agree / (n * k);
 }
 
-describe('exact t-SNE (spec §2.4–2.5)', () => {
+// Both iteration implementations run every test: 'tfjs' (the GPU path, here on tfjs-cpu) and
+// 'typed' (Float64Array loops, what 'auto' picks on cpu/wasm).
+describe.each(['tfjs', 'typed'] as const)('exact t-SNE (spec §2.4–2.5), impl %s', (impl) => {
   it('PCA init is scaled to std(PC1) = 1e-4', () => {
     const { x, n } = clusters(10, 3, 5, 1);
     const y = pcaInit(x, n, 5, 0);
@@ -51,7 +53,7 @@ describe('exact t-SNE (spec §2.4–2.5)', () => {
   it('keeps well-separated clusters apart, KL decreases, no tensor leak', () => {
     const { x, labels, n } = clusters(20, 3, 10, 2);
     const before = tf.memory().numTensors;
-    const t = createTsne(x, n, 10, { perplexity: 8, seed: 3, nIter: 300, earlyExaggerationIter: 100 });
+    const t = createTsne(x, n, 10, { perplexity: 8, seed: 3, nIter: 300, earlyExaggerationIter: 100, impl });
     const kl0 = t.kl();
     const early = t.step(100);
     const late = t.step(150);
@@ -74,7 +76,7 @@ describe('exact t-SNE (spec §2.4–2.5)', () => {
     const rng = createRng(12);
     const init = new Float32Array(n * 2);
     for (let i = 0; i < init.length; i++) init[i] = scale * rng.normal();
-    const t = createTsne(x, n, 3, { perplexity: 2, init });
+    const t = createTsne(x, n, 3, { perplexity: 2, init, impl });
     // Dense P from the CSR edges.
     const p = new Float64Array(n * n);
     for (let e = 0; e < t.p.vals.length; e++) p[t.p.rows[e] * n + t.p.cols[e]] = t.p.vals[e];
@@ -109,7 +111,7 @@ describe('exact t-SNE (spec §2.4–2.5)', () => {
   it('is bit-for-bit deterministic for a seed (R4)', () => {
     const { x, n } = clusters(10, 3, 6, 5);
     const run = () => {
-      const t = createTsne(x, n, 6, { perplexity: 5, seed: 9 });
+      const t = createTsne(x, n, 6, { perplexity: 5, seed: 9, impl });
       const r = t.step(30);
       t.dispose();
       return r;
@@ -131,7 +133,7 @@ describe('exact t-SNE (spec §2.4–2.5)', () => {
     const advRows = Int32Array.from({ length: m }, (_, i) => m + i);
     const before = tf.memory().numTensors;
     for (const mode of ['anchored', 'joint'] as const) {
-      const t = createTsne(x, n, d, { perplexity: 5, seed: 1, earlyExaggerationIter: 50 });
+      const t = createTsne(x, n, d, { perplexity: 5, seed: 1, earlyExaggerationIter: 50, impl });
       const p0 = t.step(100).positions;
       const shifted = new Float32Array(m * d);
       for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) shifted[i * d + j] = clean[i * d + j] + (j === 0 ? 3 : 0);
@@ -160,7 +162,7 @@ describe('exact t-SNE (spec §2.4–2.5)', () => {
     const rng = createRng(14);
     const init = new Float32Array(n * 2);
     for (let i = 0; i < init.length; i++) init[i] = rng.normal();
-    const t = createTsne(x, n, 4, { perplexity: 3, init, maxGradNorm: 1e-3 });
+    const t = createTsne(x, n, 4, { perplexity: 3, init, maxGradNorm: 1e-3, impl });
     const next = t.step(1).positions;
     t.dispose();
     // η = max(N/12, 50) = 50; the first gain is 1 + 0.2 (sign(0) differs from any non-zero gradient sign).
@@ -184,7 +186,7 @@ describe('exact t-SNE (spec §2.4–2.5)', () => {
     const x = new Float32Array(2 * m * d);
     x.set(clean, 0);
     x.set(clean, m * d);
-    const t = createTsne(x, 2 * m, d, { perplexity: 5, seed: 2, earlyExaggerationIter: 50 });
+    const t = createTsne(x, 2 * m, d, { perplexity: 5, seed: 2, earlyExaggerationIter: 50, impl });
     const { positions } = t.step(150);
     t.dispose();
     const res = tsneOverlap({
@@ -202,15 +204,16 @@ describe('exact t-SNE (spec §2.4–2.5)', () => {
     const { x, n } = clusters(8, 2, 4, 8);
     const before = tf.memory().numTensors;
     const seen: number[] = [];
-    const done = await runTsne(x, { n, d: 4 }, { perplexity: 3, nIter: 30, batch: 10 }, { onProgress: (p) => seen.push(p.fraction) });
+    const done = await runTsne(x, { n, d: 4 }, { perplexity: 3, nIter: 30, batch: 10, impl }, { onProgress: (p) => seen.push(p.fraction) });
     expect(done.iteration).toBe(30);
+    expect(done.impl).toBe(impl);
     expect(seen[seen.length - 1]).toBe(1);
     // Convergence stop (spec §2.5): with a huge tolerance it stops at the second KL checkpoint
     // after exaggeration (iterations 20 + 50 and 20 + 100), long before the cap.
-    const stopped = await runTsne(x, { n, d: 4 }, { perplexity: 3, nIter: 1000, earlyExaggerationIter: 20, batch: 10, stopTol: 1 });
+    const stopped = await runTsne(x, { n, d: 4 }, { perplexity: 3, nIter: 1000, earlyExaggerationIter: 20, batch: 10, stopTol: 1, impl });
     expect(stopped.iteration).toBe(120);
     const ctrl = new AbortController();
-    const pending = runTsne(x, { n, d: 4 }, { perplexity: 3, nIter: 1000, batch: 5 }, {
+    const pending = runTsne(x, { n, d: 4 }, { perplexity: 3, nIter: 1000, batch: 5, impl }, {
       signal: ctrl.signal,
       onProgress: () => ctrl.abort(),
     });

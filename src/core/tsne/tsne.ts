@@ -18,6 +18,12 @@
  * (knn.ts); `engine: 'auto'` picks exact up to EXACT_MAX_N points and FFT above, so up to
  * 10 000 points run without any N × N buffer. Which engine ran is reported (`engine`).
  *
+ * Typed-array engine (typed-engine.ts): on the CPU-like backends ('cpu', 'wasm') the per-op
+ * dispatch of this tensor engine dominates an iteration, so `impl: 'auto'` (default) runs the
+ * same algorithm (same P, init, schedule, warm start) on Float64Array loops there, with its
+ * own exact/FFT crossover (TYPED_EXACT_MAX_N); GPU backends keep the tfjs ops. Which one ran
+ * is reported (`impl`).
+ *
  * Used by the overlap metric (Valentim, Antunes & Lourenço, arXiv 2406.14073) per layer.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -26,6 +32,7 @@ import { JobCancelledError, LabError, type JobControl } from '../types';
 import { computeP, updateP, type SparseP } from './affinities';
 import { createFftRepulsion, type FftRepulsionOptions } from './fft';
 import { fitPca, projectPca } from './pca';
+import { createTypedTsne, typedAutoEngine } from './typed-engine';
 
 /** Rows per repulsion tile: T × N × 2 floats live at once (512 × 10 000 × 2 × 4 B = 40 MB). */
 export const REPULSION_TILE_ROWS = 512;
@@ -44,6 +51,14 @@ export type TsneEngine = 'exact' | 'fft';
 /** The engine `'auto'` picks for N points: exact for N ≤ EXACT_MAX_N, FFT above. */
 export function autoEngine(n: number): TsneEngine {
   return n <= EXACT_MAX_N ? 'exact' : 'fft';
+}
+
+/** Iteration implementation: tfjs ops (any backend), or Float64Array loops (typed-engine.ts). */
+export type TsneImpl = 'tfjs' | 'typed';
+
+/** The implementation `impl: 'auto'` picks: typed arrays on the CPU-like backends, tfjs ops on GPUs. */
+export function autoImpl(backend: string | null | undefined = tf.getBackend()): TsneImpl {
+  return backend === 'cpu' || backend === 'wasm' ? 'typed' : 'tfjs';
 }
 
 export interface TsneOptions {
@@ -70,8 +85,13 @@ export interface TsneOptions {
   initMode?: 'pca' | 'random';
   /** Rows excluded from the PCA init fit (default: fit on all rows). */
   initFitRows?: Int32Array;
-  /** Repulsion engine; 'auto' (default) = autoEngine(N). */
+  /**
+   * Repulsion engine; 'auto' (default) = autoEngine(N) on the tfjs path, typedAutoEngine(N)
+   * on the typed path.
+   */
   engine?: 'auto' | TsneEngine;
+  /** Iteration implementation; 'auto' (default) = autoImpl(tf.getBackend()). */
+  impl?: 'auto' | TsneImpl;
   /** FFT engine grid parameters (fft.ts). */
   fft?: FftRepulsionOptions;
   /** kNN for P: 'cpu' float64 brute force, 'tfjs' row-tiled matmul + topk; 'auto' by CPU_KNN_MAX_N. */
@@ -84,12 +104,22 @@ export interface TsneStepResult {
   iteration: number;
   /** The repulsion engine that ran. */
   engine?: TsneEngine;
+  /** The implementation that ran. */
+  impl?: TsneImpl;
+  /**
+   * Iterations so far per repulsion engine. The typed impl with `engine: 'auto'` runs the FFT
+   * on compact layouts when it is cheaper (typed-engine.ts fftIsCheaper) and `engine` names
+   * the engine chosen by N; the tfjs impl runs `engine` throughout and leaves this unset.
+   */
+  engineIterations?: { exact: number; fft: number };
 }
 
 export interface Tsne {
   readonly n: number;
   /** The repulsion engine in use (resolved from 'auto'). */
   readonly engine: TsneEngine;
+  /** The iteration implementation in use (resolved from 'auto'). */
+  readonly impl: TsneImpl;
   /** Iterations done so far. */
   readonly iteration: number;
   /** Run n more iterations (the schedule decides α, η); returns positions and KL at the end. */
@@ -97,7 +127,7 @@ export interface Tsne {
   positions(): Float32Array;
   /** KL(P‖Q) at the current positions with the unexaggerated P (Z from the engine in use). */
   kl(): number;
-  /** Exact KL gradient at the current positions with exaggeration α (default 1), N × 2. */
+  /** KL gradient at the current positions with exaggeration α (default 1), N × 2 (repulsion from the engine in use). */
   gradient(exaggeration?: number): Float32Array;
   /** The sparse P in use (CSR). */
   readonly p: SparseP;
@@ -181,15 +211,31 @@ export function randomInit(n: number, seed: number): Float32Array {
   return out;
 }
 
-/** Create a steppable exact t-SNE of x (n × d, row-major). */
+/** Create a steppable t-SNE of x (n × d, row-major); delegates to the typed engine on CPU-like backends. */
 export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOptions = {}): Tsne {
   const o = { ...DEFAULTS, ...opts };
   if (x.length !== n * d) throw new LabError(`t-SNE: data has ${x.length} floats, expected ${n}·${d}`);
-  const engine: TsneEngine = o.engine === undefined || o.engine === 'auto' ? autoEngine(n) : o.engine;
+  let impl: TsneImpl;
+  if (o.impl === undefined || o.impl === 'auto') {
+    // getBackend() is null until some tensor work picked a backend; tf.backend() picks it.
+    if (!tf.getBackend()) tf.backend();
+    impl = autoImpl(tf.getBackend());
+  } else impl = o.impl;
+  if (impl !== 'tfjs' && impl !== 'typed') throw new LabError(`t-SNE: unknown impl "${String(o.impl)}"`);
+  const engine: TsneEngine = o.engine === undefined || o.engine === 'auto' ? (impl === 'typed' ? typedAutoEngine(n) : autoEngine(n)) : o.engine;
   if (engine !== 'exact' && engine !== 'fft') throw new LabError(`t-SNE: unknown engine "${String(o.engine)}"`);
   const knn = o.knn === undefined || o.knn === 'auto' ? (n <= CPU_KNN_MAX_N ? 'cpu' : 'tfjs') : o.knn;
   const data = Float32Array.from(x);
   let p = computeP(data, n, d, o.perplexity, knn);
+  const init = o.init ?? (o.initMode === 'random' ? randomInit(n, o.seed) : pcaInit(data, n, d, o.seed, o.initFitRows));
+  if (init.length !== n * 2) throw new LabError(`t-SNE: init has ${init.length} floats, expected ${n}·2`);
+  if (impl === 'typed') {
+    return createTypedTsne({
+      data, n, d, p, init, engine, adaptive: o.engine === undefined || o.engine === 'auto', fft: o.fft, perplexity: o.perplexity, knn,
+      earlyExaggeration: o.earlyExaggeration, earlyExaggerationIter: o.earlyExaggerationIter, momentum: o.momentum,
+      learningRate: o.learningRate, minGain: o.minGain, maxGradNorm: o.maxGradNorm,
+    });
+  }
   const fft = engine === 'fft' ? createFftRepulsion(o.fft) : null;
   let ell = toEll(p);
   let edgeCols = tf.tensor1d(ell.cols, 'int32');
@@ -201,8 +247,6 @@ export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOpti
   };
   refreshPlogP();
 
-  const init = o.init ?? (o.initMode === 'random' ? randomInit(n, o.seed) : pcaInit(data, n, d, o.seed, o.initFitRows));
-  if (init.length !== n * 2) throw new LabError(`t-SNE: init has ${init.length} floats, expected ${n}·2`);
   let y = tf.tensor2d(init, [n, 2]);
   let update = tf.zeros([n, 2]);
   let gains = tf.ones([n, 2]);
@@ -310,6 +354,7 @@ export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOpti
   const tsne: Tsne = {
     n,
     engine,
+    impl,
     get iteration() {
       return iteration;
     },
@@ -318,7 +363,7 @@ export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOpti
     },
     step(nIter: number) {
       for (let i = 0; i < nIter; i++) oneStep();
-      return { positions: tsne.positions(), kl: tsne.kl(), iteration, engine };
+      return { positions: tsne.positions(), kl: tsne.kl(), iteration, engine, impl };
     },
     // Copy: on tfjs-cpu dataSync may hand out the tensor's own buffer; callers transfer it.
     positions: () => Float32Array.from(y.dataSync()),
@@ -423,7 +468,7 @@ export async function runTsne(
   // Spec §2.5: stop when KL changes by < 1e-4 (relative) over 50 iterations after exaggeration.
   const stopTol = opts.stopTol ?? 1e-4;
   let checkpointKl: number | null = null;
-  let last: TsneStepResult = { positions: tsne.positions(), kl: NaN, iteration: 0, engine: tsne.engine };
+  let last: TsneStepResult = { positions: tsne.positions(), kl: NaN, iteration: 0, engine: tsne.engine, impl: tsne.impl };
   try {
     while (tsne.iteration < total) {
       if (control.signal?.aborted) throw new JobCancelledError(last);
