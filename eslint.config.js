@@ -22,6 +22,18 @@ export default tseslint.config(
     },
   },
   {
+    // tfjs-webgpu's synchronous read-back goes through a canvas and returns zeros on software
+    // adapters (Chromium's SwiftShader): product code reads tensors with `await data()` only.
+    files: ['src/**/*.{ts,tsx}', 'workers/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-properties': ['error',
+        { property: 'dataSync', message: 'returns zeros on WebGPU software adapters: use await data()' },
+        { property: 'arraySync', message: 'returns zeros on WebGPU software adapters: use await array()' },
+        { property: 'bufferSync', message: 'returns zeros on WebGPU software adapters: use await buffer()' }],
+    },
+  },
+  {
     files: ['**/*.{js,mjs}'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },

@@ -42,8 +42,8 @@ interface Quality { trust: number; knnPres: number; kl: number; knnAcc: number }
 interface RunOut { seconds: number; y: Float32Array; iters: number; notes?: string; labImpl?: TsneImpl; labEngine?: TsneEngine; labEngineIterations?: { exact: number; fft: number } }
 
 /** High-dimensional side of the metrics, once per N: 10-NN lists and the common P. */
-function prepareHigh(x: Float32Array, n: number, d: number) {
-  const p = computeP(x, n, d, 30);
+async function prepareHigh(x: Float32Array, n: number, d: number) {
+  const p = await computeP(x, n, d, 30);
   const k = 10;
   // The 10-NN are the first 10 of the exact 90-NN (same (d², index) order).
   const nbHigh = new Int32Array(n * k);
@@ -76,7 +76,7 @@ function knnLow(y: Float32Array, n: number, k: number): Int32Array {
   return out;
 }
 
-function evaluate(h: ReturnType<typeof prepareHigh>, y: Float32Array, labels: Int32Array): Quality {
+function evaluate(h: Awaited<ReturnType<typeof prepareHigh>>, y: Float32Array, labels: Int32Array): Quality {
   const { n, d, k, x, p, nbHigh } = h;
   for (const v of y) if (!Number.isFinite(v)) return { trust: NaN, knnPres: NaN, kl: NaN, knnAcc: NaN };
   const nbLow = knnLow(y, n, k);
@@ -243,10 +243,10 @@ async function runLab(x: Float32Array, n: number, d: number, engine: 'auto' | Ts
 }
 
 /** Cold start, then an ε-change stand-in on the second half of the rows, timed to a settled layout. */
-function warmStartRatio(x: Float32Array, n: number, d: number, engine: 'auto' | TsneEngine, impl: 'auto' | TsneImpl, seed: number) {
+async function warmStartRatio(x: Float32Array, n: number, d: number, engine: 'auto' | TsneEngine, impl: 'auto' | TsneImpl, seed: number) {
   const t0 = performance.now();
-  const t = createTsne(x, n, d, { seed, engine, impl });
-  let prev = t.step(750).kl;
+  const t = await createTsne(x, n, d, { seed, engine, impl });
+  let prev = (await t.step(750)).kl;
   const cold = (performance.now() - t0) / 1000;
   const m = Math.floor(n / 2);
   const rows = Int32Array.from({ length: n - m }, (_, i) => m + i);
@@ -257,11 +257,11 @@ function warmStartRatio(x: Float32Array, n: number, d: number, engine: 'auto' | 
   const moved = new Float32Array((n - m) * d);
   for (let i = 0; i < moved.length; i++) moved[i] = x[m * d + i] + 0.1 * sd * rng.normal();
   const t1 = performance.now();
-  t.warmStart(rows, moved, { mode: 'joint' });
+  await t.warmStart(rows, moved, { mode: 'joint' });
   let iters = 0;
   let kl = prev;
   while (iters < 300) {
-    kl = t.step(10).kl;
+    kl = (await t.step(10)).kl;
     iters += 10;
     if (Math.abs(prev - kl) < 1e-3 * Math.abs(prev)) break;
     prev = kl;
@@ -294,7 +294,7 @@ export async function benchTsne(args: string[]) {
       const pca = fitPca(raw, dIn, Int32Array.from({ length: n }, (_, i) => i), { nComponents: 50, seed: 1 });
       const x = projectPca(pca, raw);
       const labels = ds.labels.subarray(0, n);
-      const high = prepareHigh(x, n, 50);
+      const high = await prepareHigh(x, n, 50);
       for (const name of impls) {
         const runs: (RunOut & Quality)[] = [];
         let note = '';
@@ -335,7 +335,7 @@ export async function benchTsne(args: string[]) {
         });
       }
       if (warm && impls.includes('lab')) {
-        const w = warmStartRatio(x, n, 50, engine, impl, 1);
+        const w = await warmStartRatio(x, n, 50, engine, impl, 1);
         results.push({ impl: 'lab warm start', n, ...w });
         console.error(`  lab warm start [${w.labImpl} impl, ${w.labEngine} engine] n=${n}: cold ${w.coldSeconds.toFixed(2)} s, warm ${w.warmSeconds.toFixed(2)} s (${w.warmIterations} it), ratio ${w.ratio.toFixed(3)}`);
       }

@@ -21,7 +21,13 @@
 import { JobCancelledError, LabError, throwIfAborted, type JobControl } from '../types';
 import { ridgeSolve } from './linalg';
 
-/** g : R^{n0} → R^m evaluated on a batch of points. */
+/** g at each point and, when asked, the Jacobian rows (count × m × n0). */
+export interface MapValue {
+  g: Float64Array;
+  jac?: Float64Array;
+}
+
+/** g : R^{n0} → R^m evaluated on a batch of points (sync for float64 JS maps, async for tfjs). */
 export interface CollisionMap {
   n0: number;
   m: number;
@@ -29,7 +35,7 @@ export interface CollisionMap {
    * `points` is count×n0 row-major. Returns g (count×m) and, if asked, the Jacobians
    * (count×m×n0, row k of point p at offset (p·m + k)·n0).
    */
-  evaluate(points: Float64Array, count: number, withJacobian: boolean): { g: Float64Array; jac?: Float64Array };
+  evaluate(points: Float64Array, count: number, withJacobian: boolean): MapValue | Promise<MapValue>;
 }
 
 export interface CollisionOptions {
@@ -168,7 +174,7 @@ export async function findCollisions(x: ArrayLike<number>, xPrime: ArrayLike<num
       const both = new Float64Array(2 * B * n0);
       both.set(x0, 0);
       both.set(xp0, B * n0);
-      const { g: g0 } = g.evaluate(both, 2 * B, false);
+      const { g: g0 } = await g.evaluate(both, 2 * B, false);
       for (let b = 0; b < B; b++) {
         scale[b] = Math.sqrt(sqDist(g0, b * m, g0, (B + b) * m, m));
         if (scale[b] > 0) active.push(b);
@@ -225,7 +231,7 @@ export async function findCollisions(x: ArrayLike<number>, xPrime: ArrayLike<num
         pts.set(xt.subarray(b * n0, (b + 1) * n0), i * n0);
         pts.set(xpt.subarray(b * n0, (b + 1) * n0), (nA + i) * n0);
       });
-      const { g: gv, jac } = g.evaluate(pts, 2 * nA, true);
+      const { g: gv, jac } = await g.evaluate(pts, 2 * nA, true);
       if (!jac) throw new Error('collision map returned no Jacobian');
       const still: number[] = [];
       active.forEach((b, i) => {
@@ -286,7 +292,7 @@ export async function findCollisions(x: ArrayLike<number>, xPrime: ArrayLike<num
         pts.set(xt.subarray(b * n0, (b + 1) * n0), i * n0);
         pts.set(xpt.subarray(b * n0, (b + 1) * n0), (nA + i) * n0);
       });
-      const { g: gv } = g.evaluate(pts, 2 * nA, false);
+      const { g: gv } = await g.evaluate(pts, 2 * nA, false);
       active.forEach((b, i) => {
         observe(b, gv, i * m, gv, (nA + i) * m, opt.maxIter);
         if (!(bestJ[b] < Infinity)) {

@@ -38,48 +38,43 @@ export function tfCollisionMap(fn: BatchFn, n0: number, m: number, opts: TfMapOp
   return {
     n0,
     m,
-    evaluate(points, count, withJacobian) {
-      let g = new Float64Array(0);
-      let jac: Float64Array | undefined;
-      tf.tidy(() => {
-        const Z = tf.tensor2d(Float32Array.from(points), [count, n0]);
-        if (!withJacobian) {
-          g = Float64Array.from(fn(Z).dataSync());
-          return;
-        }
+    // Async: results come back with `await data()`. tfjs-webgpu's dataSync goes through a
+    // canvas readback that returns zeros on software adapters (SwiftShader), so no sync reads.
+    async evaluate(points, count, withJacobian) {
+      const Z = tf.tensor2d(Float32Array.from(points), [count, n0]);
+      try {
+        if (!withJacobian) return { g: await download(tf.tidy(() => fn(Z))) };
         const J = new Float64Array(count * m * n0);
-        jac = J;
         if (jacobian === 'rows') {
-          g = Float64Array.from(fn(Z).dataSync());
+          const g = await download(tf.tidy(() => fn(Z)));
           for (let k = 0; k < m; k++) {
             // One vector-Jacobian product with cotangent e_k per row of every point at once.
-            const row = tf.grad((z: tf.Tensor) => fn(z as tf.Tensor2D).slice([0, k], [count, 1]).sum())(Z);
-            const d = row.dataSync();
+            const row = tf.tidy(() => tf.grad((z: tf.Tensor) => fn(z as tf.Tensor2D).slice([0, k], [count, 1]).sum())(Z));
+            const d = await download(row);
             for (let p = 0; p < count; p++) for (let j = 0; j < n0; j++) J[(p * m + k) * n0 + j] = d[p * n0 + j];
           }
-          return;
+          return { g, jac: J };
         }
+        let g: Float64Array = new Float64Array(0);
         const perPass = Math.max(1, Math.min(m, Math.floor(maxTileRows / count)));
         for (let k0 = 0; k0 < m; k0 += perPass) {
           const kk = Math.min(perPass, m - k0);
           // Copy c (rows c·count … c·count + count − 1) reads output column k0 + c only.
           const mask = new Float32Array(kk * count * m);
           for (let c = 0; c < kk; c++) for (let p = 0; p < count; p++) mask[(c * count + p) * m + k0 + c] = 1;
-          const maskT = tf.tensor2d(mask, [kk * count, m]);
           let gKept: tf.Tensor | null = null;
-          const grad = tf.grad((z: tf.Tensor) => {
-            const out = fn(z as tf.Tensor2D);
-            // g itself is the first copy's output: keep it past the gradient's own tidy
-            // instead of paying for another forward pass.
-            if (k0 === 0) gKept = tf.keep(out.slice([0, 0], [count, m]));
-            return tf.sum(tf.mul(out, maskT));
-          })(kk === 1 ? Z : tf.tile(Z, [kk, 1]));
-          if (gKept) {
-            const kept: tf.Tensor = gKept;
-            g = Float64Array.from(kept.dataSync());
-            kept.dispose();
-          }
-          const d = grad.dataSync();
+          const grad = tf.tidy(() => {
+            const maskT = tf.tensor2d(mask, [kk * count, m]);
+            return tf.grad((z: tf.Tensor) => {
+              const out = fn(z as tf.Tensor2D);
+              // g itself is the first copy's output: keep it past the gradient's own tidy
+              // instead of paying for another forward pass.
+              if (k0 === 0) gKept = tf.keep(out.slice([0, 0], [count, m]));
+              return tf.sum(tf.mul(out, maskT));
+            })(kk === 1 ? Z : tf.tile(Z, [kk, 1]));
+          });
+          if (gKept) g = await download(gKept);
+          const d = await download(grad);
           for (let c = 0; c < kk; c++) {
             const k = k0 + c;
             for (let p = 0; p < count; p++) {
@@ -89,10 +84,21 @@ export function tfCollisionMap(fn: BatchFn, n0: number, m: number, opts: TfMapOp
             }
           }
         }
-      });
-      return { g, jac };
+        return { g, jac: J };
+      } finally {
+        Z.dispose();
+      }
     },
   };
+}
+
+/** Read a tensor back as float64 and dispose it. */
+async function download(t: tf.Tensor): Promise<Float64Array> {
+  try {
+    return Float64Array.from(await t.data());
+  } finally {
+    t.dispose();
+  }
 }
 
 /** A (m × n, row-major float64) with entries N(0, 1/m), from a seeded stream. */

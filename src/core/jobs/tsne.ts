@@ -162,24 +162,24 @@ export async function layerwiseTsne(
         // Warm start (spec §2.6): new adversarial rows, P recomputed for them only.
         tsne = kept;
         // Adversarial points start where they were (their previous-ε positions).
-        tsne.warmStart(advRows, data.subarray(n * d), { mode: params.mode });
+        await tsne.warmStart(advRows, data.subarray(n * d), { mode: params.mode });
         entry.start = params.mode === 'anchored' ? 'warm-anchored' : 'warm-joint';
         iterations = Math.max(50, Math.round(params.iterations / 3));
       } else if (params.warmFrom?.[layer]?.length === 4 * n) {
         // Same warm start from the positions the view still shows: P is rebuilt, every point
         // starts where it is on screen.
-        tsne = createTsne(data, 2 * n, d, { perplexity: params.perplexity, seed: deriveSeed(ctx.seed, `tsne:${layer}:0`), nIter: params.iterations, init: params.warmFrom[layer] });
-        tsne.warmStart(advRows, data.subarray(n * d), { mode: params.mode });
+        tsne = await createTsne(data, 2 * n, d, { perplexity: params.perplexity, seed: deriveSeed(ctx.seed, `tsne:${layer}:0`), nIter: params.iterations, init: params.warmFrom[layer] });
+        await tsne.warmStart(advRows, data.subarray(n * d), { mode: params.mode });
         entry.start = params.mode === 'anchored' ? 'warm-anchored' : 'warm-joint';
         iterations = Math.max(50, Math.round(params.iterations / 3));
       } else {
-        tsne = createTsne(data, 2 * n, d, { perplexity: params.perplexity, seed: deriveSeed(ctx.seed, `tsne:${layer}:0`), nIter: params.iterations, initFitRows: cleanRows });
+        tsne = await createTsne(data, 2 * n, d, { perplexity: params.perplexity, seed: deriveSeed(ctx.seed, `tsne:${layer}:0`), nIter: params.iterations, initFitRows: cleanRows });
       }
       entry.totalIterations = iterations;
       try {
         for (let it = 0; it < iterations; it += emitEvery) {
           if (control.signal?.aborted) throw new JobCancelledError(result);
-          const s = tsne.step(Math.min(emitEvery, iterations - it));
+          const s = await tsne.step(Math.min(emitEvery, iterations - it));
           entry.positions = s.positions;
           entry.kl = s.kl;
           entry.iteration = it + Math.min(emitEvery, iterations - it);
@@ -201,14 +201,14 @@ export async function layerwiseTsne(
         if (control.signal?.aborted) throw new JobCancelledError(result);
         // PCA init is deterministic, so every seed would give the same layout (sd 0): the extra
         // cold starts begin from seeded random layouts (spec §3: spread over seeds).
-        const extra = createTsne(data, 2 * n, d, { perplexity: params.perplexity, seed: deriveSeed(ctx.seed, `tsne:${layer}:${s}`), nIter: params.iterations, initFitRows: cleanRows, initMode: 'random' });
+        const extra = await createTsne(data, 2 * n, d, { perplexity: params.perplexity, seed: deriveSeed(ctx.seed, `tsne:${layer}:${s}`), nIter: params.iterations, initFitRows: cleanRows, initMode: 'random' });
         try {
           for (let it = 0; it < params.iterations; it += 50) {
             if (control.signal?.aborted) throw new JobCancelledError(result);
-            extra.step(Math.min(50, params.iterations - it));
+            await extra.step(Math.min(50, params.iterations - it));
             await new Promise((r) => setTimeout(r, 0));
           }
-          values.push(tsneOverlap(metricInput(extra.positions(), 2)).value);
+          values.push(tsneOverlap(metricInput(await extra.positions(), 2)).value);
         } finally {
           extra.dispose();
         }

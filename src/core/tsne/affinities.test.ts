@@ -3,7 +3,7 @@ import { createRng } from '../random';
 import { calibrateRows, computeP, exactKnn, symmetrise, updateP } from './affinities';
 
 describe('exactKnn (spec §2.2)', () => {
-  it('finds nearest neighbours on a line, self excluded, ties broken by index', () => {
+  it('finds nearest neighbours on a line, self excluded, ties broken by index', async () => {
     // Points 0, 1, 3, 3 (rows 2 and 3 duplicate), 10.
     const x = new Float32Array([0, 1, 3, 3, 10]);
     const { indices, sqDistances } = exactKnn(x, 5, 1, 2);
@@ -16,7 +16,7 @@ describe('exactKnn (spec §2.2)', () => {
 });
 
 describe('calibrateRows (spec §2.3)', () => {
-  it('reaches the target perplexity in every row', () => {
+  it('reaches the target perplexity in every row', async () => {
     const rng = createRng(5);
     const k = 15;
     const d2 = new Float64Array(4 * k);
@@ -35,14 +35,14 @@ describe('calibrateRows (spec §2.3)', () => {
     }
   });
 
-  it('with all-equal distances gives uniform p (perplexity = k)', () => {
+  it('with all-equal distances gives uniform p (perplexity = k)', async () => {
     const { p } = calibrateRows(new Float64Array([2, 2, 2, 2]), 4, 4);
     for (const v of p) expect(v).toBeCloseTo(0.25, 10);
   });
 });
 
 describe('symmetrise / computeP', () => {
-  it('gives p_ij = (p_j|i + p_i|j)/2N, symmetric, summing to 1, CSR sorted by (i, j)', () => {
+  it('gives p_ij = (p_j|i + p_i|j)/2N, symmetric, summing to 1, CSR sorted by (i, j)', async () => {
     // n = 3, k = 1: 0→1 (1), 1→0 (1), 2→1 (1).
     const sp = symmetrise(3, 1, Int32Array.from([1, 0, 1]), new Float64Array([1, 1, 1]));
     expect(Array.from(sp.rows)).toEqual([0, 1, 1, 2]);
@@ -51,12 +51,12 @@ describe('symmetrise / computeP', () => {
     expect(Array.from(sp.rowPtr)).toEqual([0, 1, 3, 4]);
   });
 
-  it('builds a symmetric P on random data with k = 3·perplexity neighbours', () => {
+  it('builds a symmetric P on random data with k = 3·perplexity neighbours', async () => {
     const rng = createRng(9);
     const n = 40;
     const x = new Float32Array(n * 3);
     for (let i = 0; i < x.length; i++) x[i] = rng.normal();
-    const p = computeP(x, n, 3, 5);
+    const p = await computeP(x, n, 3, 5);
     expect(p.knn.k).toBe(15);
     let s = 0;
     const map = new Map<number, number>();
@@ -70,16 +70,16 @@ describe('symmetrise / computeP', () => {
 });
 
 describe('updateP (spec §2.6 incremental warm start)', () => {
-  it('equals a from-scratch computeP after the adversarial rows move, re-calibrating fewer rows', () => {
+  it('equals a from-scratch computeP after the adversarial rows move, re-calibrating fewer rows', async () => {
     const rng = createRng(21);
     const m = 30;
     const d = 4;
     const x = new Float32Array(2 * m * d);
     for (let i = 0; i < m * d; i++) x[i] = rng.normal() + (Math.floor(i / d) % 2 ? 6 : 0);
     const changed = Int32Array.from({ length: m }, (_, i) => m + i);
-    const check = (before: Float32Array, after: Float32Array) => {
-      const inc = updateP(computeP(before, 2 * m, d, 4), after, 2 * m, d, 4, changed);
-      const ref = computeP(after, 2 * m, d, 4);
+    const check = async (before: Float32Array, after: Float32Array) => {
+      const inc = await updateP(await computeP(before, 2 * m, d, 4), after, 2 * m, d, 4, changed);
+      const ref = await computeP(after, 2 * m, d, 4);
       expect(Array.from(inc.knn.indices)).toEqual(Array.from(ref.knn.indices));
       expect(Array.from(inc.rows)).toEqual(Array.from(ref.rows));
       expect(Array.from(inc.cols)).toEqual(Array.from(ref.cols));
@@ -90,14 +90,14 @@ describe('updateP (spec §2.6 incremental warm start)', () => {
     x.copyWithin(m * d, 0, m * d);
     const far = Float32Array.from(x);
     for (let i = 0; i < m; i++) far[(m + i) * d] += 40;
-    expect(check(x, far)).toBe(2 * m);
+    expect(await check(x, far)).toBe(2 * m);
     // Large ε → larger ε: clean neighbour lists are untouched, only adversarial rows re-calibrate.
     const farther = Float32Array.from(far);
     for (let i = 0; i < m; i++) farther[(m + i) * d + 1] += i % 3 === 0 ? 5 : 0;
-    expect(check(far, farther)).toBe(m);
+    expect(await check(far, farther)).toBe(m);
     // Moves that bring adversarial rows into clean neighbourhoods still match from-scratch P.
     const back = Float32Array.from(farther);
     for (let i = 0; i < m; i += 2) back[(m + i) * d] -= 39;
-    check(farther, back);
+    await check(farther, back);
   });
 });

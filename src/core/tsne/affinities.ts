@@ -142,20 +142,23 @@ export function symmetrise(n: number, k: number, indices: Int32Array, pCond: Flo
   return { n, rowPtr, rows, cols, vals };
 }
 
-/** The whole §2.2–2.3 pipeline: exact kNN (k = min(3·perplexity, N−1)), calibration, symmetrisation. */
-export function computeP(
+/**
+ * The whole §2.2–2.3 pipeline: exact kNN (k = min(3·perplexity, N−1)), calibration,
+ * symmetrisation. Async because the tfjs kNN reads its tiles back with `await data()`.
+ */
+export async function computeP(
   x: Float32Array | Float64Array,
   n: number,
   d: number,
   perplexity = 30,
   knnEngine: 'cpu' | 'tfjs' = 'cpu',
-): SparseP & { knn: KnnResult; pCond: Float64Array } {
+): Promise<SparseP & { knn: KnnResult; pCond: Float64Array }> {
   if (n < 2) throw new LabError(`t-SNE needs at least 2 points, got ${n}`);
   const k = Math.min(Math.floor(3 * perplexity), n - 1);
   // Perplexity cannot exceed the neighbour count; clamp so the bisection has a solution.
   const perp = Math.min(perplexity, Math.max(1, k));
   // Both give the same lists (knn.ts re-ranks its float32 candidates in float64).
-  const knn = knnEngine === 'tfjs' ? exactKnnTf(x, n, d, k) : exactKnn(x, n, d, k);
+  const knn = knnEngine === 'tfjs' ? await exactKnnTf(x, n, d, k) : exactKnn(x, n, d, k);
   const { p } = calibrateRows(knn.sqDistances, k, perp);
   return { ...symmetrise(n, k, knn.indices, p), knn, pCond: p };
 }
@@ -168,7 +171,7 @@ export function computeP(
  * Only rows whose neighbour list changed are re-calibrated. The result equals computeP on
  * the new data (same ties, same float64 distances) at a fraction of the cost.
  */
-export function updateP(
+export async function updateP(
   prev: { knn: KnnResult; pCond: Float64Array },
   x: Float32Array | Float64Array,
   n: number,
@@ -176,7 +179,7 @@ export function updateP(
   perplexity: number,
   changed: Int32Array,
   knnEngine: 'cpu' | 'tfjs' = 'cpu',
-): SparseP & { knn: KnnResult; pCond: Float64Array; recalibrated: number } {
+): Promise<SparseP & { knn: KnnResult; pCond: Float64Array; recalibrated: number }> {
   const k = prev.knn.k;
   const perp = Math.min(perplexity, Math.max(1, k));
   const isChanged = new Uint8Array(n);
@@ -220,7 +223,7 @@ export function updateP(
   }
   if (full.length > 0) {
     const fullRows = Int32Array.from(full);
-    const fresh = knnEngine === 'tfjs' ? exactKnnTf(x, n, d, k, { rows: fullRows }) : exactKnn(x, n, d, k, fullRows);
+    const fresh = knnEngine === 'tfjs' ? await exactKnnTf(x, n, d, k, { rows: fullRows }) : exactKnn(x, n, d, k, fullRows);
     full.forEach((i, q) => {
       indices.set(fresh.indices.subarray(q * k, (q + 1) * k), i * k);
       sqDistances.set(fresh.sqDistances.subarray(q * k, (q + 1) * k), i * k);

@@ -36,10 +36,10 @@ const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 };
 
 describe('FFT-interpolation repulsion (FIt-SNE, spec §2.4 engine 2)', () => {
-  it('two points 1 apart: F = ±w²·(y_i − y_j) = ±0.25, Z = 2·0.5 = 1', () => {
+  it('two points 1 apart: F = ±w²·(y_i − y_j) = ±0.25, Z = 2·0.5 = 1', async () => {
     const f = createFftRepulsion();
     const y = tf.tensor2d([[0, 0], [1, 0]]);
-    const { rep, z } = f.compute(y);
+    const { rep, z } = f.compute(y, await f.bounds(y));
     const r = rep.dataSync();
     expect(r[0]).toBeCloseTo(-0.25, 4);
     expect(r[2]).toBeCloseTo(0.25, 4);
@@ -49,28 +49,28 @@ describe('FFT-interpolation repulsion (FIt-SNE, spec §2.4 engine 2)', () => {
     f.dispose();
   });
 
-  it('gradient matches the exact tiled engine to ≤ 1e-2 relative error (α = 1 and 12); a coarse grid does not', () => {
+  it('gradient matches the exact tiled engine to ≤ 1e-2 relative error (α = 1 and 12); a coarse grid does not', async () => {
     const { x, y, n } = data(50, 4, 6, 4, 3); // 200 points, layout extent ≈ 12
     const before = tf.memory().numTensors;
-    const exact = createTsne(x, n, 6, { perplexity: 10, init: y, engine: 'exact' });
-    const fft = createTsne(x, n, 6, { perplexity: 10, init: y, engine: 'fft' });
-    const coarse = createTsne(x, n, 6, { perplexity: 10, init: y, engine: 'fft', fft: { intervalWidth: 4, minIntervals: 1 } });
+    const exact = await createTsne(x, n, 6, { perplexity: 10, init: y, engine: 'exact' });
+    const fft = await createTsne(x, n, 6, { perplexity: 10, init: y, engine: 'fft' });
+    const coarse = await createTsne(x, n, 6, { perplexity: 10, init: y, engine: 'fft', fft: { intervalWidth: 4, minIntervals: 1 } });
     expect(exact.engine).toBe('exact');
     expect(fft.engine).toBe('fft');
     for (const alpha of [1, 12]) {
-      const g = exact.gradient(alpha);
-      expect(relErr(fft.gradient(alpha), g)).toBeLessThan(1e-2);
+      const g = await exact.gradient(alpha);
+      expect(relErr(await fft.gradient(alpha), g)).toBeLessThan(1e-2);
       // The check can fail: intervals 4 units wide interpolate the unit-scale kernel badly.
-      expect(relErr(coarse.gradient(alpha), g)).toBeGreaterThan(1e-2);
+      expect(relErr(await coarse.gradient(alpha), g)).toBeGreaterThan(1e-2);
     }
-    expect(Math.abs(fft.kl() - exact.kl()) / exact.kl()).toBeLessThan(1e-2);
+    expect(Math.abs(await fft.kl() - await exact.kl()) / await exact.kl()).toBeLessThan(1e-2);
     exact.dispose();
     fft.dispose();
     coarse.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('auto picks exact up to EXACT_MAX_N and FFT above', () => {
+  it('auto picks exact up to EXACT_MAX_N and FFT above', async () => {
     expect(autoEngine(EXACT_MAX_N)).toBe('exact');
     expect(autoEngine(EXACT_MAX_N + 1)).toBe('fft');
     expect(autoEngine(10000)).toBe('fft');

@@ -51,9 +51,18 @@ export interface FftRepulsionOptions {
   maxIntervals?: number;
 }
 
+/** [min x, min y, max x, max y] of a 2-D layout. */
+export type BoundingBox = readonly [number, number, number, number];
+
 export interface FftRepulsion {
-  /** Unnormalised repulsion Σ_j w_ij² (y_i − y_j) (N × 2) and Z = Σ_{i≠j} w_ij, like the exact tiles. */
-  compute(y: tf.Tensor2D): { rep: tf.Tensor2D; z: tf.Scalar };
+  /**
+   * The layout's bounding box [min x, min y, max x, max y]: the grid shape needs JS numbers,
+   * and these 4 floats per iteration are the only read-back. Async because tfjs-webgpu's
+   * dataSync goes through a canvas readback that returns zeros on software adapters.
+   */
+  bounds(y: tf.Tensor2D): Promise<BoundingBox>;
+  /** Unnormalised repulsion Σ_j w_ij² (y_i − y_j) (N × 2) and Z = Σ_{i≠j} w_ij, like the exact tiles; `box` from bounds(y). */
+  compute(y: tf.Tensor2D, box: BoundingBox): { rep: tf.Tensor2D; z: tf.Scalar };
   /** Grid points per axis used by the last call (m = n_int·p). */
   readonly gridSize: number;
   dispose(): void;
@@ -136,13 +145,20 @@ export function createFftRepulsion(opts: FftRepulsionOptions = {}): FftRepulsion
   let dft: DftCache | null = null;
   let gridSize = 0;
 
-  const compute = (y: tf.Tensor2D): { rep: tf.Tensor2D; z: tf.Scalar } => {
+  const bounds = async (y: tf.Tensor2D): Promise<BoundingBox> => {
+    const box = tf.tidy(() => tf.concat([tf.min(y, 0), tf.max(y, 0)]));
+    try {
+      const v = await box.data();
+      return [v[0], v[1], v[2], v[3]];
+    } finally {
+      box.dispose();
+    }
+  };
+
+  const compute = (y: tf.Tensor2D, box: BoundingBox): { rep: tf.Tensor2D; z: tf.Scalar } => {
     const n = y.shape[0];
-    // The box needs JS numbers (grid shape); 4 floats per iteration is the only read-back.
-    const [mn, mx] = tf.tidy(() => [tf.min(y, 0), tf.max(y, 0)]);
-    const lo = mn.dataSync();
-    const hi = mx.dataSync();
-    tf.dispose([mn, mx]);
+    const lo = [box[0], box[1]];
+    const hi = [box[2], box[3]];
     const cx = (lo[0] + hi[0]) / 2;
     const cy = (lo[1] + hi[1]) / 2;
     // Square box, slightly enlarged so the extreme points fall strictly inside the last interval.
@@ -220,6 +236,7 @@ export function createFftRepulsion(opts: FftRepulsionOptions = {}): FftRepulsion
   };
 
   return {
+    bounds,
     compute,
     get gridSize() {
       return gridSize;

@@ -29,8 +29,12 @@ export interface TfKnnOptions {
   rows?: Int32Array;
 }
 
-/** Exact kNN of (some) rows of x (n × d) among all n rows, self excluded; same contract as exactKnn. */
-export function exactKnnTf(x: Float32Array | Float64Array, n: number, d: number, k: number, opts: TfKnnOptions = {}): KnnResult {
+/**
+ * Exact kNN of (some) rows of x (n × d) among all n rows, self excluded; same contract as
+ * exactKnn. Async: each tile's candidates come back with `await data()` (tfjs-webgpu's
+ * dataSync reads through a canvas that returns zeros on software adapters).
+ */
+export async function exactKnnTf(x: Float32Array | Float64Array, n: number, d: number, k: number, opts: TfKnnOptions = {}): Promise<KnnResult> {
   if (x.length !== n * d) throw new LabError(`knn: data has ${x.length} floats, expected ${n}·${d}`);
   if (k < 1 || k > n - 1) throw new LabError(`knn: k = ${k} must be in [1, ${n - 1}]`);
   const q = opts.rows ?? Int32Array.from({ length: n }, (_, i) => i);
@@ -54,7 +58,7 @@ export function exactKnnTf(x: Float32Array | Float64Array, n: number, d: number,
         const d2 = tf.sub(tf.add(na, norms.expandDims(0)), tf.mul(2, tf.matMul(a, all, false, true)));
         return tf.topk(tf.neg(d2), c, true).indices;
       });
-      const ids = top.dataSync() as Int32Array;
+      const ids = (await top.data()) as Int32Array;
       top.dispose();
       for (let r = 0; r < t; r++) {
         const i = q[t0 + r];

@@ -30,7 +30,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRng, deriveSeed } from '../random';
 import { JobCancelledError, LabError, type JobControl } from '../types';
 import { computeP, updateP, type SparseP } from './affinities';
-import { createFftRepulsion, type FftRepulsionOptions } from './fft';
+import { createFftRepulsion, type BoundingBox, type FftRepulsionOptions } from './fft';
 import { fitPca, projectPca } from './pca';
 import { createTypedTsne, typedAutoEngine } from './typed-engine';
 
@@ -122,20 +122,24 @@ export interface Tsne {
   readonly impl: TsneImpl;
   /** Iterations done so far. */
   readonly iteration: number;
-  /** Run n more iterations (the schedule decides α, η); returns positions and KL at the end. */
-  step(nIter: number): TsneStepResult;
-  positions(): Float32Array;
+  /**
+   * Run n more iterations (the schedule decides α, η); returns positions and KL at the end.
+   * Everything that reads numbers back is async: tfjs-webgpu's synchronous read-back goes
+   * through a canvas and returns zeros on software adapters (SwiftShader), so none is used.
+   */
+  step(nIter: number): Promise<TsneStepResult>;
+  positions(): Promise<Float32Array>;
   /** KL(P‖Q) at the current positions with the unexaggerated P (Z from the engine in use). */
-  kl(): number;
+  kl(): Promise<number>;
   /** KL gradient at the current positions with exaggeration α (default 1), N × 2 (repulsion from the engine in use). */
-  gradient(exaggeration?: number): Float32Array;
+  gradient(exaggeration?: number): Promise<Float32Array>;
   /** The sparse P in use (CSR). */
   readonly p: SparseP;
   /**
    * Warm start (spec §2.6): replace the rows listed in `rows` (e.g. the adversarial rows)
    * by new high-dimensional data and recompute P; positions of other rows are kept.
    */
-  warmStart(rows: Int32Array, newData: Float32Array, opts?: WarmStartOptions): void;
+  warmStart(rows: Int32Array, newData: Float32Array, opts?: WarmStartOptions): Promise<void>;
   dispose(): void;
 }
 
@@ -212,7 +216,7 @@ export function randomInit(n: number, seed: number): Float32Array {
 }
 
 /** Create a steppable t-SNE of x (n × d, row-major); delegates to the typed engine on CPU-like backends. */
-export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOptions = {}): Tsne {
+export async function createTsne(x: Float32Array, n: number, d: number, opts: TsneOptions = {}): Promise<Tsne> {
   const o = { ...DEFAULTS, ...opts };
   if (x.length !== n * d) throw new LabError(`t-SNE: data has ${x.length} floats, expected ${n}·${d}`);
   let impl: TsneImpl;
@@ -226,7 +230,7 @@ export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOpti
   if (engine !== 'exact' && engine !== 'fft') throw new LabError(`t-SNE: unknown engine "${String(o.engine)}"`);
   const knn = o.knn === undefined || o.knn === 'auto' ? (n <= CPU_KNN_MAX_N ? 'cpu' : 'tfjs') : o.knn;
   const data = Float32Array.from(x);
-  let p = computeP(data, n, d, o.perplexity, knn);
+  let p = await computeP(data, n, d, o.perplexity, knn);
   const init = o.init ?? (o.initMode === 'random' ? randomInit(n, o.seed) : pcaInit(data, n, d, o.seed, o.initFitRows));
   if (init.length !== n * 2) throw new LabError(`t-SNE: init has ${init.length} floats, expected ${n}·2`);
   if (impl === 'typed') {
@@ -264,8 +268,8 @@ export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOpti
    * loses ~|y|²·1e-7 to cancellation and made Z negative for spread-out layouts.)
    * The diagonal (w_ii = 1 exactly) is removed with a one-hot mask so Z sums over k ≠ l only.
    */
-  const repulsion = (yy: tf.Tensor2D): { rep: tf.Tensor2D; z: tf.Scalar } => {
-    if (fft) return fft.compute(yy);
+  const repulsion = (yy: tf.Tensor2D, box: BoundingBox | null): { rep: tf.Tensor2D; z: tf.Scalar } => {
+    if (fft) return fft.compute(yy, box ?? [0, 0, 0, 0]);
     const ones = tf.ones([n, 1]);
     const xs = yy.slice([0, 0], [n, 1]);
     const ys = yy.slice([0, 1], [n, 1]);
@@ -304,17 +308,26 @@ export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOpti
     return { attr: tf.sum(f, 1) as tf.Tensor2D, w };
   };
 
-  const klOf = (yy: tf.Tensor2D): number =>
-    tf.tidy(() => {
-      const { z } = repulsion(yy);
+  /** The FFT grid's bounding box (one small async read-back); null for the exact engine. */
+  const boxOf = (yy: tf.Tensor2D): Promise<BoundingBox> | null => (fft ? fft.bounds(yy) : null);
+
+  const klOf = async (yy: tf.Tensor2D): Promise<number> => {
+    const box = await boxOf(yy);
+    const t = tf.tidy(() => {
+      const { z } = repulsion(yy, box);
       const { w } = attractionTerms(yy);
       // KL = Σ p log p − Σ p log w + log Z (Σ p = 1).
-      const t = tf.sub(tf.log(z), tf.sum(tf.mul(edgeVals, tf.log(w))));
-      return t.dataSync()[0] + pLogP;
+      return tf.sub(tf.log(z), tf.sum(tf.mul(edgeVals, tf.log(w))));
     });
+    try {
+      return (await t.data())[0] + pLogP;
+    } finally {
+      t.dispose();
+    }
+  };
 
-  const gradientOf = (yy: tf.Tensor2D, exaggeration: number): tf.Tensor2D => {
-    const { rep, z } = repulsion(yy);
+  const gradientOf = (yy: tf.Tensor2D, exaggeration: number, box: BoundingBox | null): tf.Tensor2D => {
+    const { rep, z } = repulsion(yy, box);
     const { attr } = attractionTerms(yy);
     return tf.mul(4, tf.sub(tf.mul(exaggeration, attr), tf.div(rep, z)));
   };
@@ -326,10 +339,11 @@ export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOpti
     return { exaggeration: alpha, learningRate: lr };
   };
 
-  const oneStep = () => {
+  const oneStep = async () => {
     const { exaggeration, learningRate } = schedule(iteration);
+    const box = await boxOf(y as tf.Tensor2D);
     const [ny, nu, ng] = tf.tidy(() => {
-      let grad: tf.Tensor = gradientOf(y as tf.Tensor2D, exaggeration);
+      let grad: tf.Tensor = gradientOf(y as tf.Tensor2D, exaggeration, box);
       if (o.maxGradNorm !== undefined) {
         const norm = tf.sqrt(tf.sum(tf.square(grad), 1, true));
         grad = tf.mul(grad, tf.minimum(1, tf.div(o.maxGradNorm, tf.maximum(norm, 1e-12))));
@@ -361,31 +375,34 @@ export function createTsne(x: Float32Array, n: number, d: number, opts: TsneOpti
     get p() {
       return p;
     },
-    step(nIter: number) {
-      for (let i = 0; i < nIter; i++) oneStep();
-      return { positions: tsne.positions(), kl: tsne.kl(), iteration, engine, impl };
+    async step(nIter: number) {
+      for (let i = 0; i < nIter; i++) await oneStep();
+      return { positions: await tsne.positions(), kl: await tsne.kl(), iteration, engine, impl };
     },
-    // Copy: on tfjs-cpu dataSync may hand out the tensor's own buffer; callers transfer it.
-    positions: () => Float32Array.from(y.dataSync()),
+    // Copy: on tfjs-cpu data() may hand out the tensor's own buffer; callers transfer it.
+    positions: async () => Float32Array.from(await y.data()),
     kl: () => klOf(y as tf.Tensor2D),
-    gradient: (exaggeration = 1) => {
-      const g = tf.tidy(() => gradientOf(y as tf.Tensor2D, exaggeration));
-      const out = g.dataSync() as Float32Array;
-      g.dispose();
-      return out;
+    gradient: async (exaggeration = 1) => {
+      const box = await boxOf(y as tf.Tensor2D);
+      const g = tf.tidy(() => gradientOf(y as tf.Tensor2D, exaggeration, box));
+      try {
+        return Float32Array.from(await g.data());
+      } finally {
+        g.dispose();
+      }
     },
-    warmStart(rows: Int32Array, newData: Float32Array, w: WarmStartOptions = {}) {
+    async warmStart(rows: Int32Array, newData: Float32Array, w: WarmStartOptions = {}) {
       if (newData.length !== rows.length * d) throw new LabError(`warm start: ${rows.length} rows need ${rows.length * d} floats`);
       for (let r = 0; r < rows.length; r++) data.set(newData.subarray(r * d, (r + 1) * d), rows[r] * d);
       // Spec §2.6: only the changed rows and rows whose neighbour lists they enter are re-done.
-      p = updateP(p, data, n, d, o.perplexity, rows, knn);
+      p = await updateP(p, data, n, d, o.perplexity, rows, knn);
       edgeCols.dispose();
       edgeVals.dispose();
       ell = toEll(p);
       edgeCols = tf.tensor1d(ell.cols, 'int32');
       edgeVals = tf.tensor1d(ell.vals, 'float32');
       refreshPlogP();
-      const pos = y.dataSync() as Float32Array;
+      const pos = (await y.data()) as Float32Array;
       const next = Float32Array.from(pos);
       if (w.startPositions) {
         if (w.startPositions.length !== rows.length * 2) throw new LabError('warm start: startPositions need 2 floats per row');
@@ -461,19 +478,19 @@ export async function runTsne(
   opts: TsneOptions & { batch?: number; stopTol?: number } = {},
   control: JobControl = {},
 ): Promise<TsneStepResult> {
-  const tsne = createTsne(x, shape.n, shape.d, opts);
+  const tsne = await createTsne(x, shape.n, shape.d, opts);
   const total = opts.nIter ?? DEFAULTS.nIter;
   const batch = Math.max(1, opts.batch ?? 10);
   const early = opts.earlyExaggerationIter ?? DEFAULTS.earlyExaggerationIter;
   // Spec §2.5: stop when KL changes by < 1e-4 (relative) over 50 iterations after exaggeration.
   const stopTol = opts.stopTol ?? 1e-4;
   let checkpointKl: number | null = null;
-  let last: TsneStepResult = { positions: tsne.positions(), kl: NaN, iteration: 0, engine: tsne.engine, impl: tsne.impl };
+  let last: TsneStepResult = { positions: await tsne.positions(), kl: NaN, iteration: 0, engine: tsne.engine, impl: tsne.impl };
   try {
     while (tsne.iteration < total) {
       if (control.signal?.aborted) throw new JobCancelledError(last);
       const chunk = Math.min(batch, total - tsne.iteration);
-      last = tsne.step(chunk);
+      last = await tsne.step(chunk);
       control.onProgress?.({ fraction: tsne.iteration / total, message: `iteration ${tsne.iteration}, KL ${last.kl.toFixed(3)}` });
       const since = tsne.iteration - early;
       if (since > 0 && since % 50 === 0) {

@@ -72,7 +72,7 @@ function knnLabelAgreement(y: Float32Array, labels: Int32Array, k = 10): number 
 }
 
 describe('typed-array t-SNE engine', () => {
-  it('radix-2 2-D FFT equals the naive DFT, and the inverse undoes it (× L²)', () => {
+  it('radix-2 2-D FFT equals the naive DFT, and the inverse undoes it (× L²)', async () => {
     const L = 8;
     const rng = createRng(1);
     const re = Float64Array.from({ length: L * L }, () => rng.normal());
@@ -99,7 +99,7 @@ describe('typed-array t-SNE engine', () => {
     }
   });
 
-  it('hand-checkable repulsion: two points 1 apart give F = ±w²·1 = ±0.25, Z = 2·½ = 1 (exact and FFT)', () => {
+  it('hand-checkable repulsion: two points 1 apart give F = ±w²·1 = ±0.25, Z = 2·½ = 1 (exact and FFT)', async () => {
     const y = Float64Array.from([0, 0, 1, 0]);
     const rep = new Float64Array(4);
     expect(exactRepulsion(y, 2, rep)).toBe(1);
@@ -123,7 +123,7 @@ describe('typed-array t-SNE engine', () => {
     expect(rep3[4]).toBeCloseTo(0.11, 14);
   });
 
-  it('hand-checkable attraction: one edge p = ½ each way between points 1 apart gives ±p·w·1 = ±¼, Σ p log w = log ½', () => {
+  it('hand-checkable attraction: one edge p = ½ each way between points 1 apart gives ±p·w·1 = ±¼, Σ p log w = log ½', async () => {
     const p = { n: 2, rowPtr: Int32Array.from([0, 1, 2]), rows: Int32Array.from([0, 1]), cols: Int32Array.from([1, 0]), vals: Float64Array.from([0.5, 0.5]) };
     const attr = new Float64Array(4);
     attraction(Float64Array.from([0, 0, 1, 0]), p, attr);
@@ -131,39 +131,39 @@ describe('typed-array t-SNE engine', () => {
     expect(pLogW(Float64Array.from([0, 0, 1, 0]), p)).toBeCloseTo(Math.log(0.5), 14);
   });
 
-  it.each([21, 40])('exact gradient and KL equal the tfjs engine on random layouts (N = %d) within 1e-5', (perCluster) => {
+  it.each([21, 40])('exact gradient and KL equal the tfjs engine on random layouts (N = %d) within 1e-5', async (perCluster) => {
     const { x, n } = data(perCluster, 2, 5, 1, 7);
     for (const scale of [0.01, 1, 30]) {
       const rng = createRng(8 + scale);
       const init = new Float32Array(n * 2);
       for (let i = 0; i < init.length; i++) init[i] = scale * rng.normal();
-      const ref = createTsne(x, n, 5, { perplexity: 5, init, impl: 'tfjs', engine: 'exact' });
-      const typed = createTsne(x, n, 5, { perplexity: 5, init, impl: 'typed', engine: 'exact' });
+      const ref = await createTsne(x, n, 5, { perplexity: 5, init, impl: 'tfjs', engine: 'exact' });
+      const typed = await createTsne(x, n, 5, { perplexity: 5, init, impl: 'typed', engine: 'exact' });
       expect(typed.impl).toBe('typed');
       expect(ref.impl).toBe('tfjs');
-      for (const alpha of [1, 12]) expect(relErr(typed.gradient(alpha), ref.gradient(alpha))).toBeLessThan(1e-5);
-      expect(Math.abs(typed.kl() - ref.kl())).toBeLessThan(1e-5 * Math.max(1, Math.abs(ref.kl())));
+      for (const alpha of [1, 12]) expect(relErr(await typed.gradient(alpha), await ref.gradient(alpha))).toBeLessThan(1e-5);
+      expect(Math.abs(await typed.kl() - await ref.kl())).toBeLessThan(1e-5 * Math.max(1, Math.abs(await ref.kl())));
       ref.dispose();
       typed.dispose();
     }
   });
 
-  it('FFT gradient matches the typed exact oracle to ≤ 1e-2 relative error (spec §2.4 acceptance), α = 1 and 12', () => {
+  it('FFT gradient matches the typed exact oracle to ≤ 1e-2 relative error (spec §2.4 acceptance), α = 1 and 12', async () => {
     const { x, y, n } = data(100, 4, 6, 4, 3); // 400 points, layout extent ≈ 12
-    const exact = createTsne(x, n, 6, { perplexity: 10, init: y, impl: 'typed', engine: 'exact' });
-    const fft = createTsne(x, n, 6, { perplexity: 10, init: y, impl: 'typed', engine: 'fft' });
+    const exact = await createTsne(x, n, 6, { perplexity: 10, init: y, impl: 'typed', engine: 'exact' });
+    const fft = await createTsne(x, n, 6, { perplexity: 10, init: y, impl: 'typed', engine: 'fft' });
     expect(fft.engine).toBe('fft');
-    for (const alpha of [1, 12]) expect(relErr(fft.gradient(alpha), exact.gradient(alpha))).toBeLessThan(1e-2);
-    expect(Math.abs(fft.kl() - exact.kl()) / exact.kl()).toBeLessThan(1e-3);
+    for (const alpha of [1, 12]) expect(relErr(await fft.gradient(alpha), await exact.gradient(alpha))).toBeLessThan(1e-2);
+    expect(Math.abs(await fft.kl() - await exact.kl()) / await exact.kl()).toBeLessThan(1e-3);
     // The check can fail: intervals 4 units wide interpolate the unit-scale kernel badly.
-    const coarse = createTsne(x, n, 6, { perplexity: 10, init: y, impl: 'typed', engine: 'fft', fft: { intervalWidth: 4, minIntervals: 1, maxIntervals: 3 } });
-    expect(relErr(coarse.gradient(1), exact.gradient(1))).toBeGreaterThan(1e-2);
+    const coarse = await createTsne(x, n, 6, { perplexity: 10, init: y, impl: 'typed', engine: 'fft', fft: { intervalWidth: 4, minIntervals: 1, maxIntervals: 3 } });
+    expect(relErr(await coarse.gradient(1), await exact.gradient(1))).toBeGreaterThan(1e-2);
     exact.dispose();
     fft.dispose();
     coarse.dispose();
   });
 
-  it('FFT repulsion error falls with the interval width (third-order interpolation)', () => {
+  it('FFT repulsion error falls with the interval width (third-order interpolation)', async () => {
     const rng = createRng(4);
     const n = 300;
     const y = Float64Array.from({ length: 2 * n }, () => 20 * (rng.next() - 0.5));
@@ -181,17 +181,17 @@ describe('typed-array t-SNE engine', () => {
     expect(errs[2]).toBeLessThan(1e-2);
   });
 
-  it('follows the same optimiser trajectory as the tfjs engine (schedule, momentum, gains)', () => {
+  it('follows the same optimiser trajectory as the tfjs engine (schedule, momentum, gains)', async () => {
     const { x, n } = data(15, 3, 6, 1, 5);
-    const run = (impl: 'tfjs' | 'typed') => {
-      const t = createTsne(x, n, 6, { perplexity: 5, seed: 2, impl, earlyExaggerationIter: 5 });
-      const a = t.step(5).positions; // exaggerated phase
-      const b = t.step(5).positions; // α = 1
+    const run = async (impl: 'tfjs' | 'typed') => {
+      const t = await createTsne(x, n, 6, { perplexity: 5, seed: 2, impl, earlyExaggerationIter: 5 });
+      const a = (await t.step(5)).positions; // exaggerated phase
+      const b = (await t.step(5)).positions; // α = 1
       t.dispose();
       return [a, b];
     };
-    const [ta, tb] = run('tfjs');
-    const [ya, yb] = run('typed');
+    const [ta, tb] = await run('tfjs');
+    const [ya, yb] = await run('typed');
     expect(relErr(ya, ta)).toBeLessThan(1e-4);
     expect(relErr(yb, tb)).toBeLessThan(1e-4);
   });
@@ -215,7 +215,7 @@ describe('typed-array t-SNE engine', () => {
     expect(Math.abs(typed.kl - ref.kl)).toBeLessThan(0.1 * Math.abs(ref.kl));
   }, 120_000);
 
-  it('anchored warm start keeps clean rows bit-for-bit fixed; joint moves them (spec §2.6)', () => {
+  it('anchored warm start keeps clean rows bit-for-bit fixed; joint moves them (spec §2.6)', async () => {
     const { x: clean, n: m } = data(15, 2, 6, 1, 4);
     const d = 6;
     const n = 2 * m;
@@ -226,14 +226,14 @@ describe('typed-array t-SNE engine', () => {
     const partners = Int32Array.from({ length: m }, (_, i) => i);
     for (const engine of ['exact', 'fft'] as const) {
       for (const mode of ['anchored', 'joint'] as const) {
-        const t = createTsne(x, n, d, { perplexity: 5, seed: 1, earlyExaggerationIter: 50, learningRate: 5, impl: 'typed', engine, fft: { maxIntervals: 30 } });
-        const p0 = t.step(100).positions;
+        const t = await createTsne(x, n, d, { perplexity: 5, seed: 1, earlyExaggerationIter: 50, learningRate: 5, impl: 'typed', engine, fft: { maxIntervals: 30 } });
+        const p0 = (await t.step(100)).positions;
         const shifted = new Float32Array(m * d);
         for (let i = 0; i < m; i++) for (let j = 0; j < d; j++) shifted[i * d + j] = clean[i * d + j] + (j === 0 ? 3 : 0);
         const start = partnerStartPositions(p0, partners, 7);
-        t.warmStart(advRows, shifted, { mode, startPositions: start });
-        expect(Array.from(t.positions().subarray(2 * m))).toEqual(Array.from(start));
-        const p1 = t.step(20).positions;
+        await t.warmStart(advRows, shifted, { mode, startPositions: start });
+        expect(Array.from((await t.positions()).subarray(2 * m))).toEqual(Array.from(start));
+        const p1 = (await t.step(20)).positions;
         let cleanMoved = 0;
         let advMoved = 0;
         for (let i = 0; i < m; i++) {
@@ -243,51 +243,51 @@ describe('typed-array t-SNE engine', () => {
         if (mode === 'anchored') expect(Array.from(p1.subarray(0, 2 * m))).toEqual(Array.from(p0.subarray(0, 2 * m)));
         else expect(cleanMoved).toBeGreaterThan(0);
         expect(advMoved).toBeGreaterThan(0);
-        expect(Number.isFinite(t.kl())).toBe(true);
+        expect(Number.isFinite(await t.kl())).toBe(true);
         t.dispose();
       }
     }
   });
 
-  it('duplicate rows (ε = 0 copies) stay bit-identical, so adversarial copies sit on their partners', () => {
+  it('duplicate rows (ε = 0 copies) stay bit-identical, so adversarial copies sit on their partners', async () => {
     const { x: clean, n: m } = data(12, 2, 5, 1, 6);
     const d = 5;
     const x = new Float32Array(2 * m * d);
     x.set(clean, 0);
     x.set(clean, m * d);
     for (const engine of ['exact', 'fft'] as const) {
-      const t = createTsne(x, 2 * m, d, { perplexity: 5, seed: 2, earlyExaggerationIter: 50, impl: 'typed', engine, fft: { maxIntervals: 30 } });
-      const y = t.step(80).positions;
+      const t = await createTsne(x, 2 * m, d, { perplexity: 5, seed: 2, earlyExaggerationIter: 50, impl: 'typed', engine, fft: { maxIntervals: 30 } });
+      const y = (await t.step(80)).positions;
       t.dispose();
       expect(Array.from(y.subarray(2 * m))).toEqual(Array.from(y.subarray(0, 2 * m)));
     }
   });
 
-  it('is bit-for-bit deterministic for a seed (R4), both engines; another seed differs with random init', () => {
+  it('is bit-for-bit deterministic for a seed (R4), both engines; another seed differs with random init', async () => {
     const { x, n } = data(10, 3, 6, 1, 5);
-    const run = (engine: 'exact' | 'fft', seed: number) => {
-      const t = createTsne(x, n, 6, { perplexity: 5, seed, impl: 'typed', engine, initMode: 'random', fft: { maxIntervals: 30 } });
-      const r = t.step(30);
+    const run = async (engine: 'exact' | 'fft', seed: number) => {
+      const t = await createTsne(x, n, 6, { perplexity: 5, seed, impl: 'typed', engine, initMode: 'random', fft: { maxIntervals: 30 } });
+      const r = await t.step(30);
       t.dispose();
       return r;
     };
     for (const engine of ['exact', 'fft'] as const) {
-      const a = run(engine, 9);
-      const b = run(engine, 9);
+      const a = await run(engine, 9);
+      const b = await run(engine, 9);
       expect(a.engine).toBe(engine);
       expect(Array.from(b.positions)).toEqual(Array.from(a.positions));
       expect(b.kl).toBe(a.kl);
-      expect(Array.from(run(engine, 10).positions)).not.toEqual(Array.from(a.positions));
+      expect(Array.from((await run(engine, 10)).positions)).not.toEqual(Array.from(a.positions));
     }
   });
 
-  it('maxGradNorm clips each point step: |Δy_i| ≤ η · gain · c on the first iteration', () => {
+  it('maxGradNorm clips each point step: |Δy_i| ≤ η · gain · c on the first iteration', async () => {
     const { x, n } = data(10, 2, 4, 1, 13);
     const rng = createRng(14);
     const init = new Float32Array(n * 2);
     for (let i = 0; i < init.length; i++) init[i] = rng.normal();
-    const t = createTsne(x, n, 4, { perplexity: 3, init, maxGradNorm: 1e-3, impl: 'typed' });
-    const next = t.step(1).positions;
+    const t = await createTsne(x, n, 4, { perplexity: 3, init, maxGradNorm: 1e-3, impl: 'typed' });
+    const next = (await t.step(1)).positions;
     t.dispose();
     let maxStep = 0;
     for (let i = 0; i < n; i++) maxStep = Math.max(maxStep, Math.hypot(next[2 * i] - init[2 * i], next[2 * i + 1] - init[2 * i + 1]));
@@ -295,7 +295,7 @@ describe('typed-array t-SNE engine', () => {
     expect(maxStep).toBeLessThanOrEqual(50 * 1.2 * 1e-3 * (1 + 1e-5));
   });
 
-  it("engine 'auto' uses the FFT on compact layouts where it is cheaper, exact otherwise; explicit 'exact' never switches", () => {
+  it("engine 'auto' uses the FFT on compact layouts where it is cheaper, exact otherwise; explicit 'exact' never switches", async () => {
     // Cost model: FFT ≈ 13·L²·log2 L pair-equivalents, taken when at most half of N²/2.
     expect(fftIsCheaper(2500, 64)).toBe(true);
     expect(fftIsCheaper(2500, 256)).toBe(false);
@@ -305,12 +305,12 @@ describe('typed-array t-SNE engine', () => {
     const rng = createRng(10);
     for (const [scale, expectFft] of [[1e-2, true], [30, false]] as const) {
       const init = Float32Array.from({ length: 2 * n }, () => scale * rng.normal());
-      const auto = createTsne(x, n, 5, { perplexity: 10, init, impl: 'typed' });
-      const exact = createTsne(x, n, 5, { perplexity: 10, init, impl: 'typed', engine: 'exact' });
+      const auto = await createTsne(x, n, 5, { perplexity: 10, init, impl: 'typed' });
+      const exact = await createTsne(x, n, 5, { perplexity: 10, init, impl: 'typed', engine: 'exact' });
       expect(auto.engine).toBe('exact');
-      expect(relErr(auto.gradient(12), exact.gradient(12))).toBeLessThan(1e-2);
-      const r = auto.step(2);
-      const e = exact.step(2);
+      expect(relErr(await auto.gradient(12), await exact.gradient(12))).toBeLessThan(1e-2);
+      const r = await auto.step(2);
+      const e = await exact.step(2);
       expect(r.engineIterations).toEqual(expectFft ? { exact: 0, fft: 2 } : { exact: 2, fft: 0 });
       expect(e.engineIterations).toEqual({ exact: 2, fft: 0 });
       if (!expectFft) expect(Array.from(r.positions)).toEqual(Array.from(e.positions));
@@ -319,7 +319,7 @@ describe('typed-array t-SNE engine', () => {
     }
   });
 
-  it("impl 'auto' is typed on the CPU-like backends and tfjs on GPUs; engine 'auto' follows TYPED_EXACT_MAX_N", () => {
+  it("impl 'auto' is typed on the CPU-like backends and tfjs on GPUs; engine 'auto' follows TYPED_EXACT_MAX_N", async () => {
     expect(autoImpl('cpu')).toBe('typed');
     expect(autoImpl('wasm')).toBe('typed');
     expect(autoImpl('webgl')).toBe('tfjs');
@@ -327,10 +327,10 @@ describe('typed-array t-SNE engine', () => {
     expect(typedAutoEngine(TYPED_EXACT_MAX_N)).toBe('exact');
     expect(typedAutoEngine(TYPED_EXACT_MAX_N + 1)).toBe('fft');
     const { x, n } = data(5, 2, 3, 1, 1);
-    const t = createTsne(x, n, 3, { perplexity: 3 });
+    const t = await createTsne(x, n, 3, { perplexity: 3 });
     expect(t.impl).toBe('typed');
     expect(t.engine).toBe('exact');
-    const r = t.step(2);
+    const r = await t.step(2);
     expect(r.impl).toBe('typed');
     expect(r.engine).toBe('exact');
     t.dispose();

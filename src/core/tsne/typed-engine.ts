@@ -699,28 +699,29 @@ export function createTypedTsne(s: TypedTsneSetup): Tsne {
     get p() {
       return p;
     },
-    step(nIter: number): TsneStepResult {
+    // Async only to share the Tsne interface with the tfjs path (GPU read-backs are async).
+    async step(nIter: number): Promise<TsneStepResult> {
       live();
       for (let i = 0; i < nIter; i++) oneStep();
-      return { positions: tsne.positions(), kl: kl(), iteration, engine, impl: 'typed', engineIterations: { ...counts } };
+      return { positions: Float32Array.from(y), kl: kl(), iteration, engine, impl: 'typed', engineIterations: { ...counts } };
     },
-    positions: () => Float32Array.from(y),
-    kl: () => {
+    positions: async () => Float32Array.from(y),
+    kl: async () => {
       live();
       return kl();
     },
-    gradient: (exaggeration = 1) => {
+    gradient: async (exaggeration = 1) => {
       live();
       gradientInto(exaggeration);
       return Float32Array.from(grad);
     },
-    warmStart(rows: Int32Array, newData: Float32Array, w: WarmStartOptions = {}) {
+    async warmStart(rows: Int32Array, newData: Float32Array, w: WarmStartOptions = {}) {
       live();
       if (newData.length !== rows.length * d) throw new LabError(`warm start: ${rows.length} rows need ${rows.length * d} floats`);
       if (w.startPositions && w.startPositions.length !== rows.length * 2) throw new LabError('warm start: startPositions need 2 floats per row');
       for (let r = 0; r < rows.length; r++) data.set(newData.subarray(r * d, (r + 1) * d), rows[r] * d);
       // Spec §2.6: only the changed rows and rows whose neighbour lists they enter are re-done.
-      p = updateP(p, data, n, d, s.perplexity, rows, s.knn);
+      p = await updateP(p, data, n, d, s.perplexity, rows, s.knn);
       refreshPlogP();
       if (w.startPositions) {
         for (let r = 0; r < rows.length; r++) {

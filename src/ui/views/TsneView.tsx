@@ -100,7 +100,6 @@ export function TsneView() {
   const state = useLab((s) => s.analyses[`tsne:${which}`]);
   const other = useLab((s) => s.analyses[`tsne:${which === 'a' ? 'b' : 'a'}`]);
   const compare = useLab((s) => s.params.compare);
-  const backend = useLab((s) => s.backend?.active);
   const r = (state?.result as TsneJobResult | null) ?? null;
   const rOther = (other?.result as TsneJobResult | null) ?? null;
   const overlapRef = useRef<SVGSVGElement>(null);
@@ -147,11 +146,6 @@ export function TsneView() {
         filled = clean, hollow = adversarial, faint line = a pair, colour = true class, red ring = misclassified. Release the ε slider to move the points
         (warm start). Overlap per spec: misclassified clean images excluded, strict inequality, undefined shown as n/a.
       </p>
-      {backend === 'webgpu' && (
-        <div className="warning" data-testid="tsne-webgpu-warning">
-          ⚠ Known bug: on some WebGPU adapters (SwiftShader) the t-SNE kernels lose the device and the points collapse (KL below 0). If that happens, choose the WASM backend.
-        </div>
-      )}
       <ViewControls schema={tsneSchema} legend="t-SNE" />
       <div className="muted">
         preset (seed paper): <button type="button" data-testid="tsne-preset-linf" onClick={() => void applySeedPreset('linf')}>ST vs AT, APGD-CE L∞ 0.3</button>{' '}
