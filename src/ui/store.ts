@@ -52,6 +52,7 @@ export interface Params {
   colProjection: 'gaussian' | 'none';
   colEps: string[];
   colBox: number;
+  colIter: number;
 }
 
 export type ViewName = 'slice' | 'curve' | 'tsne' | 'logits' | 'dependency' | 'manifolds' | 'collision';

@@ -21,6 +21,8 @@ export interface CollisionJobParams {
   box: boolean;
   /** Keep x̃, x̃′ of every pair for the pair explorer. */
   keepPoints: boolean;
+  /** Algorithm 1 iteration cap per pair (spec default 600); fewer is faster but may stop above the optimum. */
+  maxIter?: number;
 }
 
 export interface CollisionJobResult {
@@ -66,7 +68,7 @@ export async function collisionJob(
         ds.images,
         ds.labels,
         shape,
-        { layers, classes, perClass: params.perClass, m: params.m, numProjections: params.projections, projection: params.projection, epsList: params.epsList, seed: ctx.seed, box: params.box, keepPoints: params.keepPoints, tap: taps[which], onLayer: partial },
+        { layers, classes, perClass: params.perClass, m: params.m, numProjections: params.projections, projection: params.projection, epsList: params.epsList, seed: ctx.seed, box: params.box, keepPoints: params.keepPoints, tap: taps[which], onLayer: partial, ...(params.maxIter ? { collision: { maxIter: params.maxIter } } : {}) },
         subProgress(control, i, models.length, `model ${which.toUpperCase()}`),
       );
       result[which] = r;

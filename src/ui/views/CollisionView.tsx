@@ -31,6 +31,7 @@ export function runCollisions(): void {
     projection: p.colProjection,
     epsList: p.colEps.map(Number).filter((v) => Number.isFinite(v) && v >= 0),
     box: p.colBox === 1,
+    maxIter: p.colIter,
     keepPoints: true,
   };
   const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
