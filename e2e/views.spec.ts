@@ -31,8 +31,7 @@ test('robustness curve: accuracy falls with ε, per-class chart, strip sorted by
   expect(page.url()).toContain('view=curve');
 });
 
-// On the SwiftShader WebGPU adapter the t-SNE kernels currently lose the device and the points
-// collapse (KL < 0): an open bug, stated in the view. The test runs the view on WASM.
+// WASM runs the typed-array engine (typed-engine.ts); the WebGPU test below runs the tfjs-ops engine.
 test('layerwise t-SNE: scatter per layer, overlap per layer, warm start on ε change', async ({ page }) => {
   await page.goto(`/${BASE}&backend=wasm&view=tsne&tn=40&titer=100&tseeds=1&layers=relu_1,relu_2`);
   await page.getByTestId('tsne-run').click();
@@ -51,6 +50,21 @@ test('layerwise t-SNE: scatter per layer, overlap per layer, warm start on ε ch
   await expect(page.getByTestId('tsne-summary')).toContainText('ε=0.14', { timeout: 240_000 });
   await expect(page.getByTestId('tsne-cell').first()).toContainText('warm start', { timeout: 240_000 });
   await page.screenshot({ path: `${ARTIFACTS}/tsne.png`, fullPage: true });
+});
+
+// Regression: tfjs-webgpu's dataSync reads through a canvas that returns zeros on SwiftShader,
+// which collapsed every point to the origin (KL −7.9). The engine now reads back with data().
+test('layerwise t-SNE on WebGPU (tfjs-ops engine): a real embedding, KL ≥ 0, points spread', async ({ page }) => {
+  await page.goto(`/${BASE}&view=tsne&tn=24&titer=60&tseeds=1&layers=relu_2`);
+  await expect(page.getByTestId('backend-badge')).toContainText('webgpu');
+  await page.getByTestId('tsne-run').click();
+  await expect(page.getByTestId('tsne-cell')).toHaveCount(1, { timeout: 300_000 });
+  await expect(page.getByTestId('tsne-bar')).not.toContainText('Cancel', { timeout: 300_000 });
+  const caption = (await page.getByTestId('tsne-cell').first().textContent()) ?? '';
+  const kl = Number(/KL (-?[\d.]+)/.exec(caption)?.[1]);
+  expect(kl).toBeGreaterThanOrEqual(0);
+  expect(caption).toMatch(/overlap (\d+\.\d%|n\/a)/);
+  await page.screenshot({ path: `${ARTIFACTS}/tsne-webgpu.png`, fullPage: true });
 });
 
 test('compare mode: model B loads next to A and the layer chart draws it', async ({ page }) => {
@@ -110,12 +124,22 @@ test('manifolds: MFTMA capacity per layer streams in, heat map filled', async ({
 });
 
 test('collisions: optimal loss per layer with the log 2 ceiling, conflict graph, pair explorer', async ({ page }) => {
-  await page.goto(`/${BASE}&view=collision&cs=3&cN=1&ce=1,3,6&layers=fc2`);
+  // WASM: Algorithm 1 reads g and its Jacobian back every iteration, and on the software WebGPU
+  // adapter one iteration of the CNN takes seconds; the same tfjs map code runs on every backend.
+  await page.goto(`/${BASE}&backend=wasm&view=collision&cs=2&cN=1&cit=120&cms=3&ce=1,3,6&layers=fc2`);
   await page.getByTestId('collision-run').click();
-  await expect(page.getByTestId('collision-summary')).toContainText('9 pairs × 2 layers', { timeout: 300_000 });
+  await expect(page.getByTestId('collision-summary')).toContainText('4 pairs × 2 layers', { timeout: 300_000 });
+  // The m sweep (m = 3 next to the main m = 10): one point per m and layer.
+  await expect(page.locator('[data-testid=collision-sweep-chart] circle')).toHaveCount(4, { timeout: 300_000 });
   await expect(page.locator('[data-testid=collision-logloss] circle')).toHaveCount(6);
   await expect(page.getByTestId('collision-logloss')).toContainText('log 2');
   await expect(page.getByTestId('conflict-graph')).toContainText('conflict edges');
   await expect(page.getByTestId('pair-explorer')).toContainText('fc2');
+  // Real distances (a WebGPU read-back bug once returned zeros): the input-space distance is
+  // ‖x − x′‖ > 0 and a collision at fc2 needs a non-zero perturbation.
+  const explorer = (await page.getByTestId('pair-explorer').textContent()) ?? '';
+  const dists = [...explorer.matchAll(/d = ([\d.]+)/g)].map((m) => Number(m[1]));
+  expect(dists.length).toBeGreaterThanOrEqual(2);
+  for (const d of dists) expect(d).toBeGreaterThan(0.05);
   await page.screenshot({ path: `${ARTIFACTS}/collisions.png`, fullPage: true });
 });

@@ -63,6 +63,7 @@ export const attackSchema: Schema = [
   { key: 'stepSize', url: 'alpha', label: 'Step size α', kind: 'number', default: 0, min: 0, max: 1, step: 0.001, help: '0 = 2.5·ε/steps (Madry et al.); APGD adapts its own.' },
   { key: 'restarts', url: 'restarts', label: 'Restarts', kind: 'int', default: 1, min: 1, max: 20, step: 1, help: 'APGD-CE/DLR passes over the still-robust points (AutoAttack: 1).' },
   { key: 'targets', url: 'targets', label: 'Targets', kind: 'int', default: 9, min: 1, max: 99, step: 1, help: 'APGD-T / AA-style: target classes by clean-logit rank (AutoAttack: 9).' },
+  { key: 'targetClass', url: 'tgt', label: 'Target class', kind: 'int', default: -1, min: -1, max: 999, step: 1, help: 'APGD-T: −1 = the top-k most likely other classes by clean logit (Targets; 1 = the most likely other class); a class index = push every sample toward that class (samples of that class use their most likely other class).' },
   { key: 'draws', url: 'draws', label: 'Noise draws', kind: 'int', default: 10, min: 1, max: 100, step: 1, help: 'Gaussian noise: draws R per image (σ = ε).' },
 ];
 
@@ -130,6 +131,7 @@ export const collisionSchema: Schema = [
   { key: 'colClasses', url: 'cc', label: 'Classes', kind: 'list', default: ['3', '7'], help: 'A class pair (the seed: 3 vs 7), or more classes (approximate multi-class fallback).' },
   { key: 'colPerClass', url: 'cs', label: 'Per class S', kind: 'int', default: 10, min: 2, max: 200, step: 1 },
   { key: 'colM', url: 'cm', label: 'Projection m', kind: 'int', default: 10, min: 1, max: 200, step: 1, help: 'Rows of the random Gaussian projection A (m × n_j).' },
+  { key: 'colMSweep', url: 'cms', label: 'm sweep', kind: 'list', default: [], help: 'Extra projection sizes to compare (e.g. 3,30): the analysis reruns for each m and a chart shows the optimal loss against m per layer.' },
   { key: 'colN', url: 'cN', label: 'Projections N', kind: 'int', default: 3, min: 1, max: 50, step: 1, help: 'Losses are averaged over N projections (not distances).' },
   { key: 'colProjection', url: 'cp', label: 'Projection', kind: 'select', default: 'gaussian', options: [{ value: 'gaussian', label: 'random Gaussian A' }, { value: 'none', label: 'none (A = I; baseline, narrow layers only)' }] },
   { key: 'colEps', url: 'ce', label: 'ε list', kind: 'list', default: ['0.5', '1', '1.5', '2', '2.5', '3', '4', '5'], help: 'Input-space L2 radii of the conflict graph.' },

@@ -23,6 +23,7 @@ export interface Params {
   stepSize: number;
   restarts: number;
   targets: number;
+  targetClass: number;
   draws: number;
   layers: string[];
   view: ViewName;
@@ -51,6 +52,7 @@ export interface Params {
   colN: number;
   colProjection: 'gaussian' | 'none';
   colEps: string[];
+  colMSweep: string[];
   colBox: number;
   colIter: number;
 }

@@ -12,7 +12,7 @@ import { selectBackend } from '../backend';
 import { loadLabModel, type LabModel } from '../model/model';
 import { parsePackedDataset } from '../data/packed';
 import type { ImageDataset } from '../types';
-import { dependencyAnalysis, layerwiseTsne, logitAnalysis, mftmaAnalysis, robustnessCurve, TsneSession, type JobContext } from '.';
+import { collisionJob, dependencyAnalysis, layerwiseTsne, logitAnalysis, mftmaAnalysis, robustnessCurve, TsneSession, type JobContext } from '.';
 
 const PUBLIC = path.resolve('public');
 let a: LabModel;
@@ -96,4 +96,24 @@ describe('analysis jobs', () => {
     expect(r.a[0].capacity).toBeGreaterThan(0);
     expect(Number.isFinite(r.a[0].radius)).toBe(true);
   }, 120_000);
+
+  it('collision job with an m sweep: one entry per m (sorted, main m included), same pairs, losses in [0, log 2]', async () => {
+    const before = tf.memory().numTensors;
+    const r = await collisionJob(ctx(false), {
+      layers: ['input', 'fc2'], classes: [3, 7], perClass: 2, m: 10, projections: 1, projection: 'gaussian', epsList: [1, 3, 6], box: false, keepPoints: false, maxIter: 60, mSweep: [3, 10],
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.sweep.map((e) => e.m)).toEqual([3, 10]);
+    expect(r.sweep[1].a).toBe(r.a);
+    const small = r.sweep[0].a!;
+    expect(Array.from(small.pairI)).toEqual(Array.from(r.a!.pairI));
+    for (const l of small.layers) {
+      for (const v of l.curve.meanLogLoss) {
+        expect(v).toBeGreaterThanOrEqual(0);
+        expect(v).toBeLessThanOrEqual(Math.log(2) + 1e-9);
+      }
+    }
+    // Real distances: distinct-class images need a non-zero perturbation to collide.
+    for (const l of small.layers) for (const d of l.distances[0]) expect(d).toBeGreaterThan(0.05);
+  }, 240_000);
 });

@@ -32,6 +32,7 @@ export function runCollisions(): void {
     epsList: p.colEps.map(Number).filter((v) => Number.isFinite(v) && v >= 0),
     box: p.colBox === 1,
     maxIter: p.colIter,
+    mSweep: p.colMSweep.map(Number).filter((v) => Number.isInteger(v) && v >= 1),
     keepPoints: true,
   };
   const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
@@ -62,6 +63,23 @@ function lossChart(r: CollisionJobResult, zeroOne: boolean): LineChartData | nul
     yLabel: zeroOne ? 'optimal 0-1 loss' : 'optimal adversarial cross-entropy (nats)',
     rules: zeroOne ? [{ y: 0.5, label: 'chance' }] : [{ y: Math.log(2), label: 'log 2 (chance)' }],
   };
+}
+
+/** The seed's sweep of m: optimal log-loss at one ε against the projection size, a line per layer. */
+function sweepChart(r: CollisionJobResult, epsIndex: number): LineChartData | null {
+  if (r.sweep.length < 2) return null;
+  const x = r.sweep.map((e) => e.m);
+  const series: LineSeries[] = [];
+  for (const name of ['a', 'b'] as const) {
+    const first = r.sweep[0][name];
+    if (!first) continue;
+    first.layers.forEach((l, i) => {
+      const y = r.sweep.map((e) => e[name]?.layers.find((k) => k.layer === l.layer)?.curve.meanLogLoss[epsIndex] ?? NaN);
+      series.push({ label: `${name.toUpperCase()} ${l.layer}`, color: epsColor(i, Math.max(1, first.layers.length - 1)), dashed: name === 'b', y });
+    });
+  }
+  const eps = r.sweep[0].a?.layers[0]?.curve.eps[epsIndex];
+  return { x, series, xLabel: 'projection size m', yLabel: `optimal log-loss at ε = ${eps ?? '?'}`, rules: [{ y: Math.log(2), label: 'log 2 (chance)' }] };
 }
 
 function Heat({ res, label }: { res: CollisionAnalysisResult; label: string }) {
@@ -220,6 +238,10 @@ export function CollisionView() {
   const [graphLayer, setGraphLayer] = useState('');
   const [graphEps, setGraphEps] = useState(2);
   const [pair, setPair] = useState(0);
+  const epsCount = r?.a?.layers[0]?.curve.eps.length ?? 0;
+  const [sweepEps, setSweepEps] = useState(-1);
+  const sweepEpsIndex = sweepEps >= 0 && sweepEps < epsCount ? sweepEps : Math.floor(epsCount / 2);
+  const sweep = useMemo(() => (r ? sweepChart(r, sweepEpsIndex) : null), [r, sweepEpsIndex]);
   const log = useMemo(() => (r ? lossChart(r, false) : null), [r]);
   const zeroOne = useMemo(() => (r ? lossChart(r, true) : null), [r]);
   const layerNames = r?.a?.layers.map((l) => l.layer) ?? [];
@@ -249,6 +271,21 @@ export function CollisionView() {
       </div>
       {r?.a && r.a.seconds > 0 && (
         <>
+          {sweep && (
+            <div data-testid="collision-sweep">
+              <div className="control-row">
+                m sweep at ε{' '}
+                <select value={sweepEpsIndex} onChange={(e) => setSweepEps(Number(e.target.value))}>
+                  {(r.a.layers[0]?.curve.eps ?? []).map((e, i) => (
+                    <option key={i} value={i}>
+                      {e}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <LineChartView data={sweep} testId="collision-sweep-chart" />
+            </div>
+          )}
           <div className="chart-row">
             <Heat res={r.a} label="A" />
             {r.b && r.b.seconds > 0 && <Heat res={r.b} label="B" />}
