@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { JobCancelledError, LabError } from '../types';
-import { crossEntropyPerSample, MIN_NORM, normaliseL2, perSample, project, selectRows, linfPerSample, l2PerSample } from './common';
+import { createProjector, crossEntropyPerSample, MIN_NORM, normaliseL2, perSample, rowMask, selectRows, linfPerSample, l2PerSample, yieldToEventLoop } from './common';
 import type { BatchContext, BatchOutcome } from './types';
 
 /** ρ of the checkpoint test (spec §5). */
@@ -97,8 +97,6 @@ function sphereStart(ctx: BatchContext): tf.Tensor4D {
   });
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
 interface PassResult {
   fooled: tf.Tensor1D;
   firstStep: tf.Tensor1D;
@@ -117,6 +115,7 @@ async function apgdPass(
 ): Promise<PassResult> {
   const { spec, x0, labels } = ctx;
   const batch = x0.shape[0];
+  const shape = x0.shape;
   const checkpoints = apgdCheckpoints(iterations);
   const evaluate = (x: tf.Tensor4D) => {
     let logits: tf.Tensor2D | null = null;
@@ -130,13 +129,22 @@ async function apgdPass(
     })(x) as tf.Tensor4D;
     return { grad, logits: logits as unknown as tf.Tensor2D, loss: perSampleLoss as unknown as tf.Tensor1D };
   };
-  const step = (x: tf.Tensor4D, g: tf.Tensor4D, eta: tf.Tensor1D) =>
-    tf.tidy(() => {
-      const dir = spec.norm === 'linf' ? tf.sign(g) : normaliseL2(g);
-      return project(tf.add(x, tf.mul(dir, perSample(eta))) as tf.Tensor4D, x0, spec.eps, spec.norm);
-    });
+  // Loop constants, made once per pass so that the per-step full-size ops are same-shape
+  // (no broadcasting: the slow path on the cpu and wasm backends, an extra op on GPUs):
+  // the projection box, the active mask, the momentum weights a and 1 − a. The products
+  // and selects they enter are the same element for element as with scalars or [B] masks.
+  const projector = createProjector(x0, spec.eps, spec.norm);
+  const k = tf.tidy(() => ({
+    activeFull: rowMask(active, shape),
+    firstA: tf.fill(shape, 1) as tf.Tensor4D,
+    firstB: tf.fill(shape, 0) as tf.Tensor4D,
+    laterA: tf.fill(shape, MOMENTUM) as tf.Tensor4D,
+    laterB: tf.fill(shape, 1 - MOMENTUM) as tf.Tensor4D,
+  }));
 
-  // State (all [B] or [B,H,W,C]); `s` is disposed and replaced each iteration.
+  // State (all [B] or [B,H,W,C]); `s` is disposed and replaced each iteration. The
+  // per-sample step size η is held broadcast to the image shape (it changes only at
+  // checkpoints and multiplies a full-size direction every step).
   let x = sphereStart(ctx);
   const first = evaluate(x);
   let s = tf.tidy(() => {
@@ -150,7 +158,7 @@ async function apgdPass(
       xAdv: selectRows(fooled, x, x0),
       fooled,
       firstStep: tf.where(fooled, tf.fill([batch], stepOffset, 'int32'), tf.fill([batch], -1, 'int32')) as tf.Tensor1D,
-      eta: tf.fill([batch], 2 * spec.eps) as tf.Tensor1D,
+      eta: tf.fill(shape, 2 * spec.eps) as tf.Tensor4D,
       xPrev: x.clone(),
       successes: tf.zeros([batch]) as tf.Tensor1D,
       reducedLast: tf.zeros([batch], 'bool') as tf.Tensor1D,
@@ -163,26 +171,28 @@ async function apgdPass(
   try {
     for (let i = 0; i < iterations; i++) {
       if (ctx.signal?.aborted) throw new JobCancelledError();
-      const a = i === 0 ? 1 : MOMENTUM;
+      const [a, oneMinusA] = i === 0 ? [k.firstA, k.firstB] : [k.laterA, k.laterB];
       const state = s;
       const xNext = tf.tidy(() => {
         const momentum = tf.sub(x, state.xPrev);
-        const z = step(x, state.g, state.eta);
-        const moved = tf.add(tf.add(x, tf.mul(tf.sub(z, x), a)), tf.mul(momentum, 1 - a)) as tf.Tensor4D;
+        const dir = spec.norm === 'linf' ? tf.sign(state.g) : normaliseL2(state.g);
+        const z = projector.project(tf.add(x, tf.mul(dir, state.eta)) as tf.Tensor4D);
+        const moved = tf.add(tf.add(x, tf.mul(tf.sub(z, x), a)), tf.mul(momentum, oneMinusA)) as tf.Tensor4D;
         // Inactive samples (clean-misclassified, padding, already broken) stay put.
-        return selectRows(active, project(moved, x0, spec.eps, spec.norm), x);
+        return tf.where(k.activeFull, projector.project(moved), x) as tf.Tensor4D;
       });
       const e = evaluate(xNext);
       const iteration = i + 1;
       const cp = checkpoints[nextCheckpoint];
       const isCheckpoint = cp !== undefined && cp.at === iteration;
       const next = tf.tidy(() => {
-        const fooledNow = tf.logicalAnd(active, tf.notEqual(tf.argMax(e.logits, 1), labels));
+        const fooledNow = tf.logicalAnd(active, tf.notEqual(tf.argMax(e.logits, 1), labels)) as tf.Tensor1D;
         const newly = tf.logicalAnd(fooledNow, tf.logicalNot(state.fooled));
         const improved = tf.logicalAnd(active, tf.greater(e.loss, state.lossBest)) as tf.Tensor1D;
+        const improvedFull = rowMask(improved, shape);
         const lossBest = tf.where(improved, e.loss, state.lossBest) as tf.Tensor1D;
-        const xBest = selectRows(improved, xNext, state.xBest);
-        const gBest = selectRows(improved, e.grad, state.gBest);
+        const xBest = tf.where(improvedFull, xNext, state.xBest) as tf.Tensor4D;
+        const gBest = tf.where(improvedFull, e.grad, state.gBest) as tf.Tensor4D;
         let successes = tf.add(state.successes, tf.cast(tf.greater(e.loss, state.lossPrev), 'float32')) as tf.Tensor1D;
         let eta = state.eta;
         let xCur = xNext;
@@ -193,9 +203,10 @@ async function apgdPass(
           const cond1 = tf.lessEqual(successes, RHO * cp.k);
           const cond2 = tf.logicalAnd(tf.logicalNot(state.reducedLast), tf.greaterEqual(state.lossBestAtCheck, lossBest));
           const reduce = tf.logicalAnd(active, tf.logicalOr(cond1, cond2)) as tf.Tensor1D;
-          eta = tf.where(reduce, tf.div(eta, 2), eta) as tf.Tensor1D;
-          xCur = selectRows(reduce, xBest, xNext);
-          g = selectRows(reduce, gBest, e.grad);
+          const reduceFull = rowMask(reduce, shape);
+          eta = tf.where(reduceFull, tf.div(eta, 2), eta) as tf.Tensor4D;
+          xCur = tf.where(reduceFull, xBest, xNext) as tf.Tensor4D;
+          g = tf.where(reduceFull, gBest, e.grad) as tf.Tensor4D;
           reducedLast = reduce;
           lossBestAtCheck = lossBest;
           successes = tf.zerosLike(successes);
@@ -208,7 +219,7 @@ async function apgdPass(
             lossBest,
             xBest,
             gBest,
-            xAdv: selectRows(fooledNow as tf.Tensor1D, xNext, state.xAdv),
+            xAdv: selectRows(fooledNow, xNext, state.xAdv),
             fooled: tf.logicalOr(state.fooled, fooledNow) as tf.Tensor1D,
             firstStep: tf.where(newly, tf.fill([batch], stepOffset + iteration, 'int32'), state.firstStep) as tf.Tensor1D,
             eta: tf.clone(eta),
@@ -235,6 +246,9 @@ async function apgdPass(
   } catch (e) {
     tf.dispose([x, zeroGradient, ...Object.values(s)]);
     throw e;
+  } finally {
+    projector.dispose();
+    tf.dispose(Object.values(k));
   }
 }
 
@@ -247,13 +261,21 @@ export type ApgdLoss = 'ce' | 'dlr' | 'dlr-targeted';
 export async function apgdBatch(ctx: BatchContext, lossKind: ApgdLoss): Promise<BatchOutcome> {
   const iterations = ctx.spec.steps;
   const batch = ctx.x0.shape[0];
-  const numClasses = tf.tidy(() => ctx.logits(tf.slice(ctx.x0, [0, 0, 0, 0], [1, -1, -1, -1])).shape[1]);
-  if (lossKind === 'dlr' && numClasses < 3) throw new LabError(`APGD-DLR needs at least 3 classes (the model has ${numClasses})`);
-  if (lossKind === 'dlr-targeted' && numClasses < 4) throw new LabError(`APGD-T needs at least 4 classes (the model has ${numClasses})`);
-  const passes = lossKind === 'dlr-targeted' ? Math.min(ctx.spec.targets ?? 9, numClasses - 1) : Math.max(1, ctx.spec.restarts ?? 1);
+  // The class count matters only to the DLR losses; CE spends no forward pass on it.
+  // APGD-T needs the clean logits of the whole batch anyway (for its target order).
+  let passes = Math.max(1, ctx.spec.restarts ?? 1);
   let targetOrder: tf.Tensor2D | null = null;
-  if (lossKind === 'dlr-targeted') {
-    targetOrder = tf.tidy(() => tf.topk(ctx.logits(ctx.x0), Math.min(numClasses, passes + 1)).indices as tf.Tensor2D);
+  if (lossKind === 'dlr') {
+    const numClasses = tf.tidy(() => ctx.logits(tf.slice(ctx.x0, [0, 0, 0, 0], [1, -1, -1, -1])).shape[1]);
+    if (numClasses < 3) throw new LabError(`APGD-DLR needs at least 3 classes (the model has ${numClasses})`);
+  } else if (lossKind === 'dlr-targeted') {
+    targetOrder = tf.tidy(() => {
+      const clean = ctx.logits(ctx.x0);
+      const numClasses = clean.shape[1];
+      if (numClasses < 4) throw new LabError(`APGD-T needs at least 4 classes (the model has ${numClasses})`);
+      passes = Math.min(ctx.spec.targets ?? 9, numClasses - 1);
+      return tf.topk(clean, Math.min(numClasses, passes + 1)).indices as tf.Tensor2D;
+    });
   }
   let fooled = tf.zeros([batch], 'bool') as tf.Tensor1D;
   let firstStep = tf.fill([batch], -1, 'int32') as tf.Tensor1D;

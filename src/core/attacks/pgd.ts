@@ -9,12 +9,13 @@
  * Unlike the references, which return the final iterate, we keep per sample the first
  * iterate that misclassifies (the random start counts as iterate 0). A point is broken if
  * any iterate broke it; this can only lower robust accuracy (spec §3, "better practice").
- * One gradient per step for the whole batch, per-sample state as tensors with masked
- * updates, nothing read back from the device inside the loop.
+ * One gradient per step for the whole batch (its forward also gives the predictions), no
+ * other forward pass, per-sample state as tensors with masked updates, nothing read back
+ * from the device inside the loop.
  */
 import * as tf from '@tensorflow/tfjs';
 import { JobCancelledError } from '../types';
-import { ascentDirection, l2PerSample, lossGradAndLogits, project, selectRows } from './common';
+import { ascentDirection, createProjector, l2PerSample, lossGradAndLogits, selectRows, yieldToEventLoop } from './common';
 import type { BatchContext, BatchOutcome } from './types';
 
 /** Random start noise drawn from the seeded stream (backend-independent). */
@@ -40,49 +41,44 @@ function randomStart(ctx: BatchContext): tf.Tensor4D {
   return tf.tidy(() => tf.clipByValue(tf.add(ctx.x0, tf.tensor4d(noise, [b, h, w, c])), 0, 1) as tf.Tensor4D);
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
 export async function pgdBatch(ctx: BatchContext): Promise<BatchOutcome> {
   const { spec } = ctx;
   const alpha = spec.stepSize ?? (2.5 * spec.eps) / Math.max(1, spec.steps);
   const batch = ctx.x0.shape[0];
+  const projector = createProjector(ctx.x0, spec.eps, spec.norm);
+  // The step size as a full-size tensor: same float32 product as a scalar, but a
+  // same-shape multiply (scalar broadcasting is the slow path on the cpu and wasm backends).
+  const alphaFull = tf.fill(ctx.x0.shape, alpha) as tf.Tensor4D;
   let x: tf.Tensor4D = spec.attack === 'pgd' ? randomStart(ctx) : tf.clone(ctx.x0);
   let firstAdv: tf.Tensor4D = tf.clone(ctx.x0);
   let firstStep: tf.Tensor1D = tf.fill([batch], -1, 'int32');
   let zeroGradient: tf.Tensor1D | null = null;
   try {
-    for (let step = 0; step <= spec.steps; step++) {
+    // Iterates 0 … S−1 are checked here, on the logits of their gradient pass (one
+    // forward per step). The final iterate S needs no gradient, and its check is the
+    // runner's re-evaluation of the returned images, which holds it for every sample not
+    // fooled before (the runner then records step S); a separate forward here would only
+    // repeat that pass.
+    for (let step = 0; step < spec.steps; step++) {
       if (ctx.signal?.aborted) throw new JobCancelledError();
-      const last = step === spec.steps;
-      // Gradient only where another step follows; the final iterate needs logits alone.
-      const { grad, logits } = last
-        ? { grad: null, logits: ctx.logits(x) }
-        : lossGradAndLogits(ctx.logits, x, ctx.labels);
-      const newlyFooled = tf.tidy(
-        () =>
-          tf.logicalAnd(
-            tf.logicalAnd(ctx.active, tf.less(firstStep, 0)),
-            tf.notEqual(tf.argMax(logits, 1), ctx.labels),
-          ) as tf.Tensor1D,
-      );
-      const nextFirstAdv = selectRows(newlyFooled, x, firstAdv);
-      const nextFirstStep = tf.tidy(() => tf.where(newlyFooled, tf.fill([batch], step, 'int32'), firstStep) as tf.Tensor1D);
-      if (grad && zeroGradient === null) zeroGradient = tf.tidy(() => tf.equal(l2PerSample(grad), 0) as tf.Tensor1D);
-      const nextX = grad
-        ? tf.tidy(() => project(tf.add(x, tf.mul(ascentDirection(grad, spec.norm), alpha)) as tf.Tensor4D, ctx.x0, spec.eps, spec.norm))
-        : null;
-      tf.dispose([logits, newlyFooled, firstAdv, firstStep]);
-      if (grad) grad.dispose();
-      firstAdv = nextFirstAdv;
-      firstStep = nextFirstStep;
-      if (nextX) {
-        x.dispose();
-        x = nextX;
-      }
-      if (!last) {
-        ctx.onStep?.(step + 1);
-        await yieldToEventLoop();
-      }
+      const { grad, logits } = lossGradAndLogits(ctx.logits, x, ctx.labels);
+      const state = { x, firstAdv, firstStep };
+      const next = tf.tidy(() => {
+        const newlyFooled = tf.logicalAnd(
+          tf.logicalAnd(ctx.active, tf.less(state.firstStep, 0)),
+          tf.notEqual(tf.argMax(logits, 1), ctx.labels),
+        ) as tf.Tensor1D;
+        return {
+          firstAdv: selectRows(newlyFooled, state.x, state.firstAdv),
+          firstStep: tf.where(newlyFooled, tf.fill([batch], step, 'int32'), state.firstStep) as tf.Tensor1D,
+          x: projector.project(tf.add(state.x, tf.mul(ascentDirection(grad, spec.norm), alphaFull)) as tf.Tensor4D),
+        };
+      });
+      zeroGradient ??= tf.tidy(() => tf.equal(l2PerSample(grad), 0) as tf.Tensor1D);
+      tf.dispose([grad, logits, x, firstAdv, firstStep]);
+      ({ x, firstAdv, firstStep } = next);
+      ctx.onStep?.(step + 1);
+      await yieldToEventLoop();
     }
     const adversarial = tf.tidy(() => selectRows(tf.greaterEqual(firstStep, 0) as tf.Tensor1D, firstAdv, selectRows(ctx.active, x, ctx.x0)));
     tf.dispose([x, firstAdv]);
@@ -91,5 +87,8 @@ export async function pgdBatch(ctx: BatchContext): Promise<BatchOutcome> {
     tf.dispose([x, firstAdv, firstStep]);
     if (zeroGradient) zeroGradient.dispose();
     throw e;
+  } finally {
+    projector.dispose();
+    alphaFull.dispose();
   }
 }

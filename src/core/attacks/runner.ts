@@ -138,6 +138,7 @@ export async function runAttack(
   const stepsPerBatch =
     spec.attack === 'fgsm' ? 1 : spec.attack === 'gaussian' ? (spec.draws ?? DEFAULT_NOISE_DRAWS) : spec.attack.startsWith('apgd') || spec.attack === 'aa' ? (spec.steps + 1) * passes : spec.steps * passes;
   const bounded = spec.attack !== 'gaussian' && !isMinimumNormAttack(spec.attack);
+  const finalIterateCheckedHere = spec.attack === 'pgd' || spec.attack === 'bim';
   let drawAccuracySum = 0;
   const numBatches = Math.ceil(n / batchSize);
   for (let b = 0; b < numBatches; b++) {
@@ -172,26 +173,32 @@ export async function runAttack(
           control.onProgress?.({ fraction: (b * stepsPerBatch + s) / (numBatches * stepsPerBatch), message: `batch ${b + 1}/${numBatches}, step ${s}/${stepsPerBatch}` }),
       });
       const o = outcome;
+      // Everything per sample goes into one [rows, B] float32 tensor, read back together
+      // with the images: two downloads instead of eleven (on GPU backends each download
+      // waits for the queue). Class indices and step counts are small integers, exact in
+      // float32; the box check runs on the downloaded pixels.
       const after = tf.tidy(() => {
         const z = logits(o.adversarial);
         const delta = tf.sub(o.adversarial, x0).reshape([batchSize, -1]);
-        return {
-          pred: tf.argMax(z, 1),
-          conf: tf.max(tf.softmax(z), 1),
-          linf: tf.max(tf.abs(delta), 1),
-          l2: tf.sqrt(tf.sum(tf.square(delta), 1)),
-          min: tf.min(o.adversarial),
-          max: tf.max(o.adversarial),
-        };
+        const rows: tf.Tensor[] = [
+          clean.pred, clean.conf, tf.argMax(z, 1), tf.max(tf.softmax(z), 1), tf.max(tf.abs(delta), 1), tf.sqrt(tf.sum(tf.square(delta), 1)),
+          o.firstSuccessStep, o.zeroGradient, ...(o.correctFraction ? [o.correctFraction] : []),
+        ];
+        return tf.stack(rows.map((r) => tf.cast(r, 'float32')));
       });
-      const [cp, cc, ap, ac, li, l2, fs, zg, adv, mn, mx] = await Promise.all([
-        clean.pred.data(), clean.conf.data(), after.pred.data(), after.conf.data(), after.linf.data(), after.l2.data(),
-        o.firstSuccessStep.data(), o.zeroGradient.data(), o.adversarial.data(), after.min.data(), after.max.data(),
-      ]);
-      tf.dispose(after);
-      if (mn[0] < 0 || mx[0] > 1) throw new LabError(`attack left the image box: pixel range [${mn[0]}, ${mx[0]}]`);
+      const [packed, adv] = (await Promise.all([after.data(), o.adversarial.data()])) as [Float32Array, Float32Array];
+      after.dispose();
+      const row = (r: number) => packed.subarray(r * batchSize, (r + 1) * batchSize);
+      const [cp, cc, ap, ac, li, l2, fs, zg] = [0, 1, 2, 3, 4, 5, 6, 7].map(row);
+      const drawFractions = o.correctFraction ? row(8) : null;
+      let mn = Infinity;
+      let mx = -Infinity;
+      for (let j = 0; j < adv.length; j++) {
+        if (adv[j] < mn) mn = adv[j];
+        if (adv[j] > mx) mx = adv[j];
+      }
+      if (mn < 0 || mx > 1) throw new LabError(`attack left the image box: pixel range [${mn}, ${mx}]`);
       const bound = spec.norm === 'linf' ? li : l2;
-      const drawFractions = o.correctFraction ? await o.correctFraction.data() : null;
       for (let i = 0; i < count; i++) {
         if (bounded && bound[i] > spec.eps * (1 + BALL_SLACK) + 1e-6) {
           throw new LabError(`attack left the ${spec.norm} ball: sample ${start + i} has norm ${bound[i]} > eps ${spec.eps}`);
@@ -203,12 +210,13 @@ export async function runAttack(
         result.advConfidence[k] = ac[i];
         result.linf[k] = li[i];
         result.l2[k] = l2[i];
-        result.firstSuccessStep[k] = fs[i];
         result.zeroGradient[k] = zg[i];
         result.success[k] = cp[i] === ys[i] && ap[i] !== ys[i] ? 1 : 0;
+        // BIM/PGD leave the check of their final iterate S to this re-evaluation (pgd.ts).
+        result.firstSuccessStep[k] = finalIterateCheckedHere && fs[i] < 0 && result.success[k] ? spec.steps : fs[i];
         if (drawFractions) drawAccuracySum += drawFractions[i];
       }
-      result.adversarial.set((adv as Float32Array).subarray(0, count * d), start * d);
+      result.adversarial.set(adv.subarray(0, count * d), start * d);
       if (o.minimumNorm) {
         // Minimum-norm attack: record the norm found (in the attack's norm: L2 for DeepFool
         // and C&W, L-inf or L2 for FAB), count a success at ε only within ε, and show the
