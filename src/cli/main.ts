@@ -29,7 +29,7 @@ commands:
   eval    --model M --data <mnist|cifar10|path> [--n N]         clean accuracy and per-sample predictions
   attack  --model M --data D --attack gaussian|fgsm|bim|pgd|apgd-ce|apgd-dlr|apgd-t|aa|deepfool|fab|cw
           --norm linf|l2
-          --eps E[,E2,…] [--steps K] [--step-size A] [--restarts R] [--targets T] [--n N]
+          --eps E[,E2,…] [--steps K] [--step-size A] [--restarts R] [--targets T] [--target-class C] [--n N]
           [--search-steps S] [--confidence κ]                   (C&W: binary-search rounds on c, margin κ)
           [--min-eps [--max-eps E] [--rounds R]] [--out file.f32]  clean/robust accuracy, per-sample outcomes,
                                                                 sanity warnings; --min-eps: per-sample minimal ε
@@ -104,7 +104,7 @@ async function cmdAttack(args: string[]) {
   const v = parse(args, {
     model: { type: 'string' }, data: { type: 'string' }, n: { type: 'string' }, attack: { type: 'string', default: 'pgd' },
     norm: { type: 'string', default: 'linf' }, eps: { type: 'string' }, steps: { type: 'string' }, 'step-size': { type: 'string' },
-    out: { type: 'string' }, batch: { type: 'string' }, restarts: { type: 'string' }, targets: { type: 'string' },
+    out: { type: 'string' }, batch: { type: 'string' }, restarts: { type: 'string' }, targets: { type: 'string' }, 'target-class': { type: 'string' },
     'min-eps': { type: 'boolean' }, 'max-eps': { type: 'string' }, rounds: { type: 'string' },
     'search-steps': { type: 'string' }, confidence: { type: 'string' },
   });
@@ -125,6 +125,8 @@ async function cmdAttack(args: string[]) {
   if (!bisect && (v['max-eps'] !== undefined || v.rounds !== undefined)) throw new UsageError('--max-eps and --rounds apply to --min-eps with --attack pgd or apgd-ce');
   const restarts = v.restarts === undefined ? undefined : num(v.restarts, 'restarts');
   const targets = v.targets === undefined ? undefined : num(v.targets, 'targets');
+  // APGD-T toward one class for every sample (default: the clean-logit ranking, --targets of them).
+  const targetClass = v['target-class'] === undefined ? undefined : num(v['target-class'], 'target-class');
   const stepSize = v['step-size'] === undefined ? undefined : num(v['step-size'], 'step-size');
   const model = await openModel(str(v.model, 'model'));
   try {
@@ -135,7 +137,7 @@ async function cmdAttack(args: string[]) {
     const curve: Record<string, unknown>[] = [];
     const runs: AttackResult[] = [];
     for (const eps of epsList) {
-      const r = await runAttack(model.logits, { images: data.images, labels: data.labels, shape }, { attack, norm, eps, steps, stepSize, restarts, targets, searchSteps, confidence }, { seed, batchSize: v.batch ? num(v.batch, 'batch') : undefined });
+      const r = await runAttack(model.logits, { images: data.images, labels: data.labels, shape }, { attack, norm, eps, steps, stepSize, restarts, targets, targetClass, searchSteps, confidence }, { seed, batchSize: v.batch ? num(v.batch, 'batch') : undefined });
       runs.push(r);
       if (v.out) {
         const file = epsList.length > 1 ? String(v.out).replace(/(\.f32)?$/, `.eps${eps}.f32`) : String(v.out);

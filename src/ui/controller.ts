@@ -115,6 +115,7 @@ export function attackSpec(params: Params, preview: boolean): AttackSpec {
     stepSize: params.stepSize > 0 ? params.stepSize : undefined,
     restarts: params.restarts,
     targets: params.targets,
+    ...(params.attack === 'apgd-t' && params.targetClass >= 0 ? { targetClass: params.targetClass } : {}),
     draws: params.draws,
   };
 }

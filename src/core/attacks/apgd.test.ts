@@ -92,6 +92,33 @@ describe('APGD-DLR and APGD-T on a 4-class linear model', () => {
   });
 });
 
+describe('APGD-T with an explicit target class', () => {
+  let model: LabModel;
+  beforeAll(() => {
+    // z = (a + b + 0.1, 2a, 2b, −a − b) at a = b = 0.5: class 0 by 0.1. An L-inf step of 0.06
+    // moves b − a (or a − b) by 0.12 > 0.1, so either class 1 or class 2 is reachable.
+    model = linearModel([1, 2, 1], [[1, 2, 0, -1], [1, 0, 2, -1]], [0.1, 0, 0, 0]);
+  });
+  afterAll(() => model.dispose());
+
+  it('lands in the chosen class; a sample of that class falls back to its most likely other class', async () => {
+    const before = tf.memory().numTensors;
+    const input = { images: new Float32Array([0.5, 0.5]), labels: new Int32Array([0]), shape: [1, 2, 1] as [number, number, number] };
+    for (const target of [1, 2]) {
+      const r = await runAttack(model.logits, input, { attack: 'apgd-t', norm: 'linf', eps: 0.06, steps: 20, targetClass: target }, { seed: 3 });
+      expect(r.success[0]).toBe(1);
+      expect(r.advPred[0]).toBe(target);
+      expect(r.linf[0]).toBeLessThanOrEqual(0.06 + 1e-6);
+    }
+    // Target = the true class: pushed toward the runner-up instead (1 and 2 tie at 1.0; topk takes 1).
+    const own = await runAttack(model.logits, input, { attack: 'apgd-t', norm: 'linf', eps: 0.06, steps: 20, targetClass: 0 }, { seed: 3 });
+    expect(own.success[0]).toBe(1);
+    expect(own.advPred[0]).not.toBe(0);
+    await expect(runAttack(model.logits, input, { attack: 'apgd-t', norm: 'linf', eps: 0.06, steps: 5, targetClass: 7 }, { seed: 3 })).rejects.toThrow(/target class 7 does not exist/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('DeepFool and Gaussian noise', () => {
   let model: LabModel;
   beforeAll(() => {

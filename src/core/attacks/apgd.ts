@@ -112,8 +112,11 @@ async function apgdPass(
   loss: (z: tf.Tensor2D) => tf.Tensor1D,
   iterations: number,
   stepOffset: number,
+  /** Explicit-target APGD-T: a sample counts as fooled only once it is classified as its target. */
+  hitTarget?: tf.Tensor1D,
 ): Promise<PassResult> {
   const { spec, x0, labels } = ctx;
+  const isFooled = (logits: tf.Tensor2D) => (hitTarget ? tf.equal(tf.argMax(logits, 1), hitTarget) : tf.notEqual(tf.argMax(logits, 1), labels));
   const batch = x0.shape[0];
   const shape = x0.shape;
   const checkpoints = apgdCheckpoints(iterations);
@@ -148,7 +151,7 @@ async function apgdPass(
   let x = sphereStart(ctx);
   const first = evaluate(x);
   let s = tf.tidy(() => {
-    const fooled = tf.logicalAnd(active, tf.notEqual(tf.argMax(first.logits, 1), labels)) as tf.Tensor1D;
+    const fooled = tf.logicalAnd(active, isFooled(first.logits)) as tf.Tensor1D;
     return {
       g: first.grad.clone(),
       lossPrev: first.loss.clone(),
@@ -186,7 +189,7 @@ async function apgdPass(
       const cp = checkpoints[nextCheckpoint];
       const isCheckpoint = cp !== undefined && cp.at === iteration;
       const next = tf.tidy(() => {
-        const fooledNow = tf.logicalAnd(active, tf.notEqual(tf.argMax(e.logits, 1), labels)) as tf.Tensor1D;
+        const fooledNow = tf.logicalAnd(active, isFooled(e.logits)) as tf.Tensor1D;
         const newly = tf.logicalAnd(fooledNow, tf.logicalNot(state.fooled));
         const improved = tf.logicalAnd(active, tf.greater(e.loss, state.lossBest)) as tf.Tensor1D;
         const improvedFull = rowMask(improved, shape);
@@ -273,6 +276,19 @@ export async function apgdBatch(ctx: BatchContext, lossKind: ApgdLoss): Promise<
       const clean = ctx.logits(ctx.x0);
       const numClasses = clean.shape[1];
       if (numClasses < 4) throw new LabError(`APGD-T needs at least 4 classes (the model has ${numClasses})`);
+      const target = ctx.spec.targetClass;
+      if (target !== undefined && target >= 0) {
+        if (target >= numClasses) throw new LabError(`target class ${target} does not exist (the model has ${numClasses} classes)`);
+        // One pass toward the chosen class; column 1 is what pass 0 reads. A sample of that
+        // class cannot be pushed toward it, so it gets its most likely other class instead.
+        passes = 1;
+        const order = tf.topk(clean, 2).indices;
+        const top1 = tf.squeeze(tf.slice(order, [0, 0], [-1, 1]), [1]);
+        const top2 = tf.squeeze(tf.slice(order, [0, 1], [-1, 1]), [1]);
+        const mostLikelyOther = tf.where(tf.equal(top1, ctx.labels), top2, top1);
+        const column = tf.where(tf.equal(ctx.labels, target), mostLikelyOther, tf.fill([batch], target, 'int32'));
+        return tf.stack([top1, column], 1) as tf.Tensor2D;
+      }
       passes = Math.min(ctx.spec.targets ?? 9, numClasses - 1);
       return tf.topk(clean, Math.min(numClasses, passes + 1)).indices as tf.Tensor2D;
     });
@@ -298,7 +314,8 @@ export async function apgdBatch(ctx: BatchContext, lossKind: ApgdLoss): Promise<
             : (z: tf.Tensor2D) => targetedDlrLoss(z, ctx.labels, t as tf.Tensor1D);
       let r: PassResult;
       try {
-        r = await apgdPass(ctx, active, loss, iterations, pass * (iterations + 1));
+        const explicitTarget = lossKind === 'dlr-targeted' && ctx.spec.targetClass !== undefined && ctx.spec.targetClass >= 0;
+        r = await apgdPass(ctx, active, loss, iterations, pass * (iterations + 1), explicitTarget ? (t as tf.Tensor1D) : undefined);
       } finally {
         active.dispose();
         targets?.dispose();
@@ -335,7 +352,8 @@ export async function autoAttackLiteBatch(ctx: BatchContext): Promise<BatchOutco
   const offset = ctx.spec.steps + 1;
   let targeted: BatchOutcome;
   try {
-    targeted = await apgdBatch({ ...ctx, active: stillRobust, onStep: (s) => ctx.onStep?.(offset + s) }, 'dlr-targeted');
+    // AA's APGD-T always ranks targets by clean logit (an explicit target class is APGD-T's option).
+    targeted = await apgdBatch({ ...ctx, spec: { ...ctx.spec, targetClass: undefined }, active: stillRobust, onStep: (s) => ctx.onStep?.(offset + s) }, 'dlr-targeted');
   } catch (e) {
     tf.dispose([ce.adversarial, ce.firstSuccessStep, ce.zeroGradient, stillRobust]);
     throw e;

@@ -51,6 +51,7 @@ export function validateAttackSpec(spec: AttackSpec): void {
   const minimumNorm = isMinimumNormAttack(spec.attack);
   if (!(spec.eps >= 0) || (!Number.isFinite(spec.eps) && !minimumNorm)) throw new LabError(`eps must be a finite number ≥ 0 (got ${spec.eps})`);
   if (spec.norm === 'linf' && spec.eps > 1 && Number.isFinite(spec.eps) && spec.attack !== 'gaussian') throw new LabError(`L-inf eps ${spec.eps} exceeds 1, the whole pixel range`);
+  if (spec.targetClass !== undefined && spec.targetClass >= 0 && !Number.isInteger(spec.targetClass)) throw new LabError(`target class must be a class index (got ${spec.targetClass})`);
   if (spec.attack === 'deepfool' && spec.norm !== 'l2') throw new LabError('DeepFool is an L2 attack: choose norm l2');
   if (spec.attack === 'cw' && spec.norm !== 'l2') throw new LabError('Carlini–Wagner here is the L2 attack: choose norm l2');
   if (spec.searchSteps !== undefined && (!Number.isInteger(spec.searchSteps) || spec.searchSteps < 1 || spec.searchSteps > 50)) {
@@ -130,7 +131,7 @@ export async function runAttack(
     completed: 0,
   };
   const passes =
-    spec.attack === 'apgd-t' ? (spec.targets ?? 9)
+    spec.attack === 'apgd-t' ? (spec.targetClass !== undefined && spec.targetClass >= 0 ? 1 : (spec.targets ?? 9))
     : spec.attack === 'aa' ? 1 + (spec.targets ?? 9)
     : spec.attack.startsWith('apgd') || spec.attack === 'fab' ? (spec.restarts ?? 1)
     : spec.attack === 'cw' ? (spec.searchSteps ?? CW_SEARCH_STEPS)

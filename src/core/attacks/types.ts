@@ -23,6 +23,11 @@ export interface AttackSpec {
   confidence?: number;
   /** APGD-T: number of target classes, ranked by clean logit (AutoAttack: 9). */
   targets?: number;
+  /**
+   * APGD-T: one explicit target class for every sample instead of the clean-logit ranking
+   * (one pass; a sample of that class is pushed toward its most likely other class instead).
+   */
+  targetClass?: number;
   /** Gaussian noise: number of draws R (reference: 10); `eps` is σ. */
   draws?: number;
 }

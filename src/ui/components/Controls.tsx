@@ -161,7 +161,7 @@ const ATTACK_PARAMS: Record<string, string[]> = {
   pgd: ['norm', 'steps', 'stepSize'],
   'apgd-ce': ['norm', 'steps', 'restarts'],
   'apgd-dlr': ['norm', 'steps', 'restarts'],
-  'apgd-t': ['norm', 'steps', 'targets'],
+  'apgd-t': ['norm', 'steps', 'targets', 'targetClass'],
   aa: ['norm', 'steps', 'targets'],
   deepfool: ['norm', 'steps'],
   fab: ['norm', 'steps', 'restarts'],
