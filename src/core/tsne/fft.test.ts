@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRng } from '../random';
+import { clusteredData as data, relErr } from './test-helpers';
 import { createFftRepulsion } from './fft';
 import { autoEngine, createTsne, EXACT_MAX_N, runTsne } from './tsne';
 
@@ -8,32 +8,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-/** c Gaussian clusters in d dims (centres 10 apart on the axes), and a 2-D layout of c blobs of radius ~`spread`. */
-function data(perCluster: number, c: number, d: number, spread: number, seed: number) {
-  const rng = createRng(seed);
-  const n = perCluster * c;
-  const x = new Float32Array(n * d);
-  const y = new Float32Array(n * 2);
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const k = i % c;
-    labels[i] = k;
-    for (let j = 0; j < d; j++) x[i * d + j] = rng.normal() + (j === k ? 10 : 0);
-    y[2 * i] = spread * (Math.cos((2 * Math.PI * k) / c) + 0.3 * rng.normal());
-    y[2 * i + 1] = spread * (Math.sin((2 * Math.PI * k) / c) + 0.3 * rng.normal());
-  }
-  return { x, y, n, labels };
-}
 
-const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-};
 
 describe('FFT-interpolation repulsion (FIt-SNE, spec §2.4 engine 2)', () => {
   it('two points 1 apart: F = ±w²·(y_i − y_j) = ±0.25, Z = 2·0.5 = 1', async () => {

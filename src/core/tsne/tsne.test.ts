@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../random';
+import { knnLabelAgreement } from './test-helpers';
 import { JobCancelledError } from '../types';
 import { tsneOverlap } from './overlap';
 import { cleanDisplacement, createTsne, partnerStartPositions, pcaInit, runTsne } from './tsne';
@@ -23,18 +24,6 @@ function clusters(perCluster: number, c: number, d: number, seed: number) {
   return { x, labels, n };
 }
 
-/** Fraction of the 10 nearest 2-D neighbours that share the point's label, averaged. */
-function knnLabelAgreement(y: Float32Array, labels: Int32Array, k = 10): number {
-  const n = labels.length;
-  let agree = 0;
-  for (let i = 0; i < n; i++) {
-    const ds: [number, number][] = [];
-    for (let j = 0; j < n; j++) if (j !== i) ds.push([(y[2 * i] - y[2 * j]) ** 2 + (y[2 * i + 1] - y[2 * j + 1]) ** 2, j]);
-    ds.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    for (let t = 0; t < k; t++) if (labels[ds[t][1]] === labels[i]) agree++;
-  }
-  return agree / (n * k);
-}
 
 // Both iteration implementations run every test: 'tfjs' (the GPU path, here on tfjs-cpu) and
 // 'typed' (Float64Array loops, what 'auto' picks on cpu/wasm).

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../random';
+import { clusteredData as data, relErr, knnLabelAgreement } from './test-helpers';
 import { autoImpl, createTsne, partnerStartPositions, runTsne } from './tsne';
 import { attraction, createTypedFftRepulsion, exactRepulsion, exactZ, fft2, fftIsCheaper, pLogW, TYPED_EXACT_MAX_N, typedAutoEngine } from './typed-engine';
 
@@ -8,32 +9,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-/** c Gaussian clusters in d dims (centres 10 apart on the axes), and a 2-D layout of c blobs of radius ~`spread`. */
-function data(perCluster: number, c: number, d: number, spread: number, seed: number) {
-  const rng = createRng(seed);
-  const n = perCluster * c;
-  const x = new Float32Array(n * d);
-  const y = new Float32Array(n * 2);
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const k = i % c;
-    labels[i] = k;
-    for (let j = 0; j < d; j++) x[i * d + j] = rng.normal() + (j === k ? 10 : 0);
-    y[2 * i] = spread * (Math.cos((2 * Math.PI * k) / c) + 0.3 * rng.normal());
-    y[2 * i + 1] = spread * (Math.sin((2 * Math.PI * k) / c) + 0.3 * rng.normal());
-  }
-  return { x, y, n, labels };
-}
 
-const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-};
 
 /** Trustworthiness@k (Venna & Kaski 2001; = sklearn.manifold.trustworthiness), naive O(N² log N). */
 function trustworthiness(x: Float32Array, d: number, y: Float32Array, k: number): number {
@@ -58,18 +34,6 @@ function trustworthiness(x: Float32Array, d: number, y: Float32Array, k: number)
   return 1 - (2 / (n * k * (2 * n - 3 * k - 1))) * t;
 }
 
-/** Fraction of the 10 nearest 2-D neighbours that share the point's label, averaged. */
-function knnLabelAgreement(y: Float32Array, labels: Int32Array, k = 10): number {
-  const n = labels.length;
-  let agree = 0;
-  for (let i = 0; i < n; i++) {
-    const ds: [number, number][] = [];
-    for (let j = 0; j < n; j++) if (j !== i) ds.push([(y[2 * i] - y[2 * j]) ** 2 + (y[2 * i + 1] - y[2 * j + 1]) ** 2, j]);
-    ds.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    for (let t = 0; t < k; t++) if (labels[ds[t][1]] === labels[i]) agree++;
-  }
-  return agree / (n * k);
-}
 
 describe('typed-array t-SNE engine', () => {
   it('radix-2 2-D FFT equals the naive DFT, and the inverse undoes it (× L²)', async () => {
