@@ -8,6 +8,9 @@
  * against 20 s (its fastest run), target ≥ 20×. The machine is shared with training jobs, so
  * besides wall seconds we report this process's CPU seconds (user + system), which contention
  * inflates much less; the ratios are given for both.
+ *
+ * `--browser`: the fixture cases in a module worker of headless Chromium per tfjs backend,
+ * interleaved with the same runs in Node (bench/browser/mftma-run.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,9 +24,9 @@ import { nodeModelReader } from '../src/cli/files';
 import { loadBuiltinDataset } from '../src/cli/images';
 import { arg, ROOT } from './common';
 
-const FIXTURES = path.join(ROOT, 'src/core/mftma/fixtures');
+export const FIXTURES = path.join(ROOT, 'src/core/mftma/fixtures');
 /** Fastest reference run of mnist-pixels on this kind of machine (fixture README: 20–38 s). */
-const REFERENCE_ANCHOR_SECONDS = 20;
+export const REFERENCE_ANCHOR_SECONDS = 20;
 
 /** min / median wall and CPU seconds over `repeats` runs (CPU: this process, user + system). */
 async function time(fn: () => Promise<unknown>, repeats: number) {
@@ -44,9 +47,22 @@ async function time(fn: () => Promise<unknown>, repeats: number) {
   return { wall: stat(wall), cpu: stat(cpu) };
 }
 
-function loadCase(name: string) {
+export interface MftmaCaseJson {
+  N: number;
+  M: number[];
+  n_t: number;
+  n_reps: number;
+  timing: { seconds_per_run: number[] };
+  seed0_deterministic: { capacity: number; radius: number; dimension: number; center_correlation: number; K: number };
+  seed_spread: Record<'capacity' | 'radius' | 'dimension', { mean: number; std: number }>;
+}
+
+/** The fixture cases in bench order. */
+export const caseNames = (): string[] => readdirSync(FIXTURES).sort();
+
+export function loadCase(name: string) {
   const dir = path.join(FIXTURES, name);
-  const c = JSON.parse(readFileSync(path.join(dir, 'case.json'), 'utf8')) as { N: number; M: number[]; n_t: number; n_reps: number; timing: { seconds_per_run: number[] } };
+  const c = JSON.parse(readFileSync(path.join(dir, 'case.json'), 'utf8')) as MftmaCaseJson;
   const b = readFileSync(path.join(dir, 'input.f32'));
   const x = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
   const manifolds: Float32Array[] = [];
@@ -59,6 +75,7 @@ function loadCase(name: string) {
 }
 
 export async function benchMftma(args: string[]) {
+  if (args.includes('--browser')) return (await import('./browser/mftma-run')).benchMftmaBrowser(args);
   const repeats = Number(arg(args, 'repeats', '3'));
   const modelId = arg(args, 'model', 'mnist-small-st');
   const backendName = arg(args, 'backend', 'wasm') as BackendName;
@@ -67,7 +84,7 @@ export async function benchMftma(args: string[]) {
   const backend = await selectBackend(backendName, { node: true, wasmPaths: path.join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep });
 
   const cases = [];
-  for (const name of readdirSync(FIXTURES).sort()) {
+  for (const name of caseNames()) {
     const { c, input } = loadCase(name);
     const t = await time(() => manifoldAnalysis(input, { nT: c.n_t, nReps: c.n_reps, seed: 0 }), repeats);
     const ref = [...c.timing.seconds_per_run].sort((a, b) => a - b);

@@ -6,29 +6,13 @@
  * shared measurement in a fresh page per backend × model. Nothing here is part of the
  * product build: `vite build` only builds index.html.
  */
-import { chromium } from '@playwright/test';
-import { createServer } from 'vite';
-import { ROOT } from '../common';
 import { benchSamples, defaultEps, formatTable, type BenchOptions, type BenchRow } from '../attacks';
 import type { PageJob, PageResult } from './attacks';
 import type { MeasureConfig } from './measure';
-
-const CHROMIUM = process.env.LAYERWISE_CHROMIUM || '/usr/bin/chromium';
-const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'];
+import { startBenchBrowser } from './serve';
 
 export async function runBrowser(opts: BenchOptions): Promise<BenchRow[]> {
-  const server = await createServer({
-    root: ROOT,
-    logLevel: 'warn',
-    clearScreen: false,
-    server: { host: '127.0.0.1', port: 5188, strictPort: false, hmr: false },
-    // Pre-bundle everything the bench page imports up front, so the optimiser does not
-    // discover a dependency mid-run and reload the page.
-    optimizeDeps: { entries: ['bench/browser/attacks.html'] },
-  });
-  await server.listen();
-  const base = server.resolvedUrls?.local[0] ?? 'http://127.0.0.1:5188/';
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+  const { browser, base, close } = await startBenchBrowser('bench/browser/attacks.html');
   const rows: BenchRow[] = [];
   try {
     for (const backend of opts.backends) {
@@ -69,8 +53,7 @@ export async function runBrowser(opts: BenchOptions): Promise<BenchRow[]> {
       }
     }
   } finally {
-    await browser.close();
-    await server.close();
+    await close();
   }
   return rows;
 }
