@@ -42,7 +42,7 @@ interface Quality { trust: number; knnPres: number; kl: number; knnAcc: number }
 interface RunOut { seconds: number; y: Float32Array; iters: number; notes?: string; labImpl?: TsneImpl; labEngine?: TsneEngine; labEngineIterations?: { exact: number; fft: number } }
 
 /** High-dimensional side of the metrics, once per N: 10-NN lists and the common P. */
-async function prepareHigh(x: Float32Array, n: number, d: number) {
+export async function prepareHigh(x: Float32Array, n: number, d: number) {
   const p = await computeP(x, n, d, 30);
   const k = 10;
   // The 10-NN are the first 10 of the exact 90-NN (same (d², index) order).
@@ -76,7 +76,7 @@ function knnLow(y: Float32Array, n: number, k: number): Int32Array {
   return out;
 }
 
-function evaluate(h: Awaited<ReturnType<typeof prepareHigh>>, y: Float32Array, labels: Int32Array): Quality {
+export function evaluate(h: Awaited<ReturnType<typeof prepareHigh>>, y: Float32Array, labels: Int32Array): Quality {
   const { n, d, k, x, p, nbHigh } = h;
   for (const v of y) if (!Number.isFinite(v)) return { trust: NaN, knnPres: NaN, kl: NaN, knnAcc: NaN };
   const nbLow = knnLow(y, n, k);
@@ -272,6 +272,7 @@ async function warmStartRatio(x: Float32Array, n: number, d: number, engine: 'au
 }
 
 export async function benchTsne(args: string[]) {
+  if (args.includes('--browser')) return (await import('./tsne-browser')).benchTsneBrowser(args);
   const sizes = arg(args, 'n', '1000,2500,5000').split(',').map(Number);
   const repeats = Number(arg(args, 'repeats', '3'));
   const iters = Number(arg(args, 'iters', '1000'));
