@@ -8,6 +8,8 @@
  * share a sequence.
  */
 
+import { detLog, detSinCos } from './detmath';
+
 export interface Rng {
   /** Uniform in [0, 1). */
   next(): number;
@@ -55,9 +57,11 @@ export function createRng(seed: number): Rng {
       let u = 0;
       while (u === 0) u = next(); // avoid log(0)
       const v = next();
-      const r = Math.sqrt(-2 * Math.log(u));
-      spare = r * Math.sin(2 * Math.PI * v);
-      return r * Math.cos(2 * Math.PI * v);
+      // detmath, not Math.*: the same bits in every browser and in Node (see detmath.ts).
+      const r = Math.sqrt(-2 * detLog(u));
+      const [sin, cos] = detSinCos(2 * Math.PI * v);
+      spare = r * sin;
+      return r * cos;
     },
   };
 }

@@ -21,6 +21,7 @@ import type { Norm } from '../attacks/common';
 import { runAttack } from '../attacks/runner';
 import { classBalancedSample } from '../data/sampler';
 import type { LabModel } from '../model/model';
+import { detPow } from '../detmath';
 import { createRng, deriveSeed } from '../random';
 import { JobCancelledError, LabError, type ImageDataset, type JobControl } from '../types';
 import { manifoldAnalysis, type MftmaInput, type MftmaOptions, type MftmaResult } from './mftma';
@@ -239,7 +240,7 @@ export async function perturbManifoldImages(
         sq += noise[j] * noise[j];
       }
       // Radius U^(1/d): uniform in the ball's volume (in high d almost always ≈ ε).
-      const s = (perturbation.eps * Math.pow(rng.next(), 1 / d)) / Math.max(Math.sqrt(sq), 1e-12);
+      const s = (perturbation.eps * detPow(rng.next(), 1 / d)) / Math.max(Math.sqrt(sq), 1e-12);
       for (let j = 0; j < d; j++) noise[j] *= s;
     }
     const base = i * d;

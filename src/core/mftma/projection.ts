@@ -16,6 +16,7 @@
  * of input dimensions so neither R nor the float32 activations need to exist as one N×k block.
  */
 import * as tf from '@tensorflow/tfjs';
+import { detLog } from '../detmath';
 import { createRng } from '../random';
 import { JobCancelledError, LabError, type JobControl } from '../types';
 import type { MftmaInput } from './mftma';
@@ -49,7 +50,7 @@ export function gaussianStream(seed: number): () => number {
       v = 2 * rng.next() - 1;
       q = u * u + v * v;
     } while (q >= 1 || q === 0);
-    const f = Math.sqrt((-2 * Math.log(q)) / q);
+    const f = Math.sqrt((-2 * detLog(q)) / q);
     spare = v * f;
     return u * f;
   };
