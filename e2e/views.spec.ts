@@ -55,7 +55,8 @@ test('layerwise t-SNE: scatter per layer, overlap per layer, warm start on ε ch
 // Regression: tfjs-webgpu's dataSync reads through a canvas that returns zeros on SwiftShader,
 // which collapsed every point to the origin (KL −7.9). The engine now reads back with data().
 test('layerwise t-SNE on WebGPU (tfjs-ops engine): a real embedding, KL ≥ 0, points spread', async ({ page }) => {
-  await page.goto(`/${BASE}&view=tsne&tn=24&titer=60&tseeds=1&layers=relu_2`);
+  // auto would pick the typed engine on this software adapter; timpl=tfjs forces the GPU ops.
+  await page.goto(`/${BASE}&view=tsne&tn=24&titer=60&tseeds=1&timpl=tfjs&layers=relu_2`);
   await expect(page.getByTestId('backend-badge')).toContainText('webgpu');
   await page.getByTestId('tsne-run').click();
   await expect(page.getByTestId('tsne-cell')).toHaveCount(1, { timeout: 300_000 });
@@ -64,6 +65,7 @@ test('layerwise t-SNE on WebGPU (tfjs-ops engine): a real embedding, KL ≥ 0, p
   const kl = Number(/KL (-?[\d.]+)/.exec(caption)?.[1]);
   expect(kl).toBeGreaterThanOrEqual(0);
   expect(caption).toMatch(/overlap (\d+\.\d%|n\/a)/);
+  expect(caption).toContain('GPU ops');
   await page.screenshot({ path: `${ARTIFACTS}/tsne-webgpu.png`, fullPage: true });
 });
 

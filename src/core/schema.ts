@@ -101,6 +101,7 @@ export const tsneSchema: Schema = [
   { key: 'tsneIter', url: 'titer', label: 'Iterations', kind: 'int', default: 750, min: 50, max: 5000, step: 50, help: '250 early-exaggeration iterations, the rest plain (openTSNE defaults).' },
   { key: 'tsneSeeds', url: 'tseeds', label: 'Seeds', kind: 'int', default: 3, min: 1, max: 10, step: 1, help: 'Cold starts for the overlap metric’s mean ± sd (spec: ≥ 3).' },
   { key: 'tsneMode', url: 'tmode', label: 'Warm start', kind: 'select', default: 'joint', options: [{ value: 'joint', label: 'joint (all points move; the metric)' }, { value: 'anchored', label: 'anchored (clean frozen; calm)' }] },
+  { key: 'tsneImpl', url: 'timpl', label: 'Engine', kind: 'select', default: 'auto', options: [{ value: 'auto', label: 'auto (GPU ops on a hardware GPU, else typed arrays)' }, { value: 'tfjs', label: 'GPU ops (tfjs, any backend)' }, { value: 'typed', label: 'typed arrays (CPU, in the worker)' }] },
   { key: 'tsneModel', url: 'tmodel', label: 'Model', kind: 'select', default: 'a', options: [{ value: 'a', label: 'A' }, { value: 'b', label: 'B (compare)' }] },
 ];
 

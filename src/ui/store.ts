@@ -34,6 +34,7 @@ export interface Params {
   perplexity: number;
   tsneIter: number;
   tsneSeeds: number;
+  tsneImpl: 'auto' | 'tfjs' | 'typed';
   tsneMode: 'joint' | 'anchored';
   tsneModel: 'a' | 'b';
   logitsN: number;

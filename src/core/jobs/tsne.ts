@@ -32,6 +32,8 @@ export interface TsneJobParams {
   /** Cold-start seeds for the metric's mean ± sd (spec: ≥ 3); seed 0's layout is shown. */
   seeds: number;
   mode: 'joint' | 'anchored';
+  /** Iteration implementation (tsne.ts autoImpl for 'auto'): tfjs ops or typed arrays. */
+  impl?: 'auto' | 'tfjs' | 'typed';
   /** Stream positions every this many iterations. */
   emitEvery?: number;
   /** Which model: the t-SNE view shows one model at a time (A or the compare model B). */
@@ -57,6 +59,8 @@ export interface LayerEmbedding {
   iteration: number;
   totalIterations: number;
   kl: number;
+  /** Which t-SNE implementation ran (tfjs ops or typed arrays; tsne.ts autoImpl). */
+  impl?: 'tfjs' | 'typed';
   /** Overlap on the shown layout (seed 0). */
   overlap: OverlapSummary | null;
   /** Mean ± sd over the cold-start seeds (null until all seeds ran). */
@@ -168,12 +172,12 @@ export async function layerwiseTsne(
       } else if (params.warmFrom?.[layer]?.length === 4 * n) {
         // Same warm start from the positions the view still shows: P is rebuilt, every point
         // starts where it is on screen.
-        tsne = await createTsne(data, 2 * n, d, { perplexity: params.perplexity, seed: deriveSeed(ctx.seed, `tsne:${layer}:0`), nIter: params.iterations, init: params.warmFrom[layer] });
+        tsne = await createTsne(data, 2 * n, d, { perplexity: params.perplexity, seed: deriveSeed(ctx.seed, `tsne:${layer}:0`), nIter: params.iterations, init: params.warmFrom[layer], impl: params.impl });
         await tsne.warmStart(advRows, data.subarray(n * d), { mode: params.mode });
         entry.start = params.mode === 'anchored' ? 'warm-anchored' : 'warm-joint';
         iterations = Math.max(50, Math.round(params.iterations / 3));
       } else {
-        tsne = await createTsne(data, 2 * n, d, { perplexity: params.perplexity, seed: deriveSeed(ctx.seed, `tsne:${layer}:0`), nIter: params.iterations, initFitRows: cleanRows });
+        tsne = await createTsne(data, 2 * n, d, { perplexity: params.perplexity, seed: deriveSeed(ctx.seed, `tsne:${layer}:0`), nIter: params.iterations, initFitRows: cleanRows, impl: params.impl });
       }
       entry.totalIterations = iterations;
       try {
@@ -182,6 +186,7 @@ export async function layerwiseTsne(
           const s = await tsne.step(Math.min(emitEvery, iterations - it));
           entry.positions = s.positions;
           entry.kl = s.kl;
+          entry.impl = s.impl;
           entry.iteration = it + Math.min(emitEvery, iterations - it);
           lp.onProgress?.({ fraction: entry.iteration / iterations, message: `iteration ${entry.iteration}/${iterations}, KL ${s.kl.toFixed(3)}` });
           emit(result);
@@ -201,7 +206,7 @@ export async function layerwiseTsne(
         if (control.signal?.aborted) throw new JobCancelledError(result);
         // PCA init is deterministic, so every seed would give the same layout (sd 0): the extra
         // cold starts begin from seeded random layouts (spec §3: spread over seeds).
-        const extra = await createTsne(data, 2 * n, d, { perplexity: params.perplexity, seed: deriveSeed(ctx.seed, `tsne:${layer}:${s}`), nIter: params.iterations, initFitRows: cleanRows, initMode: 'random' });
+        const extra = await createTsne(data, 2 * n, d, { perplexity: params.perplexity, seed: deriveSeed(ctx.seed, `tsne:${layer}:${s}`), nIter: params.iterations, initFitRows: cleanRows, initMode: 'random', impl: params.impl });
         try {
           for (let it = 0; it < params.iterations; it += 50) {
             if (control.signal?.aborted) throw new JobCancelledError(result);

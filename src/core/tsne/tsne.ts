@@ -27,6 +27,7 @@
  * Used by the overlap metric (Valentim, Antunes & Lourenço, arXiv 2406.14073) per layer.
  */
 import * as tf from '@tensorflow/tfjs';
+import { isSoftwareAdapter } from '../backend';
 import { createRng, deriveSeed } from '../random';
 import { JobCancelledError, LabError, type JobControl } from '../types';
 import { computeP, updateP, type SparseP } from './affinities';
@@ -56,9 +57,13 @@ export function autoEngine(n: number): TsneEngine {
 /** Iteration implementation: tfjs ops (any backend), or Float64Array loops (typed-engine.ts). */
 export type TsneImpl = 'tfjs' | 'typed';
 
-/** The implementation `impl: 'auto'` picks: typed arrays on the CPU-like backends, tfjs ops on GPUs. */
-export function autoImpl(backend: string | null | undefined = tf.getBackend()): TsneImpl {
-  return backend === 'cpu' || backend === 'wasm' ? 'typed' : 'tfjs';
+/**
+ * The implementation `impl: 'auto'` picks: typed arrays on the CPU-like backends and on GPU
+ * backends that run on a software adapter (bench tsne --browser: the tfjs ops did not finish
+ * N = 1,000 in 270 s on SwiftShader, the typed engine took 5 s), tfjs ops on real GPUs.
+ */
+export function autoImpl(backend: string | null | undefined = tf.getBackend(), softwareAdapter = isSoftwareAdapter()): TsneImpl {
+  return backend === 'cpu' || backend === 'wasm' || softwareAdapter ? 'typed' : 'tfjs';
 }
 
 export interface TsneOptions {

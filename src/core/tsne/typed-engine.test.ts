@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { isSoftwareAdapter } from '../backend';
 import { createRng } from '../random';
 import { clusteredData as data, relErr, knnLabelAgreement } from './test-helpers';
 import { autoImpl, createTsne, partnerStartPositions, runTsne } from './tsne';
@@ -286,8 +287,13 @@ describe('typed-array t-SNE engine', () => {
   it("impl 'auto' is typed on the CPU-like backends and tfjs on GPUs; engine 'auto' follows TYPED_EXACT_MAX_N", async () => {
     expect(autoImpl('cpu')).toBe('typed');
     expect(autoImpl('wasm')).toBe('typed');
-    expect(autoImpl('webgl')).toBe('tfjs');
-    expect(autoImpl('webgpu')).toBe('tfjs');
+    expect(autoImpl('webgl', false)).toBe('tfjs');
+    expect(autoImpl('webgpu', false)).toBe('tfjs');
+    // A software adapter (SwiftShader) runs the typed engine even on a GPU backend.
+    expect(autoImpl('webgpu', true)).toBe('typed');
+    expect(isSoftwareAdapter({ requested: 'auto', active: 'webgpu', fallbackReason: null, adapter: 'google swiftshader' })).toBe(true);
+    expect(isSoftwareAdapter({ requested: 'auto', active: 'webgl', fallbackReason: null, adapter: 'ANGLE (NVIDIA, NVIDIA GeForce RTX 3080)' })).toBe(false);
+    expect(isSoftwareAdapter({ requested: 'auto', active: 'wasm', fallbackReason: null })).toBe(false);
     expect(typedAutoEngine(TYPED_EXACT_MAX_N)).toBe('exact');
     expect(typedAutoEngine(TYPED_EXACT_MAX_N + 1)).toBe('fft');
     const { x, n } = data(5, 2, 3, 1, 1);

@@ -29,6 +29,7 @@ export function runTsneView(whichOverride?: 'a' | 'b', queue = false): Promise<v
     iterations: p.tsneIter,
     seeds: p.tsneSeeds,
     mode: p.tsneMode,
+    impl: p.tsneImpl,
     which,
   };
   const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
@@ -89,7 +90,7 @@ function LayerScatter({ e, r }: { e: LayerEmbedding; r: TsneJobResult }) {
       </figcaption>
       <canvas ref={ref} className="tsne-canvas" />
       <div className="muted">
-        it {e.iteration}/{e.totalIterations} · KL {Number.isFinite(e.kl) ? e.kl.toFixed(2) : '–'} · {startLabel}
+        it {e.iteration}/{e.totalIterations} · KL {Number.isFinite(e.kl) ? e.kl.toFixed(2) : '–'}{e.impl ? ` · ${e.impl === 'typed' ? 'typed arrays' : 'GPU ops'}` : ''} · {startLabel}
       </div>
     </figure>
   );
