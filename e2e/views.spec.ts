@@ -43,6 +43,15 @@ test('layerwise t-SNE: scatter per layer, overlap per layer, warm start on ε ch
   // A real embedding: KL(P‖Q) is non-negative.
   const kl = Number(/KL (-?[\d.]+)/.exec(caption ?? '')?.[1]);
   expect(kl).toBeGreaterThanOrEqual(0);
+  await expect(page.getByTestId('tsne-subsampled')).toContainText('40 of');
+  // Brushing a rectangle in a scatter selects those samples in every scatter (and the strip).
+  const canvas = page.locator('[data-testid=tsne-cell] canvas').first();
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + 2, box.y + 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width - 2, box.y + box.height - 2, { steps: 4 });
+  await page.mouse.up();
+  await expect(page.getByTestId('tsne-selection')).toContainText('40 selected');
   // Moving ε re-runs as a warm start: the same canvases, new positions.
   const slider = page.getByTestId('eps-slider');
   await slider.focus();

@@ -132,6 +132,8 @@ export interface LabState {
   dragging: boolean;
   hovered: number | null;
   brushed: number[];
+  /** Dataset indices brushed in a view with its own sample set (t-SNE scatters); the strip highlights those it shows. */
+  brushedIndices: number[];
   error: string | null;
   notice: string | null;
   /** Compare mode: model B's summary. */
@@ -158,6 +160,7 @@ export const useLab = create<LabState>((set) => ({
   dragging: false,
   hovered: null,
   brushed: [],
+  brushedIndices: [],
   error: null,
   notice: null,
   compareModel: null,

@@ -38,7 +38,7 @@ export interface LineChart {
 
 const M = { top: 14, right: 16, bottom: 46, left: 52 };
 
-export function createLineChart(svgEl: SVGSVGElement, opts: { onClickX?: (x: number | string) => void } = {}): LineChart {
+export function createLineChart(svgEl: SVGSVGElement, opts: { onClickX?: (x: number | string) => void; onHoverX?: (x: number | string | null) => void } = {}): LineChart {
   const svg = d3.select(svgEl);
   svg.selectAll('*').remove();
   const root = svg.append('g');
@@ -112,8 +112,14 @@ export function createLineChart(svgEl: SVGSVGElement, opts: { onClickX?: (x: num
         .attr('fill', s.hollow ? '#fff' : s.color)
         .attr('stroke', s.color)
         .style('cursor', opts.onClickX ? 'pointer' : 'default')
-        .on('mouseenter', (_e, i) => tooltip.attr('x', M.left + xPos(i) + 6).attr('y', M.top + y(s.y[i] as number) - 6).text(`${s.label} · ${data.x[i]}: ${fmt(s.y[i] as number)}`))
-        .on('mouseleave', () => tooltip.text(''))
+        .on('mouseenter', (_e, i) => {
+          tooltip.attr('x', M.left + xPos(i) + 6).attr('y', M.top + y(s.y[i] as number) - 6).text(`${s.label} · ${data.x[i]}: ${fmt(s.y[i] as number)}`);
+          opts.onHoverX?.(data.x[i]);
+        })
+        .on('mouseleave', () => {
+          tooltip.text('');
+          opts.onHoverX?.(null);
+        })
         .on('click', (_e, i) => opts.onClickX?.(data.x[i]));
       // Missing values are shown as "n/a" markers on the axis, never as zero.
       g.selectAll(null)

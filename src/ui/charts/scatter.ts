@@ -13,7 +13,7 @@ export interface ScatterFrame {
   labels: Int32Array;
   cleanPred: Int32Array;
   advPred: Int32Array;
-  /** Dataset indices of the pairs (hover/brush linking uses them). */
+  /** Pair positions (0 … n−1) selected elsewhere: drawn on top, the rest faded. */
   highlighted?: Set<number>;
 }
 
@@ -36,7 +36,21 @@ function extent(p: Float32Array): [number, number, number, number] {
   return [x0, x1, y0, y1];
 }
 
-export function createScatter(canvas: HTMLCanvasElement, opts: { onHover?: (pair: number | null) => void } = {}): Scatter {
+/**
+ * `onBrush`: drag a rectangle to select the pairs with a clean or adversarial point inside
+ * (pair positions; an empty click clears).
+ */
+/** Data → canvas CSS pixels for a view box, keeping the aspect ratio. */
+function transform(box: number[], w: number, h: number) {
+  const [x0, x1, y0, y1] = box;
+  const pad = 8;
+  const s = Math.min((w - 2 * pad) / Math.max(1e-9, x1 - x0), (h - 2 * pad) / Math.max(1e-9, y1 - y0));
+  const cx = (x0 + x1) / 2;
+  const cy = (y0 + y1) / 2;
+  return { X: (v: number) => w / 2 + (v - cx) * s, Y: (v: number) => h / 2 - (v - cy) * s };
+}
+
+export function createScatter(canvas: HTMLCanvasElement, opts: { onBrush?: (pairs: number[]) => void } = {}): Scatter {
   let from: Float32Array | null = null;
   let to: Float32Array | null = null;
   let boxFrom: number[] | null = null;
@@ -57,25 +71,21 @@ export function createScatter(canvas: HTMLCanvasElement, opts: { onHover?: (pair
     if (canvas.height !== Math.round(h * dpr)) canvas.height = Math.round(h * dpr);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
-    const [x0, x1, y0, y1] = box;
-    const pad = 8;
-    const s = Math.min((w - 2 * pad) / Math.max(1e-9, x1 - x0), (h - 2 * pad) / Math.max(1e-9, y1 - y0));
-    const cx = (x0 + x1) / 2;
-    const cy = (y0 + y1) / 2;
-    const X = (v: number) => w / 2 + (v - cx) * s;
-    const Y = (v: number) => h / 2 - (v - cy) * s;
+    const { X, Y } = transform(box, w, h);
     const n = frame.labels.length;
+    const hl = frame.highlighted && frame.highlighted.size ? frame.highlighted : null;
+    const faded = (i: number) => hl !== null && !hl.has(i);
     ctx.lineWidth = 0.6;
-    ctx.globalAlpha = 0.25;
     for (let i = 0; i < n; i++) {
+      ctx.globalAlpha = faded(i) ? 0.05 : 0.25;
       ctx.strokeStyle = classColor(frame.labels[i]);
       ctx.beginPath();
       ctx.moveTo(X(p[2 * i]), Y(p[2 * i + 1]));
       ctx.lineTo(X(p[2 * (n + i)]), Y(p[2 * (n + i) + 1]));
       ctx.stroke();
     }
-    ctx.globalAlpha = 1;
     for (let i = 0; i < n; i++) {
+      ctx.globalAlpha = faded(i) ? 0.15 : 1;
       const col = classColor(frame.labels[i]);
       // Clean: filled.
       ctx.fillStyle = col;
@@ -94,6 +104,58 @@ export function createScatter(canvas: HTMLCanvasElement, opts: { onHover?: (pair
       ctx.arc(X(p[2 * (n + i)]), Y(p[2 * (n + i) + 1]), 2.8, 0, 2 * Math.PI);
       ctx.stroke();
     }
+    ctx.globalAlpha = 1;
+    if (brush) {
+      ctx.strokeStyle = '#333';
+      ctx.setLineDash([3, 3]);
+      ctx.strokeRect(Math.min(brush.x0, brush.x1), Math.min(brush.y0, brush.y1), Math.abs(brush.x1 - brush.x0), Math.abs(brush.y1 - brush.y0));
+      ctx.setLineDash([]);
+    }
+  }
+
+  // Brushing: a rectangle in CSS pixels of the canvas.
+  let brush: { x0: number; y0: number; x1: number; y1: number } | null = null;
+  const local = (e: PointerEvent) => {
+    const r = canvas.getBoundingClientRect();
+    return { x: e.clientX - r.left, y: e.clientY - r.top };
+  };
+  const onDown = (e: PointerEvent) => {
+    const q = local(e);
+    brush = { x0: q.x, y0: q.y, x1: q.x, y1: q.y };
+    canvas.setPointerCapture?.(e.pointerId);
+  };
+  const onMove = (e: PointerEvent) => {
+    if (!brush) return;
+    const q = local(e);
+    brush.x1 = q.x;
+    brush.y1 = q.y;
+    if (shown) draw(shown, shownBox);
+  };
+  const onUp = () => {
+    if (!brush || !shown || !frame) {
+      brush = null;
+      return;
+    }
+    const { X, Y } = transform(shownBox, canvas.clientWidth || 220, canvas.clientHeight || 220);
+    const [bx0, bx1] = [Math.min(brush.x0, brush.x1), Math.max(brush.x0, brush.x1)];
+    const [by0, by1] = [Math.min(brush.y0, brush.y1), Math.max(brush.y0, brush.y1)];
+    const n = frame.labels.length;
+    const inside = (k: number) => {
+      const x = X(shown![2 * k]);
+      const y = Y(shown![2 * k + 1]);
+      return x >= bx0 && x <= bx1 && y >= by0 && y <= by1;
+    };
+    const pairs: number[] = [];
+    // A click (no drag) clears the selection.
+    if (bx1 - bx0 > 2 || by1 - by0 > 2) for (let i = 0; i < n; i++) if (inside(i) || inside(n + i)) pairs.push(i);
+    brush = null;
+    draw(shown, shownBox);
+    opts.onBrush?.(pairs);
+  };
+  if (opts.onBrush) {
+    canvas.addEventListener('pointerdown', onDown);
+    canvas.addEventListener('pointermove', onMove);
+    canvas.addEventListener('pointerup', onUp);
   }
 
   function tick(now: number) {
@@ -119,10 +181,12 @@ export function createScatter(canvas: HTMLCanvasElement, opts: { onHover?: (pair
       t0 = performance.now();
       cancelAnimationFrame(raf);
       raf = requestAnimationFrame(tick);
-      void opts;
     },
     destroy() {
       cancelAnimationFrame(raf);
+      canvas.removeEventListener('pointerdown', onDown);
+      canvas.removeEventListener('pointermove', onMove);
+      canvas.removeEventListener('pointerup', onUp);
     },
   };
 }

@@ -39,6 +39,7 @@ export function ImageStrip() {
   const dataset = useLab((s) => s.dataset);
   const hovered = useLab((s) => s.hovered);
   const brushed = useLab((s) => s.brushed);
+  const brushedIndices = useLab((s) => s.brushedIndices);
   const set = useLab((s) => s.set);
   const scores = useLab((s) => s.sampleScores);
 
@@ -60,7 +61,8 @@ export function ImageStrip() {
   if (!sample) return <div className="strip empty">no sample yet</div>;
   const d = sample.shape[0] * sample.shape[1] * sample.shape[2];
   const names = dataset?.classNames ?? [];
-  const focus = hovered !== null ? [hovered] : brushed;
+  const fromOtherViews = brushedIndices.length ? Array.from(sample.indices.keys()).filter((i) => brushedIndices.includes(sample.indices[i])) : [];
+  const focus = hovered !== null ? [hovered] : [...brushed, ...fromOtherViews];
   // Sorted by a per-sample value another view shared (e.g. broken-at ε from the robustness
   // curve); samples the view did not measure go last.
   const scoreOf = (i: number) => scores?.byIndex[sample.indices[i]];
@@ -95,8 +97,8 @@ export function ImageStrip() {
               onMouseLeave={() => set({ hovered: null })}
               onClick={(e) => {
                 const cur = useLab.getState().brushed;
-                if (e.shiftKey) set({ brushed: cur.includes(i) ? cur.filter((x) => x !== i) : [...cur, i] });
-                else set({ brushed: cur.length === 1 && cur[0] === i ? [] : [i] });
+                if (e.shiftKey) set({ brushed: cur.includes(i) ? cur.filter((x) => x !== i) : [...cur, i], brushedIndices: [] });
+                else set({ brushed: cur.length === 1 && cur[0] === i ? [] : [i], brushedIndices: [] });
               }}
             >
               <div className="thumbs">

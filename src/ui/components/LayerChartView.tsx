@@ -52,12 +52,20 @@ export function LayerChartView({ svgRef }: { svgRef?: React.RefObject<SVGSVGElem
   const { layers, series, compare } = useLayerSeries();
   const hovered = useLab((s) => s.hovered);
   const brushed = useLab((s) => s.brushed);
+  // Samples brushed in a view with its own sample set (t-SNE) that this chart also shows.
+  const brushedIndices = useLab((s) => s.brushedIndices);
+  const stripIndices = useLab((s) => s.sample?.indices);
+  const highlighted = useMemo(() => {
+    if (!brushedIndices.length || !stripIndices) return brushed;
+    const extra = Array.from(stripIndices.keys()).filter((i) => brushedIndices.includes(stripIndices[i]));
+    return [...new Set([...brushed, ...extra])];
+  }, [brushed, brushedIndices, stripIndices]);
 
   useEffect(() => {
     if (!ref.current) return;
     chart.current = createLayerChart(ref.current, {
       onHoverSample: (i) => useLab.getState().set({ hovered: i }),
-      onBrushSamples: (indices) => useLab.getState().set({ brushed: indices }),
+      onBrushSamples: (indices) => useLab.getState().set({ brushed: indices, brushedIndices: [] }),
     });
     return () => {
       chart.current?.destroy();
@@ -66,9 +74,9 @@ export function LayerChartView({ svgRef }: { svgRef?: React.RefObject<SVGSVGElem
   }, [ref]);
 
   useEffect(() => {
-    const data: LayerChartData = { layers, series, compare, highlighted: brushed, hovered, yLabel: '‖f(x_adv) − f(x)‖ / ‖f(x)‖' };
+    const data: LayerChartData = { layers, series, compare, highlighted, hovered, yLabel: '‖f(x_adv) − f(x)‖ / ‖f(x)‖' };
     chart.current?.update(data);
-  }, [layers, series, compare, hovered, brushed]);
+  }, [layers, series, compare, hovered, highlighted]);
 
   return <svg ref={ref} className="layer-chart" data-testid="layer-chart" tabIndex={0} aria-label="relative representation shift per layer" />;
 }

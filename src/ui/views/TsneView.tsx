@@ -5,13 +5,14 @@
  * attack-success-restricted variant and the 50-D PCA baseline. Releasing the ε slider
  * re-runs the embedding as a warm start, so the points move instead of jumping.
  */
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { LayerEmbedding, TsneJobResult } from '../../core/jobs';
 import { tsneSchema } from '../../core/schema';
 import { runAnalysis } from '../analyses';
 import { applyParams, attackSpec, layersFor, onApplied } from '../controller';
 import { createLineChart, type LineChartData } from '../charts/lines';
 import { createScatter } from '../charts/scatter';
+import { epsColor } from '../charts/colors';
 import { useLab, type Params } from '../store';
 import { AnalysisBar, fmtPct, ViewControls } from './common';
 
@@ -67,20 +68,37 @@ onApplied((before, next) => {
   if (have && shownEps !== undefined && next.eps !== shownEps) void runTsneView(undefined, true);
 });
 
-function LayerScatter({ e, r }: { e: LayerEmbedding; r: TsneJobResult }) {
+function LayerScatter({ e, r, enlarged }: { e: LayerEmbedding; r: TsneJobResult; enlarged: boolean }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const scatter = useRef<ReturnType<typeof createScatter> | null>(null);
+  const indices = useRef(r.indices);
+  indices.current = r.indices;
+  // Linked selection: pairs brushed in any scatter, or samples selected in the image strip.
+  const brushedIndices = useLab((s) => s.brushedIndices);
+  const brushed = useLab((s) => s.brushed);
+  const stripIndices = useLab((s) => s.sample?.indices);
+  const highlighted = useMemo(() => {
+    const want = new Set(brushedIndices);
+    if (stripIndices) for (const i of brushed) want.add(stripIndices[i]);
+    const out = new Set<number>();
+    r.indices.forEach((idx, k) => {
+      if (want.has(idx)) out.add(k);
+    });
+    return out;
+  }, [brushedIndices, brushed, stripIndices, r.indices]);
   useEffect(() => {
     if (!ref.current) return;
-    scatter.current = createScatter(ref.current);
+    scatter.current = createScatter(ref.current, {
+      onBrush: (pairs) => useLab.getState().set({ brushedIndices: pairs.map((k) => indices.current[k]), brushed: [] }),
+    });
     return () => scatter.current?.destroy();
   }, []);
   useEffect(() => {
-    scatter.current?.update({ positions: e.positions, labels: r.labels, cleanPred: r.cleanPred, advPred: r.advPred });
-  }, [e.positions, r]);
+    scatter.current?.update({ positions: e.positions, labels: r.labels, cleanPred: r.cleanPred, advPred: r.advPred, highlighted });
+  }, [e.positions, r, highlighted, enlarged]);
   const startLabel = e.start === 'cold' ? 'cold start' : e.start === 'warm-joint' ? 'warm start, joint' : 'warm start, anchored';
   return (
-    <figure className="tsne-cell" data-testid="tsne-cell" data-layer={e.layer}>
+    <figure className={`tsne-cell${enlarged ? ' enlarged' : ''}`} data-testid="tsne-cell" data-layer={e.layer}>
       <figcaption>
         <b>{e.layer}</b>{' '}
         <span className="muted">
@@ -101,15 +119,26 @@ export function TsneView() {
   const state = useLab((s) => s.analyses[`tsne:${which}`]);
   const other = useLab((s) => s.analyses[`tsne:${which === 'a' ? 'b' : 'a'}`]);
   const compare = useLab((s) => s.params.compare);
+  const datasetSize = useLab((s) => s.dataset?.n ?? 0);
+  const selectedCount = useLab((s) => s.brushedIndices.length);
   const r = (state?.result as TsneJobResult | null) ?? null;
   const rOther = (other?.result as TsneJobResult | null) ?? null;
   const overlapRef = useRef<SVGSVGElement>(null);
   const chart = useRef<ReturnType<typeof createLineChart> | null>(null);
+  const [hoveredLayer, setHoveredLayer] = useState<string | null>(null);
   useEffect(() => {
     if (!overlapRef.current) return;
-    chart.current = createLineChart(overlapRef.current);
+    chart.current = createLineChart(overlapRef.current, { onHoverX: (x) => setHoveredLayer(x === null ? null : String(x)) });
     return () => chart.current?.destroy();
   }, []);
+  // One line per ε the slider visited (the cached ladder of this model, sample and layers):
+  // the overlap of each finished embedding, kept while the setup stays the same.
+  const history = useRef<{ setup: string; byEps: Map<number, Map<string, number | null>> }>({ setup: '', byEps: new Map() });
+  if (r && r.layers.length && r.layers.every((e) => e.iteration >= e.totalIterations)) {
+    const setup = `${r.which}|${Array.from(r.indices).join(',')}|${r.layers.map((e) => e.layer).join(',')}`;
+    if (history.current.setup !== setup) history.current = { setup, byEps: new Map() };
+    history.current.byEps.set(r.eps, new Map(r.layers.map((e) => [e.layer, e.overlap?.value ?? null])));
+  }
   const data = useMemo<LineChartData | null>(() => {
     if (!r || !r.layers.length) return null;
     const L = r.layers;
@@ -117,11 +146,15 @@ export function TsneView() {
     const otherSeries = otherLayers.length
       ? [{ label: `model ${rOther!.which.toUpperCase()} (ε=${rOther!.eps}): t-SNE overlap`, color: '#2f7d4f', dashed: true, y: L.map((e) => otherLayers.find((o) => o.layer === e.layer)?.overlap?.value ?? null) }]
       : [];
+    const visited = [...history.current.byEps.entries()].filter(([eps]) => eps !== r.eps).sort((a, b) => a[0] - b[0]);
+    const epsMax = Math.max(r.eps, ...visited.map(([eps]) => eps), 1e-9);
+    const ladderSeries = visited.map(([eps, byLayer]) => ({ label: `ε=${eps} (shown layout)`, color: epsColor(eps, epsMax), dashed: true, y: L.map((e) => byLayer.get(e.layer) ?? null) }));
     return {
       x: L.map((e) => e.layer),
       series: [
+        ...ladderSeries,
         ...otherSeries,
-        { label: 't-SNE overlap (shown layout)', color: '#1f6feb', y: L.map((e) => e.overlap?.value ?? null) },
+        { label: `t-SNE overlap (shown layout, ε=${r.eps})`, color: '#1f6feb', y: L.map((e) => e.overlap?.value ?? null) },
         {
           label: 'mean ± sd over seeds',
           color: '#7aa6f0',
@@ -161,10 +194,28 @@ export function TsneView() {
         {r && (
           <span className="muted" data-testid="tsne-summary">
             model {r.which.toUpperCase()} · ε={r.eps} · {r.labels.length} pairs
+            {datasetSize > r.labels.length && (
+              <span data-testid="tsne-subsampled">
+                {' '}
+                · subsampled: a class-balanced {r.labels.length} of {datasetSize} images ({2 * r.labels.length} points per layer; raise Images for more, up to 5,000)
+              </span>
+            )}
           </span>
         )}
       </AnalysisBar>
-      <div className="tsne-grid">{r?.layers.map((e) => <LayerScatter key={e.layer} e={e} r={r} />)}</div>
+      <div className="tsne-grid">{r?.layers.map((e) => <LayerScatter key={e.layer} e={e} r={r} enlarged={e.layer === hoveredLayer} />)}</div>
+      <div className="muted">
+        drag a rectangle in a scatter to select those samples everywhere (a click clears); hover a layer in the chart to enlarge its scatter
+        {selectedCount > 0 && (
+          <span data-testid="tsne-selection">
+            {' '}
+            · {selectedCount} selected{' '}
+            <button type="button" onClick={() => useLab.getState().set({ brushedIndices: [] })}>
+              clear
+            </button>
+          </span>
+        )}
+      </div>
       <svg ref={overlapRef} className="line-chart" data-testid="tsne-overlap-chart" />
     </section>
   );
