@@ -37,10 +37,9 @@ import * as tf from '@tensorflow/tfjs';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { createServer } from 'vite';
 import { arg, ROOT } from './common';
-import { evaluate, prepareHigh } from './tsne';
+import { benchData, evaluate } from './tsne';
 import { selectBackend, type BackendName } from '../src/core/backend';
 import { loadBuiltinDataset } from '../src/cli/images';
-import { fitPca, projectPca } from '../src/core/tsne/pca';
 import type { TsneImpl } from '../src/core/tsne/tsne';
 import type { LabInit, LabInitResult, LabJob, LabResult } from './tsne-browser/page';
 
@@ -191,7 +190,6 @@ export async function benchTsneBrowser(args: string[]) {
   // Node side (P, kNN of the metrics): same backend choice as bench/tsne.ts.
   await selectBackend('wasm', { node: true, wasmPaths: path.join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep });
   const ds = await loadBuiltinDataset('mnist-test', path.join(ROOT, 'public'));
-  const dIn = ds.height * ds.width * ds.channels;
 
   const server = await createServer({
     root: ROOT,
@@ -223,11 +221,7 @@ export async function benchTsneBrowser(args: string[]) {
     const lastMedian = new Map<Runner, { n: number; sec: number }>();
     const dropped = new Set<Runner>();
     for (const n of sizes) {
-      const raw = ds.images.subarray(0, n * dIn);
-      const pca = fitPca(raw, dIn, Int32Array.from({ length: n }, (_, i) => i), { nComponents: 50, seed: 1 });
-      const x = projectPca(pca, raw);
-      const labels = ds.labels.subarray(0, n);
-      const high = await prepareHigh(x, n, 50);
+      const { x, labels, high } = await benchData(ds, n);
       const active = runners.filter((r) => {
         if (dropped.has(r)) {
           rows.push({ impl: r.name, backend: r.backend, n, notes: `skipped: timed out at a smaller N` });

@@ -271,6 +271,16 @@ async function warmStartRatio(x: Float32Array, n: number, d: number, engine: 'au
   return { coldSeconds: cold, warmSeconds: warm, warmIterations: iters, ratio: warm / cold, klAfter: kl, labImpl: t.impl, labEngine: t.engine };
 }
 
+/** The bench input: the first n test images (as tools/tsne-bench), centred, PCA-50 fitted on all of them, and the scoring side. */
+export async function benchData(ds: { images: Float32Array; labels: Int32Array; height: number; width: number; channels: number }, n: number) {
+  const dIn = ds.height * ds.width * ds.channels;
+  const raw = ds.images.subarray(0, n * dIn);
+  const pca = fitPca(raw, dIn, Int32Array.from({ length: n }, (_, i) => i), { nComponents: 50, seed: 1 });
+  const x = projectPca(pca, raw);
+  const labels = ds.labels.subarray(0, n);
+  return { x, labels, high: await prepareHigh(x, n, 50) };
+}
+
 export async function benchTsne(args: string[]) {
   if (args.includes('--browser')) return (await import('./tsne-browser')).benchTsneBrowser(args);
   const sizes = arg(args, 'n', '1000,2500,5000').split(',').map(Number);
@@ -284,18 +294,12 @@ export async function benchTsne(args: string[]) {
   tf.env().set('PROD', true);
   const backend = await selectBackend(arg(args, 'backend', 'wasm') as BackendName, { node: true, wasmPaths: path.join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep });
   const ds = await loadBuiltinDataset('mnist-test', path.join(ROOT, 'public'));
-  const dIn = ds.height * ds.width * ds.channels;
   const python = impls.includes('sklearn-bh') ? findPython() : null;
   const dir = mkdtempSync(path.join(tmpdir(), 'layerwise-bench-tsne-'));
   const results: Record<string, unknown>[] = [];
   try {
     for (const n of sizes) {
-      // First n test images (as tools/tsne-bench), centred; PCA-50 fitted on all of them.
-      const raw = ds.images.subarray(0, n * dIn);
-      const pca = fitPca(raw, dIn, Int32Array.from({ length: n }, (_, i) => i), { nComponents: 50, seed: 1 });
-      const x = projectPca(pca, raw);
-      const labels = ds.labels.subarray(0, n);
-      const high = await prepareHigh(x, n, 50);
+      const { x, labels, high } = await benchData(ds, n);
       for (const name of impls) {
         const runs: (RunOut & Quality)[] = [];
         let note = '';
