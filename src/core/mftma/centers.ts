@@ -69,6 +69,8 @@ export interface AlignmentProblem {
   p: number;
   q: number;
   gram: Float64Array;
+  /** Scratch reused by every alignmentCost call (K ≤ q): the CG calls it thousands of times. */
+  scratch: { c: Float64Array; c0: Float64Array; ratio: Float64Array; wcol: Float64Array; inner: Float64Array };
 }
 
 export function alignmentProblem(y: Float64Array, p: number, q: number): AlignmentProblem {
@@ -79,7 +81,14 @@ export function alignmentProblem(y: Float64Array, p: number, q: number): Alignme
     gram[i * p + j] = s;
     gram[j * p + i] = s;
   }
-  return { y, p, q, gram };
+  const scratch = {
+    c: new Float64Array(p * q),
+    c0: new Float64Array(p),
+    ratio: new Float64Array(p * p),
+    wcol: new Float64Array(p),
+    inner: new Float64Array(p * q),
+  };
+  return { y, p, q, gram, scratch };
 }
 
 /**
@@ -87,22 +96,23 @@ export function alignmentProblem(y: Float64Array, p: number, q: number): Alignme
  * and its Euclidean gradient (q×K) when `grad` is given.
  */
 export function alignmentCost(prob: AlignmentProblem, v: Float64Array, kDim: number, grad?: Float64Array): number {
-  const { y, p, q, gram } = prob;
-  const c = new Float64Array(p * kDim); // c = Y V
+  const { y, p, q, gram, scratch } = prob;
+  const c = scratch.c; // c = Y V (p×K)
+  c.fill(0, 0, p * kDim);
   for (let m = 0; m < p; m++) for (let j = 0; j < q; j++) {
     const ymj = y[m * q + j];
     if (ymj === 0) continue;
     for (let a = 0; a < kDim; a++) c[m * kDim + a] += ymj * v[j * kDim + a];
   }
-  const c0 = new Float64Array(p);
+  const c0 = scratch.c0;
   for (let m = 0; m < p; m++) {
     let s = 0;
     for (let a = 0; a < kDim; a++) s += c[m * kDim + a] * c[m * kDim + a];
     c0[m] = gram[m * p + m] - s;
   }
   let cost = 0;
-  const ratio = grad ? new Float64Array(p * p) : null; // A/W
-  const wcol = grad ? new Float64Array(p) : null; // ((A⊙A)/(W⊙W)) c0
+  const ratio = grad ? scratch.ratio : null; // A/W
+  const wcol = grad ? scratch.wcol.fill(0) : null; // ((A⊙A)/(W⊙W)) c0
   for (let m = 0; m < p; m++) {
     for (let n = 0; n < p; n++) {
       let s = 0;
@@ -119,7 +129,7 @@ export function alignmentCost(prob: AlignmentProblem, v: Float64Array, kDim: num
   cost *= 0.5;
   if (grad && ratio && wcol) {
     // G = Yᵀ( −2 (A⊘W) c + 2 diag(wcol) c )
-    const inner = new Float64Array(p * kDim);
+    const inner = scratch.inner;
     for (let m = 0; m < p; m++) {
       for (let a = 0; a < kDim; a++) {
         let s = 0;
@@ -161,11 +171,27 @@ function project(x: Float64Array, u: Float64Array, q: number, k: number): Float6
   return out;
 }
 
-/** QR retraction with diag(R) ≥ 0 (householderQR already normalises signs). */
+/**
+ * QR retraction with diag(R) > 0: the Q factor of X + s·η. X + s·η is within a step of an
+ * orthonormal matrix, so modified Gram–Schmidt is as accurate here as Householder (the
+ * positive-diagonal Q is unique) and several times cheaper on these q×K (≤ 9×8) matrices,
+ * which the CG line search retracts thousands of times per search.
+ */
 function retract(x: Float64Array, step: Float64Array, scale: number, q: number, k: number): Float64Array {
   const y = new Float64Array(q * k);
   for (let i = 0; i < y.length; i++) y[i] = x[i] + scale * step[i];
-  return householderQR(y, q, k).q as Float64Array;
+  for (let a = 0; a < k; a++) {
+    let n2 = 0;
+    for (let i = 0; i < q; i++) n2 += y[i * k + a] * y[i * k + a];
+    const inv = 1 / Math.sqrt(n2);
+    for (let i = 0; i < q; i++) y[i * k + a] *= inv;
+    for (let b = a + 1; b < k; b++) {
+      let d = 0;
+      for (let i = 0; i < q; i++) d += y[i * k + a] * y[i * k + b];
+      for (let i = 0; i < q; i++) y[i * k + b] -= d * y[i * k + a];
+    }
+  }
+  return y;
 }
 
 /** Random point: Q of the QR of a q×K standard-normal matrix (pymanopt's Stiefel.rand). */

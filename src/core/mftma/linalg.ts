@@ -23,36 +23,34 @@ export interface ThinQR {
 export function householderQR(a: Float64Array, m: number, n: number, wantQ = true): ThinQR {
   if (m < n) throw new Error(`householderQR needs rows ≥ cols (got ${m}×${n})`);
   const w = Float64Array.from(a);
-  // Reflector j acts on rows j..m-1; stored as unit vectors of length m (zeros above j).
-  const vs: Float64Array[] = [];
+  // Reflector j acts on rows j..m-1; row j of `vs` holds it as a unit vector (zeros above j,
+  // an all-zero row for a zero column). One flat buffer: this runs in the inner loop of the
+  // Stiefel CG (retraction), where per-column allocations cost more than the arithmetic.
+  const vs = new Float64Array(n * m);
   for (let j = 0; j < n; j++) {
     let norm2 = 0;
     for (let i = j; i < m; i++) norm2 += w[i * n + j] * w[i * n + j];
-    const v = new Float64Array(m);
     const norm = Math.sqrt(norm2);
-    if (norm === 0) {
-      vs.push(v);
-      continue;
-    }
+    if (norm === 0) continue;
+    const off = j * m;
     const x0 = w[j * n + j];
     const alpha = x0 >= 0 ? -norm : norm; // avoid cancellation in x0 − alpha
-    for (let i = j; i < m; i++) v[i] = w[i * n + j];
-    v[j] -= alpha;
+    for (let i = j; i < m; i++) vs[off + i] = w[i * n + j];
+    vs[off + j] -= alpha;
     let vn2 = 0;
-    for (let i = j; i < m; i++) vn2 += v[i] * v[i];
+    for (let i = j; i < m; i++) vn2 += vs[off + i] * vs[off + i];
     const vn = Math.sqrt(vn2);
     if (vn === 0) {
-      vs.push(new Float64Array(m));
+      vs.fill(0, off, off + m);
       continue;
     }
-    for (let i = j; i < m; i++) v[i] /= vn;
+    for (let i = j; i < m; i++) vs[off + i] /= vn;
     for (let c = j; c < n; c++) {
       let s = 0;
-      for (let i = j; i < m; i++) s += v[i] * w[i * n + c];
+      for (let i = j; i < m; i++) s += vs[off + i] * w[i * n + c];
       s *= 2;
-      for (let i = j; i < m; i++) w[i * n + c] -= s * v[i];
+      for (let i = j; i < m; i++) w[i * n + c] -= s * vs[off + i];
     }
-    vs.push(v);
   }
   const r = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let c = i; c < n; c++) r[i * n + c] = w[i * n + c];
@@ -65,13 +63,13 @@ export function householderQR(a: Float64Array, m: number, n: number, wantQ = tru
     q = new Float64Array(m * n);
     for (let i = 0; i < n; i++) q[i * n + i] = 1;
     for (let j = n - 1; j >= 0; j--) {
-      const v = vs[j];
+      const off = j * m;
       for (let c = 0; c < n; c++) {
         let s = 0;
-        for (let i = j; i < m; i++) s += v[i] * q[i * n + c];
+        for (let i = j; i < m; i++) s += vs[off + i] * q[i * n + c];
         if (s === 0) continue;
         s *= 2;
-        for (let i = j; i < m; i++) q[i * n + c] -= s * v[i];
+        for (let i = j; i < m; i++) q[i * n + c] -= s * vs[off + i];
       }
     }
     for (let c = 0; c < n; c++) if (sign[c] < 0) for (let i = 0; i < m; i++) q[i * n + c] = -q[i * n + c];
@@ -86,52 +84,124 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
 }
 
 /**
- * Least squares min |A x − b| for an m×k matrix given as k columns (each length m), via
- * Householder QR of the columns. Returns null when a pivot is numerically zero (the
- * chosen columns are dependent), which NNLS treats as "do not add this column".
+ * Householder QR of a growing set of columns, for the least-squares subproblems of NNLS.
+ * Lawson–Hanson adds one column per outer iteration and usually keeps it, so re-factoring the
+ * whole passive set every time (O(m k²) per subproblem, O(m k³) per solve) wastes almost all
+ * of its work: appending a column costs O(m k) (apply the k stored reflectors, make one
+ * more), and Qᵀb is carried along. Removals, which are rarer, re-factor from scratch.
  */
-function leastSquaresColumns(cols: Float64Array[], b: Float64Array, m: number): Float64Array | null {
-  const k = cols.length;
-  const a = new Float64Array(m * k);
-  let scale = 0;
-  for (let c = 0; c < k; c++) for (let i = 0; i < m; i++) {
-    a[i * k + c] = cols[c][i];
-    scale = Math.max(scale, Math.abs(cols[c][i]));
+class GrowingQR {
+  /** Column indices (into the caller's column list) in factorisation order. */
+  readonly order: number[] = [];
+  private readonly reflectors: Float64Array; // row r = unit reflector r, length m (zeros above r)
+  private readonly rCols: Float64Array; // column c of R at [c·cap, c·cap + c]
+  private readonly qtb: Float64Array;
+  private readonly saved: Float64Array;
+  private readonly work: Float64Array;
+  private readonly solution: Float64Array;
+  private b: Float64Array;
+  private scale = 0;
+
+  constructor(readonly m: number, readonly cap: number) {
+    this.reflectors = new Float64Array(cap * m);
+    this.rCols = new Float64Array(cap * cap);
+    this.qtb = new Float64Array(m);
+    this.saved = new Float64Array(m);
+    this.work = new Float64Array(m);
+    this.solution = new Float64Array(cap);
+    this.b = this.qtb;
   }
-  const y = Float64Array.from(b);
-  for (let j = 0; j < k; j++) {
-    let norm2 = 0;
-    for (let i = j; i < m; i++) norm2 += a[i * k + j] * a[i * k + j];
-    const norm = Math.sqrt(norm2);
-    if (norm <= 1e-13 * Math.max(scale, 1e-300)) return null;
-    const x0 = a[j * k + j];
-    const alpha = x0 >= 0 ? -norm : norm;
-    const v = new Float64Array(m);
-    for (let i = j; i < m; i++) v[i] = a[i * k + j];
-    v[j] -= alpha;
-    let vn2 = 0;
-    for (let i = j; i < m; i++) vn2 += v[i] * v[i];
-    const vn = Math.sqrt(vn2);
-    for (let i = j; i < m; i++) v[i] /= vn;
-    for (let c = j; c < k; c++) {
-      let s = 0;
-      for (let i = j; i < m; i++) s += v[i] * a[i * k + c];
-      s *= 2;
-      for (let i = j; i < m; i++) a[i * k + c] -= s * v[i];
+
+  /** Empties the factorisation for a new right-hand side b (length m). */
+  start(b: Float64Array): this {
+    this.b = b;
+    this.order.length = 0;
+    this.scale = 0;
+    this.qtb.set(b);
+    return this;
+  }
+
+  get size(): number {
+    return this.order.length;
+  }
+
+  /**
+   * Appends column `index`; returns false (state unchanged) when it is numerically dependent
+   * on the columns already in (pivot ≤ 1e-13 × the largest entry of the set).
+   */
+  add(col: Float64Array, index: number): boolean {
+    const { m, cap, work, reflectors } = this;
+    const k = this.order.length;
+    if (k >= m || k >= cap) return false;
+    let scale = this.scale;
+    for (let i = 0; i < m; i++) {
+      work[i] = col[i];
+      const a = Math.abs(col[i]);
+      if (a > scale) scale = a;
     }
+    for (let r = 0; r < k; r++) {
+      const off = r * m;
+      let s = 0;
+      for (let i = r; i < m; i++) s += reflectors[off + i] * work[i];
+      s *= 2;
+      for (let i = r; i < m; i++) work[i] -= s * reflectors[off + i];
+    }
+    let norm2 = 0;
+    for (let i = k; i < m; i++) norm2 += work[i] * work[i];
+    const norm = Math.sqrt(norm2);
+    if (norm <= 1e-13 * Math.max(scale, 1e-300)) return false;
+    const alpha = work[k] >= 0 ? -norm : norm; // avoid cancellation in x0 − alpha
+    const off = k * m;
+    reflectors.fill(0, off, off + m);
+    let vn2 = 0;
+    for (let i = k; i < m; i++) {
+      const vi = i === k ? work[i] - alpha : work[i];
+      reflectors[off + i] = vi;
+      vn2 += vi * vi;
+    }
+    const vn = Math.sqrt(vn2);
+    for (let i = k; i < m; i++) reflectors[off + i] /= vn;
+    const rc = k * cap;
+    for (let i = 0; i < k; i++) this.rCols[rc + i] = work[i];
+    this.rCols[rc + k] = alpha;
+    this.saved.set(this.qtb);
     let s = 0;
-    for (let i = j; i < m; i++) s += v[i] * y[i];
+    for (let i = k; i < m; i++) s += reflectors[off + i] * this.qtb[i];
     s *= 2;
-    for (let i = j; i < m; i++) y[i] -= s * v[i];
+    for (let i = k; i < m; i++) this.qtb[i] -= s * reflectors[off + i];
+    this.order.push(index);
+    this.scale = scale;
+    return true;
   }
-  const x = new Float64Array(k);
-  for (let j = k - 1; j >= 0; j--) {
-    let s = y[j];
-    for (let c = j + 1; c < k; c++) s -= a[j * k + c] * x[c];
-    x[j] = s / a[j * k + j];
+
+  /** Undoes the last successful add (restores Qᵀb exactly). Only valid right after it. */
+  removeLast(): void {
+    this.order.pop();
+    this.qtb.set(this.saved);
   }
-  return x;
+
+  /** Re-factors from scratch with the given columns; false if one proves dependent. */
+  reset(cols: Float64Array[], indices: number[]): boolean {
+    this.start(this.b);
+    for (const j of indices) if (!this.add(cols[j], j)) return false;
+    return true;
+  }
+
+  /** Least-squares coefficients of the current columns, in `order` (a view, valid until the next call). */
+  solve(): Float64Array {
+    const k = this.order.length;
+    const { cap, rCols, qtb } = this;
+    const x = this.solution.subarray(0, k);
+    for (let j = k - 1; j >= 0; j--) {
+      let s = qtb[j];
+      for (let c = j + 1; c < k; c++) s -= rCols[c * cap + j] * x[c];
+      x[j] = s / rCols[j * cap + j];
+    }
+    return x;
+  }
 }
+
+let sharedQR: GrowingQR | null = null;
 
 export interface NnlsResult {
   /** Non-negative coefficients, length n. */
@@ -173,6 +243,14 @@ export function nnls(cols: Float64Array[], b: Float64Array, m: number, maxOuter 
       for (let i = 0; i < m; i++) residual[i] -= xj * c[i];
     }
   };
+  // The anchor-point solver calls this ~n_t times per manifold with the same sizes: reuse the buffers.
+  if (!sharedQR || sharedQR.m !== m || sharedQR.cap !== n) sharedQR = new GrowingQR(m, n);
+  const qr = sharedQR.start(b);
+  const passiveIndices = () => {
+    const idx: number[] = [];
+    for (let j = 0; j < n; j++) if (passive[j]) idx.push(j);
+    return idx;
+  };
   while (iterations < limit) {
     for (let j = 0; j < n; j++) {
       const c = cols[j];
@@ -189,42 +267,45 @@ export function nnls(cols: Float64Array[], b: Float64Array, m: number, maxOuter 
     if (best < 0) break;
     iterations++;
     passive[best] = 1;
+    // Invariant: `qr` factors exactly the passive set before `best` entered.
+    let factored = qr.add(cols[best], best);
     let fresh = true;
     for (;;) {
-      const idx: number[] = [];
-      for (let j = 0; j < n; j++) if (passive[j]) idx.push(j);
-      const z = leastSquaresColumns(idx.map((j) => cols[j]), b, m);
-      const newPos = idx.indexOf(best);
-      if (z === null || (fresh && z[newPos] <= 0)) {
+      const z = factored ? qr.solve() : null;
+      const order = qr.order;
+      if (z === null || (fresh && z[order.length - 1] <= 0)) {
         // Round-off made the entering column useless (dependent or wrong sign): undo and
         // forbid it until x changes, otherwise Lawson–Hanson can cycle.
         if (fresh) {
+          if (factored) qr.removeLast();
           passive[best] = 0;
           banned[best] = 1;
           break;
         }
         // Dependent after removals: drop the smallest coefficient and retry.
+        const idx = passiveIndices();
         let drop = idx[0];
         for (const j of idx) if (x[j] < x[drop]) drop = j;
         passive[drop] = 0;
         x[drop] = 0;
+        factored = qr.reset(cols, passiveIndices());
         continue;
       }
       fresh = false;
       let allPositive = true;
-      for (let p = 0; p < idx.length; p++) if (z[p] <= 0) allPositive = false;
+      for (let p = 0; p < order.length; p++) if (z[p] <= 0) allPositive = false;
       if (allPositive) {
         x.fill(0);
-        for (let p = 0; p < idx.length; p++) x[idx[p]] = z[p];
+        for (let p = 0; p < order.length; p++) x[order[p]] = z[p];
         banned.fill(0);
         break;
       }
       // Step from x towards z until the first passive coefficient hits zero.
       let step = Infinity;
       let limiting = -1;
-      for (let p = 0; p < idx.length; p++) {
+      for (let p = 0; p < order.length; p++) {
         if (z[p] <= 0) {
-          const j = idx[p];
+          const j = order[p];
           const s = x[j] / (x[j] - z[p]);
           if (s < step) {
             step = s;
@@ -232,8 +313,8 @@ export function nnls(cols: Float64Array[], b: Float64Array, m: number, maxOuter 
           }
         }
       }
-      for (let p = 0; p < idx.length; p++) {
-        const j = idx[p];
+      for (let p = 0; p < order.length; p++) {
+        const j = order[p];
         x[j] += step * (z[p] - x[j]);
         // The limiting coefficient is zero in exact arithmetic; force it so the loop shrinks.
         if (j === limiting || x[j] <= 1e-15 * (1 + Math.abs(z[p]))) {
@@ -242,6 +323,7 @@ export function nnls(cols: Float64Array[], b: Float64Array, m: number, maxOuter 
         }
       }
       banned.fill(0);
+      factored = qr.reset(cols, passiveIndices());
     }
     updateResidual();
   }
