@@ -44,6 +44,28 @@ describe('nnls', () => {
       else expect(w).toBeLessThan(1e-12);
     });
   });
+  it('meets the KKT conditions on 300 random problems, including more columns than rows and repeated columns', () => {
+    // Exercises every branch of the growing QR: columns that leave the passive set (re-factor),
+    // dependent entering columns (banned), and k reaching m. KKT certifies the optimum (convex).
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+    for (let trial = 0; trial < 300; trial++) {
+      const m = 3 + (trial % 9);
+      const n = 2 + ((trial * 7) % 14);
+      const cols = Array.from({ length: n }, () => Float64Array.from({ length: m }, rnd));
+      if (trial % 3 === 0 && n > 2) cols[n - 1] = Float64Array.from(cols[0]); // an exact duplicate
+      const b = Float64Array.from({ length: m }, () => 3 * rnd());
+      const { x } = nnls(cols, b, m);
+      const r = Float64Array.from(b);
+      cols.forEach((c, j) => c.forEach((v, i) => (r[i] -= x[j] * v)));
+      cols.forEach((c, j) => {
+        const w = c.reduce((s, v, i) => s + v * r[i], 0);
+        expect(x[j]).toBeGreaterThanOrEqual(0);
+        if (x[j] > 0) expect(Math.abs(w)).toBeLessThan(1e-9);
+        else expect(w).toBeLessThan(1e-9);
+      });
+    }
+  });
 });
 
 describe('analyzeManifold with kappa > 0 (no fixture: check the QP optimality directly)', () => {
