@@ -11,9 +11,10 @@ import type { LogitsJobResult, ModelLogits } from '../../core/jobs';
 import type { Histogram } from '../../core/logits';
 import { logitsSchema } from '../../core/schema';
 import { runAnalysis } from '../analyses';
-import { attackSpec } from '../controller';
+import { applyParams, attackSpec } from '../controller';
 import { type LineChartData, type LineSeries } from '../charts/lines';
 import { drawRidgeline } from '../charts/ridgeline';
+import { availablePreset, LOGITS_PRESETS } from '../presets';
 import { useLab } from '../store';
 import { AnalysisBar, LineChartView, fmtPct, ViewControls } from './common';
 
@@ -120,6 +121,8 @@ export function LogitsView() {
   const r = (state?.result as LogitsJobResult | null) ?? null;
   const [cls, setCls] = useState(0);
   const [focus, setFocus] = useState<number | null>(null);
+  const zoo = useLab((s) => s.zoo);
+  const preset = useMemo(() => availablePreset(LOGITS_PRESETS, new Set(zoo.map((z) => z.id))), [zoo]);
   const maxLogit = useMemo(() => (r ? histChart(r, (m, adv) => (adv ? m.adversarial?.maxLogit ?? null : m.clean.maxLogit), 'max logit') : null), [r]);
   const gap = useMemo(() => (r ? histChart(r, (m, adv) => (adv ? m.adversarial?.gap ?? null : m.clean.gap), 'logit gap (max − second max)') : null), [r]);
   const byGap = useMemo<LineChartData | null>(() => {
@@ -163,6 +166,14 @@ export function LogitsView() {
     <section data-testid="logits-view">
       <h2>Logit distributions{r?.b ? ': model A vs model B' : ''}</h2>
       <p className="muted">Seguin et al.: adversarially trained models have lower max logits and smaller gaps; a large gap predicts robustness for AT models only; AT and ST models are confident on different images.</p>
+      {preset && (
+        <div className="muted">
+          preset (seed setting):{' '}
+          <button type="button" data-testid="logits-preset" onClick={() => void applyParams(preset.params).then(runLogits)}>
+            {preset.label}
+          </button>
+        </div>
+      )}
       <ViewControls schema={logitsSchema} legend="Logits" />
       <AnalysisBar kind="logits" onRun={runLogits} runLabel="Run logit analysis">
         {r && (

@@ -10,7 +10,8 @@ import { runAnalysis } from '../analyses';
 import { applyParams, layersFor } from '../controller';
 import { epsColor } from '../charts/colors';
 import { createLineChart, type LineChartData, type LineSeries } from '../charts/lines';
-import { useLab, type Params } from '../store';
+import { availablePreset, MFTMA_PRESETS, type Preset } from '../presets';
+import { useLab } from '../store';
 import { AnalysisBar, ViewControls } from './common';
 
 type Metric = 'capacity' | 'radius' | 'dimension' | 'centerCorrelation';
@@ -22,6 +23,11 @@ const METRICS: { key: Metric; label: string; help: string }[] = [
   { key: 'centerCorrelation', label: 'center correlation ρ', help: 'Mean |cosine| between manifold centers: correlated centers are harder to separate.' },
 ];
 
+async function applyPresetAndRun(preset: Preset): Promise<void> {
+  await applyParams(preset.params);
+  runManifolds();
+}
+
 export function runManifolds(): void {
   const p = useLab.getState().params;
   const ladder = p.mfLadder.map(Number).filter((v) => Number.isFinite(v) && v >= 0);
@@ -29,12 +35,6 @@ export function runManifolds(): void {
   const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
   void runAnalysis('mftma', key, params);
 }
-
-/** The two seed settings (on the zoo's MNIST pair until the CIFAR-10 residual twins ship). */
-const PRESETS: Record<string, Partial<Params>> = {
-  gaussian: { mfKind: 'class', mfPerturb: 'gaussian', mfLadder: ['0.0001', '0.001', '0.01', '0.1', '0.3', '1'], mfP: 10, mfM: 20 },
-  adversarial: { mfKind: 'exemplar', mfPerturb: 'attack', norm: 'linf', mfLadder: ['0.3'], mfP: 10, mfM: 10, compare: 'mnist-small-pgd-linf', model: 'mnist-small-st' },
-};
 
 function MetricChart({ r, metric }: { r: MftmaJobResult; metric: (typeof METRICS)[number] }) {
   const ref = useRef<SVGSVGElement>(null);
@@ -111,6 +111,10 @@ export function ManifoldView() {
   const state = useLab((s) => s.analyses.mftma);
   const r = (state?.result as MftmaJobResult | null) ?? null;
   const projected = r ? [...r.a, ...(r.b ?? [])].filter((p) => p.projection) : [];
+  const zoo = useLab((s) => s.zoo);
+  const zooIds = useMemo(() => new Set(zoo.map((z) => z.id)), [zoo]);
+  const gaussian = availablePreset(MFTMA_PRESETS.gaussian, zooIds);
+  const adversarial = availablePreset(MFTMA_PRESETS.adversarial, zooIds);
   return (
     <section data-testid="mftma-view">
       <h2>Manifold capacity per layer (MFTMA)</h2>
@@ -118,10 +122,19 @@ export function ManifoldView() {
         Replica mean-field manifold analysis (Chung, Lee &amp; Sompolinsky 2018): how linearly separable the class or exemplar manifolds are at each layer as the perturbation grows. Non-robust networks lose capacity in early layers because the
         radius grows (Cohen et al. 2020 setting).
       </p>
-      <div className="muted">
-        presets (seed settings): <button type="button" onClick={() => void applyParams(PRESETS.gaussian)}>class manifolds, Gaussian σ ladder</button>{' '}
-        <button type="button" onClick={() => void applyParams(PRESETS.adversarial)}>ST vs AT, L∞ APGD-CE exemplar manifolds</button>
-      </div>
+      {(gaussian || adversarial) && (
+        <div className="muted">
+          presets (seed settings):{' '}
+          {[gaussian, adversarial].map(
+            (preset, i) =>
+              preset && (
+                <button key={i} type="button" data-testid={`mftma-preset-${i === 0 ? 'gaussian' : 'adversarial'}`} onClick={() => void applyPresetAndRun(preset)}>
+                  {preset.label}
+                </button>
+              ),
+          )}
+        </div>
+      )}
       <ViewControls schema={mftmaSchema} legend="Manifolds" />
       <AnalysisBar kind="mftma" onRun={runManifolds} runLabel="Run MFTMA">
         {r && (

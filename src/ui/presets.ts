@@ -1,0 +1,81 @@
+/**
+ * The seed papers' settings as one-click presets: plain partial parameter sets (serialisable,
+ * so a preset is just a URL). Each seed setting is defined on the zoo pair it was published
+ * for; where that pair has not shipped yet, the MNIST pair stands in and the button says so.
+ */
+import type { Params } from './store';
+
+export interface Preset {
+  label: string;
+  params: Partial<Params>;
+  /** Zoo models the preset needs; the first shipped variant wins. */
+  needs: string[];
+}
+
+/** The zoo's CIFAR-10 ResNet-20 twins: standard training and fast AT (FGSM-RS) L∞ 8/255. */
+export const CIFAR_RESNET_PAIR = { model: 'cifar-resnet20-st', compare: 'cifar-resnet20-fast-linf', data: 'cifar10-test' } as const;
+/** The zoo's MNIST small-CNN twins: standard training and PGD-AT L∞ 0.3. */
+export const MNIST_SMALL_PAIR = { model: 'mnist-small-st', compare: 'mnist-small-pgd-linf', data: 'mnist-test' } as const;
+const pairNeeds = (pair: { model: string; compare: string }) => [pair.model, pair.compare];
+
+/** 8/255, the CIFAR-10 L∞ radius of the seeds. */
+export const EPS_8_255 = 8 / 255;
+/** Gaussian σ ladder of the MFTMA seed (Cohen et al. 2020 setting): 0.0001 … 1.0. */
+export const SIGMA_LADDER = ['0.0001', '0.001', '0.01', '0.1', '0.3', '1'];
+
+/**
+ * MFTMA (issue #7). Gaussian: class manifolds (P = 10 classes × M = 50 images) under the σ
+ * ladder, on the ST ResNet with its AT twin overlaid. Adversarial: exemplar manifolds of
+ * P = 10 images × M = 20 APGD-CE random-start runs inside the 8/255 L∞ ball, ST vs AT (the
+ * seed found that the ST network's early layers lose capacity because the radius grows).
+ * M = 20 rather than 50 keeps the 2 × 200 attack runs of a ResNet-20 within minutes on a
+ * software GPU; raise M on a real one.
+ */
+export const MFTMA_PRESETS: Record<'gaussian' | 'adversarial', Preset[]> = {
+  gaussian: [
+    {
+      label: 'CIFAR-10 ResNet-20 ST vs AT: class manifolds, Gaussian σ ladder',
+      needs: pairNeeds(CIFAR_RESNET_PAIR),
+      params: { ...CIFAR_RESNET_PAIR, layers: [], mfKind: 'class', mfPerturb: 'gaussian', mfLadder: SIGMA_LADDER, mfP: 10, mfM: 50 },
+    },
+    {
+      label: 'class manifolds, Gaussian σ ladder (MNIST pair; the CIFAR-10 twins are not in this zoo)',
+      needs: pairNeeds(MNIST_SMALL_PAIR),
+      params: { ...MNIST_SMALL_PAIR, layers: [], mfKind: 'class', mfPerturb: 'gaussian', mfLadder: SIGMA_LADDER, mfP: 10, mfM: 20 },
+    },
+  ],
+  adversarial: [
+    {
+      label: 'CIFAR-10 ResNet-20 ST vs AT: exemplar manifolds, APGD-CE L∞ 8/255',
+      needs: pairNeeds(CIFAR_RESNET_PAIR),
+      params: { ...CIFAR_RESNET_PAIR, layers: [], mfKind: 'exemplar', mfPerturb: 'attack', norm: 'linf', mfLadder: [String(EPS_8_255)], mfP: 10, mfM: 20 },
+    },
+    {
+      label: 'ST vs AT, L∞ APGD-CE exemplar manifolds (MNIST pair, ε 0.3)',
+      needs: pairNeeds(MNIST_SMALL_PAIR),
+      params: { ...MNIST_SMALL_PAIR, layers: [], mfKind: 'exemplar', mfPerturb: 'attack', norm: 'linf', mfLadder: ['0.3'], mfP: 10, mfM: 10 },
+    },
+  ],
+};
+
+/**
+ * Logit analysis (issue #9; Seguin et al.): ST vs AT CIFAR-10 ResNets, 1,000 test images,
+ * clean and under APGD-CE at the AT model's training radius, with the training snapshots.
+ */
+export const LOGITS_PRESETS: Preset[] = [
+  {
+    label: 'CIFAR-10 ResNet-20 ST vs AT (Seguin et al. figures), APGD-CE L∞ 8/255',
+    needs: pairNeeds(CIFAR_RESNET_PAIR),
+    params: { ...CIFAR_RESNET_PAIR, layers: [], attack: 'apgd-ce', norm: 'linf', eps: EPS_8_255, steps: 100, restarts: 1, logitsN: 1000, logitsAttack: 1, logitsEpochs: 1 },
+  },
+  {
+    label: 'MNIST small CNN ST vs AT, APGD-CE L∞ 0.3',
+    needs: pairNeeds(MNIST_SMALL_PAIR),
+    params: { ...MNIST_SMALL_PAIR, layers: [], attack: 'apgd-ce', norm: 'linf', eps: 0.3, steps: 100, restarts: 1, logitsN: 1000, logitsAttack: 1, logitsEpochs: 1 },
+  },
+];
+
+/** The first preset whose models are all in the zoo, or null. */
+export function availablePreset(options: Preset[], zooIds: ReadonlySet<string>): Preset | null {
+  return options.find((p) => p.needs.every((id) => zooIds.has(id))) ?? null;
+}
