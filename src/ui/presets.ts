@@ -39,7 +39,7 @@ export const MFTMA_PRESETS: Record<'gaussian' | 'adversarial', Preset[]> = {
       params: { ...CIFAR_RESNET_PAIR, layers: [], mfKind: 'class', mfPerturb: 'gaussian', mfLadder: SIGMA_LADDER, mfP: 10, mfM: 50 },
     },
     {
-      label: 'class manifolds, Gaussian σ ladder (MNIST pair; the CIFAR-10 twins are not in this zoo)',
+      label: 'class manifolds, Gaussian σ ladder (MNIST ST vs AT)',
       needs: pairNeeds(MNIST_SMALL_PAIR),
       params: { ...MNIST_SMALL_PAIR, layers: [], mfKind: 'class', mfPerturb: 'gaussian', mfLadder: SIGMA_LADDER, mfP: 10, mfM: 20 },
     },
@@ -51,7 +51,7 @@ export const MFTMA_PRESETS: Record<'gaussian' | 'adversarial', Preset[]> = {
       params: { ...CIFAR_RESNET_PAIR, layers: [], mfKind: 'exemplar', mfPerturb: 'attack', norm: 'linf', mfLadder: [String(EPS_8_255)], mfP: 10, mfM: 20 },
     },
     {
-      label: 'ST vs AT, L∞ APGD-CE exemplar manifolds (MNIST pair, ε 0.3)',
+      label: 'exemplar manifolds, APGD-CE L∞ 0.3 (MNIST ST vs AT)',
       needs: pairNeeds(MNIST_SMALL_PAIR),
       params: { ...MNIST_SMALL_PAIR, layers: [], mfKind: 'exemplar', mfPerturb: 'attack', norm: 'linf', mfLadder: ['0.3'], mfP: 10, mfM: 10 },
     },
