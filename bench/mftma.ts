@@ -9,17 +9,17 @@
  * besides wall seconds we report this process's CPU seconds (user + system), which contention
  * inflates much less; the ratios are given for both.
  *
- * `--browser`: the fixture cases in a module worker of headless Chromium per tfjs backend,
- * interleaved with the same runs in Node (bench/browser/mftma-run.ts).
+ * `--browser`: the fixture cases and the wide-layer runs in a module worker of headless Chromium
+ * per tfjs backend, interleaved with the same runs in Node (bench/browser/mftma-run.ts).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../src/core/backend';
-import { analyzeLayers, buildManifoldImages, layerMftmaInput } from '../src/core/mftma/manifolds';
+import { analyzeLayers, buildManifoldImages, layerMftmaInput, type ManifoldSpec, type Perturbation } from '../src/core/mftma/manifolds';
 import { randomProjection } from '../src/core/mftma/projection';
 import { manifoldAnalysis } from '../src/core/mftma/mftma';
-import { loadLabModel } from '../src/core/model/model';
+import { loadLabModel, type LabModel } from '../src/core/model/model';
 import { nodeModelReader } from '../src/cli/files';
 import { loadBuiltinDataset } from '../src/cli/images';
 import { arg, ROOT } from './common';
@@ -74,6 +74,27 @@ export function loadCase(name: string) {
   return { c, input: { n: c.N, manifolds } };
 }
 
+/** The wide-layer runs: the model's layers of these widths (4,096 analysed as is, 5,408 projected). */
+export const WIDE_WIDTHS = [4096, 5408];
+/** Built-in dataset of the wide-layer runs (public/data/<id>.json). */
+export const WIDE_DATASET = 'mnist-test';
+/** P = 10 classes × M = 50 clean test images, seed 0. */
+export const WIDE_SPEC: ManifoldSpec & { perturbation: Perturbation } = { kind: 'class', p: 10, m: 50, seed: 0, perturbation: { kind: 'none' } };
+
+/** Names of the layers of WIDE_WIDTHS in `model` (those it has), in WIDE_WIDTHS order. */
+export const wideLayerNames = (model: LabModel): string[] =>
+  WIDE_WIDTHS.map((w) => model.layers.find((l) => l.size === w)?.name).filter((l): l is string => l !== undefined);
+
+/** The zoo model `modelId` (public/models), the WIDE_SPEC manifolds of WIDE_DATASET and the wide layers. */
+export async function loadWideSetup(modelId: string) {
+  const file = path.join(ROOT, 'public/models', modelId, 'model.json');
+  const reader = nodeModelReader(file);
+  const model = await loadLabModel(reader.name, reader.read, file);
+  const ds = await loadBuiltinDataset(WIDE_DATASET, path.join(ROOT, 'public'));
+  const set = await buildManifoldImages(ds, WIDE_SPEC);
+  return { model, set, layers: wideLayerNames(model) };
+}
+
 export async function benchMftma(args: string[]) {
   if (args.includes('--browser')) return (await import('./browser/mftma-run')).benchMftmaBrowser(args);
   const repeats = Number(arg(args, 'repeats', '3'));
@@ -105,13 +126,7 @@ export async function benchMftma(args: string[]) {
   }
 
   // Real wide layers: P = 10 classes × M = 50 test images, clean.
-  const file = path.join(ROOT, 'public/models', modelId, 'model.json');
-  const reader = nodeModelReader(file);
-  const model = await loadLabModel(reader.name, reader.read, file);
-  const ds = await loadBuiltinDataset('mnist-test', path.join(ROOT, 'public'));
-  const set = await buildManifoldImages(ds, { kind: 'class', p: 10, m: 50, seed: 0, perturbation: { kind: 'none' } });
-  const wanted = [4096, 5408];
-  const layers = wanted.map((w) => model.layers.find((l) => l.size === w)?.name).filter((l): l is string => l !== undefined);
+  const { model, set, layers } = await loadWideSetup(modelId);
   const wide = [];
   for (const layer of layers) {
     const t = await time(() => analyzeLayers(model, set, [layer], { maxDims, seed: 0 }), repeats);
