@@ -13,7 +13,7 @@
  *
  * Then (unless `--wide 0`) the Node bench's wide-layer runs: P = 10 classes × M = 50 MNIST test
  * images through `--model`, `analyzeLayers` at its 4,096- and 5,408-wide layers (the latter
- * projected to `--max-dims`), seed 0, in the same workers (model and dataset fetched from the
+ * reduced first, as analyzeLayers does), seed 0, in the same workers (model and dataset fetched from the
  * dev server as the lab's worker does) and in Node, again interleaved. Before the timed runs one
  * untimed pass per side (which also warms up kernels and shaders) fetches each side's
  * activations and projected points, so a difference in the results can be traced to the
@@ -30,8 +30,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Page, Worker as PageWorker } from '@playwright/test';
 import { selectBackend, BACKEND_ORDER, type BackendName } from '../../src/core/backend';
 import { manifoldAnalysis } from '../../src/core/mftma/mftma';
-import { analyzeLayers, layerMftmaInput } from '../../src/core/mftma/manifolds';
-import { randomProjection } from '../../src/core/mftma/projection';
+import { analyzeLayers, layerMftmaInput, reduceWideLayer } from '../../src/core/mftma/manifolds';
 import { deriveSeed } from '../../src/core/random';
 import { arg, ROOT } from '../common';
 import { caseNames, loadCase, loadWideSetup, REFERENCE_ANCHOR_SECONDS, WIDE_DATASET, WIDE_SPEC, WIDE_WIDTHS } from '../mftma';
@@ -265,7 +264,7 @@ async function benchWide(page: Page, backends: { name: BackendName; note: string
       // Untimed pass: each side's activations and projected points (and the projection's time).
       const raw = await layerMftmaInput(model, set, layer);
       const p0 = performance.now();
-      const { input, projection } = await randomProjection(raw, maxDims, deriveSeed(SEED, `mftma/projection:${layer}`));
+      const { input, projection } = await reduceWideLayer(raw, maxDims, deriveSeed(SEED, `mftma/projection:${layer}`));
       const nodeProjectionSeconds = projection ? (performance.now() - p0) / 1000 : null;
       const nodeRaw = concat(raw.manifolds);
       const nodeProjected = projection ? concat(input.manifolds) : null;

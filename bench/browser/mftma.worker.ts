@@ -18,8 +18,7 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { selectBackend, type BackendName } from '../../src/core/backend';
 import { manifoldAnalysis, type MftmaInput } from '../../src/core/mftma/mftma';
-import { analyzeLayers, buildManifoldImages, layerMftmaInput, type ManifoldImages, type ManifoldSpec, type Perturbation } from '../../src/core/mftma/manifolds';
-import { randomProjection } from '../../src/core/mftma/projection';
+import { analyzeLayers, buildManifoldImages, layerMftmaInput, reduceWideLayer, type ManifoldImages, type ManifoldSpec, type Perturbation } from '../../src/core/mftma/manifolds';
 import { loadLabModel, type LabModel } from '../../src/core/model/model';
 import { parsePackedDataset, validatePackedIndex } from '../../src/core/data/packed';
 import { deriveSeed } from '../../src/core/random';
@@ -170,7 +169,7 @@ const wideApi: WideApi = {
     const raw = await layerMftmaInput(model, set, layer);
     // The projection seed of analyzeLayers (src/core/mftma/manifolds.ts).
     const t0 = performance.now();
-    const { input, projection } = await randomProjection(raw, maxDims, deriveSeed(seed, `mftma/projection:${layer}`));
+    const { input, projection } = await reduceWideLayer(raw, maxDims, deriveSeed(seed, `mftma/projection:${layer}`));
     const projectionSeconds = (performance.now() - t0) / 1000;
     return { raw: base64(raw.manifolds), projected: projection ? base64(input.manifolds) : null, projectionSeconds: projection ? projectionSeconds : null };
   },

@@ -32,7 +32,7 @@ interface Point {
 interface Layer {
   layer: string;
   width: number;
-  projection: { fromDims: number; toDims: number } | null;
+  projection: { kind: string; fromDims: number; toDims: number } | null;
   points: Point[];
 }
 
@@ -50,7 +50,8 @@ describe('layerwise mftma --model', () => {
     const [input, relu1] = out.layers;
     expect(input.projection).toBeNull();
     expect(input.width).toBe(784);
-    expect(relu1.projection).toMatchObject({ fromDims: 5408, toDims: 1000 });
+    // 32 points span 31 dimensions after centring: reduced exactly, not randomly projected.
+    expect(relu1.projection).toMatchObject({ kind: 'span', fromDims: 5408, toDims: 31 });
     for (const l of out.layers) {
       expect(l.points.map((p) => p.size)).toEqual([0.01, 0.3]);
       for (const p of l.points) expect(p.capacityPerManifold).toHaveLength(4);

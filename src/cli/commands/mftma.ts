@@ -27,7 +27,8 @@ const USAGE = `usage: layerwise mftma --input X.f32 --header case.json [--kappa 
        [--seed S] [--backend auto|cpu|wasm] [--json]
   class: P classes x M images each; exemplar: P images x M perturbed copies (attack: M random starts)
   --sweep replaces σ / ε of --perturb by each value (e.g. --perturb gaussian --sweep 0.0001,0.001,0.01,0.1,1)
-  --layers default: every tappable layer; layers wider than --max-dims are randomly projected (Gaussian, seeded)`;
+  --layers default: every tappable layer; layers wider than --max-dims are reduced exactly to the span of
+           their points (at most 2,000 points), else randomly projected to --max-dims (Gaussian, seeded)`;
 
 interface Header {
   n: number;
@@ -302,7 +303,7 @@ async function cmdMftmaModel(v: Record<string, string | boolean | undefined>): P
       [
         `MFTMA of ${kind} manifolds (P = ${p}, M = ${m}, ${what}) of ${modelSpec} on ${ds.id} (kappa ${kappa}, n_t ${nT}, seed ${seed}, ${backend.active}, ${seconds.toFixed(1)} s)`,
         ...perLayer.flatMap((l) => [
-          `${l.layer} (N = ${l.width}${l.projection ? `, randomly projected to ${l.projection.toDims}` : ''})`,
+          `${l.layer} (N = ${l.width}${l.projection ? (l.projection.kind === 'span' ? `, reduced exactly to the ${l.projection.toDims}-dimensional span of its points` : `, randomly projected to ${l.projection.toDims}`) : ''})`,
           ...l.points.map(
             (pt) =>
               `  ${perturbation.kind === 'none' ? '' : `${sizeName} ${String(pt.size).padEnd(8)} `}capacity ${pt.capacity.toFixed(5)}  radius ${pt.radius.toFixed(4)}  dimension ${pt.dimension.toFixed(3)}  center corr ${pt.centerCorrelation.toFixed(4)}  K ${pt.K}` +

@@ -25,7 +25,7 @@ import { detPow } from '../detmath';
 import { createRng, deriveSeed } from '../random';
 import { JobCancelledError, LabError, type ImageDataset, type JobControl } from '../types';
 import { manifoldAnalysis, type MftmaInput, type MftmaOptions, type MftmaResult } from './mftma';
-import { DEFAULT_MAX_DIMS, randomProjection, type ProjectionRecord } from './projection';
+import { DEFAULT_MAX_DIMS, randomProjection, SPAN_MAX_POINTS, spanReduction, type ProjectionRecord } from './projection';
 
 export type ManifoldKind = 'class' | 'exemplar';
 
@@ -333,6 +333,25 @@ function subControl(control: JobControl, lo: number, hi: number): JobControl {
 }
 
 /**
+ * A layer wider than `maxDims` is reduced before the analysis: exactly, to the span of its
+ * points, when there are at most SPAN_MAX_POINTS of them (the analysis is then that of the
+ * full layer, see spanReduction); otherwise by the seeded Gaussian projection to `maxDims`
+ * (the reference's own practice for wide layers). The seed depends only on the layer, so every
+ * ladder point of a layer sees the same projection and differences along a sweep are not
+ * projection noise.
+ */
+export async function reduceWideLayer(raw: MftmaInput, maxDims: number, seed: number, control: JobControl = {}): Promise<{ input: MftmaInput; projection: ProjectionRecord | null }> {
+  if (!Number.isInteger(maxDims) || maxDims < 1) throw new LabError(`max dims must be a positive integer (got ${maxDims})`);
+  if (raw.n <= maxDims) return { input: raw, projection: null };
+  const points = raw.manifolds.reduce((a, x) => a + x.length / raw.n, 0);
+  if (points <= SPAN_MAX_POINTS) {
+    const exact = await spanReduction(raw, control);
+    if (exact) return exact;
+  }
+  return randomProjection(raw, maxDims, seed, control);
+}
+
+/**
  * MFTMA of `set` at each layer in `layers`, in order; `onLayer` receives each layer's result as
  * soon as it exists (streaming to the UI). On abort: JobCancelledError whose `partial` is the
  * finished layers.
@@ -355,9 +374,7 @@ export async function analyzeLayers(
       const span = 1 / layers.length;
       const t0 = performance.now();
       const raw = await layerMftmaInput(model, set, layer, subControl(control, lo, lo + 0.1 * span));
-      // Same projection for every ladder point of a layer: differences along a sweep are then
-      // not projection noise.
-      const { input, projection } = await randomProjection(raw, maxDims, deriveSeed(seed, `mftma/projection:${layer}`), subControl(control, lo + 0.1 * span, lo + 0.2 * span));
+      const { input, projection } = await reduceWideLayer(raw, maxDims, deriveSeed(seed, `mftma/projection:${layer}`), subControl(control, lo + 0.1 * span, lo + 0.2 * span));
       const result = await manifoldAnalysis(input, { ...mftmaOpts, seed }, subControl(control, lo + 0.2 * span, lo + span));
       const r: LayerMftmaResult = {
         layer,

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JobCancelledError } from '../types';
 import { manifoldAnalysis } from './mftma';
-import { gaussianStream, randomProjection } from './projection';
+import { gaussianStream, pivotedCholesky, randomProjection, spanReduction } from './projection';
+import { reduceWideLayer } from './manifolds';
 import { bytes, f32, f64 } from './testFixtures';
 
 beforeAll(async () => {
@@ -147,5 +148,65 @@ describe('MFTMA under random projection (mnist-pixels fixture, P = 10, M = 50, N
     const r = await projected(30, 1, false);
     expect(rel(r.radius, ref.radius)).toBeGreaterThan(0.08);
     expect(rel(r.dimension, ref.dimension)).toBeGreaterThan(0.1);
+  });
+});
+
+describe('exact span reduction', () => {
+  it('pivoted Cholesky reproduces a rank-2 Gram matrix of 3 points with a 3×2 factor', () => {
+    // Points (1,0,0), (0,2,0), (1,2,0): the third is the sum of the first two, so rank 2.
+    const x = [
+      [1, 0, 0],
+      [0, 2, 0],
+      [1, 2, 0],
+    ];
+    const g = new Float64Array(9);
+    for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) g[a * 3 + b] = x[a].reduce((s, v, j) => s + v * x[b][j], 0);
+    const { factor, rank } = pivotedCholesky(g, 3);
+    expect(rank).toBe(2);
+    for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) {
+      let s = 0;
+      for (let c = 0; c < rank; c++) s += factor[a * rank + c] * factor[b * rank + c];
+      expect(s).toBeCloseTo(g[a * 3 + b], 12);
+    }
+  });
+
+  it('keeps every centred inner product, returns null when the points fill the space, and drops duplicate directions', async () => {
+    // 4 points in N = 6 (two manifolds of 2), one a duplicate: centred rank 2 (3 distinct points).
+    const a = new Float32Array([1, 0, 0, 2, 0, 0, 0, 1, 0, 0, 3, 0]);
+    const b = new Float32Array([1, 0, 0, 2, 0, 0, 0, 0, 1, 0, 0, 1]);
+    const r = await spanReduction({ n: 6, manifolds: [a, b] });
+    expect(r).not.toBeNull();
+    expect(r!.projection).toEqual({ kind: 'span', fromDims: 6, toDims: 2 });
+    const pts = [a.subarray(0, 6), a.subarray(6, 12), b.subarray(0, 6), b.subarray(6, 12)];
+    const mean = [0, 1, 2, 3, 4, 5].map((j) => pts.reduce((s, p) => s + p[j], 0) / 4);
+    const d = r!.input.n;
+    const red = [0, 1].flatMap((i) => [0, 1].map((mu) => r!.input.manifolds[i].subarray(mu * d, (mu + 1) * d)));
+    for (let i = 0; i < 4; i++) for (let k = 0; k < 4; k++) {
+      const full = pts[i].reduce((s, v, j) => s + (v - mean[j]) * (pts[k][j] - mean[j]), 0);
+      const got = Array.from(red[i]).reduce((s, v, c) => s + v * red[k][c], 0);
+      expect(got).toBeCloseTo(full, 10);
+    }
+    expect(await spanReduction({ n: 2, manifolds: [new Float32Array([0, 1, 1, 0]), new Float32Array([1, 1, 2, 3])] })).toBeNull();
+  });
+
+  it('the analysis of the reduced mnist-pixels points equals the full one (own center search, seed 0)', async () => {
+    const c = JSON.parse(bytes('mnist-pixels', 'case.json').toString('utf8')) as { N: number; M: number[]; n_t: number };
+    const raw = f32('mnist-pixels', 'input.f32');
+    const manifolds: Float32Array[] = [];
+    let off = 0;
+    for (const m of c.M) {
+      manifolds.push(raw.subarray(off * c.N, (off + m) * c.N));
+      off += m;
+    }
+    const full = await manifoldAnalysis({ n: c.N, manifolds }, { nT: c.n_t, seed: 0 });
+    const reduced = await reduceWideLayer({ n: c.N, manifolds }, 600, 0);
+    expect(reduced.projection).toEqual({ kind: 'span', fromDims: 784, toDims: 499 });
+    const r = await manifoldAnalysis(reduced.input, { nT: c.n_t, seed: 0 });
+    expect(r.k).toBe(full.k);
+    for (const key of ['capacity', 'radius', 'dimension', 'centerCorrelation'] as const) {
+      expect(Math.abs(r[key] / full[key] - 1), key).toBeLessThan(1e-6);
+    }
+    // Above SPAN_MAX_POINTS or with more points than dimensions the Gaussian projection remains.
+    expect((await reduceWideLayer({ n: c.N, manifolds }, 784, 0)).projection).toBeNull();
   });
 });

@@ -95,7 +95,7 @@ function Heatmap({ points, ladder, layers, label }: { points: MftmaPoint[]; ladd
               const p = points.find((x) => x.layer === layer && x.size === s);
               const t = p && hi > lo ? (p.capacity - lo) / (hi - lo) : 0.5;
               return (
-                <td key={s} style={{ background: p ? epsColor(t, 1) : '#f4f4f4', color: t > 0.6 ? '#000' : '#fff' }} title={p ? `α=${p.capacity.toFixed(4)} R=${p.radius.toFixed(3)} D=${p.dimension.toFixed(2)}${p.projection ? ` (projected ${p.width}→${p.projection.toDims} dims)` : ''}` : 'pending'}>
+                <td key={s} style={{ background: p ? epsColor(t, 1) : '#f4f4f4', color: t > 0.6 ? '#000' : '#fff' }} title={p ? `α=${p.capacity.toFixed(4)} R=${p.radius.toFixed(3)} D=${p.dimension.toFixed(2)}${p.projection ? ` (${p.projection.kind === 'span' ? 'exact reduction' : 'random projection'} ${p.width}→${p.projection.toDims} dims)` : ''}` : 'pending'}>
                   {p ? p.capacity.toFixed(3) : '…'}
                 </td>
               );
@@ -145,7 +145,8 @@ export function ManifoldView() {
       </AnalysisBar>
       {projected.length > 0 && (
         <div className="muted" data-testid="mftma-projection">
-          random projection before the analysis: {[...new Set(projected.map((p) => `${p.layer} ${p.width}→${p.projection!.toDims}`))].join(', ')}
+          wide layers reduced before the analysis (exact: onto the span of the points, inner products kept; random: seeded Gaussian projection):{' '}
+          {[...new Set(projected.map((p) => `${p.layer} ${p.width}→${p.projection!.toDims} ${p.projection!.kind === 'span' ? 'exact' : 'random'}`))].join(', ')}
         </div>
       )}
       {r && (
