@@ -170,4 +170,59 @@ describe('DeepFool and Gaussian noise', () => {
     for (let i = 0; i < n; i++) expect(aa.linf[i]).toBeLessThanOrEqual(0.03 + 1e-6);
     four.dispose();
   });
+
+  it('AA-style runs APGD-T only on the samples APGD-CE left robust, gathered into new batches', async () => {
+    const four = linearModel([1, 2, 1], [[1, 2, 0, -1], [1, 0, 2, -1]], [0.1, 0, 0, 0]);
+    const n = 12;
+    const images = new Float32Array(n * 2);
+    for (let i = 0; i < n; i++) {
+      images[2 * i] = 0.5 + 0.01 * i;
+      images[2 * i + 1] = 0.5 + 0.005 * i;
+    }
+    const input = { images, labels: new Int32Array(n), shape: [1, 2, 1] as [number, number, number] };
+    // Count the image rows every forward pass sees.
+    let rows = 0;
+    const counted = (x: tf.Tensor4D) => {
+      rows += x.shape[0];
+      return four.logits(x);
+    };
+    const spec = { norm: 'linf' as const, eps: 0.03, steps: 10 };
+    const ce = await runAttack(counted, input, { ...spec, attack: 'apgd-ce' }, { seed: 1, batchSize: 4 });
+    const ceRows = rows;
+    rows = 0;
+    const targetedAll = await runAttack(counted, input, { ...spec, attack: 'apgd-t', targets: 3 }, { seed: 1, batchSize: 4 });
+    const targetedRows = rows;
+    rows = 0;
+    const aa = await runAttack(counted, input, { ...spec, attack: 'aa', targets: 3 }, { seed: 1, batchSize: 4 });
+    const robustAfterCe = Array.from(ce.success).filter((s, i) => !s && ce.cleanPred[i] === 0).length;
+    expect(robustAfterCe).toBeGreaterThan(0);
+    expect(robustAfterCe).toBeLessThan(n);
+    // The targeted phase pays for ceil(robust / 4) batches, not n / 4.
+    expect(rows - ceRows).toBeLessThanOrEqual((targetedRows * Math.ceil(robustAfterCe / 4)) / (n / 4));
+    expect(aa.spec.attack).toBe('aa');
+    for (let i = 0; i < n; i++) {
+      if (ce.success[i]) {
+        // APGD-CE's outcome stands.
+        expect(aa.success[i]).toBe(1);
+        expect(aa.firstSuccessStep[i]).toBe(ce.firstSuccessStep[i]);
+        expect(aa.advPred[i]).toBe(ce.advPred[i]);
+      } else if (aa.success[i]) {
+        // Broken by APGD-T: its steps come after APGD-CE's steps + 1 evaluations.
+        expect(aa.firstSuccessStep[i]).toBeGreaterThanOrEqual(spec.steps + 1);
+        expect(aa.advPred[i]).not.toBe(0);
+      }
+    }
+    expect(aa.robustAccuracy).toBeLessThanOrEqual(Math.min(ce.robustAccuracy, targetedAll.robustAccuracy) + 1e-9);
+    four.dispose();
+  });
+
+  it('AA-style cancelled during APGD-CE reports no finished samples', async () => {
+    const four = linearModel([1, 2, 1], [[1, 2, 0, -1], [1, 0, 2, -1]], [0.1, 0, 0, 0]);
+    const input = { images: new Float32Array(16).fill(0.5), labels: new Int32Array(8), shape: [1, 2, 1] as [number, number, number] };
+    const ctrl = new AbortController();
+    const run = runAttack(four.logits, input, { attack: 'aa', norm: 'linf', eps: 0.03, steps: 10, targets: 3 }, { seed: 1, batchSize: 4 }, { signal: ctrl.signal, onProgress: () => ctrl.abort() });
+    const err = await run.catch((e: unknown) => e);
+    expect((err as { partial?: { completed: number } }).partial?.completed).toBe(0);
+    four.dispose();
+  });
 });

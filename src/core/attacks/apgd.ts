@@ -340,31 +340,3 @@ export async function apgdBatch(ctx: BatchContext, lossKind: ApgdLoss): Promise<
     throw e;
   }
 }
-
-/**
- * The lab's AutoAttack-style sequence, "robust accuracy (AA-style)": APGD-CE (1 restart)
- * then APGD-T on the points still robust (spec §5: the pair that gives almost all of
- * AutoAttack's reduction; FAB-T and Square are not part of it).
- */
-export async function autoAttackLiteBatch(ctx: BatchContext): Promise<BatchOutcome> {
-  const ce = await apgdBatch({ ...ctx, spec: { ...ctx.spec, restarts: 1 } }, 'ce');
-  const stillRobust = tf.tidy(() => tf.logicalAnd(ctx.active, tf.less(ce.firstSuccessStep, 0)) as tf.Tensor1D);
-  const offset = ctx.spec.steps + 1;
-  let targeted: BatchOutcome;
-  try {
-    // AA's APGD-T always ranks targets by clean logit (an explicit target class is APGD-T's option).
-    targeted = await apgdBatch({ ...ctx, spec: { ...ctx.spec, targetClass: undefined }, active: stillRobust, onStep: (s) => ctx.onStep?.(offset + s) }, 'dlr-targeted');
-  } catch (e) {
-    tf.dispose([ce.adversarial, ce.firstSuccessStep, ce.zeroGradient, stillRobust]);
-    throw e;
-  }
-  const merged = tf.tidy(() => {
-    const ceWon = tf.greaterEqual(ce.firstSuccessStep, 0) as tf.Tensor1D;
-    return {
-      adversarial: selectRows(ceWon, ce.adversarial, targeted.adversarial),
-      firstSuccessStep: tf.where(ceWon, ce.firstSuccessStep, tf.where(tf.greaterEqual(targeted.firstSuccessStep, 0), tf.add(targeted.firstSuccessStep, offset), targeted.firstSuccessStep)) as tf.Tensor1D,
-    };
-  });
-  tf.dispose([ce.adversarial, ce.firstSuccessStep, targeted.adversarial, targeted.firstSuccessStep, targeted.zeroGradient, stillRobust]);
-  return { ...merged, zeroGradient: ce.zeroGradient };
-}
