@@ -123,9 +123,33 @@ export async function spanReduction(input: MftmaInput, control: JobControl = {})
       const off = a * w;
       for (let j = 0; j < w; j++) block[off + j] = x[c0 + j] - mean[c0 + j];
     }
+    // Four dot products per pass over row a (each of its values is loaded once for four rows b).
     for (let a = 0; a < rows; a++) {
       const oa = a * w;
-      for (let b = 0; b <= a; b++) {
+      let b = 0;
+      for (; b + 3 <= a; b += 4) {
+        const o0 = b * w;
+        const o1 = o0 + w;
+        const o2 = o1 + w;
+        const o3 = o2 + w;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let j = 0; j < w; j++) {
+          const v = block[oa + j];
+          s0 += v * block[o0 + j];
+          s1 += v * block[o1 + j];
+          s2 += v * block[o2 + j];
+          s3 += v * block[o3 + j];
+        }
+        const g = a * rows + b;
+        gram[g] += s0;
+        gram[g + 1] += s1;
+        gram[g + 2] += s2;
+        gram[g + 3] += s3;
+      }
+      for (; b <= a; b++) {
         const ob = b * w;
         let s = 0;
         for (let j = 0; j < w; j++) s += block[oa + j] * block[ob + j];
