@@ -155,7 +155,8 @@ describe('DeepFool and Gaussian noise', () => {
     expect(loud.meanDrawAccuracy).toBeLessThan(1);
   });
 
-  it('AA-style (APGD-CE then APGD-T) is at least as strong as APGD-CE alone', async () => {
+  /** A 4-class linear model on 2 pixels and 12 class-0 points along a line toward its boundaries. */
+  const fourClassRow = () => {
     const four = linearModel([1, 2, 1], [[1, 2, 0, -1], [1, 0, 2, -1]], [0.1, 0, 0, 0]);
     const n = 12;
     const images = new Float32Array(n * 2);
@@ -163,7 +164,11 @@ describe('DeepFool and Gaussian noise', () => {
       images[2 * i] = 0.5 + 0.01 * i;
       images[2 * i + 1] = 0.5 + 0.005 * i;
     }
-    const input = { images, labels: new Int32Array(n), shape: [1, 2, 1] as [number, number, number] };
+    return { four, n, input: { images, labels: new Int32Array(n), shape: [1, 2, 1] as [number, number, number] } };
+  };
+
+  it('AA-style (APGD-CE then APGD-T) is at least as strong as APGD-CE alone', async () => {
+    const { four, n, input } = fourClassRow();
     const ce = await runAttack(four.logits, input, { attack: 'apgd-ce', norm: 'linf', eps: 0.03, steps: 10 }, { seed: 1 });
     const aa = await runAttack(four.logits, input, { attack: 'aa', norm: 'linf', eps: 0.03, steps: 10, targets: 3 }, { seed: 1 });
     expect(aa.robustAccuracy).toBeLessThanOrEqual(ce.robustAccuracy);
@@ -172,14 +177,7 @@ describe('DeepFool and Gaussian noise', () => {
   });
 
   it('AA-style runs APGD-T only on the samples APGD-CE left robust, gathered into new batches', async () => {
-    const four = linearModel([1, 2, 1], [[1, 2, 0, -1], [1, 0, 2, -1]], [0.1, 0, 0, 0]);
-    const n = 12;
-    const images = new Float32Array(n * 2);
-    for (let i = 0; i < n; i++) {
-      images[2 * i] = 0.5 + 0.01 * i;
-      images[2 * i + 1] = 0.5 + 0.005 * i;
-    }
-    const input = { images, labels: new Int32Array(n), shape: [1, 2, 1] as [number, number, number] };
+    const { four, n, input } = fourClassRow();
     // Count the image rows every forward pass sees.
     let rows = 0;
     const counted = (x: tf.Tensor4D) => {
