@@ -214,6 +214,12 @@ for (const backend of ['webgl', 'wasm', 'cpu'] as const) {
 test('a model loads from a URL, and the URL of the lab keeps it', async ({ page }) => {
   await page.goto('/#model=mnist-small-st&data=mnist-test&n=8&seed=3&attack=fgsm&norm=linf&eps=0.1');
   await expect(page.getByTestId('shown-attack')).toContainText('FGSM', { timeout: 120_000 });
+  // A zoo model shows its card (training, accuracy, attack suite); a model from a URL has none.
+  const card = page.getByTestId('model-card');
+  await expect(card).toContainText(/card: clean 99\.\d%/);
+  await card.locator('summary').click();
+  await expect(card).toContainText('standard training, 6 epochs, seed 0');
+  await expect(page.getByTestId('model-card-suite')).toContainText('AA-style');
   const url = '/models/mnist-small-st-epoch1/model.json';
   await page.getByTestId('model-url').fill(url);
   await page.getByTestId('model-url').press('Enter');
@@ -223,6 +229,7 @@ test('a model loads from a URL, and the URL of the lab keeps it', async ({ page 
   await page.reload();
   await expect(page.locator('#param-model')).toHaveValue(url);
   await expect(page.getByTestId('model-info')).toContainText('550,406 params');
+  await expect(page.getByTestId('model-card')).toHaveCount(0);
 });
 
 test('drag and drop a model (model.json + shard) onto the lab', async ({ page }) => {

@@ -7,6 +7,7 @@ import { EpsSlider } from './components/EpsSlider';
 import { ExportMenu } from './components/ExportMenu';
 import { ImageStrip } from './components/ImageStrip';
 import { LayerChartView } from './components/LayerChartView';
+import { ModelCard } from './components/ModelCard';
 import { BackendBadge, JobStatus, Messages } from './components/StatusBar';
 import { useLab, type ViewName } from './store';
 import { labSchema } from '../core/schema';
@@ -76,6 +77,7 @@ export function App() {
             {model.kind} model · input [{model.inputShape.join('×')}] · {model.parameters.toLocaleString()} params · logits: {model.logitsLayer}
           </div>
         )}
+        <ModelCard />
       </aside>
       <main>
         <Messages />
