@@ -29,6 +29,18 @@ describe('seed presets', () => {
     }
   });
 
+  it('named layers exist in every shipped model the preset needs', () => {
+    for (const preset of everyPreset) {
+      const layers = (preset.params.layers ?? []) as string[];
+      for (const id of preset.needs) {
+        if (!layers.length || !zoo.some((z) => z.id === id)) continue;
+        const topology = JSON.parse(readFileSync(new URL(`../../public/models/${id}/model.json`, import.meta.url), 'utf8')).modelTopology;
+        const names = new Set((topology.config ?? topology.model_config.config).layers.map((l: { name: string }) => l.name));
+        for (const layer of layers) expect(names.has(layer), `${id}: ${layer}`).toBe(true);
+      }
+    }
+  });
+
   it('every seed setting is available with the shipped zoo, and the first shipped variant wins', () => {
     const ids = new Set(zoo.map((z) => z.id));
     for (const group of [MFTMA_PRESETS.gaussian, MFTMA_PRESETS.adversarial, LOGITS_PRESETS]) {

@@ -18,6 +18,18 @@ export const CIFAR_RESNET_PAIR = { model: 'cifar-resnet20-st', compare: 'cifar-r
 export const MNIST_SMALL_PAIR = { model: 'mnist-small-st', compare: 'mnist-small-pgd-linf', data: 'mnist-test' } as const;
 const pairNeeds = (pair: { model: string; compare: string }) => [pair.model, pair.compare];
 
+/**
+ * ResNet-20's stem and block outputs (names as the exporter writes them from the PyTorch
+ * module tree, tools/zoo/models.py), then the pooled features and the logits: the layers the
+ * seed plots, instead of every conv/BN/add/ReLU (about 60 taps).
+ */
+export const RESNET20_BLOCK_OUTPUTS = [
+  'relu',
+  ...[1, 2, 3].flatMap((stage) => [1, 2, 3].map((block) => `stage${stage}.block${block}.relu_1`)),
+  'pool',
+  'fc',
+];
+
 /** 8/255, the CIFAR-10 L∞ radius of the seeds. */
 export const EPS_8_255 = 8 / 255;
 /** Gaussian σ ladder of the MFTMA seed (Cohen et al. 2020 setting): 0.0001 … 1.0. */
@@ -36,7 +48,7 @@ export const MFTMA_PRESETS: Record<'gaussian' | 'adversarial', Preset[]> = {
     {
       label: 'CIFAR-10 ResNet-20 ST vs AT: class manifolds, Gaussian σ ladder',
       needs: pairNeeds(CIFAR_RESNET_PAIR),
-      params: { ...CIFAR_RESNET_PAIR, layers: [], mfKind: 'class', mfPerturb: 'gaussian', mfLadder: SIGMA_LADDER, mfP: 10, mfM: 50 },
+      params: { ...CIFAR_RESNET_PAIR, layers: RESNET20_BLOCK_OUTPUTS, mfKind: 'class', mfPerturb: 'gaussian', mfLadder: SIGMA_LADDER, mfP: 10, mfM: 50 },
     },
     {
       label: 'class manifolds, Gaussian σ ladder (MNIST ST vs AT)',
@@ -48,7 +60,7 @@ export const MFTMA_PRESETS: Record<'gaussian' | 'adversarial', Preset[]> = {
     {
       label: 'CIFAR-10 ResNet-20 ST vs AT: exemplar manifolds, APGD-CE L∞ 8/255',
       needs: pairNeeds(CIFAR_RESNET_PAIR),
-      params: { ...CIFAR_RESNET_PAIR, layers: [], mfKind: 'exemplar', mfPerturb: 'attack', norm: 'linf', mfLadder: [String(EPS_8_255)], mfP: 10, mfM: 20 },
+      params: { ...CIFAR_RESNET_PAIR, layers: RESNET20_BLOCK_OUTPUTS, mfKind: 'exemplar', mfPerturb: 'attack', norm: 'linf', mfLadder: [String(EPS_8_255)], mfP: 10, mfM: 20 },
     },
     {
       label: 'exemplar manifolds, APGD-CE L∞ 0.3 (MNIST ST vs AT)',

@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelArtifacts } from '../../src/core/model/artifacts';
 import { nodeModelReader } from '../../src/cli/files';
+import { RESNET20_BLOCK_OUTPUTS } from '../../src/ui/presets';
 
 const PYTHON = '/usr/bin/python3';
 const ZOO = path.dirname(fileURLToPath(import.meta.url));
@@ -86,6 +87,15 @@ describe('export.py round trip', () => {
     }
     expect(tf.memory().numTensors).toBe(before);
   }, 90_000);
+
+  it('names layers after the PyTorch module tree (the CIFAR presets tap ResNet-20 by these names)', async () => {
+    const reader = nodeModelReader(path.join(dir, 'resnet20', 'model.json'));
+    const artifacts = await loadModelArtifacts(reader.name, reader.read, 'resnet20');
+    const topology = artifacts.modelTopology as { config?: { layers: { name: string }[] }; model_config?: { config: { layers: { name: string }[] } } };
+    const names = new Set((topology.config ?? topology.model_config!.config).layers.map((l) => l.name));
+    for (const layer of RESNET20_BLOCK_OUTPUTS) expect(names.has(layer), layer).toBe(true);
+    expect(names.has('stage2.block1.shortcut.conv')).toBe(true);
+  });
 
   it('refuses an unsupported module with one clear line and exit code 2', () => {
     const file = path.join(dir, 'unsupported_net.py');
