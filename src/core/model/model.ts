@@ -22,6 +22,8 @@ export interface LayerInfo {
   size: number;
   /** Trainable + non-trainable parameter count. */
   params: number;
+  /** Trainable parameters only (what PyTorch and the zoo cards count: no BatchNorm running statistics). */
+  trainableParams: number;
   /** Whether the lab taps it by default (feature layers, not bookkeeping ones). */
   defaultTap: boolean;
 }
@@ -111,6 +113,7 @@ export function wrapLayersModel(model: tf.LayersModel): LabModel {
       outputShape: single.slice(1).map((d) => d ?? 0),
       size: sizeOf(single),
       params: layer.countParams(),
+      trainableParams: layer.trainableWeights.reduce((sum, w) => sum + (w.shape as number[]).reduce((a: number, b: number) => a * b, 1), 0),
       defaultTap: !BOOKKEEPING_LAYERS.has(layer.getClassName()) && !(layer === last && softmaxNote !== null),
     };
   });
@@ -203,6 +206,7 @@ export function wrapGraphModel(model: tf.GraphModel, artifacts: tf.io.ModelArtif
     outputShape: probes[i].shape.slice(1),
     size: probes[i].size / Math.max(1, probes[i].shape[0] ?? 1),
     params: 0,
+    trainableParams: 0,
     defaultTap: ['Relu', 'Relu6', 'Conv2D', 'MatMul', 'AddV2', 'Add', 'MaxPool', 'AvgPool', 'Mean'].includes(n.op) && n.name !== logitsNode,
   }));
   const logitsIndex = names.indexOf(logitsNode);
