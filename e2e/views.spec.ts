@@ -134,15 +134,23 @@ test('manifolds: MFTMA capacity per layer streams in, heat map filled', async ({
   await page.screenshot({ path: `${ARTIFACTS}/manifolds.png`, fullPage: true });
 });
 
-test('collisions: optimal loss per layer with the log 2 ceiling, conflict graph, pair explorer', async ({ page }) => {
+test('collisions: optimal loss per layer with the log 2 ceiling, conflict graph, pair explorer, a further model on the same pairs', async ({ page }) => {
   // WASM: Algorithm 1 reads g and its Jacobian back every iteration, and on the software WebGPU
   // adapter one iteration of the CNN takes seconds; the same tfjs map code runs on every backend.
-  await page.goto(`/${BASE}&backend=wasm&view=collision&cs=2&cN=1&cit=120&cms=3&ce=1,3,6&layers=fc2`);
+  await page.goto(`/${BASE}&backend=wasm&view=collision&cs=2&cN=1&cit=120&cms=3&ce=1,3,6&layers=fc2&cx=mnist-small-pgd-linf`);
+  await expect(page.locator('[data-testid=collision-extra-picker] input[type=checkbox]:checked')).toHaveCount(1);
   await page.getByTestId('collision-run').click();
   await expect(page.getByTestId('collision-summary')).toContainText('4 pairs × 2 layers', { timeout: 300_000 });
   // The m sweep (m = 3 next to the main m = 10): one point per m and layer.
   await expect(page.locator('[data-testid=collision-sweep-chart] circle')).toHaveCount(4, { timeout: 300_000 });
-  await expect(page.locator('[data-testid=collision-logloss] circle')).toHaveCount(6);
+  await expect(page.getByTestId('collision-summary')).toContainText('mnist-small-pgd-linf');
+  // A and the extra model (the AT twin): 2 models × 2 layers × 3 ε in the overlay, a small
+  // chart per layer with a line per model, a heat map and a pair-explorer row per model.
+  await expect(page.locator('[data-testid=collision-logloss] circle')).toHaveCount(12);
+  await expect(page.locator('[data-testid=collision-multiples] svg')).toHaveCount(2);
+  await expect(page.locator('[data-testid=collision-multiple-fc2] circle')).toHaveCount(6);
+  await expect(page.getByTestId('collision-heatmap')).toHaveCount(2);
+  await expect(page.getByTestId('pair-row')).toHaveCount(2);
   await expect(page.getByTestId('collision-logloss')).toContainText('log 2');
   await expect(page.getByTestId('conflict-graph')).toContainText('conflict edges');
   await expect(page.getByTestId('pair-explorer')).toContainText('fc2');

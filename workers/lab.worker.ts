@@ -24,7 +24,7 @@ import { mnistFromIdx } from '../src/core/data/mnist';
 import { cifarFromBatches } from '../src/core/data/cifar';
 import { classBalancedSample, takeSamples } from '../src/core/data/sampler';
 import { JobCancelledError, LabError, type ImageDataset, type JobControl, type JobProgress } from '../src/core/types';
-import { collisionJob, dependencyAnalysis, layerwiseTsne, logitAnalysis, mftmaAnalysis, robustnessCurve, TsneSession, type JobContext, type CollisionJobParams, type CollisionJobResult, type LogitsJobParams, type LogitsJobResult, type TsneJobParams, type TsneJobResult } from '../src/core/jobs';
+import { collisionJob, dependencyAnalysis, layerwiseTsne, logitAnalysis, mftmaAnalysis, robustnessCurve, TsneSession, type JobContext, type CollisionExtraModel, type CollisionJobParams, type CollisionJobResult, type LogitsJobParams, type LogitsJobResult, type TsneJobParams, type TsneJobResult } from '../src/core/jobs';
 import { loadPlainLayerTap } from '../src/core/collision/maps';
 import { decodeImageFile } from './images';
 
@@ -160,19 +160,31 @@ const ANALYSES = {
   curve: robustnessCurve,
   dependency: dependencyAnalysis,
   mftma: mftmaAnalysis,
-  collision: async (ctx: JobContext, p: CollisionJobParams, c: JobControl, emit: (r: CollisionJobResult) => void) => {
+  /** Further models to compare (`extraModels`, zoo URLs) are loaded for the job and freed after. */
+  collision: async (ctx: JobContext, p: CollisionJobParams & { extraModels?: { id: string; url: string }[] }, c: JobControl, emit: (r: CollisionJobResult) => void) => {
     const plain = async (source: ModelSource | null) => {
       if (!source) return null;
       const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files);
       return loadPlainLayerTap(reader.name, reader.read);
     };
-    const tapA = await plain(modelSourceA);
-    const tapB = ctx.models.b ? await plain(modelSourceB) : null;
+    const owned: { dispose(): void }[] = [];
     try {
-      return await collisionJob(ctx, p, { a: tapA?.tap, b: tapB?.tap }, c, emit);
+      const tapA = await plain(modelSourceA);
+      if (tapA) owned.push(tapA);
+      const tapB = ctx.models.b ? await plain(modelSourceB) : null;
+      if (tapB) owned.push(tapB);
+      const extras: CollisionExtraModel[] = [];
+      for (const e of p.extraModels ?? []) {
+        const reader = urlReader(e.url);
+        const model = await loadLabModel(reader.name, reader.read, e.url);
+        owned.push(model);
+        const tap = await plain({ url: e.url });
+        if (tap) owned.push(tap);
+        extras.push({ id: e.id, model, tap: tap?.tap });
+      }
+      return await collisionJob(ctx, p, { a: tapA?.tap, b: tapB?.tap, extras }, c, emit);
     } finally {
-      tapA?.dispose();
-      tapB?.dispose();
+      for (const o of owned) o.dispose();
     }
   },
   tsne: (ctx: JobContext, p: TsneJobParams, c: JobControl, emit: (r: TsneJobResult) => void) => layerwiseTsne(ctx, p, tsneSession, c, emit),

@@ -137,6 +137,7 @@ export const collisionSchema: Schema = [
   { key: 'colProjection', url: 'cp', label: 'Projection', kind: 'select', default: 'gaussian', options: [{ value: 'gaussian', label: 'random Gaussian A' }, { value: 'none', label: 'none (A = I; baseline, narrow layers only)' }] },
   { key: 'colEps', url: 'ce', label: 'ε list', kind: 'list', default: ['0.5', '1', '1.5', '2', '2.5', '3', '4', '5'], help: 'Input-space L2 radii of the conflict graph.' },
   { key: 'colIter', url: 'cit', label: 'Iterations', kind: 'int', default: 600, min: 10, max: 5000, step: 10, help: 'Algorithm 1 iteration cap per pair (spec: 600). Fewer is faster; a pair that has not converged keeps its best feasible iterate, an upper bound on its distance.' },
+  { key: 'colExtra', url: 'cx', label: 'Also compare', kind: 'list', default: [], help: 'Further zoo models (ids, comma-separated) run on the same pairs and projections, e.g. the PGD and TRADES twins next to the standard model: the seed compares three trainings side by side.' },
   { key: 'colBox', url: 'cbox', label: '[0,1] box', kind: 'int', default: 0, min: 0, max: 1, step: 1, help: 'NOT the seed paper: keep colliding points inside the pixel box (heuristic distances).' },
 ];
 

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as schemas from '../core/schema';
 import type { Schema } from '../core/schema';
-import { availablePreset, LOGITS_PRESETS, MFTMA_PRESETS, type Preset } from './presets';
+import { availablePreset, COLLISION_PRESETS, LOGITS_PRESETS, MFTMA_PRESETS, type Preset } from './presets';
 
 const zoo = JSON.parse(readFileSync(new URL('../../public/models/index.json', import.meta.url), 'utf8')) as { id: string; dataset: string }[];
 const allSchemas = Object.values(schemas).filter((v): v is Schema => Array.isArray(v));
 const defs = new Map(allSchemas.flat().map((d) => [d.key, d]));
-const everyPreset: Preset[] = [...MFTMA_PRESETS.gaussian, ...MFTMA_PRESETS.adversarial, ...LOGITS_PRESETS];
+const everyPreset: Preset[] = [...MFTMA_PRESETS.gaussian, ...MFTMA_PRESETS.adversarial, ...LOGITS_PRESETS, ...COLLISION_PRESETS.mnist, ...COLLISION_PRESETS.cifar];
 
 describe('seed presets', () => {
   it.each(everyPreset.map((p) => [p.label, p] as const))('%s: every value is a valid parameter and survives the URL', (_label, preset) => {
@@ -22,7 +22,7 @@ describe('seed presets', () => {
   });
 
   it.each(everyPreset.map((p) => [p.label, p] as const))('%s: needs exactly its model pair, on the dataset those models were trained on', (_label, preset) => {
-    expect(preset.needs).toEqual([preset.params.model, preset.params.compare]);
+    expect(preset.needs).toEqual([preset.params.model, preset.params.compare, ...(preset.params.colExtra ?? [])]);
     for (const id of preset.needs) {
       const entry = zoo.find((z) => z.id === id);
       if (entry) expect(entry.dataset).toBe(preset.params.data);
@@ -43,7 +43,7 @@ describe('seed presets', () => {
 
   it('every seed setting is available with the shipped zoo, and the first shipped variant wins', () => {
     const ids = new Set(zoo.map((z) => z.id));
-    for (const group of [MFTMA_PRESETS.gaussian, MFTMA_PRESETS.adversarial, LOGITS_PRESETS]) {
+    for (const group of [MFTMA_PRESETS.gaussian, MFTMA_PRESETS.adversarial, LOGITS_PRESETS, COLLISION_PRESETS.mnist, COLLISION_PRESETS.cifar]) {
       const chosen = availablePreset(group, ids);
       expect(chosen).not.toBeNull();
       expect(chosen).toBe(group.find((p) => p.needs.every((id) => ids.has(id))));

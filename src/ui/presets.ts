@@ -14,6 +14,8 @@ export interface Preset {
 
 /** The zoo's CIFAR-10 ResNet-20 twins: standard training and fast AT (FGSM-RS) L∞ 8/255. */
 export const CIFAR_RESNET_PAIR = { model: 'cifar-resnet20-st', compare: 'cifar-resnet20-fast-linf', data: 'cifar10-test' } as const;
+/** The zoo's CIFAR-10 medium-CNN twins: standard training and PGD-AT L2 0.5. */
+export const CIFAR_MEDIUM_PAIR = { model: 'cifar-medium-st', compare: 'cifar-medium-pgd-l2', data: 'cifar10-test' } as const;
 /** The zoo's MNIST small-CNN twins: standard training and PGD-AT L∞ 0.3. */
 export const MNIST_SMALL_PAIR = { model: 'mnist-small-st', compare: 'mnist-small-pgd-linf', data: 'mnist-test' } as const;
 const pairNeeds = (pair: { model: string; compare: string }) => [pair.model, pair.compare];
@@ -86,6 +88,51 @@ export const LOGITS_PRESETS: Preset[] = [
     params: { ...MNIST_SMALL_PAIR, layers: [], attack: 'apgd-ce', norm: 'linf', eps: 0.3, steps: 100, restarts: 1, logitsN: 1000, logitsAttack: 1, logitsEpochs: 1 },
   },
 ];
+
+/** The zoo's MNIST medium-CNN trio of the collision seed: standard, PGD-AT L2 2.0, TRADES L2 2.0. */
+export const MNIST_MEDIUM_TRIO = { model: 'mnist-medium-st', compare: 'mnist-medium-pgd-l2', colExtra: ['mnist-medium-trades-l2'], data: 'mnist-test' } as const;
+
+/**
+ * Collisions (issue #8; the layer-by-layer extension of Bhagoji et al.): 3 vs 7 on MNIST with
+ * m = 10 as the seed, standard vs PGD vs TRADES on the same pairs; the small-CNN pair stands
+ * in until the medium trio ships. CIFAR-10 (cat vs dog, 3 vs 5): the medium-CNN twins of the
+ * seed, or until they ship the ResNet-20 twins at the stem, stage outputs and pooled features,
+ * with fewer samples and iterations because a ResNet step costs ~50× an MNIST CNN's on a
+ * software GPU. ε is input-space L2 (the seed's distance).
+ */
+const COLLISION_COMMON = { colExtra: [], colPerClass: 10, colM: 10, colN: 3, colProjection: 'gaussian', colMSweep: [], colBox: 0, colIter: 600 } as const;
+const MNIST_EPS = ['0.5', '1', '1.5', '2', '2.5', '3', '4', '5'];
+const CIFAR_EPS = ['0.125', '0.25', '0.5', '1', '2', '4', '8'];
+export const COLLISION_PRESETS: Record<'mnist' | 'cifar', Preset[]> = {
+  mnist: [
+    {
+      label: 'MNIST medium CNN: ST vs PGD vs TRADES (L2 2.0), 3 vs 7, m = 10',
+      needs: [MNIST_MEDIUM_TRIO.model, MNIST_MEDIUM_TRIO.compare, ...MNIST_MEDIUM_TRIO.colExtra],
+      params: { ...COLLISION_COMMON, ...MNIST_MEDIUM_TRIO, colExtra: [...MNIST_MEDIUM_TRIO.colExtra], colMSweep: [], layers: [], colClasses: ['3', '7'], colEps: MNIST_EPS },
+    },
+    {
+      label: 'MNIST small CNN: ST vs PGD-AT (L∞ 0.3), 3 vs 7, m = 10',
+      needs: pairNeeds(MNIST_SMALL_PAIR),
+      params: { ...COLLISION_COMMON, ...MNIST_SMALL_PAIR, colExtra: [], colMSweep: [], layers: [], colClasses: ['3', '7'], colEps: MNIST_EPS },
+    },
+  ],
+  cifar: [
+    {
+      label: 'CIFAR-10 medium CNN: ST vs PGD-AT (L2 0.5), cat vs dog, m = 10',
+      needs: pairNeeds(CIFAR_MEDIUM_PAIR),
+      params: { ...COLLISION_COMMON, ...CIFAR_MEDIUM_PAIR, colExtra: [], colMSweep: [], layers: [], colClasses: ['3', '5'], colEps: CIFAR_EPS },
+    },
+    {
+      label: 'CIFAR-10 ResNet-20 ST vs AT (L∞ 8/255): cat vs dog, m = 10',
+      needs: pairNeeds(CIFAR_RESNET_PAIR),
+      params: {
+        ...COLLISION_COMMON, ...CIFAR_RESNET_PAIR, colExtra: [], colMSweep: [], colPerClass: 5, colN: 2, colIter: 200,
+        layers: ['relu', 'stage1.block3.relu_1', 'stage2.block3.relu_1', 'stage3.block3.relu_1', 'pool'],
+        colClasses: ['3', '5'], colEps: CIFAR_EPS,
+      },
+    },
+  ],
+};
 
 /** The first preset whose models are all in the zoo, or null. */
 export function availablePreset(options: Preset[], zooIds: ReadonlySet<string>): Preset | null {

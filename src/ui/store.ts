@@ -56,6 +56,7 @@ export interface Params {
   colMSweep: string[];
   colBox: number;
   colIter: number;
+  colExtra: string[];
 }
 
 export type ViewName = 'slice' | 'curve' | 'tsne' | 'logits' | 'dependency' | 'manifolds' | 'collision';

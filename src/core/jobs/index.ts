@@ -15,4 +15,4 @@ export type { DependencyJobParams, DependencyJobResult, ModelDependency } from '
 export { mftmaAnalysis } from './mftma';
 export type { MftmaJobParams, MftmaJobResult, MftmaPoint } from './mftma';
 export { collisionJob } from './collision';
-export type { CollisionJobParams, CollisionJobResult } from './collision';
+export type { CollisionExtraModel, CollisionJobParams, CollisionJobResult } from './collision';

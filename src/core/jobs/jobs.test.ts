@@ -116,4 +116,24 @@ describe('analysis jobs', () => {
     // Real distances: distinct-class images need a non-zero perturbation to collide.
     for (const l of small.layers) for (const d of l.distances[0]) expect(d).toBeGreaterThan(0.05);
   }, 240_000);
+
+  it('collision job with an extra model: same pairs, and its results equal running it as model B', async () => {
+    const params = { layers: ['input', 'fc2'], classes: [3, 7], perClass: 2, m: 4, projections: 1, projection: 'gaussian' as const, epsList: [1, 3], box: false, keepPoints: true, maxIter: 40 };
+    const before = tf.memory().numTensors;
+    const withExtra = await collisionJob(ctx(false), params, { extras: [{ id: 'at-twin', model: b }] });
+    expect(tf.memory().numTensors).toBe(before);
+    const asB = await collisionJob(ctx(true), params);
+    expect(withExtra.b).toBeNull();
+    expect(withExtra.extra.map((e) => e.id)).toEqual(['at-twin']);
+    const x = withExtra.extra[0].result!;
+    expect(Array.from(x.sampleIndices)).toEqual(Array.from(withExtra.a!.sampleIndices));
+    expect(x.layers.map((l) => l.layer)).toEqual(['input', 'fc2']);
+    for (let li = 0; li < x.layers.length; li++) {
+      expect(Array.from(x.layers[li].distances[0])).toEqual(Array.from(asB.b!.layers[li].distances[0]));
+      expect(x.layers[li].points?.[0].xTilde.length).toBe(x.pairI.length * 784);
+    }
+    // A model with another number of classes is refused before any work.
+    const fake = { ...b, numClasses: 3 } as LabModel;
+    await expect(collisionJob(ctx(false), params, { extras: [{ id: 'odd', model: fake }] })).rejects.toThrow(/odd has 3 classes/);
+  }, 240_000);
 });

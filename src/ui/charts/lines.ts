@@ -9,7 +9,8 @@ import * as d3 from 'd3';
 export interface LineSeries {
   label: string;
   color: string;
-  dashed?: boolean;
+  /** true = dashed; a string is an SVG dash array (e.g. '2,3' dotted for a third model). */
+  dashed?: boolean | string;
   /** y per x position; null/NaN = missing (n/a: drawn as a gap, never as 0). */
   y: (number | null)[];
   band?: { low: (number | null)[]; high: (number | null)[] };
@@ -102,7 +103,7 @@ export function createLineChart(svgEl: SVGSVGElement, opts: { onClickX?: (x: num
         .defined((i) => ok(s.y[i]))
         .x((i) => xPos(i))
         .y((i) => y(s.y[i] as number));
-      g.append('path').attr('d', line(d3.range(data.x.length))).attr('fill', 'none').attr('stroke', s.color).attr('stroke-width', 2).attr('stroke-dasharray', s.dashed ? '6,4' : null);
+      g.append('path').attr('d', line(d3.range(data.x.length))).attr('fill', 'none').attr('stroke', s.color).attr('stroke-width', 2).attr('stroke-dasharray', s.dashed === true ? '6,4' : s.dashed || null);
       g.selectAll(null)
         .data(d3.range(data.x.length).filter((i) => ok(s.y[i])))
         .join('circle')
@@ -136,7 +137,7 @@ export function createLineChart(svgEl: SVGSVGElement, opts: { onClickX?: (x: num
     const legend = g.append('g').attr('transform', `translate(4,0)`);
     data.series.forEach((s, k) => {
       const row = legend.append('g').attr('transform', `translate(0,${k * 14})`);
-      row.append('line').attr('x1', 0).attr('x2', 18).attr('y1', 0).attr('y2', 0).attr('stroke', s.color).attr('stroke-width', 2).attr('stroke-dasharray', s.dashed ? '5,3' : null);
+      row.append('line').attr('x1', 0).attr('x2', 18).attr('y1', 0).attr('y2', 0).attr('stroke', s.color).attr('stroke-width', 2).attr('stroke-dasharray', s.dashed === true ? '5,3' : s.dashed || null);
       row.append('text').attr('x', 22).attr('y', 4).attr('font-size', 10).text(s.label);
     });
   }

@@ -4,7 +4,8 @@
  * (Algorithm 1), the conflict graph at each ε and the optimal cross-entropy any classifier
  * on f_j can reach (Algorithm 2; log 2 = chance for a balanced pair), the 0-1 loss, a
  * layer × ε heat map, the conflict graph at a chosen ε, and a pair explorer showing the
- * colliding images at every layer. Model B dashed in compare mode.
+ * colliding images at every layer. Model B dashed in compare mode; further zoo models
+ * ("Also compare", e.g. the PGD and TRADES twins) dotted, on the same pairs.
  */
 import * as d3 from 'd3';
 import { useEffect, useMemo, useRef, useState } from 'react';
@@ -15,6 +16,7 @@ import { runAnalysis } from '../analyses';
 import { applyParams, layersFor } from '../controller';
 import { classColor, epsColor } from '../charts/colors';
 import { type LineChartData, type LineSeries } from '../charts/lines';
+import { availablePreset, COLLISION_PRESETS } from '../presets';
 import { useLab, type Params } from '../store';
 import { AnalysisBar, LineChartView, ViewControls } from './common';
 
@@ -34,13 +36,33 @@ export function runCollisions(): void {
     maxIter: p.colIter,
     mSweep: p.colMSweep.map(Number).filter((v) => Number.isInteger(v) && v >= 1),
     keepPoints: true,
+    extraModels: extraModelsOf(p),
   };
   const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
   void runAnalysis('collision', key, params);
 }
 
-/** The seed's MNIST setting: ST vs its AT twin, 3 vs 7, m = 10. */
-const PRESET: Partial<Params> = { model: 'mnist-small-st', compare: 'mnist-small-pgd-linf', data: 'mnist-test', colClasses: ['3', '7'], colPerClass: 10, colM: 10, colN: 3, colProjection: 'gaussian', layers: [] };
+const BASE = import.meta.env.BASE_URL;
+
+/** "Also compare" ids that are zoo models (other than A and B), as URLs for the worker. */
+function extraModelsOf(p: Params): { id: string; url: string }[] {
+  const zoo = new Set(useLab.getState().zoo.map((z) => z.id));
+  const ids = [...new Set(p.colExtra.map((x) => x.trim()))].filter((id) => id && id !== p.model && id !== p.compare);
+  const unknown = ids.filter((id) => !zoo.has(id));
+  if (unknown.length) useLab.getState().set({ notice: `not in the model zoo, skipped: ${unknown.join(', ')}` });
+  return ids.filter((id) => zoo.has(id)).map((id) => ({ id, url: `${BASE}models/${id}/model.json` }));
+}
+
+/** Every analysed model of a result with its label and line style (A solid, B dashed, extras dotted). */
+const EXTRA_DASHES = ['2,3', '1,4', '8,3,2,3'];
+function modelRuns(r: CollisionJobResult): { label: string; res: CollisionAnalysisResult; dashed: boolean | string }[] {
+  const out: { label: string; res: CollisionAnalysisResult; dashed: boolean | string }[] = [];
+  if (r.a) out.push({ label: 'A', res: r.a, dashed: false });
+  if (r.b) out.push({ label: 'B', res: r.b, dashed: true });
+  (r.extra ?? []).forEach((e, k) => e.result && out.push({ label: e.id, res: e.result, dashed: EXTRA_DASHES[k % EXTRA_DASHES.length] }));
+  return out;
+}
+
 
 function lossChart(r: CollisionJobResult, zeroOne: boolean): LineChartData | null {
   const a = r.a;
@@ -48,12 +70,11 @@ function lossChart(r: CollisionJobResult, zeroOne: boolean): LineChartData | nul
   if (!a || !first) return null;
   const x = first.curve.eps;
   const series: LineSeries[] = [];
-  for (const [name, res] of [['A', r.a], ['B', r.b]] as const) {
-    if (!res) continue;
+  for (const { label, res, dashed } of modelRuns(r)) {
     res.layers.forEach((l, i) => {
       const y = zeroOne ? l.curve.meanZeroOne : l.curve.meanLogLoss;
       if (!y) return;
-      series.push({ label: `${name} ${l.layer}${l.complete ? '' : ' …'}`, color: epsColor(i, Math.max(1, res.layers.length - 1)), dashed: name === 'B', y });
+      series.push({ label: `${label} ${l.layer}${l.complete ? '' : ' …'}`, color: epsColor(i, Math.max(1, res.layers.length - 1)), dashed, y });
     });
   }
   return {
@@ -63,6 +84,26 @@ function lossChart(r: CollisionJobResult, zeroOne: boolean): LineChartData | nul
     yLabel: zeroOne ? 'optimal 0-1 loss' : 'optimal adversarial cross-entropy (nats)',
     rules: zeroOne ? [{ y: 0.5, label: 'chance' }] : [{ y: Math.log(2), label: 'log 2 (chance)' }],
   };
+}
+
+/** Small multiples: one chart per layer, a line per model (the seed's side-by-side trainings). */
+function layerCharts(r: CollisionJobResult): { layer: string; data: LineChartData }[] {
+  const runs = modelRuns(r);
+  const first = r.a?.layers.find((l) => l.curve.eps.length);
+  if (!first || !r.a) return [];
+  return r.a.layers.map((la) => ({
+    layer: la.layer,
+    data: {
+      x: first.curve.eps,
+      series: runs.flatMap(({ label, res, dashed }, k) => {
+        const l = res.layers.find((x) => x.layer === la.layer);
+        return l ? [{ label: `${label}${l.complete ? '' : ' …'}`, color: classColor(k), dashed, y: l.curve.meanLogLoss }] : [];
+      }),
+      xLabel: `ε · ${la.layer}`,
+      yLabel: 'optimal log-loss',
+      rules: [{ y: Math.log(2), label: 'log 2' }],
+    },
+  }));
 }
 
 /** The seed's sweep of m: optimal log-loss at one ε against the projection size, a line per layer. */
@@ -182,8 +223,12 @@ function Img({ pixels, shape, title }: { pixels: Float32Array; shape: [number, n
   return <canvas ref={ref} className="thumb" title={title} />;
 }
 
-/** The seed's Figure 3: one pair's colliding images x̃, x̃′ at every layer with their perturbation sizes. */
+/**
+ * The seed's Figure 3: one pair's colliding images x̃, x̃′ at every layer with their
+ * perturbation sizes, a row per model (same pair and projection seeds for every model).
+ */
 function PairExplorer({ r, pair }: { r: CollisionJobResult; pair: number }) {
+  const runs = modelRuns(r);
   const res = r.a;
   if (!res || !r.images || pair >= res.pairI.length) return null;
   const d = r.shape[0] * r.shape[1] * r.shape[2];
@@ -193,41 +238,47 @@ function PairExplorer({ r, pair }: { r: CollisionJobResult; pair: number }) {
   const xp = r.images.subarray(j * d, (j + 1) * d);
   return (
     <div data-testid="pair-explorer">
-      <div className="muted">pair {pair}: samples {i} and {j} (model A, projection 1)</div>
-      <div className="strip">
-        <div className="card">
-          <div className="thumbs">
-            <Img pixels={x} shape={r.shape} title="x" />
-            <Img pixels={xp} shape={r.shape} title="x′" />
-          </div>
-          <div className="meta">clean pair</div>
-        </div>
-        {res.layers.map((l) => {
-          const pts = l.points?.[0];
-          if (!pts) return null;
-          const xt = pts.xTilde.subarray(pair * d, (pair + 1) * d);
-          const xpt = pts.xPrimeTilde.subarray(pair * d, (pair + 1) * d);
-          let n1 = 0;
-          let n2 = 0;
-          for (let k = 0; k < d; k++) {
-            n1 += (xt[k] - x[k]) ** 2;
-            n2 += (xpt[k] - xp[k]) ** 2;
-          }
-          return (
-            <div className="card" key={l.layer}>
-              <div className="thumbs">
-                <Img pixels={xt} shape={r.shape} title="x̃" />
-                <Img pixels={xpt} shape={r.shape} title="x̃′" />
-              </div>
-              <div className="meta">
-                <b>{l.layer}</b>
-                <span>‖δ‖ {Math.sqrt(n1).toFixed(2)} / {Math.sqrt(n2).toFixed(2)}</span>
-                <span>d = {Number.isFinite(l.distances[0][pair]) ? l.distances[0][pair].toFixed(3) : '∞'}</span>
-              </div>
-            </div>
-          );
-        })}
+      <div className="muted">
+        pair {pair}: samples {i} and {j} (projection 1){runs.length > 1 ? `, a row per model: ${runs.map((m) => m.label).join(', ')}` : ''}
       </div>
+      {runs.map(({ label, res: mr }) => (
+        <div className="strip" key={label} data-testid="pair-row">
+          <div className="card">
+            <div className="thumbs">
+              <Img pixels={x} shape={r.shape} title="x" />
+              <Img pixels={xp} shape={r.shape} title="x′" />
+            </div>
+            <div className="meta">
+              <b>{label}</b> clean pair
+            </div>
+          </div>
+          {mr.layers.map((l) => {
+            const pts = l.points?.[0];
+            if (!pts || pair >= mr.pairI.length) return null;
+            const xt = pts.xTilde.subarray(pair * d, (pair + 1) * d);
+            const xpt = pts.xPrimeTilde.subarray(pair * d, (pair + 1) * d);
+            let n1 = 0;
+            let n2 = 0;
+            for (let k = 0; k < d; k++) {
+              n1 += (xt[k] - x[k]) ** 2;
+              n2 += (xpt[k] - xp[k]) ** 2;
+            }
+            return (
+              <div className="card" key={l.layer}>
+                <div className="thumbs">
+                  <Img pixels={xt} shape={r.shape} title="x̃" />
+                  <Img pixels={xpt} shape={r.shape} title="x̃′" />
+                </div>
+                <div className="meta">
+                  <b>{l.layer}</b>
+                  <span>‖δ‖ {Math.sqrt(n1).toFixed(2)} / {Math.sqrt(n2).toFixed(2)}</span>
+                  <span>d = {Number.isFinite(l.distances[0][pair]) ? l.distances[0][pair].toFixed(3) : '∞'}</span>
+                </div>
+              </div>
+            );
+          })}
+        </div>
+      ))}
     </div>
   );
 }
@@ -244,6 +295,17 @@ export function CollisionView() {
   const sweep = useMemo(() => (r ? sweepChart(r, sweepEpsIndex) : null), [r, sweepEpsIndex]);
   const log = useMemo(() => (r ? lossChart(r, false) : null), [r]);
   const zeroOne = useMemo(() => (r ? lossChart(r, true) : null), [r]);
+  const multiples = useMemo(() => (r ? layerCharts(r) : []), [r]);
+  const runs = r ? modelRuns(r) : [];
+  const [graphModel, setGraphModel] = useState('A');
+  const graphRun = runs.find((m) => m.label === graphModel) ?? runs[0];
+  const zoo = useLab((s) => s.zoo);
+  const params = useLab((s) => s.params);
+  const presets = useMemo(() => {
+    const ids = new Set(zoo.map((z) => z.id));
+    return [availablePreset(COLLISION_PRESETS.mnist, ids), availablePreset(COLLISION_PRESETS.cifar, ids)];
+  }, [zoo]);
+  const twins = zoo.filter((z) => z.id !== params.model && z.id !== params.compare && zoo.find((a) => a.id === params.model)?.dataset === z.dataset);
   const layerNames = r?.a?.layers.map((l) => l.layer) ?? [];
   const shownLayer = graphLayer && layerNames.includes(graphLayer) ? graphLayer : layerNames[layerNames.length - 1] ?? '';
   return (
@@ -253,15 +315,39 @@ export function CollisionView() {
         For a random projection A of the layer, d(x, x′) is the smallest L2 perturbation of two different-class inputs that makes A·f(x̃) = A·f(x̃′); no classifier on that layer can then get both right. The curve is the lowest
         cross-entropy any classifier on the layer can reach against perturbations of size ε (averaged over projections; log 2 = chance). Distances are {useLab.getState().params.colBox ? 'box-constrained (not the paper)' : 'unconstrained, as in the seed paper'}.
       </p>
-      <div className="muted">
-        preset: <button type="button" onClick={() => void applyParams(PRESET)}>seed setting: ST vs AT, 3 vs 7, m = 10</button>
-      </div>
+      {presets.some(Boolean) && (
+        <div className="muted">
+          presets (seed settings):{' '}
+          {presets.map(
+            (preset, i) =>
+              preset && (
+                <button key={i} type="button" data-testid={`collision-preset-${i === 0 ? 'mnist' : 'cifar'}`} onClick={() => void applyParams(preset.params).then(runCollisions)}>
+                  {preset.label}
+                </button>
+              ),
+          )}
+        </div>
+      )}
       <ViewControls schema={collisionSchema} legend="Collisions" />
+      {twins.length > 0 && (
+        <div className="muted" data-testid="collision-extra-picker">
+          also compare (same pairs):{' '}
+          {twins.map((z) => {
+            const on = params.colExtra.includes(z.id);
+            return (
+              <label key={z.id} style={{ marginRight: 8 }}>
+                <input type="checkbox" checked={on} onChange={() => void applyParams({ colExtra: on ? params.colExtra.filter((x) => x !== z.id) : [...params.colExtra, z.id] })} /> {z.id}
+              </label>
+            );
+          })}
+        </div>
+      )}
       <AnalysisBar kind="collision" onRun={runCollisions} runLabel="Run collision search">
         {r?.a && r.a.seconds > 0 && (
           <span className="muted" data-testid="collision-summary">
             {r.a.pairI.length} pairs × {r.a.layers.length} layers{r.a.approximate ? ' (multi-class: approximate)' : ''} · A {r.a.seconds.toFixed(1)} s
             {r.b && r.b.seconds > 0 ? ` · B ${r.b.seconds.toFixed(1)} s` : ''}
+            {(r.extra ?? []).map((e) => (e.result && e.result.seconds > 0 ? ` · ${e.id} ${e.result.seconds.toFixed(1)} s` : '')).join('')}
           </span>
         )}
       </AnalysisBar>
@@ -286,9 +372,15 @@ export function CollisionView() {
               <LineChartView data={sweep} testId="collision-sweep-chart" />
             </div>
           )}
+          {multiples.length > 1 && (
+            <div className="small-multiples" data-testid="collision-multiples">
+              {multiples.map((m) => (
+                <LineChartView key={m.layer} data={m.data} testId={`collision-multiple-${m.layer}`} />
+              ))}
+            </div>
+          )}
           <div className="chart-row">
-            <Heat res={r.a} label="A" />
-            {r.b && r.b.seconds > 0 && <Heat res={r.b} label="B" />}
+            {runs.map((m) => (m.res.seconds > 0 ? <Heat key={m.label} res={m.res} label={m.label} /> : null))}
           </div>
           <div className="control-row">
             layer{' '}
@@ -298,8 +390,19 @@ export function CollisionView() {
               ))}
             </select>{' '}
             ε <input type="number" step={0.25} value={graphEps} onChange={(e) => setGraphEps(Number(e.target.value))} style={{ width: 70 }} />
+            {runs.length > 1 && (
+              <>
+                {' '}
+                model{' '}
+                <select value={graphRun?.label} onChange={(e) => setGraphModel(e.target.value)}>
+                  {runs.map((m) => (
+                    <option key={m.label}>{m.label}</option>
+                  ))}
+                </select>
+              </>
+            )}
           </div>
-          <ConflictGraph res={r.a} layer={shownLayer} eps={graphEps} onPair={setPair} />
+          {graphRun && <ConflictGraph res={graphRun.res} layer={shownLayer} eps={graphEps} onPair={setPair} />}
           <PairExplorer r={r} pair={pair} />
         </>
       )}
