@@ -162,3 +162,37 @@ test('collisions: optimal loss per layer with the log 2 ceiling, conflict graph,
   for (const d of dists) expect(d).toBeGreaterThan(0.05);
   await page.screenshot({ path: `${ARTIFACTS}/collisions.png`, fullPage: true });
 });
+
+test('seed presets on the CIFAR-10 ResNet-20 twins: each applies its setting, loads both models and streams; cancel keeps the lab', async ({ page }) => {
+  // WASM: a ResNet-20 forward pass on the software WebGPU adapter takes seconds, and the presets
+  // are about the setting, not the backend (the same core jobs run everywhere).
+  await page.goto('/#model=mnist-small-st&data=mnist-test&n=8&seed=0&backend=wasm&view=manifolds');
+  await expect(page.getByTestId('mftma-preset-gaussian')).toContainText('CIFAR-10 ResNet-20');
+  await page.getByTestId('mftma-preset-gaussian').click();
+  await expect(page).toHaveURL(/model=cifar-resnet20-st/, { timeout: 120_000 });
+  await expect(page).toHaveURL(/vs=cifar-resnet20-fast-linf/);
+  await expect(page).toHaveURL(/data=cifar10-test/);
+  await expect(page.getByTestId('compare-info')).toBeVisible({ timeout: 120_000 });
+  // The class-manifold σ ladder streams per layer; wait for the first real points of model A.
+  await expect(page.getByTestId('mftma-cancel')).toBeVisible({ timeout: 120_000 });
+  await expect.poll(async () => page.locator('[data-testid=mftma-capacity] circle').count(), { timeout: 420_000 }).toBeGreaterThan(0);
+  await page.getByTestId('mftma-cancel').click();
+  await expect(page.getByTestId('mftma-bar')).toContainText('cancelled');
+  await page.screenshot({ path: `${ARTIFACTS}/preset-mftma-cifar.png`, fullPage: true });
+  // The other presets on the same pair: each starts its job on the twins, then is cancelled.
+  for (const [tab, preset, kind] of [
+    ['manifolds', 'mftma-preset-adversarial', 'mftma'],
+    ['logits', 'logits-preset', 'logits'],
+    ['collision', 'collision-preset-cifar', 'collision'],
+  ] as const) {
+    await page.getByTestId(`tab-${tab}`).click();
+    await expect(page.getByTestId(preset)).toContainText('ResNet-20');
+    await page.getByTestId(preset).click();
+    await expect(page.getByTestId(`${kind}-cancel`)).toBeVisible({ timeout: 120_000 });
+    await expect(page.getByTestId(`${kind}-bar`)).toContainText(/model A|attack|layer|APGD|step/i, { timeout: 120_000 });
+    await page.getByTestId(`${kind}-cancel`).click();
+    await expect(page.getByTestId(`${kind}-bar`)).toContainText('cancelled');
+  }
+  await expect(page).toHaveURL(/cc=3(,|%2C)5/);
+  await expect(page.getByTestId('compare-info')).toBeVisible();
+});

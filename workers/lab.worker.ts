@@ -189,12 +189,12 @@ const ANALYSES = {
   },
   tsne: (ctx: JobContext, p: TsneJobParams, c: JobControl, emit: (r: TsneJobResult) => void) => layerwiseTsne(ctx, p, tsneSession, c, emit),
   /** Training snapshots (zoo models saved mid-training) are loaded for the job and freed after. */
-  logits: async (ctx: JobContext, p: LogitsJobParams & { snapshots?: { epoch: number; url: string }[] }, c: JobControl, emit: (r: LogitsJobResult) => void) => {
-    const loaded: { epoch: number; model: LabModel }[] = [];
+  logits: async (ctx: JobContext, p: LogitsJobParams & { snapshots?: { epoch: number; url: string; which?: 'a' | 'b' }[] }, c: JobControl, emit: (r: LogitsJobResult) => void) => {
+    const loaded: { epoch: number; model: LabModel; which?: 'a' | 'b' }[] = [];
     try {
       for (const s of p.snapshots ?? []) {
         const reader = urlReader(s.url);
-        loaded.push({ epoch: s.epoch, model: await loadLabModel(reader.name, reader.read, s.url) });
+        loaded.push({ epoch: s.epoch, which: s.which, model: await loadLabModel(reader.name, reader.read, s.url) });
       }
       return await logitAnalysis(ctx, p, loaded, c, emit);
     } finally {

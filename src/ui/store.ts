@@ -84,6 +84,8 @@ export interface ZooEntry {
   architecture?: string;
   method?: string;
   cleanAccuracy?: number;
+  /** Training epochs of the shipped model (the last row after its snapshots). */
+  epochs?: number;
   /** Training snapshots of this model in the zoo. */
   snapshots?: { epoch: number; id: string }[];
 }

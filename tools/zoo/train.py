@@ -456,7 +456,7 @@ def main():
     write_json(os.path.join(args.export, 'card.json'), card)
     entry = {'id': model_id, 'label': card['label'], 'dataset': card['dataset'], 'architecture': args.arch,
              'method': args.method, 'norm': card['training']['norm'], 'eps': card['training']['eps'],
-             'cleanAccuracy': ev['cleanAccuracy'],
+             'epochs': args.epochs, 'cleanAccuracy': ev['cleanAccuracy'],
              'robustAccuracy': [{k: r[k] for k in ('norm', 'eps', 'accuracy')} for r in ev['robustAccuracy']]}
     if snap_list:
         entry['snapshots'] = snap_list

@@ -19,7 +19,7 @@ import {
   averageOverlap,
   averageOverlapControl,
   classConfidence,
-  epochLogitSummaries,
+  epochSummariesByModel,
   errorClassRanks,
   logitDistributions,
   manipulationDistributions,
@@ -102,13 +102,14 @@ async function analyse(model: LabModel, images: Float32Array, labels: Int32Array
   return { out, logits: clean.logits, advLogits };
 }
 
-/** Zoo snapshots of a model (public/models/index.json), e.g. mnist-small-st at epochs 1, 2, 5, 6. */
-function zooSnapshots(id: string): { epoch: number; id: string }[] {
+/** A zoo model's snapshots and epoch count (public/models/index.json), e.g. mnist-small-st at epochs 1, 2, 5, 6. */
+function zooSnapshots(id: string): { snapshots: { epoch: number; id: string }[]; epochs?: number } {
   const file = path.join(PUBLIC_DIR, 'models', 'index.json');
-  if (!existsSync(file)) return [];
+  if (!existsSync(file)) return { snapshots: [] };
   const index = JSON.parse(readFileSync(file, 'utf8'));
-  const entries: { id: string; snapshots?: { epoch: number; id: string }[] }[] = Array.isArray(index) ? index : index.models;
-  return entries.find((e) => e.id === id)?.snapshots ?? [];
+  const entries: { id: string; epochs?: number; snapshots?: { epoch: number; id: string }[] }[] = Array.isArray(index) ? index : index.models;
+  const entry = entries.find((e) => e.id === id);
+  return { snapshots: entry?.snapshots ?? [], epochs: entry?.epochs };
 }
 
 async function cmdLogits(args: string[]) {
@@ -157,19 +158,28 @@ async function cmdLogits(args: string[]) {
       };
     }
     if (v.epochs) {
-      const snaps = zooSnapshots(String(v.model));
-      if (snaps.length === 0) throw new LabError(`--epochs: "${v.model}" has no snapshots in public/models/index.json`);
-      const list: { epoch: number; logits: Float32Array }[] = [];
-      for (const s of snaps) {
-        const m = await openModel(s.id);
-        try {
-          checkInputCompatibility(m, ds);
-          list.push({ epoch: s.epoch, logits: (await predictAll(m, data.images, data.labels, shape)).logits });
-        } finally {
-          m.dispose();
+      // Every model with zoo snapshots (the seed's Figure 1 sets ST and AT side by side), each
+      // closed by the trained model at its final epoch, on bins shared by all rows.
+      const ids = [String(v.model), ...(v.compare ? [String(v.compare)] : [])];
+      const perModel: { model: string; rows: { epoch: number; logits: Float32Array }[] }[] = [];
+      for (let i = 0; i < ids.length; i++) {
+        const { snapshots, epochs } = zooSnapshots(ids[i]);
+        if (!snapshots.length) continue;
+        const rows: { epoch: number; logits: Float32Array }[] = [];
+        for (const s of snapshots) {
+          const m = await openModel(s.id);
+          try {
+            checkInputCompatibility(m, ds);
+            rows.push({ epoch: s.epoch, logits: (await predictAll(m, data.images, data.labels, shape)).logits });
+          } finally {
+            m.dispose();
+          }
         }
+        if (epochs !== undefined && !rows.some((r) => r.epoch === epochs)) rows.push({ epoch: epochs, logits: results[i].logits });
+        perModel.push({ model: ids[i], rows });
       }
-      payload.epochs = epochLogitSummaries(list, k, BINS);
+      if (perModel.length === 0) throw new LabError(`--epochs: ${ids.map((id) => `"${id}"`).join(' and ')} ${ids.length > 1 ? 'have' : 'has'} no snapshots in public/models/index.json`);
+      payload.epochs = epochSummariesByModel(perModel, k, BINS);
     }
     const pct = (x: unknown) => `${(100 * (x as number)).toFixed(1)}%`;
     print(v.json as boolean, plain(payload), () => {

@@ -78,7 +78,28 @@ describe('analysis jobs', () => {
     expect(r.b!.clean.maxLogit.mean).toBeLessThan(r.a!.clean.maxLogit.mean);
     expect(r.compare!.aok).toHaveLength(10);
     expect(r.compare!.aok[9]).toBeCloseTo(r.compare!.aok[9], 6);
-    expect(r.epochs!.summaries.epochs.map((x) => x.epoch)).toEqual([1, 2]);
+    expect(r.epochs!.map((e) => e.model)).toEqual(['A']);
+    expect(r.epochs![0].summaries.epochs.map((x) => x.epoch)).toEqual([1, 2]);
+  }, 120_000);
+
+  it('logits job: snapshots of A and B share bins, and the trained model closes each ridgeline', async () => {
+    const snaps = [
+      { epoch: 1, model: b, which: 'b' as const },
+      { epoch: 1, model: a, which: 'a' as const },
+    ];
+    const before = tf.memory().numTensors;
+    const r = await logitAnalysis(ctx(true), { n: 40, spec: null, bins: 8, finalEpochs: { a: 6, b: 1 } }, snaps);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.epochs!.map((e) => e.model)).toEqual(['A', 'B']);
+    const [ea, eb] = r.epochs!;
+    // A: its epoch-1 snapshot (here model A itself) and the final model at epoch 6 are the same logits.
+    expect(ea.summaries.epochs.map((x) => x.epoch)).toEqual([1, 6]);
+    expect(Array.from(ea.summaries.epochs[0].gap.counts)).toEqual(Array.from(ea.summaries.epochs[1].gap.counts));
+    // B: the final epoch (1) is already a snapshot, so no extra row.
+    expect(eb.summaries.epochs.map((x) => x.epoch)).toEqual([1]);
+    expect(Array.from(ea.summaries.gapEdges)).toEqual(Array.from(eb.summaries.gapEdges));
+    // Every row counts all 40 samples.
+    for (const e of r.epochs!) for (const x of e.summaries.epochs) expect(x.gap.counts.reduce((s, c) => s + c, 0)).toBe(40);
   }, 120_000);
 
   it('dependency job: a probe per layer, clean above attacked on the standard model', async () => {

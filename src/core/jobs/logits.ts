@@ -10,7 +10,7 @@
  */
 import { runAttack } from '../attacks/runner';
 import type { AttackSpec } from '../attacks/types';
-import { accuracyByGap, averageOverlap, averageOverlapControl, classConfidence, epochLogitSummaries, errorClassRanks, logitDistributions, rankOrderByClass, type EpochSummaries, type GapAccuracyBin, type Histogram, type LogitDistributions, type ClassRankOrder } from '../logits';
+import { accuracyByGap, averageOverlap, averageOverlapControl, classConfidence, epochSummariesByModel, errorClassRanks, logitDistributions, rankOrderByClass, type EpochSummaries, type GapAccuracyBin, type Histogram, type LogitDistributions, type ClassRankOrder } from '../logits';
 import type { LabModel } from '../model/model';
 import { predictAll } from '../model/predict';
 import { deriveSeed } from '../random';
@@ -22,6 +22,11 @@ export interface LogitsJobParams {
   /** Attack for the adversarial distributions; null = clean only. */
   spec: AttackSpec | null;
   bins?: number;
+  /**
+   * Epoch count of the trained models A/B: with snapshots of that model, the model itself is
+   * the last ridgeline row (snapshots stop before the final epoch).
+   */
+  finalEpochs?: { a?: number; b?: number };
 }
 
 export interface ModelLogits {
@@ -50,12 +55,18 @@ export interface LogitsJobResult {
     farImages: { index: number; label: number; confA: number; confB: number; pixels: Float32Array }[];
     shape: [number, number, number];
   } | null;
-  epochs: { model: string; summaries: EpochSummaries } | null;
+  /**
+   * Training snapshots per model (the seed's Figure 1: ST and AT logits over epochs), one
+   * entry per model with snapshots; all rows share the same bins so A and B compare directly.
+   */
+  epochs: { model: 'A' | 'B'; summaries: EpochSummaries }[] | null;
 }
 
 export interface SnapshotModel {
   epoch: number;
   model: LabModel;
+  /** Whose snapshot: model A (default) or B. */
+  which?: 'a' | 'b';
 }
 
 const MAX_FAR_IMAGES = 24;
@@ -139,13 +150,26 @@ export async function logitAnalysis(ctx: JobContext, params: LogitsJobParams, sn
     }
     if (snapshots.length) {
       const sub = subProgress(control, steps - 1, steps, 'training snapshots');
-      const perEpoch = [];
+      const perModel: { which: 'a' | 'b'; rows: { epoch: number; logits: Float32Array }[] }[] = [];
       for (let e = 0; e < snapshots.length; e++) {
         if (control.signal?.aborted) throw new JobCancelledError(result);
-        perEpoch.push({ epoch: snapshots[e].epoch, logits: (await predictAll(snapshots[e].model, sample.images, sample.labels, sample.shape)).logits });
-        sub.onProgress?.({ fraction: (e + 1) / snapshots.length, message: `epoch ${snapshots[e].epoch}` });
+        const which = snapshots[e].which ?? 'a';
+        if (!raw[which]) continue;
+        let entry = perModel.find((p) => p.which === which);
+        if (!entry) perModel.push((entry = { which, rows: [] }));
+        entry.rows.push({ epoch: snapshots[e].epoch, logits: (await predictAll(snapshots[e].model, sample.images, sample.labels, sample.shape)).logits });
+        sub.onProgress?.({ fraction: (e + 1) / snapshots.length, message: `model ${which.toUpperCase()} epoch ${snapshots[e].epoch}` });
       }
-      result.epochs = { model: 'A', summaries: epochLogitSummaries(perEpoch, k, bins) };
+      perModel.sort((u, v) => u.which.localeCompare(v.which));
+      for (const entry of perModel) {
+        const final = params.finalEpochs?.[entry.which];
+        if (final !== undefined && !entry.rows.some((r) => r.epoch === final)) entry.rows.push({ epoch: final, logits: raw[entry.which].clean });
+      }
+      result.epochs = epochSummariesByModel(
+        perModel.map((p) => ({ model: p.which === 'a' ? ('A' as const) : ('B' as const), rows: p.rows })),
+        k,
+        bins,
+      );
     }
   } catch (e) {
     if (e instanceof JobCancelledError) throw new JobCancelledError(result);

@@ -298,3 +298,23 @@ export function epochLogitSummaries(snapshots: EpochLogits[], numClasses: number
     gapEdges: epochs[0]?.gap.edges ?? empty.edges,
   };
 }
+
+/**
+ * Per-epoch summaries of several models on one set of bins (the seed's Figure 1 compares ST
+ * and AT training side by side, so A's and B's ridgelines must share their axes). Rows keep
+ * their model's order and are sorted by epoch within it.
+ */
+export function epochSummariesByModel<M>(models: { model: M; rows: EpochLogits[] }[], numClasses: number, bins = 30): { model: M; summaries: EpochSummaries }[] {
+  const all = models.flatMap((m) => m.rows);
+  // Rows are numbered in order so the shared summary keeps it; real epochs go back on below.
+  const shared = epochLogitSummaries(all.map((r, i) => ({ epoch: i, logits: r.logits })), numClasses, bins);
+  let at = 0;
+  return models.map((m) => ({
+    model: m.model,
+    summaries: {
+      epochs: m.rows.map((r) => ({ ...shared.epochs[at++], epoch: r.epoch })).sort((u, v) => u.epoch - v.epoch),
+      maxLogitEdges: shared.maxLogitEdges,
+      gapEdges: shared.gapEdges,
+    },
+  }));
+}

@@ -25,9 +25,14 @@ const BASE = import.meta.env.BASE_URL;
 export function runLogits(): void {
   const s = useLab.getState();
   const p = s.params;
-  const entry = s.zoo.find((z) => z.id === p.model);
-  const snapshots = p.logitsEpochs ? (entry?.snapshots ?? []).map((x) => ({ epoch: x.epoch, url: `${BASE}models/${x.id}/model.json` })) : [];
-  const params = { n: p.logitsN, spec: p.logitsAttack ? attackSpec(p, false) : null, bins: 30, snapshots };
+  // Training snapshots of A and of B where the zoo ships them (the seed's Figure 1 sets ST and
+  // AT side by side), each closed by the trained model itself at its final epoch.
+  const entryA = s.zoo.find((z) => z.id === p.model);
+  const entryB = p.compare ? s.zoo.find((z) => z.id === p.compare) : undefined;
+  const snapsOf = (entry: typeof entryA, which: 'a' | 'b') => (entry?.snapshots ?? []).map((x) => ({ which, epoch: x.epoch, url: `${BASE}models/${x.id}/model.json` }));
+  const snapshots = p.logitsEpochs ? [...snapsOf(entryA, 'a'), ...snapsOf(entryB, 'b')] : [];
+  const finalEpochs = { a: entryA?.snapshots?.length ? entryA.epochs : undefined, b: entryB?.snapshots?.length ? entryB.epochs : undefined };
+  const params = { n: p.logitsN, spec: p.logitsAttack ? attackSpec(p, false) : null, bins: 30, snapshots, finalEpochs };
   const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
   void runAnalysis('logits', key, params);
 }
@@ -105,14 +110,15 @@ function RankScatter({ r, cls, focus, onFocus }: { r: LogitsJobResult; cls: numb
   return <svg ref={ref} className="rank-scatter" data-testid="rank-scatter" />;
 }
 
-function Ridge({ r, which }: { r: LogitsJobResult; which: 'maxLogit' | 'gap' }) {
+function Ridge({ epochs, which }: { epochs: NonNullable<LogitsJobResult['epochs']>[number]; which: 'maxLogit' | 'gap' }) {
   const ref = useRef<SVGSVGElement>(null);
   useEffect(() => {
-    const e = r.epochs?.summaries;
-    if (!ref.current || !e) return;
-    drawRidgeline(ref.current, which === 'gap' ? e.gapEdges : e.maxLogitEdges, e.epochs.map((x) => ({ label: `epoch ${x.epoch}`, counts: which === 'gap' ? x.gap.counts : x.maxLogit.counts })), which === 'gap' ? 'logit gap (max − second)' : 'max logit');
-  }, [r, which]);
-  return <svg ref={ref} className="line-chart" data-testid={`ridge-${which}`} />;
+    const e = epochs.summaries;
+    if (!ref.current) return;
+    const title = `${which === 'gap' ? 'logit gap (max − second)' : 'max logit'}, model ${epochs.model}`;
+    drawRidgeline(ref.current, which === 'gap' ? e.gapEdges : e.maxLogitEdges, e.epochs.map((x) => ({ label: `epoch ${x.epoch}`, counts: which === 'gap' ? x.gap.counts : x.maxLogit.counts })), title);
+  }, [epochs, which]);
+  return <svg ref={ref} className="line-chart" data-testid={`ridge-${which}${epochs.model === 'B' ? '-b' : ''}`} />;
 }
 
 export function LogitsView() {
@@ -222,12 +228,12 @@ export function LogitsView() {
           </div>
         </div>
       )}
-      {r?.epochs && (
-        <div className="chart-row">
-          <Ridge r={r} which="maxLogit" />
-          <Ridge r={r} which="gap" />
+      {r?.epochs?.map((e) => (
+        <div className="chart-row" key={e.model}>
+          <Ridge epochs={e} which="maxLogit" />
+          <Ridge epochs={e} which="gap" />
         </div>
-      )}
+      ))}
     </section>
   );
 }
