@@ -130,7 +130,9 @@ test('manifolds: MFTMA capacity per layer streams in, heat map filled', async ({
   await page.getByTestId('mftma-run').click();
   await expect(page.getByTestId('mftma-summary')).toContainText('4 layer×ladder points for A', { timeout: 240_000 });
   await expect(page.locator('[data-testid=mftma-capacity] circle')).toHaveCount(4);
-  await expect(page.locator('[data-testid=mftma-heatmap] td')).toHaveCount(4);
+  // 2 layers × 2 σ of capacity, and the accuracy row (one cell per σ).
+  await expect(page.locator('[data-testid=mftma-heatmap] td')).toHaveCount(6);
+  await expect(page.getByTestId('mftma-accuracy-row')).toContainText('%');
   await page.screenshot({ path: `${ARTIFACTS}/manifolds.png`, fullPage: true });
 });
 
@@ -173,6 +175,12 @@ test('seed presets on the CIFAR-10 ResNet-20 twins: each applies its setting, lo
   await expect(page).toHaveURL(/vs=cifar-resnet20-fast-linf/);
   await expect(page).toHaveURL(/data=cifar10-test/);
   await expect(page.getByTestId('compare-info')).toBeVisible({ timeout: 120_000 });
+  // ResNet-20 has ~70 tappable layers: the picker says how many are tapped and filters.
+  await expect(page.getByTestId('layer-picker')).toContainText('Layers (12 of');
+  const all = await page.locator('[data-testid=layer-picker] label').count();
+  await page.getByTestId('layer-filter').fill('stage3.block3');
+  await expect.poll(async () => page.locator('[data-testid=layer-picker] label').count()).toBeLessThan(all);
+  await expect(page.locator('[data-testid=layer-picker] label').filter({ hasText: 'stage3.block3.conv2' })).toHaveCount(1);
   // The class-manifold σ ladder streams per layer; wait for the first real points of model A.
   await expect(page.getByTestId('mftma-cancel')).toBeVisible({ timeout: 120_000 });
   await expect.poll(async () => page.locator('[data-testid=mftma-capacity] circle').count(), { timeout: 420_000 }).toBeGreaterThan(0);

@@ -9,7 +9,7 @@
  * Node-only (fs) code lives here; the maths is src/core/mftma.
  */
 import { readFile } from 'node:fs/promises';
-import { analyzeLayers, buildManifoldImages, mftmaSweep, perturbationSize, type LayerMftmaResult, type ManifoldKind, type Perturbation } from '../../core/mftma/manifolds';
+import { analyzeLayers, buildManifoldImages, mftmaSweep, perturbationSize, type LayerMftmaResult, type ManifoldKind, type Perturbation, type SweepAccuracy } from '../../core/mftma/manifolds';
 import { manifoldAnalysis } from '../../core/mftma/mftma';
 import { DEFAULT_MAX_DIMS } from '../../core/mftma/projection';
 import { checkInputCompatibility } from '../../core/model/model';
@@ -255,8 +255,9 @@ async function cmdMftmaModel(v: Record<string, string | boolean | undefined>): P
     for (const l of layers) if (!model.layers.some((x) => x.name === l)) throw new LabError(`model ${modelSpec} has no layer "${l}" (layers: ${model.layers.map((x) => x.name).join(', ')})`);
     const analysis = { maxDims, kappa, nT, nReps, seed };
     const t0 = performance.now();
+    const accuracy: SweepAccuracy[] = [];
     const results: LayerMftmaResult[] = ladder
-      ? await mftmaSweep(model, ds, { kind, p, m, seed, perturbation, ladder, layers, analysis })
+      ? await mftmaSweep(model, ds, { kind, p, m, seed, perturbation, ladder, layers, analysis }, {}, undefined, (a) => accuracy.push(a))
       : await analyzeLayers(model, await buildManifoldImages(ds, { kind, p, m, seed, perturbation }, model), layers, analysis);
     const seconds = (performance.now() - t0) / 1000;
     const perLayer = layers.map((layer) => {
@@ -295,6 +296,8 @@ async function cmdMftmaModel(v: Record<string, string | boolean | undefined>): P
       seed,
       backend: backend.active,
       layers: perLayer,
+      // With --sweep: the model's accuracy on the P·M points, clean (size 0) then per value.
+      ...(ladder ? { accuracy } : {}),
       seconds: +seconds.toFixed(3),
     };
     const what = perturbation.kind === 'none' ? 'clean' : perturbation.kind === 'attack' ? `${perturbation.attack} ${perturbation.norm}` : perturbation.kind;
@@ -310,6 +313,7 @@ async function cmdMftmaModel(v: Record<string, string | boolean | undefined>): P
               (pt.attackSuccessRate !== undefined ? `  misclassified ${(100 * pt.attackSuccessRate).toFixed(1)}%` : ''),
           ),
         ]),
+        ...(accuracy.length ? [`accuracy on the manifold points: ${accuracy.map((a, i) => `${i === 0 ? 'clean' : `${sizeName} ${a.size}`} ${(100 * a.accuracy).toFixed(1)}%`).join(', ')}`] : []),
       ].join('\n'),
     );
   } finally {

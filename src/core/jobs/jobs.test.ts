@@ -111,9 +111,15 @@ describe('analysis jobs', () => {
   }, 120_000);
 
   it('MFTMA job: capacity per layer and ladder value, A and B', async () => {
-    const r = await mftmaAnalysis(ctx(true), { kind: 'class', perturb: 'gaussian', norm: 'linf', ladder: [0.01], p: 3, m: 8, layers: ['fc2'], maxDims: 5000, nT: 50 });
-    expect(r.a).toHaveLength(1);
-    expect(r.b).toHaveLength(1);
+    const r = await mftmaAnalysis(ctx(true), { kind: 'class', perturb: 'gaussian', norm: 'linf', ladder: [0.01, 1], p: 3, m: 8, layers: ['fc2'], maxDims: 5000, nT: 50 });
+    expect(r.a).toHaveLength(2);
+    expect(r.b).toHaveLength(2);
+    // Accuracy on the 24 manifold points next to the capacities: clean, then per σ; σ = 1
+    // noise (clipped to the pixel box) costs the standard model most of its accuracy.
+    expect(r.accuracy.a.map((x) => x.size)).toEqual([0, 0.01, 1]);
+    expect(r.accuracy.b!.map((x) => x.size)).toEqual([0, 0.01, 1]);
+    expect(r.accuracy.a[0].accuracy).toBeGreaterThan(0.9);
+    expect(r.accuracy.a[2].accuracy).toBeLessThan(r.accuracy.a[0].accuracy - 0.2);
     expect(r.a[0].capacity).toBeGreaterThan(0);
     expect(Number.isFinite(r.a[0].radius)).toBe(true);
   }, 120_000);

@@ -5,7 +5,7 @@
  * mode, model B on the same manifolds. Per-layer results stream as they finish.
  */
 import type { Norm } from '../attacks/common';
-import { mftmaSweep, type LayerMftmaResult, type ManifoldKind, type Perturbation } from '../mftma/manifolds';
+import { mftmaSweep, type LayerMftmaResult, type ManifoldKind, type Perturbation, type SweepAccuracy } from '../mftma/manifolds';
 import { JobCancelledError, LabError, type JobControl } from '../types';
 import { modelsOf, subProgress, type Emit, type JobContext } from './context';
 
@@ -28,6 +28,8 @@ export type MftmaPoint = Omit<LayerMftmaResult, 'result'>;
 export interface MftmaJobResult {
   a: MftmaPoint[];
   b: MftmaPoint[] | null;
+  /** Each model's accuracy on the manifold points: clean (size 0), then per ladder value. */
+  accuracy: { a: SweepAccuracy[]; b: SweepAccuracy[] | null };
   ladder: number[];
   layers: string[];
 }
@@ -50,12 +52,13 @@ function perturbation(params: MftmaJobParams, size: number): Perturbation {
 export async function mftmaAnalysis(ctx: JobContext, params: MftmaJobParams, control: JobControl = {}, emit: Emit<MftmaJobResult> = () => undefined): Promise<MftmaJobResult> {
   if (!params.ladder.length) throw new LabError('the σ/ε ladder is empty');
   const models = modelsOf(ctx);
-  const result: MftmaJobResult = { a: [], b: ctx.models.b ? [] : null, ladder: params.ladder, layers: params.layers };
+  const result: MftmaJobResult = { a: [], b: ctx.models.b ? [] : null, accuracy: { a: [], b: ctx.models.b ? [] : null }, ladder: params.ladder, layers: params.layers };
   try {
     for (let i = 0; i < models.length; i++) {
       const { which, model } = models[i];
       const layers = params.layers.filter((name) => model.layers.some((l) => l.name === name));
       const sink = which === 'a' ? result.a : (result.b as MftmaPoint[]);
+      const accuracy = which === 'a' ? result.accuracy.a : (result.accuracy.b as SweepAccuracy[]);
       await mftmaSweep(
         model,
         ctx.dataset,
@@ -63,6 +66,10 @@ export async function mftmaAnalysis(ctx: JobContext, params: MftmaJobParams, con
         subProgress(control, i, models.length, `model ${which.toUpperCase()}`),
         ({ result: _detail, ...point }) => {
           sink.push(point);
+          emit(result);
+        },
+        (acc) => {
+          accuracy.push(acc);
           emit(result);
         },
       );

@@ -21,6 +21,7 @@ import type { Norm } from '../attacks/common';
 import { runAttack } from '../attacks/runner';
 import { classBalancedSample } from '../data/sampler';
 import type { LabModel } from '../model/model';
+import { predictAll } from '../model/predict';
 import { detPow } from '../detmath';
 import { createRng, deriveSeed } from '../random';
 import { JobCancelledError, LabError, type ImageDataset, type JobControl } from '../types';
@@ -413,6 +414,12 @@ export interface SweepSpec extends ManifoldSpec {
   analysis?: LayerMftmaOptions;
 }
 
+/** The model's accuracy on the P·M manifold points at one ladder value (0 = clean). */
+export interface SweepAccuracy {
+  size: number;
+  accuracy: number;
+}
+
 /** A log-spaced σ ladder over the seed notebook's range 0.0001 … 1.0 (Gaussian manifolds). */
 export const SIGMA_LADDER = [0.0001, 0.001, 0.01, 0.03, 0.1, 0.3, 1.0];
 
@@ -428,11 +435,15 @@ export async function mftmaSweep(
   spec: SweepSpec,
   control: JobControl = {},
   onResult?: (r: LayerMftmaResult) => void,
+  onAccuracy?: (a: SweepAccuracy) => void,
 ): Promise<LayerMftmaResult[]> {
   if (spec.ladder.length === 0) throw new LabError('the sweep ladder is empty');
   if (spec.layers.length === 0) throw new LabError('no layers to analyse');
   const all: LayerMftmaResult[] = [];
   const clean = await selectManifoldImages(ds, spec, spec.perturbation.kind === 'attack' ? model : undefined);
+  // The seed reads capacity next to test accuracy: the model's accuracy on the manifold points,
+  // clean (size 0) and at every ladder value (one forward pass each, cheap next to the analyses).
+  if (onAccuracy) onAccuracy({ size: 0, accuracy: (await predictAll(model, clean.images, clean.labels, clean.shape, control)).accuracy });
   const steps = spec.ladder.length;
   try {
     for (let s = 0; s < steps; s++) {
@@ -441,6 +452,7 @@ export async function mftmaSweep(
       // Attacks cost as much as the analyses: give them a third of the step's progress.
       const split = spec.perturbation.kind === 'attack' ? 1 / 3 : 0.02;
       const set = await perturbManifoldImages(clean, withSize(spec.perturbation, spec.ladder[s]), spec.seed, model, subControl(control, lo, lo + split * span));
+      if (onAccuracy) onAccuracy({ size: spec.ladder[s], accuracy: (await predictAll(model, set.images, set.labels, set.shape, control)).accuracy });
       await analyzeLayers(model, set, spec.layers, { ...spec.analysis, seed: spec.analysis?.seed ?? spec.seed }, subControl(control, lo + split * span, lo + span), (r) => {
         all.push(r);
         onResult?.(r);

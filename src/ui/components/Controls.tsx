@@ -3,6 +3,7 @@
  * feature gives default, control, validation and URL key). Model and data pickers list
  * the zoo and the built-in data sets; users add their own via file pickers.
  */
+import { useState } from 'react';
 import { attackSchema, coerce, setupSchema, type ParamDef } from '../../core/schema';
 import { applyParams, loadImageFiles, loadModelFiles } from '../controller';
 import { useLab, type Params } from '../store';
@@ -199,6 +200,8 @@ export function AttackControls() {
 export function LayerPicker() {
   const model = useLab((s) => s.model);
   const chosen = useLab((s) => s.params.layers);
+  // A ResNet-20 has ~70 tappable layers: a filter keeps the list usable (view state only).
+  const [filter, setFilter] = useState('');
   if (!model) return null;
   const defaults = model.layers.filter((l) => l.defaultTap).map((l) => l.name);
   const active = new Set(chosen.length ? chosen : defaults);
@@ -211,18 +214,24 @@ export function LayerPicker() {
     const same = ordered.length === defaults.length && ordered.every((n, i) => n === defaults[i]);
     void applyParams({ layers: same ? [] : ordered });
   };
+  const tappable = model.layers.filter((l) => l.className !== 'InputLayer');
+  const needle = filter.trim().toLowerCase();
+  const shown = needle ? tappable.filter((l) => l.name.toLowerCase().includes(needle) || l.className.toLowerCase().includes(needle) || active.has(l.name)) : tappable;
   return (
     <fieldset className="controls layers" data-testid="layer-picker">
-      <legend>Layers</legend>
-      {model.layers
-        .filter((l) => l.className !== 'InputLayer')
-        .map((l) => (
+      <legend>
+        Layers ({active.size} of {tappable.length})
+      </legend>
+      {tappable.length > 20 && <input type="search" className="layer-filter" placeholder="filter (e.g. relu, stage2)" value={filter} onChange={(e) => setFilter(e.target.value)} data-testid="layer-filter" />}
+      <div className="layer-list">
+        {shown.map((l) => (
           <label key={l.name} className="layer" title={`${l.className} [${l.outputShape.join('×')}] = ${l.size} floats`}>
             <input type="checkbox" checked={active.has(l.name)} onChange={() => toggle(l.name)} />
-            <span>{l.name}</span>
+            <span className="layer-name">{l.name}</span>
             <span className="muted">{l.className}</span>
           </label>
         ))}
+      </div>
     </fieldset>
   );
 }

@@ -5,6 +5,7 @@
  */
 import { useEffect, useMemo, useRef } from 'react';
 import type { MftmaJobResult, MftmaPoint } from '../../core/jobs';
+import type { SweepAccuracy } from '../../core/mftma/manifolds';
 import { mftmaSchema } from '../../core/schema';
 import { runAnalysis } from '../analyses';
 import { applyParams, layersFor } from '../controller';
@@ -12,7 +13,7 @@ import { epsColor } from '../charts/colors';
 import { createLineChart, type LineChartData, type LineSeries } from '../charts/lines';
 import { availablePreset, MFTMA_PRESETS, type Preset } from '../presets';
 import { useLab } from '../store';
-import { AnalysisBar, ViewControls } from './common';
+import { AnalysisBar, fmtPct, ViewControls } from './common';
 
 type Metric = 'capacity' | 'radius' | 'dimension' | 'centerCorrelation';
 
@@ -72,13 +73,22 @@ function MetricChart({ r, metric }: { r: MftmaJobResult; metric: (typeof METRICS
   );
 }
 
-function Heatmap({ points, ladder, layers, label }: { points: MftmaPoint[]; ladder: number[]; layers: string[]; label: string }) {
+/**
+ * Layer × σ/ε capacity, with the model's accuracy on the same manifold points under each
+ * perturbation as the last row (and the clean accuracy in the caption): the seed reads the
+ * capacity profile next to what the perturbation does to the output.
+ */
+function Heatmap({ points, accuracy, ladder, layers, label }: { points: MftmaPoint[]; accuracy: SweepAccuracy[] | undefined; ladder: number[]; layers: string[]; label: string }) {
+  // Entry 0 is the clean pass; ladder value i is entry i + 1.
+  const clean = accuracy?.[0];
   const values = points.map((p) => p.capacity).filter(Number.isFinite);
   const lo = Math.min(...values);
   const hi = Math.max(...values);
   return (
     <table className="heatmap" data-testid="mftma-heatmap">
-      <caption>capacity, model {label} (layer × σ/ε)</caption>
+      <caption>
+        capacity, model {label} (layer × σ/ε){clean ? ` · clean accuracy on these points ${fmtPct(clean.accuracy)}` : ''}
+      </caption>
       <thead>
         <tr>
           <th />
@@ -102,6 +112,13 @@ function Heatmap({ points, ladder, layers, label }: { points: MftmaPoint[]; ladd
             })}
           </tr>
         ))}
+        <tr className="accuracy-row" data-testid="mftma-accuracy-row">
+          <th title="The model's accuracy on the P·M manifold points under this perturbation">accuracy</th>
+          {ladder.map((s, i) => {
+            const a = accuracy?.[i + 1];
+            return <td key={s}>{a ? fmtPct(a.accuracy) : '…'}</td>;
+          })}
+        </tr>
       </tbody>
     </table>
   );
@@ -157,8 +174,8 @@ export function ManifoldView() {
             ))}
           </div>
           <div className="chart-row">
-            <Heatmap points={r.a} ladder={r.ladder} layers={r.layers} label="A" />
-            {r.b && <Heatmap points={r.b} ladder={r.ladder} layers={r.layers} label="B" />}
+            <Heatmap points={r.a} accuracy={r.accuracy?.a} ladder={r.ladder} layers={r.layers} label="A" />
+            {r.b && <Heatmap points={r.b} accuracy={r.accuracy?.b ?? undefined} ladder={r.ladder} layers={r.layers} label="B" />}
           </div>
         </>
       )}
