@@ -153,6 +153,10 @@ test('collisions: optimal loss per layer with the log 2 ceiling, conflict graph,
   await expect(page.locator('[data-testid=collision-multiple-fc2] circle')).toHaveCount(6);
   await expect(page.getByTestId('collision-heatmap')).toHaveCount(2);
   await expect(page.getByTestId('pair-row')).toHaveCount(2);
+  // The graph's vertices are the samples: 2 per class → 4 cards; hovering one enlarges its vertex.
+  await expect(page.locator('[data-testid=collision-vertices] .card')).toHaveCount(4);
+  await page.locator('[data-testid=collision-vertices] .card').first().hover();
+  await expect(page.locator('[data-testid=conflict-graph] circle[r="7"]')).toHaveCount(1);
   await expect(page.getByTestId('collision-logloss')).toContainText('log 2');
   await expect(page.getByTestId('conflict-graph')).toContainText('conflict edges');
   await expect(page.getByTestId('pair-explorer')).toContainText('fc2');

@@ -4,7 +4,8 @@
  * ε (L∞; plus L2 for L2-trained models), on the same class-balanced test images, with the
  * spec's sanity checks (APGD-CE ≤ PGD-40 ≤ FGSM within noise; AA-style the lowest).
  *
- *   node src/cli/run-ts.mjs tools/zoo/attack-cards.ts [--n 500] [id ...]
+ *   node src/cli/run-ts.mjs tools/zoo/attack-cards.ts [--n 500] [--norms linf,l2] [id ...]
+ * --norms restricts a standard model's threat models (e.g. a CIFAR-10 ResNet twin of an L∞ model).
  * (WASM backend in Node; never in CI: minutes per model.)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -21,14 +22,14 @@ const SEED = 0;
 /** Fractions of the evaluation ε at which PGD-40 is also run, for the accuracy-vs-ε check. */
 const LADDER = [0.25, 0.5, 0.75];
 
-function suiteFor(card: { dataset: string; training?: { norm?: string | null } }): AttackSpec[] {
+function suiteFor(card: { dataset: string; training?: { norm?: string | null } }, only: string[] | null): AttackSpec[] {
   const mnist = card.dataset.startsWith('mnist');
   const specs: AttackSpec[] = [];
   // A standard model under both threat models (it is the twin every AT model is compared
   // with); an adversarially trained one under its training norm (the AA-style run on its
   // many robust points is the costly part: minutes to an hour per model on 2 CPU cores).
   const trainedNorm = card.training?.norm ?? null;
-  const norms = ([['linf', mnist ? 0.3 : 8 / 255], ['l2', mnist ? 2.0 : 0.5]] as const).filter(([norm]) => trainedNorm === null || norm === trainedNorm);
+  const norms = ([['linf', mnist ? 0.3 : 8 / 255], ['l2', mnist ? 2.0 : 0.5]] as const).filter(([norm]) => (trainedNorm === null || norm === trainedNorm) && (!only || only.includes(norm)));
   for (const [norm, eps] of norms) {
     specs.push(
       { attack: 'fgsm', norm, eps, steps: 1 },
@@ -62,7 +63,9 @@ export function suiteChecks(results: AttackResult[]): string[] {
 export async function main(args: string[]): Promise<number> {
   const nIdx = args.indexOf('--n');
   const n = nIdx >= 0 ? Number(args[nIdx + 1]) : 500;
-  const ids = args.filter((a, i) => !a.startsWith('--') && (nIdx < 0 || i !== nIdx + 1));
+  const normsIdx = args.indexOf('--norms');
+  const only = normsIdx >= 0 ? args[normsIdx + 1].split(',') : null;
+  const ids = args.filter((a, i) => !a.startsWith('--') && (nIdx < 0 || i !== nIdx + 1) && (normsIdx < 0 || i !== normsIdx + 1));
   const backend = await setupBackend({ backend: 'auto' });
   const index = JSON.parse(readFileSync(path.join(PUBLIC_DIR, 'models/index.json'), 'utf8')) as { id: string }[];
   for (const id of ids.length ? ids : index.map((e) => e.id)) {
@@ -74,9 +77,11 @@ export async function main(args: string[]): Promise<number> {
     const input = { images: data.images, labels: data.labels, shape: [data.height, data.width, data.channels] as [number, number, number] };
     const rows = [];
     const results: AttackResult[] = [];
-    for (const spec of suiteFor(card)) {
+    for (const spec of suiteFor(card, only)) {
       const t0 = performance.now();
-      const r = await runAttack(model.logits, input, spec, { seed: SEED, batchSize: 100 });
+      // AA-style starts from the APGD-CE run just made (same inputs, ε, steps and seed).
+      const apgdCe = results.find((r) => r.spec.attack === 'apgd-ce' && r.spec.norm === spec.norm && r.spec.eps === spec.eps);
+      const r = await runAttack(model.logits, input, spec, { seed: SEED, batchSize: 100, ...(spec.attack === 'aa' && apgdCe ? { apgdCe } : {}) });
       const row = { attack: spec.attack, norm: spec.norm, eps: spec.eps, steps: spec.steps, restarts: 1, targets: spec.targets ?? null, n: r.n, seed: SEED, cleanAccuracy: r.cleanAccuracy, robustAccuracy: r.robustAccuracy };
       // Seconds go to the log only: wall time on a shared 2-core machine is not a property of the model.
       const seconds = +((performance.now() - t0) / 1000).toFixed(1);

@@ -192,6 +192,7 @@ describe('DeepFool and Gaussian noise', () => {
     const targetedRows = rows;
     rows = 0;
     const aa = await runAttack(counted, input, { ...spec, attack: 'aa', targets: 3 }, { seed: 1, batchSize: 4 });
+    const aaRows = rows;
     const robustAfterCe = Array.from(ce.success).filter((s, i) => !s && ce.cleanPred[i] === 0).length;
     expect(robustAfterCe).toBeGreaterThan(0);
     expect(robustAfterCe).toBeLessThan(n);
@@ -211,6 +212,21 @@ describe('DeepFool and Gaussian noise', () => {
       }
     }
     expect(aa.robustAccuracy).toBeLessThanOrEqual(Math.min(ce.robustAccuracy, targetedAll.robustAccuracy) + 1e-9);
+    // Starting from the APGD-CE result already computed: same outcome, no APGD-CE pass, and
+    // the given result is not modified by the targeted phase.
+    const ceSuccess = Array.from(ce.success);
+    rows = 0;
+    const reused = await runAttack(counted, input, { ...spec, attack: 'aa', targets: 3 }, { seed: 1, batchSize: 4, apgdCe: ce });
+    expect(rows).toBe(aaRows - ceRows);
+    expect(Array.from(reused.success)).toEqual(Array.from(aa.success));
+    expect(Array.from(reused.advPred)).toEqual(Array.from(aa.advPred));
+    expect(Array.from(reused.adversarial)).toEqual(Array.from(aa.adversarial));
+    expect(reused.robustAccuracy).toBe(aa.robustAccuracy);
+    expect(Array.from(ce.success)).toEqual(ceSuccess);
+    // A result for another ε is not reused.
+    rows = 0;
+    await runAttack(counted, input, { ...spec, eps: 0.02, attack: 'aa', targets: 3 }, { seed: 1, batchSize: 4, apgdCe: ce });
+    expect(rows).toBeGreaterThan(aaRows - ceRows);
     four.dispose();
   });
 

@@ -28,6 +28,13 @@ export interface AttackInput {
 export interface AttackOptions {
   seed: number;
   batchSize?: number;
+  /**
+   * AA-style only: a finished APGD-CE result on the same inputs with the same norm, ε, steps
+   * and seed (e.g. the standalone APGD-CE a model card also reports). The sequence starts from
+   * a copy of it instead of running APGD-CE again: the same numbers for one APGD-CE pass less.
+   * Inputs and seed are the caller's promise; spec and size are checked.
+   */
+  apgdCe?: AttackResult;
 }
 
 /**
@@ -278,8 +285,11 @@ async function runAutoAttackLite(
   const split = 1 / (1 + targets);
   const ceSpec: AttackSpec = { ...spec, attack: 'apgd-ce', restarts: 1, targetClass: undefined };
   let result: AttackResult;
+  const pre = options.apgdCe;
+  const reusable = pre && pre.spec.attack === 'apgd-ce' && pre.spec.norm === spec.norm && pre.spec.eps === spec.eps && pre.spec.steps === spec.steps && (pre.spec.restarts ?? 1) === 1 && pre.n === input.labels.length && pre.completed === pre.n;
   try {
-    result = await runAttack(logits, input, ceSpec, options, phaseControl(control, 0, split));
+    // The targeted phase writes into the result: work on a copy of a reused one.
+    result = reusable ? structuredClone(pre) : await runAttack(logits, input, ceSpec, { seed: options.seed, batchSize: options.batchSize }, phaseControl(control, 0, split));
   } catch (e) {
     if (e instanceof JobCancelledError && e.partial) throw new JobCancelledError(finish({ ...(e.partial as AttackResult), spec: { ...spec, stepSize: resolvedStepSize(spec) }, completed: 0 }));
     throw e;

@@ -152,8 +152,12 @@ function Heat({ res, label }: { res: CollisionAnalysisResult; label: string }) {
   );
 }
 
-/** Bipartite conflict graph at ε for one layer (first projection): class A left, class B right. */
-function ConflictGraph({ res, layer, eps, onPair }: { res: CollisionAnalysisResult; layer: string; eps: number; onPair: (k: number) => void }) {
+/**
+ * Bipartite conflict graph at ε for one layer (first projection): class A left, class B right.
+ * A vertex is a sample: hovering it (or its card in the samples row below) highlights its
+ * edges; clicking selects it in every view (shared dataset-index brush).
+ */
+function ConflictGraph({ res, layer, eps, onPair, focus, onFocus }: { res: CollisionAnalysisResult; layer: string; eps: number; onPair: (k: number) => void; focus: number | null; onFocus: (v: number | null) => void }) {
   const ref = useRef<SVGSVGElement>(null);
   useEffect(() => {
     const el = ref.current;
@@ -184,8 +188,8 @@ function ConflictGraph({ res, layer, eps, onPair }: { res: CollisionAnalysisResu
       .attr('y1', (k) => y(res.pairI[k]))
       .attr('x2', (k) => x(res.pairJ[k]))
       .attr('y2', (k) => y(res.pairJ[k]))
-      .attr('stroke', '#999')
-      .attr('stroke-width', 1.2)
+      .attr('stroke', (k) => (focus !== null && (res.pairI[k] === focus || res.pairJ[k] === focus) ? '#222' : '#999'))
+      .attr('stroke-width', (k) => (focus !== null && (res.pairI[k] === focus || res.pairJ[k] === focus) ? 2.4 : 1.2))
       .style('cursor', 'pointer')
       .on('click', (_e, k) => onPair(k))
       .append('title')
@@ -196,11 +200,48 @@ function ConflictGraph({ res, layer, eps, onPair }: { res: CollisionAnalysisResu
       .join('circle')
       .attr('cx', x)
       .attr('cy', y)
-      .attr('r', 4)
-      .attr('fill', (v) => classColor(res.sampleLabels[v]));
+      .attr('r', (v) => (v === focus ? 7 : 4))
+      .attr('stroke', (v) => (v === focus ? '#222' : 'none'))
+      .attr('fill', (v) => classColor(res.sampleLabels[v]))
+      .style('cursor', 'pointer')
+      .on('mouseenter', (_e, v) => onFocus(v))
+      .on('mouseleave', () => onFocus(null))
+      .on('click', (e: MouseEvent, v) => {
+        const idx = res.sampleIndices[v];
+        const prev = useLab.getState().brushedIndices;
+        useLab.getState().set({ brushedIndices: e.shiftKey ? [...new Set([...prev, idx])] : [idx] });
+      })
+      .append('title')
+      .text((v) => `sample ${res.sampleIndices[v]} (class ${res.sampleLabels[v]}): ${edges.filter((k) => res.pairI[k] === v || res.pairJ[k] === v).length} conflicts at ε=${eps}`);
     svg.append('text').attr('x', 4).attr('y', h - 2).attr('font-size', 10).attr('fill', '#666').text(`${edges.length} conflict edges at ε=${eps} (${layer}, projection 1); click an edge`);
-  }, [res, layer, eps, onPair]);
+  }, [res, layer, eps, onPair, focus, onFocus]);
   return <svg ref={ref} className="line-chart" data-testid="conflict-graph" />;
+}
+
+/** The collision samples (the graph's vertices), linked with the graph and the lab's brush. */
+function VertexStrip({ r, res, focus, onFocus }: { r: CollisionJobResult; res: CollisionAnalysisResult; focus: number | null; onFocus: (v: number | null) => void }) {
+  const brushed = useLab((s) => s.brushedIndices);
+  if (!r.images) return null;
+  const d = r.shape[0] * r.shape[1] * r.shape[2];
+  return (
+    <div className="strip" data-testid="collision-vertices">
+      {Array.from(res.sampleIndices, (idx, v) => (
+        <div
+          key={v}
+          className={`card${v === focus || brushed.includes(idx) ? ' focus' : ''}`}
+          onMouseEnter={() => onFocus(v)}
+          onMouseLeave={() => onFocus(null)}
+          onClick={(e) => useLab.getState().set({ brushedIndices: e.shiftKey ? [...new Set([...brushed, idx])] : [idx] })}
+        >
+          <Img pixels={r.images!.subarray(v * d, (v + 1) * d)} shape={r.shape} title={`sample ${idx}`} />
+          <div className="meta">
+            <span>#{idx}</span>
+            <span>y={res.sampleLabels[v]}</span>
+          </div>
+        </div>
+      ))}
+    </div>
+  );
 }
 
 function Img({ pixels, shape, title }: { pixels: Float32Array; shape: [number, number, number]; title: string }) {
@@ -289,6 +330,7 @@ export function CollisionView() {
   const [graphLayer, setGraphLayer] = useState('');
   const [graphEps, setGraphEps] = useState(2);
   const [pair, setPair] = useState(0);
+  const [focusVertex, setFocusVertex] = useState<number | null>(null);
   const epsCount = r?.a?.layers[0]?.curve.eps.length ?? 0;
   const [sweepEps, setSweepEps] = useState(-1);
   const sweepEpsIndex = sweepEps >= 0 && sweepEps < epsCount ? sweepEps : Math.floor(epsCount / 2);
@@ -402,7 +444,8 @@ export function CollisionView() {
               </>
             )}
           </div>
-          {graphRun && <ConflictGraph res={graphRun.res} layer={shownLayer} eps={graphEps} onPair={setPair} />}
+          {graphRun && <ConflictGraph res={graphRun.res} layer={shownLayer} eps={graphEps} onPair={setPair} focus={focusVertex} onFocus={setFocusVertex} />}
+          {graphRun && <VertexStrip r={r} res={graphRun.res} focus={focusVertex} onFocus={setFocusVertex} />}
           <PairExplorer r={r} pair={pair} />
         </>
       )}
