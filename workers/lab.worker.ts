@@ -178,6 +178,7 @@ const ANALYSES = {
         const reader = urlReader(e.url);
         const model = await loadLabModel(reader.name, reader.read, e.url);
         owned.push(model);
+        checkInputCompatibility(model, ctx.dataset);
         const tap = await plain({ url: e.url });
         if (tap) owned.push(tap);
         extras.push({ id: e.id, model, tap: tap?.tap });

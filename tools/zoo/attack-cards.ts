@@ -29,7 +29,8 @@ function suiteFor(card: { dataset: string; training?: { norm?: string | null } }
   // with); an adversarially trained one under its training norm (the AA-style run on its
   // many robust points is the costly part: minutes to an hour per model on 2 CPU cores).
   const trainedNorm = card.training?.norm ?? null;
-  const norms = ([['linf', mnist ? 0.3 : 8 / 255], ['l2', mnist ? 2.0 : 0.5]] as const).filter(([norm]) => (trainedNorm === null || norm === trainedNorm) && (!only || only.includes(norm)));
+  // --norms narrows a standard model's threat models only; an AT model keeps its training norm.
+  const norms = ([['linf', mnist ? 0.3 : 8 / 255], ['l2', mnist ? 2.0 : 0.5]] as const).filter(([norm]) => (trainedNorm === null ? !only || only.includes(norm) : norm === trainedNorm));
   for (const [norm, eps] of norms) {
     specs.push(
       { attack: 'fgsm', norm, eps, steps: 1 },
@@ -64,7 +65,8 @@ export async function main(args: string[]): Promise<number> {
   const nIdx = args.indexOf('--n');
   const n = nIdx >= 0 ? Number(args[nIdx + 1]) : 500;
   const normsIdx = args.indexOf('--norms');
-  const only = normsIdx >= 0 ? args[normsIdx + 1].split(',') : null;
+  const only = normsIdx >= 0 ? (args[normsIdx + 1] ?? '').split(',') : null;
+  if (only && (only.length === 0 || only.some((x) => x !== 'linf' && x !== 'l2'))) throw new Error(`--norms takes linf, l2 or linf,l2 (got "${args[normsIdx + 1] ?? ''}")`);
   const ids = args.filter((a, i) => !a.startsWith('--') && (nIdx < 0 || i !== nIdx + 1) && (normsIdx < 0 || i !== normsIdx + 1));
   const backend = await setupBackend({ backend: 'auto' });
   const index = JSON.parse(readFileSync(path.join(PUBLIC_DIR, 'models/index.json'), 'utf8')) as { id: string }[];
@@ -77,7 +79,12 @@ export async function main(args: string[]): Promise<number> {
     const input = { images: data.images, labels: data.labels, shape: [data.height, data.width, data.channels] as [number, number, number] };
     const rows = [];
     const results: AttackResult[] = [];
-    for (const spec of suiteFor(card, only)) {
+    const specs = suiteFor(card, only);
+    if (specs.length === 0) {
+      console.warn(`${id}: no attack to run for these norms; card left unchanged`);
+      continue;
+    }
+    for (const spec of specs) {
       const t0 = performance.now();
       // AA-style starts from the APGD-CE run just made (same inputs, ε, steps and seed).
       const apgdCe = results.find((r) => r.spec.attack === 'apgd-ce' && r.spec.norm === spec.norm && r.spec.eps === spec.eps);

@@ -29,10 +29,11 @@ export interface AttackOptions {
   seed: number;
   batchSize?: number;
   /**
-   * AA-style only: a finished APGD-CE result on the same inputs with the same norm, ε, steps
-   * and seed (e.g. the standalone APGD-CE a model card also reports). The sequence starts from
-   * a copy of it instead of running APGD-CE again: the same numbers for one APGD-CE pass less.
-   * Inputs and seed are the caller's promise; spec and size are checked.
+   * AA-style only: a finished APGD-CE result on the same inputs with the same norm, ε, steps,
+   * seed and batch size (e.g. the standalone APGD-CE a model card also reports). The sequence
+   * starts from a copy of it instead of running APGD-CE again: the same numbers for one
+   * APGD-CE pass less. Spec, sample count and image size are checked; the inputs, seed and
+   * batch size are the caller's promise (random starts depend on them).
    */
   apgdCe?: AttackResult;
 }
@@ -286,7 +287,8 @@ async function runAutoAttackLite(
   const ceSpec: AttackSpec = { ...spec, attack: 'apgd-ce', restarts: 1, targetClass: undefined };
   let result: AttackResult;
   const pre = options.apgdCe;
-  const reusable = pre && pre.spec.attack === 'apgd-ce' && pre.spec.norm === spec.norm && pre.spec.eps === spec.eps && pre.spec.steps === spec.steps && (pre.spec.restarts ?? 1) === 1 && pre.n === input.labels.length && pre.completed === pre.n;
+  const sameInputs = (r: AttackResult) => r.n === input.labels.length && r.shape.every((v, i) => v === input.shape[i]) && r.labels.every((y, i) => y === input.labels[i]);
+  const reusable = pre && pre.spec.attack === 'apgd-ce' && pre.spec.norm === spec.norm && pre.spec.eps === spec.eps && pre.spec.steps === spec.steps && (pre.spec.restarts ?? 1) === 1 && pre.completed === pre.n && sameInputs(pre);
   try {
     // The targeted phase writes into the result: work on a copy of a reused one.
     result = reusable ? structuredClone(pre) : await runAttack(logits, input, ceSpec, { seed: options.seed, batchSize: options.batchSize }, phaseControl(control, 0, split));

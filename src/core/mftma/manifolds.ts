@@ -443,7 +443,7 @@ export async function mftmaSweep(
   const clean = await selectManifoldImages(ds, spec, spec.perturbation.kind === 'attack' ? model : undefined);
   // The seed reads capacity next to test accuracy: the model's accuracy on the manifold points,
   // clean (size 0) and at every ladder value (one forward pass each, cheap next to the analyses).
-  if (onAccuracy) onAccuracy({ size: 0, accuracy: (await predictAll(model, clean.images, clean.labels, clean.shape, control)).accuracy });
+  if (onAccuracy) onAccuracy({ size: 0, accuracy: (await predictAll(model, clean.images, clean.labels, clean.shape, { signal: control.signal })).accuracy });
   const steps = spec.ladder.length;
   try {
     for (let s = 0; s < steps; s++) {
@@ -452,7 +452,7 @@ export async function mftmaSweep(
       // Attacks cost as much as the analyses: give them a third of the step's progress.
       const split = spec.perturbation.kind === 'attack' ? 1 / 3 : 0.02;
       const set = await perturbManifoldImages(clean, withSize(spec.perturbation, spec.ladder[s]), spec.seed, model, subControl(control, lo, lo + split * span));
-      if (onAccuracy) onAccuracy({ size: spec.ladder[s], accuracy: (await predictAll(model, set.images, set.labels, set.shape, control)).accuracy });
+      if (onAccuracy) onAccuracy({ size: spec.ladder[s], accuracy: (await predictAll(model, set.images, set.labels, set.shape, { signal: control.signal })).accuracy });
       await analyzeLayers(model, set, spec.layers, { ...spec.analysis, seed: spec.analysis?.seed ?? spec.seed }, subControl(control, lo + split * span, lo + span), (r) => {
         all.push(r);
         onResult?.(r);

@@ -44,13 +44,14 @@ export function runCollisions(): void {
 
 const BASE = import.meta.env.BASE_URL;
 
-/** "Also compare" ids that are zoo models (other than A and B), as URLs for the worker. */
+/** "Also compare" ids that are zoo models for the current data (other than A and B), as URLs for the worker. */
 function extraModelsOf(p: Params): { id: string; url: string }[] {
-  const zoo = new Set(useLab.getState().zoo.map((z) => z.id));
+  // Only zoo models trained on the current data (the worker checks the input shape too).
+  const fits = new Set(useLab.getState().zoo.filter((z) => z.dataset === p.data).map((z) => z.id));
   const ids = [...new Set(p.colExtra.map((x) => x.trim()))].filter((id) => id && id !== p.model && id !== p.compare);
-  const unknown = ids.filter((id) => !zoo.has(id));
-  if (unknown.length) useLab.getState().set({ notice: `not in the model zoo, skipped: ${unknown.join(', ')}` });
-  return ids.filter((id) => zoo.has(id)).map((id) => ({ id, url: `${BASE}models/${id}/model.json` }));
+  const skipped = ids.filter((id) => !fits.has(id));
+  if (skipped.length) useLab.getState().set({ notice: `not a zoo model for ${p.data}, skipped: ${skipped.join(', ')}` });
+  return ids.filter((id) => fits.has(id)).map((id) => ({ id, url: `${BASE}models/${id}/model.json` }));
 }
 
 /** Every analysed model of a result with its label and line style (A solid, B dashed, extras dotted). */
@@ -161,10 +162,15 @@ function ConflictGraph({ res, layer, eps, onPair, focus, onFocus }: { res: Colli
   const ref = useRef<SVGSVGElement>(null);
   useEffect(() => {
     const el = ref.current;
-    const l = res.layers.find((x) => x.layer === layer);
-    if (!el || !l || !l.distances.length || !res.pairI.length) return;
+    if (!el) return;
     const svg = d3.select(el);
+    // Clear first: a model still running (or without this layer) must not show another's graph.
     svg.selectAll('*').remove();
+    const l = res.layers.find((x) => x.layer === layer);
+    if (!l || !l.distances.length || !res.pairI.length) {
+      svg.append('text').attr('x', 4).attr('y', 14).attr('font-size', 11).attr('fill', '#666').text(`no distances at ${layer} for this model yet`);
+      return;
+    }
     const w = el.clientWidth || 300;
     const h = el.clientHeight || 260;
     const verts = res.sampleLabels.length;
@@ -188,8 +194,9 @@ function ConflictGraph({ res, layer, eps, onPair, focus, onFocus }: { res: Colli
       .attr('y1', (k) => y(res.pairI[k]))
       .attr('x2', (k) => x(res.pairJ[k]))
       .attr('y2', (k) => y(res.pairJ[k]))
-      .attr('stroke', (k) => (focus !== null && (res.pairI[k] === focus || res.pairJ[k] === focus) ? '#222' : '#999'))
-      .attr('stroke-width', (k) => (focus !== null && (res.pairI[k] === focus || res.pairJ[k] === focus) ? 2.4 : 1.2))
+      .attr('class', 'edge')
+      .attr('stroke', '#999')
+      .attr('stroke-width', 1.2)
       .style('cursor', 'pointer')
       .on('click', (_e, k) => onPair(k))
       .append('title')
@@ -200,8 +207,8 @@ function ConflictGraph({ res, layer, eps, onPair, focus, onFocus }: { res: Colli
       .join('circle')
       .attr('cx', x)
       .attr('cy', y)
-      .attr('r', (v) => (v === focus ? 7 : 4))
-      .attr('stroke', (v) => (v === focus ? '#222' : 'none'))
+      .attr('class', 'vertex')
+      .attr('r', 4)
       .attr('fill', (v) => classColor(res.sampleLabels[v]))
       .style('cursor', 'pointer')
       .on('mouseenter', (_e, v) => onFocus(v))
@@ -214,7 +221,16 @@ function ConflictGraph({ res, layer, eps, onPair, focus, onFocus }: { res: Colli
       .append('title')
       .text((v) => `sample ${res.sampleIndices[v]} (class ${res.sampleLabels[v]}): ${edges.filter((k) => res.pairI[k] === v || res.pairJ[k] === v).length} conflicts at ε=${eps}`);
     svg.append('text').attr('x', 4).attr('y', h - 2).attr('font-size', 10).attr('fill', '#666').text(`${edges.length} conflict edges at ε=${eps} (${layer}, projection 1); click an edge`);
-  }, [res, layer, eps, onPair, focus, onFocus]);
+  }, [res, layer, eps, onPair, onFocus]);
+  // Focus only restyles (a redraw would replace the vertex under the pointer).
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const svg = d3.select(el);
+    const on = (k: number) => focus !== null && (res.pairI[k] === focus || res.pairJ[k] === focus);
+    svg.selectAll<SVGLineElement, number>('line.edge').attr('stroke', (k) => (on(k) ? '#222' : '#999')).attr('stroke-width', (k) => (on(k) ? 2.4 : 1.2));
+    svg.selectAll<SVGCircleElement, number>('circle.vertex').attr('r', (v) => (v === focus ? 7 : 4)).attr('stroke', (v) => (v === focus ? '#222' : 'none'));
+  }, [res, layer, eps, focus]);
   return <svg ref={ref} className="line-chart" data-testid="conflict-graph" />;
 }
 
@@ -347,7 +363,7 @@ export function CollisionView() {
     const ids = new Set(zoo.map((z) => z.id));
     return [availablePreset(COLLISION_PRESETS.mnist, ids), availablePreset(COLLISION_PRESETS.cifar, ids)];
   }, [zoo]);
-  const twins = zoo.filter((z) => z.id !== params.model && z.id !== params.compare && zoo.find((a) => a.id === params.model)?.dataset === z.dataset);
+  const twins = zoo.filter((z) => z.id !== params.model && z.id !== params.compare && z.dataset === params.data);
   const layerNames = r?.a?.layers.map((l) => l.layer) ?? [];
   const shownLayer = graphLayer && layerNames.includes(graphLayer) ? graphLayer : layerNames[layerNames.length - 1] ?? '';
   return (
