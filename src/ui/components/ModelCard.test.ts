@@ -36,12 +36,15 @@ describe('model card summary', () => {
     expect(suiteTable({})).toEqual([]);
   });
 
-  it('the shipped cards that carry an attack suite pass its ordering checks', () => {
+  it('every shipped model carries an attack suite that passes its ordering checks', () => {
+    // Issue #5: the suite's numbers live in every zoo model's card (tools/zoo/attack-cards.ts).
     const index = JSON.parse(readFileSync(new URL('../../../public/models/index.json', import.meta.url), 'utf8')) as { id: string }[];
     for (const { id } of index) {
       const c = card(id);
+      expect(c.attackSuite, `${id} has no attack suite: run tools/zoo/attack-cards.ts ${id}`).toBeDefined();
       if (!c.attackSuite) continue;
       expect(c.attackSuite.sanityProblems, id).toEqual([]);
+      expect(suiteTable(c).length, id).toBeGreaterThan(0);
       for (const row of suiteTable(c)) {
         expect(row.aa, id).toBeLessThanOrEqual(Math.min(row.fgsm!, row.pgd!, row.apgd!));
       }
