@@ -8,6 +8,10 @@ clean prediction) inside an L-inf or L2 ball, and keep inputs clipped to [0, 1].
   sign(grad) (L-inf) or grad/||grad||_2 (L2), each followed by projection.
 - FGSM with random start (Wong et al. 2020, "Fast is better than free"): one PGD step
   of size 1.25*eps from a uniform random start.
+- N-FGSM (de Jorge et al. 2022, "Make some noise: reliable and efficient single-step
+  adversarial training"): one FGSM step of size eps from a uniform start of radius 2*eps,
+  and no projection back onto the eps-ball. Same cost as FGSM-RS, without its catastrophic
+  overfitting (single-step examples that stop being adversarial).
 - TRADES inner maximisation (Zhang et al. 2019): PGD on KL(f(x) || f(x')), started
   at x + 0.001*N(0, 1).
 """
@@ -60,6 +64,17 @@ def pgd(model, x, y, norm: str, eps: float, steps: int, step_size: float, rand_i
 def fgsm_rs(model, x, y, norm: str, eps: float, step_size: float):
     """FGSM with random start (Wong et al. 2020); step_size is usually 1.25*eps."""
     return pgd(model, x, y, norm, eps, 1, step_size, rand_init=True)
+
+
+def n_fgsm(model, x, y, norm: str, eps: float, step_size: float, noise: float = 2.0):
+    """N-FGSM: x + eta + step_size * sign(grad) with eta ~ U[-noise*eps, noise*eps] (L-inf) or
+    uniform in the L2 ball of radius noise*eps; only the image box [0, 1] is enforced."""
+    eta = random_start(x, norm, noise * eps)
+    eta.requires_grad_(True)
+    loss = F.cross_entropy(model(x + eta), y)
+    grad, = torch.autograd.grad(loss, eta)
+    delta = _step(eta.detach(), grad, norm, step_size)
+    return (x + delta).clamp(0, 1).detach()
 
 
 def trades_adv(model, x, norm: str, eps: float, steps: int, step_size: float):

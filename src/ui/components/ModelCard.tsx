@@ -42,7 +42,7 @@ export function trainingLine(card: ZooCard): string {
   if (card.snapshotOf) return `snapshot of ${card.snapshotOf} after epoch ${card.epoch}`;
   const t = card.training;
   if (!t) return '';
-  const method = t.method === 'standard' ? 'standard training' : t.method === 'fast' ? 'fast AT (FGSM-RS)' : t.method === 'trades' ? 'TRADES' : 'PGD-AT';
+  const method = t.method === 'standard' ? 'standard training' : t.method === 'fast' ? 'fast AT (FGSM-RS)' : t.method === 'nfgsm' ? 'fast AT (N-FGSM)' : t.method === 'trades' ? 'TRADES' : 'PGD-AT';
   const threat = t.norm && t.eps ? ` ${normName(t.norm)} ε=${+t.eps.toFixed(4)}` : '';
   const steps = t.steps ? `, ${t.steps} steps` : '';
   const beta = t.beta ? `, β=${t.beta}` : '';
