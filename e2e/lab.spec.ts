@@ -67,6 +67,16 @@ test('the slice: WebGPU backend, ε slider updates strip, chart and accuracy; ho
   await expect(page.locator('[data-testid=layer-chart] path.sample[data-hovered=true]')).toHaveCount(1);
   await page.screenshot({ path: `${ARTIFACTS}/hover.png`, fullPage: true });
 
+  // Per-sample detail: select one card → logits clean vs adversarial (2 bars per class) and
+  // the perturbation heat map of its one (grey) channel; selecting it again closes it.
+  await page.locator('[data-testid=image-strip] .card').nth(2).click();
+  await expect(page.getByTestId('sample-detail')).toBeVisible();
+  await expect(page.locator('[data-testid=sample-logits] rect')).toHaveCount(20, { timeout: 60_000 });
+  await expect(page.getByTestId('sample-heat')).toHaveCount(1);
+  await page.screenshot({ path: `${ARTIFACTS}/sample-detail.png`, fullPage: true });
+  await page.locator('[data-testid=image-strip] .card').nth(2).click();
+  await expect(page.getByTestId('sample-detail')).toHaveCount(0);
+
   // Reload from the URL: the same view comes back.
   const url = page.url();
   await page.goto('about:blank');

@@ -282,6 +282,20 @@ const api = {
     return Comlink.transfer(out, [out.images.buffer, out.labels.buffer, out.cleanPred.buffer, out.cleanConfidence.buffer, indices.buffer]);
   },
 
+  /** Logits of a few images of the current data's shape on model A or B (the per-sample detail: clean vs adversarial). */
+  async logitsOf(images: Float32Array, which: 'a' | 'b' = 'a'): Promise<Float32Array> {
+    const target = which === 'b' ? compareModel : model;
+    if (!target || !sample) throw new LabError(which === 'b' ? 'no compare model loaded' : 'no sample drawn yet');
+    const shape: [number, number, number] = [sample.height, sample.width, sample.channels];
+    const d = shape[0] * shape[1] * shape[2];
+    const n = images.length / d;
+    if (!Number.isInteger(n) || n < 1) throw new LabError(`logitsOf: ${images.length} floats are not whole ${shape.join('×')} images`);
+    const z = tf.tidy(() => target.logits(tf.tensor4d(images, [n, ...shape])));
+    const out = (await z.data()) as Float32Array;
+    z.dispose();
+    return Comlink.transfer(out, [out.buffer]);
+  },
+
   async slice(jobId: string, spec: AttackSpec, layers: string[], seed: number, onProgress?: (p: JobProgress) => void, which: 'a' | 'b' = 'a'): Promise<SliceTransfer> {
     const target = which === 'b' ? compareModel : model;
     if (!target || !sample) throw new LabError(which === 'b' ? 'no compare model loaded' : 'no sample drawn yet');

@@ -6,6 +6,7 @@ import { AttackControls, LayerPicker, SetupControls } from './components/Control
 import { EpsSlider } from './components/EpsSlider';
 import { ExportMenu } from './components/ExportMenu';
 import { ImageStrip } from './components/ImageStrip';
+import { SampleDetail } from './components/SampleDetail';
 import { LayerChartView } from './components/LayerChartView';
 import { ModelCard } from './components/ModelCard';
 import { BackendBadge, JobStatus, Messages } from './components/StatusBar';
@@ -103,6 +104,7 @@ export function App() {
         <section>
           <h2>Samples</h2>
           <ImageStrip />
+          <SampleDetail />
         </section>
       </main>
     </div>

@@ -130,6 +130,12 @@ export class LabBridge {
     return r;
   }
 
+  /** Logits of a few images on model A or B (row-major, n × classes). */
+  async logitsOf(images: Float32Array, which: 'a' | 'b' = 'a'): Promise<Float32Array> {
+    await this.ready;
+    return this.api.logitsOf(images, which);
+  }
+
   /** Run a slice job; rejects with CancelledError when `signal` aborts. */
   async slice(spec: AttackSpec, layers: string[], seed: number, control: { signal?: AbortSignal; onProgress?: (p: JobProgress) => void }, which: 'a' | 'b' = 'a'): Promise<SliceTransfer> {
     return this.track(control.signal, (jobId) => this.api.slice(jobId, spec, layers, seed, control.onProgress ? Comlink.proxy(control.onProgress) : undefined, which));
