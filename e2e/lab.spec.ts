@@ -76,6 +76,12 @@ test('the slice: WebGPU backend, ε slider updates strip, chart and accuracy; ho
   await page.screenshot({ path: `${ARTIFACTS}/sample-detail.png`, fullPage: true });
   await page.locator('[data-testid=image-strip] .card').nth(2).click();
   await expect(page.getByTestId('sample-detail')).toHaveCount(0);
+  // Sort the strip by adversarial confidence, lowest first (the cards show it rounded).
+  await page.getByTestId('strip-sort').selectOption('confidence');
+  const confs = await page.locator('[data-testid=image-strip] [data-testid=adv-pred]').allTextContents();
+  const values = confs.map((t) => Number(/(\d+)%/.exec(t)?.[1]));
+  expect(values).toEqual([...values].sort((a, b) => a - b));
+  await page.getByTestId('strip-sort').selectOption('order');
 
   // Reload from the URL: the same view comes back.
   const url = page.url();

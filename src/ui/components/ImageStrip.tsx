@@ -3,7 +3,7 @@
  * perturbation magnified around mid-grey (one factor for the whole strip, printed), with
  * true label, predictions and confidences. Hover or click links the sample to every view.
  */
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useLab } from '../store';
 
 function drawImage(canvas: HTMLCanvasElement, pixels: Float32Array, offset: number, shape: [number, number, number], map: (v: number) => number) {
@@ -58,6 +58,9 @@ export function ImageStrip() {
   const factor = perturbation?.factor ?? 1;
   // Stable pixel maps: a new function identity would redraw every canvas on each hover.
   const magnify = useMemo(() => (v: number) => 0.5 + factor * v, [factor]);
+  // Own sort keys of the strip (view state); a per-sample value shared by another view (the
+  // minimal ε of the robustness curve) takes precedence while it is set.
+  const [sortBy, setSortBy] = useState<'order' | 'confidence' | 'success'>('order');
   if (!sample) return <div className="strip empty">no sample yet</div>;
   const d = sample.shape[0] * sample.shape[1] * sample.shape[2];
   const names = dataset?.classNames ?? [];
@@ -68,10 +71,23 @@ export function ImageStrip() {
   const scoreOf = (i: number) => scores?.byIndex[sample.indices[i]];
   const order = Array.from(sample.labels, (_, i) => i);
   if (scores) order.sort((a, b) => (scoreOf(a) ?? Infinity) - (scoreOf(b) ?? Infinity) || a - b);
+  else if (sortBy === 'confidence' && result) order.sort((a, b) => result.advConfidence[a] - result.advConfidence[b] || a - b);
+  else if (sortBy === 'success' && result) order.sort((a, b) => result.success[b] - result.success[a] || a - b);
   return (
     <div className="strip-wrap">
       <div className="strip-legend">
         each card: clean · adversarial · perturbation ×{factor.toFixed(1)} (grey = 0) — click to select, shift-click to add
+        {!scores && (
+          <>
+            {' '}· sort{' '}
+            <select value={sortBy} onChange={(e) => setSortBy(e.target.value as typeof sortBy)} data-testid="strip-sort">
+              <option value="order">sample order</option>
+              <option value="confidence">adversarial confidence, lowest first</option>
+              <option value="success">attack succeeded first</option>
+            </select>{' '}
+            (minimal ε: from the robustness curve)
+          </>
+        )}
         {scores && (
           <span data-testid="strip-sorted">
             {' '}· sorted by {scores.name}{' '}
