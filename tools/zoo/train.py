@@ -12,8 +12,7 @@ Methods (attacks.py has the references):
   trades    Zhang et al. 2019: CE(clean) + beta * KL(f(x) || f(x_adv))
   fast      Wong et al. 2020: FGSM from a random start, step 1.25*eps
   nfgsm     de Jorge et al. 2022: FGSM step eps from noise of radius 2*eps, no projection
-            (single-step like fast; the zoo's CIFAR ResNet-20 overfit catastrophically with
-            FGSM-RS: FGSM training accuracy 61 % at epoch 3 with clean test accuracy 18 %)
+            (single-step like fast, without its catastrophic overfitting)
 
 Determinism: torch/numpy/random are seeded; the data order and augmentation of epoch e
 come from a numpy generator seeded with (seed, e), so they do not depend on resuming.
