@@ -184,7 +184,11 @@ test('seed presets on the CIFAR-10 ResNet-20 twins: each applies its setting, lo
   await expect(page).toHaveURL(/data=cifar10-test/);
   await expect(page.getByTestId('compare-info')).toBeVisible({ timeout: 120_000 });
   // ResNet-20 has ~70 tappable layers: the picker says how many are tapped and filters.
-  await expect(page.getByTestId('layer-picker')).toContainText('Layers (12 of');
+  // The whole setup follows the preset (a click during boot once left A's MNIST model loaded
+  // under the ResNet's name): A's input shape, a ResNet-sized layer list, CIFAR images.
+  await expect(page.getByTestId('model-info')).toContainText('32×32×3', { timeout: 120_000 });
+  await expect(page.getByTestId('layer-picker')).toContainText(/Layers \(12 of \d{2,}\)/);
+  await expect(page.getByTestId('compare-info')).toContainText('A = cifar-resnet20-st, B = cifar-resnet20-fast-linf');
   const all = await page.locator('[data-testid=layer-picker] label').count();
   await page.getByTestId('layer-filter').fill('stage3.block3');
   await expect.poll(async () => page.locator('[data-testid=layer-picker] label').count()).toBeLessThan(all);
@@ -192,6 +196,8 @@ test('seed presets on the CIFAR-10 ResNet-20 twins: each applies its setting, lo
   // The class-manifold σ ladder streams per layer; wait for the first real points of model A.
   await expect(page.getByTestId('mftma-cancel')).toBeVisible({ timeout: 120_000 });
   await expect.poll(async () => page.locator('[data-testid=mftma-capacity] circle').count(), { timeout: 420_000 }).toBeGreaterThan(0);
+  await expect(page.getByTestId('mftma-capacity')).toContainText('stage1.block1');
+  await expect(page.getByTestId('error')).toHaveCount(0);
   await page.getByTestId('mftma-cancel').click();
   await expect(page.getByTestId('mftma-bar')).toContainText('cancelled');
   await page.screenshot({ path: `${ARTIFACTS}/preset-mftma-cifar.png`, fullPage: true });

@@ -43,6 +43,7 @@ export interface BridgeEvents {
 }
 
 let jobCounter = 0;
+const REPLACED = Symbol('worker replaced');
 
 export class LabBridge {
   private worker!: Worker;
@@ -104,9 +105,28 @@ export class LabBridge {
     return this.api.init(backend);
   }
 
+  /**
+   * A setup call that outlives a worker replacement: the replacement replays the setup recorded
+   * so far, which does not yet hold a call still in flight, and a terminated worker never answers
+   * it; so the call is made again on the new worker once that has replayed.
+   */
+  private async setupCall<T>(call: (api: Comlink.Remote<LabWorkerApi>) => Promise<T>): Promise<T> {
+    for (;;) {
+      await this.ready;
+      let onReplaced!: () => void;
+      const replaced = new Promise<typeof REPLACED>((resolve) => (onReplaced = () => resolve(REPLACED)));
+      this.pending.add(onReplaced);
+      try {
+        const r = await Promise.race([call(this.api), replaced]);
+        if (r !== REPLACED) return r as T;
+      } finally {
+        this.pending.delete(onReplaced);
+      }
+    }
+  }
+
   async configure(next: { model?: ModelSource; data?: DataSource }): Promise<{ model: ModelSummary | null; data: DatasetSummary | null }> {
-    await this.ready;
-    const result = await this.api.configure(next);
+    const result = await this.setupCall((api) => api.configure(next));
     if (next.model) this.setup.model = next.model;
     if (next.data) {
       this.setup.data = next.data;
@@ -116,16 +136,14 @@ export class LabBridge {
   }
 
   async drawSample(n: number, seed: number): Promise<SampleData> {
-    await this.ready;
-    const s = await this.api.drawSample(n, seed);
+    const s = await this.setupCall((api) => api.drawSample(n, seed));
     this.setup.sample = { n, seed };
     return s;
   }
 
   /** Load or clear (null) the compare model B. */
   async setCompare(source: ModelSource | null): Promise<ModelSummary | null> {
-    await this.ready;
-    const r = await this.api.setCompare(source);
+    const r = await this.setupCall((api) => api.setCompare(source));
     this.setup.compare = source;
     return r;
   }

@@ -195,6 +195,18 @@ async function fillLadder(): Promise<void> {
   }
 }
 
+/**
+ * Setup changes (backend, model, data, compare model, sample) run one at a time: two in flight
+ * interleave in the worker, and the one that finishes last there (and in the store) need not be
+ * the one the user asked for last, e.g. a preset clicked while the page is still booting.
+ */
+let setupChain: Promise<unknown> = Promise.resolve();
+function serialSetup<T>(work: () => Promise<T>): Promise<T> {
+  const run = setupChain.then(work, work);
+  setupChain = run.catch(() => undefined);
+  return run;
+}
+
 async function drawSample(): Promise<void> {
   const { params } = get();
   const { finish } = startJob('sample', `sampling ${params.n} images`);
@@ -222,36 +234,40 @@ export async function applyParams(partial: Partial<Params>, opts: { preview?: bo
   }
   get().setParams(next);
   writeHash(next);
+  const modelChanged = next.model !== before.model;
+  const dataChanged = next.data !== before.data;
   try {
-    if (next.backend !== before.backend) {
-      const state = await getBridge().init(next.backend as BackendRequest);
-      get().set({ backend: state });
-    }
-    const modelChanged = next.model !== before.model;
-    const dataChanged = next.data !== before.data;
-    if (modelChanged || dataChanged) {
-      const { finish } = startJob('load', 'loading model and data');
-      try {
-        const r = await getBridge().configure({
-          model: modelChanged ? modelSource(next.model) : undefined,
-          data: dataChanged ? dataSource(next.data) : undefined,
-        });
-        get().set({ model: r.model, dataset: r.data, error: null });
-        finish('done');
-      } catch (e) {
-        finish('error');
-        get().setParams({ model: before.model, data: before.data });
-        writeHash(get().params);
-        throw e;
-      }
-    }
-    if (next.compare !== before.compare || (modelChanged && next.compare)) await applyCompare(next.compare);
-    if (modelChanged || dataChanged || next.n !== before.n || next.seed !== before.seed) await drawSample();
+    await serialSetup(() => applySetup(before, next, modelChanged, dataChanged));
     await runSlice(opts.preview ?? false);
     if (!opts.preview) onParamsApplied(before, next);
   } catch (e) {
     get().set({ error: message(e) });
   }
+}
+
+async function applySetup(before: Params, next: Params, modelChanged: boolean, dataChanged: boolean): Promise<void> {
+  if (next.backend !== before.backend) {
+    const state = await getBridge().init(next.backend as BackendRequest);
+    get().set({ backend: state });
+  }
+  if (modelChanged || dataChanged) {
+    const { finish } = startJob('load', 'loading model and data');
+    try {
+      const r = await getBridge().configure({
+        model: modelChanged ? modelSource(next.model) : undefined,
+        data: dataChanged ? dataSource(next.data) : undefined,
+      });
+      get().set({ model: r.model, dataset: r.data, error: null });
+      finish('done');
+    } catch (e) {
+      finish('error');
+      get().setParams({ model: before.model, data: before.data });
+      writeHash(get().params);
+      throw e;
+    }
+  }
+  if (next.compare !== before.compare || (modelChanged && next.compare)) await applyCompare(next.compare);
+  if (modelChanged || dataChanged || next.n !== before.n || next.seed !== before.seed) await drawSample();
 }
 
 async function fetchJson<T>(url: string): Promise<T> {
@@ -270,36 +286,41 @@ export async function boot(): Promise<void> {
   const { params, errors } = readHash();
   get().set({ params, notice: errors.length ? `ignored in the URL: ${errors.join('; ')}` : null });
   try {
-    const backendReady = getBridge().init(params.backend as BackendRequest);
-    const [zoo, datasets] = await Promise.all([
-      fetchJson<{ models: ZooEntry[] } | ZooEntry[]>(`${BASE}models/index.json`).catch((e) => {
-        get().set({ notice: `model zoo index unavailable (${message(e)})` });
-        return [] as ZooEntry[];
-      }),
-      fetchJson<{ datasets: DataEntry[] } | DataEntry[]>(`${BASE}data/index.json`),
-    ]);
-    get().set({
-      zoo: Array.isArray(zoo) ? zoo : zoo.models,
-      datasets: Array.isArray(datasets) ? datasets : datasets.datasets,
-    });
-    get().set({ backend: await backendReady });
-    const { finish } = startJob('load', 'loading model and data');
-    try {
-      const r = await getBridge().configure({ model: modelSource(params.model), data: dataSource(params.data) });
-      get().set({ model: r.model, dataset: r.data });
-      finish('done');
-    } catch (e) {
-      finish('error');
-      throw e;
-    }
-    writeHash(params);
-    if (params.compare) await applyCompare(params.compare);
-    await drawSample();
+    await serialSetup(() => bootSetup(params));
     await runSlice(false);
     onParamsApplied(null, params);
   } catch (e) {
     get().set({ error: message(e) });
   }
+}
+
+async function bootSetup(params: Params): Promise<void> {
+  const backendReady = getBridge().init(params.backend as BackendRequest);
+  const [zoo, datasets] = await Promise.all([
+    fetchJson<{ models: ZooEntry[] } | ZooEntry[]>(`${BASE}models/index.json`).catch((e) => {
+      get().set({ notice: `model zoo index unavailable (${message(e)})` });
+      return [] as ZooEntry[];
+    }),
+    fetchJson<{ datasets: DataEntry[] } | DataEntry[]>(`${BASE}data/index.json`),
+  ]);
+  get().set({
+    zoo: Array.isArray(zoo) ? zoo : zoo.models,
+    datasets: Array.isArray(datasets) ? datasets : datasets.datasets,
+  });
+  get().set({ backend: await backendReady });
+  const { finish } = startJob('load', 'loading model and data');
+  try {
+    const r = await getBridge().configure({ model: modelSource(params.model), data: dataSource(params.data) });
+    get().set({ model: r.model, dataset: r.data });
+    finish('done');
+  } catch (e) {
+    finish('error');
+    throw e;
+  }
+  // Not `params`: a change made while booting (it waits in the setup chain) is already in the store.
+  writeHash(get().params);
+  if (params.compare) await applyCompare(params.compare);
+  await drawSample();
 }
 
 /** Load or clear the compare model B; a failure clears the parameter and says why. */
@@ -330,13 +351,15 @@ export async function loadModelFiles(files: File[]): Promise<void> {
   const { finish } = startJob('load', `loading ${files.length} model files`);
   try {
     const source: ModelSource = { files: payload };
-    const r = await getBridge().configure({ model: source });
-    userSources.model = source;
-    const id = `user:${files.find((f) => f.name.endsWith('.json'))?.name ?? 'model'}`;
-    get().set({ model: r.model, dataset: r.data, userModelLabel: id, error: null, results: {}, shownKey: null });
-    get().setParams({ model: id });
-    finish('done');
-    await drawSample();
+    await serialSetup(async () => {
+      const r = await getBridge().configure({ model: source });
+      userSources.model = source;
+      const id = `user:${files.find((f) => f.name.endsWith('.json'))?.name ?? 'model'}`;
+      get().set({ model: r.model, dataset: r.data, userModelLabel: id, error: null, results: {}, shownKey: null });
+      get().setParams({ model: id });
+      finish('done');
+      await drawSample();
+    });
     await runSlice(false);
   } catch (e) {
     finish('error');
@@ -356,13 +379,15 @@ export async function loadImageFiles(files: File[], paths?: Map<File, string>): 
     // A folder keeps class/image; loose files (IDX pair, CIFAR batches) keep their name.
     const payload = await Promise.all(images.map(async (f) => ({ path: rel(f).split('/').slice(-2).join('/'), bytes: await f.arrayBuffer() })));
     const source: DataSource = { files: payload, labelsTxt: labelsFile ? await labelsFile.text() : undefined };
-    const r = await getBridge().configure({ data: source });
-    userSources.data = source;
-    get().set({ model: r.model, dataset: r.data, error: null });
-    get().setParams({ data: 'user:images' });
-    get().set({ results: {}, shownKey: null });
-    finish('done');
-    await drawSample();
+    await serialSetup(async () => {
+      const r = await getBridge().configure({ data: source });
+      userSources.data = source;
+      get().set({ model: r.model, dataset: r.data, error: null });
+      get().setParams({ data: 'user:images' });
+      get().set({ results: {}, shownKey: null });
+      finish('done');
+      await drawSample();
+    });
     await runSlice(false);
   } catch (e) {
     finish('error');
