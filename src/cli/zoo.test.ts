@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 
 describe.each(ids)('zoo model %s', (id) => {
-  it('reproduces the card accuracy on 500 test images (±1.5 points) and the card is complete', async () => {
+  it('reproduces the card accuracy on the first 500 test images (±1.5 points) and the card is complete', async () => {
     const card = JSON.parse(readFileSync(path.join(PUBLIC, 'models', id, 'card.json'), 'utf8'));
     // Snapshots (a model saved mid-training) carry a lean card pointing at their parent.
     const required = card.snapshotOf
@@ -38,7 +38,9 @@ describe.each(ids)('zoo model %s', (id) => {
     const before = tf.memory().numTensors;
     const p = await predictAll(model, data.images.subarray(0, n * d), data.labels.subarray(0, n), [data.height, data.width, data.channels]);
     expect(tf.memory().numTensors).toBe(before);
-    expect(Math.abs(p.accuracy - card.cleanAccuracy)).toBeLessThanOrEqual(0.015);
+    // Against PyTorch's accuracy on the same 500 images when the card has it: on a 67 % model the
+    // first 500 CIFAR-10 test images alone sit 1.6 points below the full test set.
+    expect(Math.abs(p.accuracy - (card.cleanAccuracyFirst500 ?? card.cleanAccuracy))).toBeLessThanOrEqual(0.015);
     // The card counts what PyTorch counts: trainable parameters (BatchNorm running statistics are not).
     if (card.parameterCount) expect(model.layers.reduce((s, l) => s + l.trainableParams, 0)).toBe(card.parameterCount);
     model.dispose();

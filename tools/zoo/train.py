@@ -142,7 +142,11 @@ def robust_accuracy(model, x, y, norm, eps, steps, step_size, batch=250):
 
 def evaluate(model, test, dataset, norm, eps, robust=True):
     xt, yt = test
-    res = {'cleanAccuracy': clean_accuracy(model, xt, yt), 'cleanAccuracyN': int(len(yt)), 'robustAccuracy': []}
+    # The first 500 test images are what the tfjs load test evaluates: on them PyTorch's own
+    # accuracy can differ from the full set's by more than the export could (CIFAR-10 AT ResNet-20:
+    # 65.6 % vs 67.2 %), so the card records both and the test compares like with like.
+    res = {'cleanAccuracy': clean_accuracy(model, xt, yt), 'cleanAccuracyN': int(len(yt)),
+           'cleanAccuracyFirst500': clean_accuracy(model, xt[:500], yt[:500]), 'robustAccuracy': []}
     if robust:
         xr, yr = xt[:ROBUST_EVAL_N], yt[:ROBUST_EVAL_N]
         for n, e, k, a in robust_suite(dataset, norm, eps):
