@@ -205,7 +205,7 @@ test('seed presets on the CIFAR-10 ResNet-20 twins: each applies its setting, lo
   for (const [tab, preset, kind] of [
     ['manifolds', 'mftma-preset-adversarial', 'mftma'],
     ['logits', 'logits-preset', 'logits'],
-    ['collision', 'collision-preset-cifar', 'collision'],
+    ['collision', 'collision-preset-cifar-resnet', 'collision'],
   ] as const) {
     await page.getByTestId(`tab-${tab}`).click();
     await expect(page.getByTestId(preset)).toContainText('ResNet-20');
@@ -217,4 +217,32 @@ test('seed presets on the CIFAR-10 ResNet-20 twins: each applies its setting, lo
   }
   await expect(page).toHaveURL(/cc=3(,|%2C)5/);
   await expect(page.getByTestId('compare-info')).toBeVisible();
+});
+
+test('collision presets on the seed models: the MNIST medium ST/PGD/TRADES trio and the CIFAR-10 medium twins load on the same pairs and stream', async ({ page }) => {
+  test.skip(!['mnist-medium-st', 'mnist-medium-pgd-l2', 'mnist-medium-trades-l2'].every((id) => shipped.has(id)), 'the MNIST medium trio is not all in the zoo yet');
+  await page.goto('/#model=mnist-small-st&data=mnist-test&n=8&seed=0&backend=wasm&view=collision');
+  await page.getByTestId('collision-preset-mnist-trio').click();
+  // A = ST, B = PGD-AT, the TRADES model as the extra model on the same pairs (the seed's Figure 5).
+  await expect(page).toHaveURL(/model=mnist-medium-st/, { timeout: 120_000 });
+  await expect(page).toHaveURL(/vs=mnist-medium-pgd-l2/);
+  await expect(page).toHaveURL(/cx=mnist-medium-trades-l2/);
+  await expect(page.getByTestId('compare-info')).toContainText('A = mnist-medium-st, B = mnist-medium-pgd-l2', { timeout: 120_000 });
+  await expect(page.locator('[data-testid=collision-extra-picker] input[type=checkbox]:checked')).toHaveCount(1);
+  await expect(page.getByTestId('collision-cancel')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('collision-bar')).toContainText(/model A|layer|pair/i, { timeout: 120_000 });
+  await page.getByTestId('collision-cancel').click();
+  await expect(page.getByTestId('collision-bar')).toContainText('cancelled');
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  if (!shipped.has('cifar-medium-st') || !shipped.has('cifar-medium-pgd-l2')) return;
+  await page.getByTestId('collision-preset-cifar-medium').click();
+  await expect(page).toHaveURL(/model=cifar-medium-st/, { timeout: 120_000 });
+  await expect(page.getByTestId('compare-info')).toContainText('A = cifar-medium-st, B = cifar-medium-pgd-l2', { timeout: 120_000 });
+  await expect(page.getByTestId('model-info')).toContainText('32×32×3');
+  await expect(page).toHaveURL(/cc=3(,|%2C)5/);
+  await expect(page.getByTestId('collision-bar')).toContainText(/model A|layer|pair/i, { timeout: 120_000 });
+  await page.getByTestId('collision-cancel').click();
+  await expect(page.getByTestId('collision-bar')).toContainText('cancelled');
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await page.screenshot({ path: `${ARTIFACTS}/preset-collision-medium.png`, fullPage: true });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as schemas from '../core/schema';
 import type { Schema } from '../core/schema';
-import { availablePreset, COLLISION_PRESETS, LOGITS_PRESETS, MFTMA_PRESETS, type Preset } from './presets';
+import { availablePreset, availablePresets, COLLISION_PRESETS, LOGITS_PRESETS, MFTMA_PRESETS, type Preset } from './presets';
 
 const zoo = JSON.parse(readFileSync(new URL('../../public/models/index.json', import.meta.url), 'utf8')) as { id: string; dataset: string }[];
 const allSchemas = Object.values(schemas).filter((v): v is Schema => Array.isArray(v));
@@ -50,6 +50,12 @@ describe('seed presets', () => {
     for (const group of [MFTMA_PRESETS.gaussian, MFTMA_PRESETS.adversarial, LOGITS_PRESETS, COLLISION_PRESETS.mnist]) expect(availablePreset(group, ids)).not.toBeNull();
     expect(availablePreset(COLLISION_PRESETS.cifar, new Set(['cifar-resnet20-st', 'cifar-resnet20-fast-linf']))).toBe(COLLISION_PRESETS.cifar[1]);
     expect(availablePreset(LOGITS_PRESETS, new Set(['mnist-small-st']))).toBeNull();
+    // The collision view lists every shipped variant, each under its own key.
+    const resnetOnly = new Set(['cifar-resnet20-st', 'cifar-resnet20-fast-linf']);
+    expect(availablePresets(COLLISION_PRESETS.cifar, resnetOnly).map((p) => p.key)).toEqual(['cifar-resnet']);
+    expect(availablePresets(COLLISION_PRESETS.cifar, new Set([...resnetOnly, 'cifar-medium-st', 'cifar-medium-pgd-l2'])).map((p) => p.key)).toEqual(['cifar-medium', 'cifar-resnet']);
+    const keys = [...COLLISION_PRESETS.mnist, ...COLLISION_PRESETS.cifar].map((p) => p.key);
+    expect(new Set(keys).size).toBe(keys.length);
     expect(availablePreset(LOGITS_PRESETS, new Set(['cifar-resnet20-st', 'cifar-resnet20-fast-linf', 'mnist-small-st', 'mnist-small-pgd-linf']))).toBe(LOGITS_PRESETS[0]);
   });
 });

@@ -10,6 +10,8 @@ export interface Preset {
   params: Partial<Params>;
   /** Zoo models the preset needs; the first shipped variant wins. */
   needs: string[];
+  /** Stable short name (test ids, docs), where a view lists several presets side by side. */
+  key?: string;
 }
 
 /** The zoo's CIFAR-10 ResNet-20 twins: standard training and fast AT (FGSM-RS) L∞ 8/255. */
@@ -94,11 +96,11 @@ export const MNIST_MEDIUM_TRIO = { model: 'mnist-medium-st', compare: 'mnist-med
 
 /**
  * Collisions (issue #8; the layer-by-layer extension of Bhagoji et al.): 3 vs 7 on MNIST with
- * m = 10 as the seed, standard vs PGD vs TRADES on the same pairs; the small-CNN pair stands
- * in until the medium trio ships. CIFAR-10 (cat vs dog, 3 vs 5): the medium-CNN twins of the
- * seed, or until they ship the ResNet-20 twins at the stem, stage outputs and pooled features,
- * with fewer samples and iterations because a ResNet step costs ~50× an MNIST CNN's on a
- * software GPU. ε is input-space L2 (the seed's distance).
+ * m = 10 as the seed, standard vs PGD vs TRADES medium CNNs on the same pairs, and the small-CNN
+ * ST/AT pair. CIFAR-10 (cat vs dog, 3 vs 5): the medium-CNN twins of the seed, and the ResNet-20
+ * twins at the stem, stage outputs and pooled features, with fewer samples and iterations
+ * because a ResNet step costs ~50× an MNIST CNN's on a software GPU. The view offers every
+ * preset whose models have shipped. ε is input-space L2 (the seed's distance).
  */
 const COLLISION_COMMON = { colExtra: [], colPerClass: 10, colM: 10, colN: 3, colProjection: 'gaussian', colMSweep: [], colBox: 0, colIter: 600 } as const;
 const MNIST_EPS = ['0.5', '1', '1.5', '2', '2.5', '3', '4', '5'];
@@ -106,11 +108,13 @@ const CIFAR_EPS = ['0.125', '0.25', '0.5', '1', '2', '4', '8'];
 export const COLLISION_PRESETS: Record<'mnist' | 'cifar', Preset[]> = {
   mnist: [
     {
+      key: 'mnist-trio',
       label: 'MNIST medium CNN: ST vs PGD vs TRADES (L2 2.0), 3 vs 7, m = 10',
       needs: [MNIST_MEDIUM_TRIO.model, MNIST_MEDIUM_TRIO.compare, ...MNIST_MEDIUM_TRIO.colExtra],
       params: { ...COLLISION_COMMON, ...MNIST_MEDIUM_TRIO, colExtra: [...MNIST_MEDIUM_TRIO.colExtra], colMSweep: [], layers: [], colClasses: ['3', '7'], colEps: MNIST_EPS },
     },
     {
+      key: 'mnist-small',
       label: 'MNIST small CNN: ST vs PGD-AT (L∞ 0.3), 3 vs 7, m = 10',
       needs: pairNeeds(MNIST_SMALL_PAIR),
       params: { ...COLLISION_COMMON, ...MNIST_SMALL_PAIR, colExtra: [], colMSweep: [], layers: [], colClasses: ['3', '7'], colEps: MNIST_EPS },
@@ -118,11 +122,13 @@ export const COLLISION_PRESETS: Record<'mnist' | 'cifar', Preset[]> = {
   ],
   cifar: [
     {
+      key: 'cifar-medium',
       label: 'CIFAR-10 medium CNN: ST vs PGD-AT (L2 0.5), cat vs dog, m = 10',
       needs: pairNeeds(CIFAR_MEDIUM_PAIR),
       params: { ...COLLISION_COMMON, ...CIFAR_MEDIUM_PAIR, colExtra: [], colMSweep: [], layers: [], colClasses: ['3', '5'], colEps: CIFAR_EPS },
     },
     {
+      key: 'cifar-resnet',
       label: 'CIFAR-10 ResNet-20 ST vs AT (L∞ 8/255): cat vs dog, m = 10',
       needs: pairNeeds(CIFAR_RESNET_PAIR),
       params: {
@@ -137,4 +143,9 @@ export const COLLISION_PRESETS: Record<'mnist' | 'cifar', Preset[]> = {
 /** The first preset whose models are all in the zoo, or null. */
 export function availablePreset(options: Preset[], zooIds: ReadonlySet<string>): Preset | null {
   return options.find((p) => p.needs.every((id) => zooIds.has(id))) ?? null;
+}
+
+/** Every preset whose models are all in the zoo, in the order given (the seed's own setting first). */
+export function availablePresets(options: Preset[], zooIds: ReadonlySet<string>): Preset[] {
+  return options.filter((p) => p.needs.every((id) => zooIds.has(id)));
 }

@@ -16,7 +16,7 @@ import { runAnalysis } from '../analyses';
 import { applyParams, layersFor } from '../controller';
 import { classColor, epsColor } from '../charts/colors';
 import { type LineChartData, type LineSeries } from '../charts/lines';
-import { availablePreset, COLLISION_PRESETS } from '../presets';
+import { availablePresets, COLLISION_PRESETS } from '../presets';
 import { useLab, type Params } from '../store';
 import { AnalysisBar, LineChartView, ViewControls } from './common';
 
@@ -361,7 +361,7 @@ export function CollisionView() {
   const params = useLab((s) => s.params);
   const presets = useMemo(() => {
     const ids = new Set(zoo.map((z) => z.id));
-    return [availablePreset(COLLISION_PRESETS.mnist, ids), availablePreset(COLLISION_PRESETS.cifar, ids)];
+    return [...availablePresets(COLLISION_PRESETS.mnist, ids), ...availablePresets(COLLISION_PRESETS.cifar, ids)];
   }, [zoo]);
   const twins = zoo.filter((z) => z.id !== params.model && z.id !== params.compare && z.dataset === params.data);
   const layerNames = r?.a?.layers.map((l) => l.layer) ?? [];
@@ -373,17 +373,14 @@ export function CollisionView() {
         For a random projection A of the layer, d(x, x′) is the smallest L2 perturbation of two different-class inputs that makes A·f(x̃) = A·f(x̃′); no classifier on that layer can then get both right. The curve is the lowest
         cross-entropy any classifier on the layer can reach against perturbations of size ε (averaged over projections; log 2 = chance). Distances are {useLab.getState().params.colBox ? 'box-constrained (not the paper)' : 'unconstrained, as in the seed paper'}.
       </p>
-      {presets.some(Boolean) && (
+      {presets.length > 0 && (
         <div className="muted">
           presets (seed settings):{' '}
-          {presets.map(
-            (preset, i) =>
-              preset && (
-                <button key={i} type="button" data-testid={`collision-preset-${i === 0 ? 'mnist' : 'cifar'}`} onClick={() => void applyParams(preset.params).then(runCollisions)}>
-                  {preset.label}
-                </button>
-              ),
-          )}
+          {presets.map((preset) => (
+            <button key={preset.key ?? preset.label} type="button" data-testid={`collision-preset-${preset.key ?? 'unnamed'}`} onClick={() => void applyParams(preset.params).then(runCollisions)}>
+              {preset.label}
+            </button>
+          ))}
         </div>
       )}
       <ViewControls schema={collisionSchema} legend="Collisions" />
