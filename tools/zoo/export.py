@@ -455,9 +455,18 @@ class _Builder:
         self.vals[n] = _Val(base, 'map')
 
 
-def export_module(module: nn.Module, input_shape, out_dir: str, model_name: str = 'model') -> dict:
+WEIGHT_DTYPES = ('float32', 'float16')
+
+
+def export_module(module: nn.Module, input_shape, out_dir: str, model_name: str = 'model',
+                  weight_dtype: str = 'float32') -> dict:
     """Export `module` (eval mode is set here) to `out_dir`/model.json + shards.
+    weight_dtype 'float16' stores the weights as IEEE half floats (tfjs's float16 weight
+    quantization, decoded to float32 on load): half the bytes, a relative rounding error of
+    at most 2^-11 per weight; the computation itself stays float32.
     Returns the model.json dict. Raises ExportError for unsupported models."""
+    if weight_dtype not in WEIGHT_DTYPES:
+        raise ExportError(f"weight dtype must be one of {', '.join(WEIGHT_DTYPES)}, got '{weight_dtype}'")
     module = module.cpu().eval()
     gm = trace(module)
     check_supported(gm)
@@ -479,7 +488,13 @@ def export_module(module: nn.Module, input_shape, out_dir: str, model_name: str 
         'keras_version': KERAS_VERSION,
         'backend': 'tensor_flow.js',
     }
-    data = b''.join(arr.tobytes() for _, arr in b.weights)
+    if weight_dtype == 'float16':
+        too_big = [name for name, arr in b.weights if np.abs(arr).max(initial=0) > np.finfo(np.float16).max]
+        if too_big:
+            raise ExportError(f"weight '{too_big[0]}' exceeds the float16 range (65504); export as float32")
+        data = b''.join(arr.astype('<f2').tobytes() for _, arr in b.weights)
+    else:
+        data = b''.join(arr.astype('<f4').tobytes() for _, arr in b.weights)
     n_shards = max(1, math.ceil(len(data) / SHARD_BYTES))
     paths = [f'group1-shard{i + 1}of{n_shards}.bin' for i in range(n_shards)]
     os.makedirs(out_dir, exist_ok=True)
@@ -496,7 +511,9 @@ def export_module(module: nn.Module, input_shape, out_dir: str, model_name: str 
         'modelTopology': topology,
         'weightsManifest': [{
             'paths': paths,
-            'weights': [{'name': name, 'shape': list(arr.shape), 'dtype': 'float32'} for name, arr in b.weights],
+            'weights': [{'name': name, 'shape': list(arr.shape), 'dtype': 'float32',
+                         **({'quantization': {'dtype': 'float16', 'original_dtype': 'float32'}}
+                            if weight_dtype == 'float16' else {})} for name, arr in b.weights],
         }],
     }
     with open(os.path.join(out_dir, 'model.json'), 'w') as fh:
@@ -558,6 +575,8 @@ def main(argv=None):
     ap.add_argument('--input-shape', help='C,H,W (required with --module)')
     ap.add_argument('--name', default=None, help='model name stored in model.json')
     ap.add_argument('--out', required=True, help='output folder')
+    ap.add_argument('--weights-dtype', choices=WEIGHT_DTYPES, default='float32',
+                    help='how the shards store weights (float16: half the size)')
     args = ap.parse_args(argv)
     try:
         if args.arch:
@@ -579,7 +598,8 @@ def main(argv=None):
             except RuntimeError as e:
                 lines = [l.strip() for l in str(e).splitlines() if l.strip()]
                 raise ExportError(f'{weights} does not fit the model: ' + ' '.join(lines[:2])[:300])
-        mj = export_module(module, shape, args.out, args.name or os.path.basename(os.path.normpath(args.out)))
+        mj = export_module(module, shape, args.out, args.name or os.path.basename(os.path.normpath(args.out)),
+                           args.weights_dtype)
     except ExportError as e:
         print(f'export.py: error: {e}', file=sys.stderr)
         return 2

@@ -58,6 +58,10 @@ class ExporterFeatures(nn.Module):
 
 FIXTURES = {arch: (lambda arch=arch: models.build(arch), models.input_shape(arch)) for arch in models.ARCHS}
 FIXTURES['exporter_features'] = (ExporterFeatures, (3, 20, 20))
+# The wide zoo models ship with float16 weights: exported that way, tfjs must reproduce
+# PyTorch run on the same half-rounded weights (both compute in float32).
+FLOAT16 = {'mnist_medium_float16': 'mnist_medium'}
+FIXTURES.update({name: FIXTURES[arch] for name, arch in FLOAT16.items()})
 
 
 def randomise_batchnorm(model: nn.Module, g: torch.Generator):
@@ -91,8 +95,12 @@ def main(out: str):
             k = LOGIT_SCALE / model(x).abs().max().item()
             last.weight.mul_(k)
             last.bias.mul_(k)
+            dtype = 'float16' if arch in FLOAT16 else 'float32'
+            if dtype == 'float16':
+                for p in model.parameters():
+                    p.copy_(p.half().float())
             logits = model(x)
-        export_module(model, (c, h, w), d, arch)
+        export_module(model, (c, h, w), d, arch, dtype)
         x.permute(0, 2, 3, 1).contiguous().numpy().astype('<f4').tofile(os.path.join(d, 'inputs.bin'))
         logits.numpy().astype('<f4').tofile(os.path.join(d, 'logits.bin'))
         manifest.append({'arch': arch, 'n': N, 'inputShape': [h, w, c], 'numClasses': int(logits.shape[1]),

@@ -64,7 +64,7 @@ afterAll(() => {
 describe('export.py round trip', () => {
   it('covers every architecture in models.py and the extra exporter features', () => {
     const archs = fixtures.map((f) => f.arch).sort();
-    expect(archs).toEqual(['cifar_medium', 'exporter_features', 'mnist_medium', 'mnist_small', 'resnet20']);
+    expect(archs).toEqual(['cifar_medium', 'exporter_features', 'mnist_medium', 'mnist_medium_float16', 'mnist_small', 'resnet20']);
   });
 
   it('tfjs logits match PyTorch for every architecture', async () => {
@@ -87,6 +87,16 @@ describe('export.py round trip', () => {
     }
     expect(tf.memory().numTensors).toBe(before);
   }, 90_000);
+
+  it('float16 weights: half the shard bytes, flagged as tfjs float16 quantization', () => {
+    const full = JSON.parse(readFileSync(path.join(dir, 'mnist_medium', 'model.json'), 'utf8'));
+    const half = JSON.parse(readFileSync(path.join(dir, 'mnist_medium_float16', 'model.json'), 'utf8'));
+    const bytes = (arch: string, mj: { weightsManifest: { paths: string[] }[] }) =>
+      mj.weightsManifest[0].paths.reduce((sum, p) => sum + readFileSync(path.join(dir, arch, p)).byteLength, 0);
+    expect(bytes('mnist_medium_float16', half) * 2).toBe(bytes('mnist_medium', full));
+    for (const w of half.weightsManifest[0].weights) expect(w.quantization).toEqual({ dtype: 'float16', original_dtype: 'float32' });
+    for (const w of full.weightsManifest[0].weights) expect(w.quantization).toBeUndefined();
+  });
 
   it('names layers after the PyTorch module tree (the CIFAR presets tap ResNet-20 by these names)', async () => {
     const reader = nodeModelReader(path.join(dir, 'resnet20', 'model.json'));

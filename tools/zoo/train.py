@@ -279,6 +279,8 @@ def main():
     ap.add_argument('--out', required=True, help='run folder for checkpoints and the log')
     ap.add_argument('--export', default=None, help='ship folder, e.g. public/models/<id>')
     ap.add_argument('--id', default=None, help='model id (default: basename of --export)')
+    ap.add_argument('--weights-dtype', choices=('float32', 'float16'), default='float32',
+                    help='how the exported shards store weights (float16 halves the size of the wide models)')
     ap.add_argument('--label', default=None, help='short label for the lab')
     ap.add_argument('--snapshots', default='', help='comma list of epochs exported to <export>-epoch<k>/')
     ap.add_argument('--resume', action='store_true')
@@ -390,7 +392,7 @@ def main():
             # the final epoch is the shipped model itself
             snap_id = f'{model_id}-epoch{epoch + 1}'
             snap_dir = f'{os.path.normpath(args.export)}-epoch{epoch + 1}'
-            export_module(model, (c, h, w), snap_dir, snap_id)
+            export_module(model, (c, h, w), snap_dir, snap_id, args.weights_dtype)
             ev = evaluate(model, test, args.dataset, args.norm, args.eps)
             write_json(os.path.join(snap_dir, 'card.json'), {
                 'id': snap_id, 'snapshotOf': model_id, 'epoch': epoch + 1, 'epochs': args.epochs,
@@ -408,7 +410,7 @@ def main():
     torch.save(model.state_dict(), os.path.join(args.out, 'final.pt'))
     if not args.export:
         return
-    export_module(model, (c, h, w), args.export, model_id)
+    export_module(model, (c, h, w), args.export, model_id, args.weights_dtype)
     snap_list = [{'epoch': e, 'id': f'{model_id}-epoch{e}'} for e in sorted(snapshots_done) if e != args.epochs]
     if snapshots:
         snap_list.append({'epoch': args.epochs, 'id': model_id})
@@ -442,6 +444,7 @@ def main():
         'seed': args.seed,
         'wallTimeSeconds': round(elapsed, 1),
         'threads': args.threads,
+        'weightsDtype': args.weights_dtype,
         **ev,
         'command': reproduce_command(sys.argv[1:]),
         'torchVersion': torch.__version__,
