@@ -22,6 +22,8 @@ interface SuiteRow {
 export interface ZooCard {
   label?: string;
   parameterCount?: number;
+  /** How the shards store the weights ('float16': tfjs float16 weight quantization). */
+  weightsDtype?: string;
   training?: { method: string; norm?: string | null; eps?: number | null; steps?: number | null; beta?: number | null; epochs?: number };
   seed?: number;
   cleanAccuracy?: number;
@@ -101,7 +103,7 @@ export function ModelCard() {
         {c.belowFloor ? ' · below its floor' : ''}
       </summary>
       <div>{trainingLine(c)}</div>
-      {c.parameterCount !== undefined && <div>{c.parameterCount.toLocaleString()} parameters; clean accuracy on {c.cleanAccuracyN?.toLocaleString() ?? '?'} test images</div>}
+      {c.parameterCount !== undefined && <div>{c.parameterCount.toLocaleString()} parameters{c.weightsDtype === 'float16' ? ' (stored as float16)' : ''}; clean accuracy on {c.cleanAccuracyN?.toLocaleString() ?? '?'} test images</div>}
       {suite.length > 0 && (
         <table className="suite" data-testid="model-card-suite">
           <thead>
