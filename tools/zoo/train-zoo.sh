@@ -46,8 +46,9 @@ run cifar-resnet20-fast-linf --arch resnet20 --dataset cifar10 --method fast --n
 # ---- CIFAR-10 medium CNN (no BatchNorm): Adam 1e-3 as the MNIST CNNs, x0.1 for the last quarter.
 # With SGD one-cycle (peak 0.05) and the full ε from the first batch, PGD-AT stayed at chance
 # for a whole epoch (loss 2.303, test 10 %); Adam and an ε ramp over two epochs start it.
-run cifar-medium-st --arch cifar_medium --dataset cifar10 --epochs 15 --seed 0 --weights-dtype float16 \
+# Epochs (10 ST, 5 PGD-AT) are what two CPU cores allow next to the other jobs, not tuned.
+run cifar-medium-st --arch cifar_medium --dataset cifar10 --epochs 10 --seed 0 --weights-dtype float16 \
   --label 'CIFAR-10 medium CNN, standard training'
 run cifar-medium-pgd-l2 --arch cifar_medium --dataset cifar10 --method pgd --norm l2 --eps 0.5 --steps 7 \
-  --eps-ramp 2 --epochs 10 --seed 0 --weights-dtype float16 --label 'CIFAR-10 medium CNN, PGD-AT L2 0.5'
+  --eps-ramp 2 --epochs 5 --seed 0 --weights-dtype float16 --label 'CIFAR-10 medium CNN, PGD-AT L2 0.5'
 echo "=== zoo done $(date -u +%FT%TZ)"
