@@ -151,3 +151,27 @@ describe('projection', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('samples the attack could not move', () => {
+  it('an attacked sample left exactly unperturbed (non-zero gradient, all clipped) is flagged, and the warnings say so', async () => {
+    const { gradientMaskingWarnings } = await import('./sanity');
+    // z1 − z0 = a + b − 3: class 0 on all of [0, 1]²; the attack pushes both pixels up, and
+    // at (1, 1) the box clips the whole step away. (0.2, 0.2) moves normally.
+    const model = linearModel([1, 2, 1], [[0, 1], [0, 1]], [0, -3]);
+    const images = new Float32Array([1, 1, 0.2, 0.2]);
+    const labels = new Int32Array([0, 0]);
+    for (const attack of ['fgsm', 'pgd'] as const) {
+      const r = await runAttack(model.logits, { images, labels, shape: [1, 2, 1] }, { attack, norm: 'linf', eps: 0.1, steps: 3 }, { seed: 1 });
+      expect(Array.from(r.adversarial.subarray(0, 2)), attack).toEqual([1, 1]);
+      expect(Array.from(r.zeroGradient), attack).toEqual([1, 0]);
+      const warnings = gradientMaskingWarnings([r]);
+      expect(warnings.map((w) => w.kind), attack).toEqual(['zero-gradients']);
+      expect(warnings[0].message).toContain('1 of 2 samples');
+      expect(warnings[0].message).toContain('sample 0');
+    }
+    // At ε = 0 nothing is expected to move: no flag.
+    const still = await runAttack(model.logits, { images, labels, shape: [1, 2, 1] }, { attack: 'fgsm', norm: 'linf', eps: 0, steps: 1 }, { seed: 1 });
+    expect(Array.from(still.zeroGradient)).toEqual([0, 0]);
+    model.dispose();
+  });
+});

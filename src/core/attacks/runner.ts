@@ -187,9 +187,13 @@ export async function runAttack(
       const after = tf.tidy(() => {
         const z = logits(o.adversarial);
         const delta = tf.sub(o.adversarial, x0).reshape([batchSize, -1]);
+        const linf = tf.max(tf.abs(delta), 1);
+        // An attacked sample that did not move at all: whatever the attack saw (a zero, NaN or
+        // wrong gradient), its robustness is unproven (AutoAttack's zero-gradient check).
+        const unperturbed = tf.logicalAnd(clean.active, tf.equal(linf, 0));
         const rows: tf.Tensor[] = [
-          clean.pred, clean.conf, tf.argMax(z, 1), tf.max(tf.softmax(z), 1), tf.max(tf.abs(delta), 1), tf.sqrt(tf.sum(tf.square(delta), 1)),
-          o.firstSuccessStep, o.zeroGradient, ...(o.correctFraction ? [o.correctFraction] : []),
+          clean.pred, clean.conf, tf.argMax(z, 1), tf.max(tf.softmax(z), 1), linf, tf.sqrt(tf.sum(tf.square(delta), 1)),
+          o.firstSuccessStep, tf.logicalOr(o.zeroGradient, spec.eps > 0 ? unperturbed : tf.zerosLike(unperturbed)), ...(o.correctFraction ? [o.correctFraction] : []),
         ];
         return tf.stack(rows.map((r) => tf.cast(r, 'float32')));
       });

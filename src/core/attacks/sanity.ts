@@ -51,7 +51,10 @@ export interface SanityWarning {
 }
 
 export interface SanityOptions {
-  /** Warn when more than this fraction of the samples had a zero gradient (default 0.05). */
+  /**
+   * Warn when more than this fraction of the samples had a zero gradient or were left
+   * unperturbed (default 0: any, as AutoAttack's check_zero_gradients does).
+   */
   zeroGradientFraction?: number;
   /** Robust-accuracy differences at or below this are ties (default 1e-9, i.e. exact). */
   tolerance?: number;
@@ -65,7 +68,7 @@ const NORM_SLACK = 1e-5;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 export function gradientMaskingWarnings(runs: SanityRun[], options: SanityOptions = {}): SanityWarning[] {
-  const zeroFraction = options.zeroGradientFraction ?? 0.05;
+  const zeroFraction = options.zeroGradientFraction ?? 0;
   const tol = options.tolerance ?? 1e-9;
   const warnings: SanityWarning[] = [];
   const warn = (kind: SanityWarningKind, run: SanityRun, message: string) =>
@@ -75,7 +78,9 @@ export function gradientMaskingWarnings(runs: SanityRun[], options: SanityOption
     let zeros = 0;
     for (let i = 0; i < run.completed; i++) zeros += run.zeroGradient[i] ? 1 : 0;
     if (run.completed > 0 && zeros / run.completed > zeroFraction) {
-      warn('zero-gradients', run, `${run.spec.attack} at ε = ${run.spec.eps}: ${zeros} of ${run.completed} samples had an exactly zero input gradient, a sign of saturated softmax or gradient masking.`);
+      const which: number[] = [];
+      for (let i = 0; i < run.completed && which.length < 5; i++) if (run.zeroGradient[i]) which.push(i);
+      warn('zero-gradients', run, `${run.spec.attack} at ε = ${run.spec.eps}: ${zeros} of ${run.completed} samples had an exactly zero input gradient or were left unperturbed (sample ${which.join(', ')}${zeros > which.length ? ', …' : ''}), a sign of saturated softmax, gradient masking or a broken model: their robustness is unproven.`);
     }
   }
 

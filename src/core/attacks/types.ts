@@ -78,6 +78,11 @@ export interface AttackResult {
   l2: Float32Array;
   /** Step at which the attack first succeeded (0-based iterate index), −1 if never. */
   firstSuccessStep: Int32Array;
+  /**
+   * Attacked (clean-correct) samples whose first input gradient was exactly zero, or whose
+   * adversarial image equals the clean one although ε > 0: a sign of gradient masking or a
+   * broken model or kernel; their robustness is unproven.
+   */
   zeroGradient: Uint8Array;
   /**
    * Minimum-norm attacks: the norm of the smallest perturbation found per sample, measured

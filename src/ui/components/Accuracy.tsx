@@ -28,8 +28,8 @@ export function Accuracy() {
         </div>
       )}
       {shown && shown.zeroGradient > 0 && (
-        <div className="warning" title="a zero input gradient often means gradient masking, not robustness">
-          ⚠ {shown.zeroGradient} sample(s) had an exactly zero input gradient: gradient masking?
+        <div className="warning" title="a zero input gradient, or an attacked image that did not change, means its robustness is unproven (gradient masking, a broken model or kernel)">
+          ⚠ {shown.zeroGradient} sample(s) had an exactly zero input gradient or did not move: gradient masking or a broken model?
         </div>
       )}
       {shown?.shifts
