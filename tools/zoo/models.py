@@ -120,12 +120,41 @@ class ResNet20(nn.Module):
         return self.fc(x)
 
 
+class PoolCnn(nn.Module):
+    """A Keras-style pooling CNN, as users build them (issue #19): blocks of conv3x3
+    (padding 1) -> ReLU -> BatchNorm(eps=1e-3, the Keras default) -> MaxPool(2), then
+    flatten -> fc 128 -> ReLU -> fc. Not a zoo model: it is the test fixture for the
+    max-pooling gradient (the zoo models have no max pooling), checked against PyTorch
+    by torch-parity.test.ts. 32/64/64 channels: 32 -> 16 -> 8 -> 4, ~0.19 M weights."""
+
+    def __init__(self, in_channels: int = 3, num_classes: int = 10, size: int = 32):
+        super().__init__()
+        cin = in_channels
+        for i, cout in enumerate((32, 64, 64), start=1):
+            block = nn.Sequential()
+            block.add_module('conv', nn.Conv2d(cin, cout, 3, padding=1))
+            block.add_module('relu', nn.ReLU())
+            block.add_module('bn', nn.BatchNorm2d(cout, eps=1e-3))
+            block.add_module('pool', nn.MaxPool2d(2))
+            self.add_module(f'block{i}', block)
+            cin = cout
+        s = size // 8
+        self.fc1 = nn.Linear(cin * s * s, 128)
+        self.fc2 = nn.Linear(128, num_classes)
+
+    def forward(self, x):
+        x = self.block3(self.block2(self.block1(x)))
+        x = torch.flatten(x, 1)
+        return self.fc2(F.relu(self.fc1(x)))
+
+
 # id -> (constructor, input shape CHW, dataset id used by the lab)
 ARCHS = {
     'mnist_small': (lambda: MnistSmall(1, 10, 28), (1, 28, 28), 'mnist'),
     'mnist_medium': (lambda: Medium(1, 10, 28), (1, 28, 28), 'mnist'),
     'cifar_medium': (lambda: Medium(3, 10, 32), (3, 32, 32), 'cifar10'),
     'resnet20': (lambda: ResNet20(3, 10), (3, 32, 32), 'cifar10'),
+    'pool_cnn': (lambda: PoolCnn(3, 10, 32), (3, 32, 32), 'cifar10'),
 }
 
 

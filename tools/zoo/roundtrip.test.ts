@@ -64,7 +64,7 @@ afterAll(() => {
 describe('export.py round trip', () => {
   it('covers every architecture in models.py and the extra exporter features', () => {
     const archs = fixtures.map((f) => f.arch).sort();
-    expect(archs).toEqual(['cifar_medium', 'exporter_features', 'mnist_medium', 'mnist_medium_float16', 'mnist_small', 'resnet20']);
+    expect(archs).toEqual(['cifar_medium', 'exporter_features', 'mnist_medium', 'mnist_medium_float16', 'mnist_small', 'pool_cnn', 'resnet20']);
   });
 
   it('tfjs logits match PyTorch for every architecture', async () => {

@@ -290,6 +290,8 @@ def main():
     ap.add_argument('--floor-robust', type=float, default=None,
                     help='required PGD accuracy at the training norm and eps (recorded in the card)')
     ap.add_argument('--limit-batches', type=int, default=0, help='debug: stop each epoch after N batches')
+    ap.add_argument('--no-index', action='store_true',
+                    help="do not list the model in <export>/../index.json (test fixtures, not zoo models)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -471,7 +473,8 @@ def main():
              'robustAccuracy': [{k: r[k] for k in ('norm', 'eps', 'accuracy')} for r in ev['robustAccuracy']]}
     if snap_list:
         entry['snapshots'] = snap_list
-    update_index(os.path.dirname(os.path.normpath(args.export)), entry)
+    if not args.no_index:
+        update_index(os.path.dirname(os.path.normpath(args.export)), entry)
     print(f'shipped {args.export}', flush=True)
 
 
