@@ -7,11 +7,13 @@
  * dragged a cheap FGSM preview runs, the chosen attack on release.
  */
 import { fromHash, toHash } from '../core/schema';
-import type { BackendRequest } from '../core/backend';
+import * as Comlink from 'comlink';
+import type { BackendName, BackendRequest } from '../core/backend';
 import type { AttackSpec } from '../core/attacks/types';
 import { CancelledError, LabBridge, WorkerReplacedError } from './bridge';
 import { DEFAULT_PARAMS, sliceKeys, URL_SCHEMAS, useLab, type DataEntry, type Params, type StoredResult, type ZooEntry } from './store';
 import type { DataSource, ModelSource } from '../../workers/lab.worker';
+import type { ParityReport, ParityWorkerApi } from '../../workers/parity.worker';
 
 export const APP_VERSION = '0.1.0';
 const SCHEMAS = URL_SCHEMAS;
@@ -395,12 +397,28 @@ export async function loadImageFiles(files: File[], paths?: Map<File, string>): 
   }
 }
 
-/** Hooks for tests and the curious, on window.layerwise: tensor count and a simulated device loss. */
+/**
+ * Hooks for tests and the curious, on window.layerwise: tensor count, a simulated device
+ * loss, and the kernel-parity self-test of a backend (in a worker of its own, so the lab's
+ * model and jobs are untouched).
+ */
 export function installDebugHooks(): void {
   (window as unknown as { layerwise: unknown }).layerwise = {
     tensors: () => getBridge().memory(),
     loseDevice: () => getBridge().debugLoseDevice(),
+    kernelParity: runKernelParityInWorker,
   };
+}
+
+/** Run the kernel-parity suite (ops and the given models) on `backend` against the CPU backend. */
+export async function runKernelParityInWorker(backend: BackendName, modelUrls: string[] = []): Promise<ParityReport> {
+  const worker = new Worker(new URL('../../workers/parity.worker.ts', import.meta.url), { type: 'module' });
+  try {
+    // Relative to the page, not to the worker's script in assets/.
+    return await Comlink.wrap<ParityWorkerApi>(worker).run(backend, modelUrls.map((u) => new URL(u, document.baseURI).href));
+  } finally {
+    worker.terminate();
+  }
 }
 
 /** The JSON run manifest: everything needed to reproduce the current view. */

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { JobCancelledError } from '../types';
 import { MIN_NORM, l2PerSample, perSample } from './common';
+import { sumOf } from '../model/kernel-fixes';
 import type { BatchContext, BatchOutcome } from './types';
 
 export const DEEPFOOL_OVERSHOOT = 0.02;
@@ -57,7 +58,7 @@ export async function deepfoolBatch(ctx: BatchContext): Promise<BatchOutcome> {
         const grads = Array.from({ length: numClasses }, (_, k) =>
           tf.grad((input: tf.Tensor) => tf.sum(tf.slice(ctx.logits(input as tf.Tensor4D), [0, k], [-1, 1])))(current),
         );
-        const gy = tf.addN(grads.map((g, k) => tf.mul(g, perSample(tf.slice(onehotY, [0, k], [-1, 1]).reshape([batch]) as tf.Tensor1D))));
+        const gy = sumOf(grads.map((g, k) => tf.mul(g, perSample(tf.slice(onehotY, [0, k], [-1, 1]).reshape([batch]) as tf.Tensor1D))));
         const zy = tf.sum(tf.mul(z, onehotY), 1);
         let bestRatio = tf.fill([batch], Infinity) as tf.Tensor1D;
         let bestStep = tf.zerosLike(current) as tf.Tensor4D;
@@ -78,7 +79,7 @@ export async function deepfoolBatch(ctx: BatchContext): Promise<BatchOutcome> {
         return {
           x: tf.where(tf.broadcastTo(perSample(stillRight), moved.shape), moved, current) as tf.Tensor4D,
           firstStep: tf.where(newly, tf.fill([batch], step, 'int32'), firstStep) as tf.Tensor1D,
-          zero: (step === 0 ? tf.equal(l2PerSample(tf.addN(grads.map((g) => tf.abs(g)))), 0) : tf.zeros([batch], 'bool')) as tf.Tensor1D,
+          zero: (step === 0 ? tf.equal(l2PerSample(sumOf(grads.map((g) => tf.abs(g)))), 0) : tf.zeros([batch], 'bool')) as tf.Tensor1D,
         };
       });
       tf.dispose([current, firstStep]);

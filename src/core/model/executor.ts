@@ -9,8 +9,14 @@
  *
  * Layers it does not know are run through `layer.apply` on concrete tensors, which is
  * still correct, only not as lean.
+ *
+ * Gradients: `./gradients` replaces tfjs's gradients that are wrong or missing on some
+ * backend (max pooling on WASM, dilated and depthwise convolutions); importing it here
+ * installs them before any model is differentiated. Its `sumOf` keeps AddN within what
+ * WebGPU computes correctly.
  */
 import * as tf from '@tensorflow/tfjs';
+import { sumOf } from './kernel-fixes';
 
 type LayerFn = (inputs: tf.Tensor[]) => tf.Tensor;
 
@@ -115,7 +121,12 @@ function planLayer(layer: LayerWithConfig, owned: tf.Tensor[]): LayerFn | null {
     case 'GlobalAveragePooling2D':
       return ([x]) => tf.mean(x, [1, 2]);
     case 'GlobalMaxPooling2D':
-      return ([x]) => tf.max(x, [1, 2]);
+      // One max-pool window over the whole map rather than tf.max: its gradient (kernel-fixes.ts)
+      // goes to the first maximum as PyTorch's adaptive max pooling does; tf.max's goes to every tie.
+      return ([x]) => {
+        const [n, h, w, ch] = x.shape;
+        return tf.reshape(tf.maxPool(x as tf.Tensor4D, [h, w], [h, w], 'valid'), [n, ch]);
+      };
     case 'BatchNormalization': {
       const axis = (c.axis as number | number[] | undefined) ?? -1;
       if (axis !== -1 && axis !== 3 && !(Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === 3))) return null;
@@ -132,7 +143,7 @@ function planLayer(layer: LayerWithConfig, owned: tf.Tensor[]): LayerFn | null {
       return ([x]) => tf.add(tf.mul(x, scale), shift);
     }
     case 'Add':
-      return (xs) => tf.addN(xs);
+      return (xs) => sumOf(xs);
     case 'Concatenate': {
       const axis = (c.axis as number | undefined) ?? -1;
       return (xs) => tf.concat(xs, axis);

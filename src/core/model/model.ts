@@ -10,6 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { LabError } from '../types';
 import { loadModelArtifacts, type ReadModelFile } from './artifacts';
 import { createPlainExecutor } from './executor';
+// GraphModels differentiate through tfjs's ops directly: they need the lab's gradients too.
+import './kernel-fixes';
 
 export interface LayerInfo {
   /** Layer (LayersModel) or node (GraphModel) name. */

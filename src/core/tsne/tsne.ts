@@ -30,6 +30,7 @@ import * as tf from '@tensorflow/tfjs';
 import { isSoftwareAdapter } from '../backend';
 import { createRng, deriveSeed } from '../random';
 import { JobCancelledError, LabError, type JobControl } from '../types';
+import { sumOf } from '../model/kernel-fixes';
 import { computeP, updateP, type SparseP } from './affinities';
 import { createFftRepulsion, type BoundingBox, type FftRepulsionOptions } from './fft';
 import { fitPca, projectPca } from './pca';
@@ -294,7 +295,7 @@ export async function createTsne(x: Float32Array, n: number, d: number, opts: Ts
       reps.push(tf.stack([tf.sum(tf.mul(w2, dx), 1), tf.sum(tf.mul(w2, dy), 1)], 1));
       zs.push(tf.sum(w));
     }
-    return { rep: tf.concat(reps, 0) as tf.Tensor2D, z: tf.addN(zs) as tf.Scalar };
+    return { rep: tf.concat(reps, 0) as tf.Tensor2D, z: sumOf(zs) as tf.Scalar };
   };
 
   /**

@@ -1,0 +1,257 @@
+/**
+ * tfjs 4.22 kernels the lab works around, because they were found wrong or missing on a
+ * backend (src/core/model/kernel-parity.ts finds such kernels; its tests run on WASM in Node
+ * and on WebGL, WebGPU and WASM in Chromium). Gradients go into tfjs's gradient registry;
+ * the AddN limit is kept by `sumOf`, which every multi-way sum in the core uses.
+ *
+ * MaxPool: tfjs 4.22's WASM `MaxPoolGrad` kernel returns a wrong input gradient for many
+ * shapes (relative error up to 1 against the CPU backend on [3, 8, 8, 1] and on conv outputs
+ * with several channels), while its forward pass is right. Every attack, collision search and
+ * minimal-ε search on a model with max-pooling stood on that gradient. We replace the
+ * gradient of the `MaxPool` kernel in tfjs's gradient registry, so every path that
+ * differentiates through `tf.maxPool` (the plain-op executor, `layer.apply` fallbacks and
+ * GraphModels alike) gets it, on every backend: the same numbers everywhere.
+ *
+ * Conv2D with dilation > 1: tfjs 4.22 has no gradient for it on any backend ("dilation rates
+ * greater than 1 are not yet supported in gradients"), so a model with a dilated convolution
+ * (the exporter writes them) could not be attacked at all. A dilated convolution is the plain
+ * convolution with the filter spread out by zeros (Yu & Koltun, ICLR 2016, eq. 2), so its
+ * gradients are tfjs's own plain-convolution gradients with that filter; the filter's
+ * gradient is read back at the filter taps.
+ *
+ * DepthwiseConv2dNative: the WASM backend has no `DepthwiseConv2dNativeBackpropInput` kernel,
+ * so a depthwise-separable model (MobileNet style) could not be attacked there. Where the
+ * active backend lacks it, the input gradient is computed as the transposed correlation
+ * written with forward ops: dilate dy by the stride, pad it, and correlate it depthwise with
+ * the filter rotated by 180°, once per channel multiplier. Backends that have the kernel keep
+ * it, so the parity suite compares this construction (WASM) with tfjs's kernel (CPU).
+ *
+ * AddN on WebGPU: tfjs 4.22 binds every input as its own storage buffer, and with 8 or more
+ * inputs (past WebGPU's default limit of 8 storage buffers per shader stage, with the output)
+ * the sum comes out wrong without an error. `sumOf` adds at most 4 at a time; the executor's
+ * Add layer and the max-pool gradient (9 window offsets for 3×3) use it.
+ *
+ * The max-pool replacement is built only from forward ops whose results the parity suite checks
+ * (strided slices, comparisons, selects, pads, reshapes) and routes each output gradient to
+ * the first maximum of its window in row-major order, PyTorch's rule for ties
+ * (`max_pool2d` backward follows the argmax index, which keeps the first maximum found).
+ * tfjs's CPU kernel keeps the last maximum instead; ties are rare after a convolution but
+ * common after ReLU → BatchNorm, where every dead unit of a channel maps to the same value.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+interface MaxPoolAttrs {
+  filterSize: number | [number, number];
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** Largest AddN the lab emits: tfjs's WebGPU AddN is wrong from 8 inputs on (see above). */
+const MAX_ADD_N = 4;
+
+/** Σ of same-shape tensors, in AddN calls of at most MAX_ADD_N inputs. */
+export function sumOf<T extends tf.Tensor>(terms: T[]): T {
+  let level: tf.Tensor[] = terms;
+  while (level.length > 1) {
+    const next: tf.Tensor[] = [];
+    for (let i = 0; i < level.length; i += MAX_ADD_N) {
+      const group = level.slice(i, i + MAX_ADD_N);
+      next.push(group.length === 1 ? group[0] : tf.addN(group));
+    }
+    level = next;
+  }
+  return level[0] as T;
+}
+
+/** Spread `g` [N, A, B, C] out to [N, A·s, B, C]: row a lands at a·s, the rows between are 0. */
+function interleaveRows(g: tf.Tensor4D, s: number): tf.Tensor4D {
+  if (s === 1) return g;
+  const [n, a, b, c] = g.shape;
+  const spread = tf.pad(tf.reshape(g, [n, a, 1, b * c]), [[0, 0], [0, 0], [0, s - 1], [0, 0]]);
+  return tf.reshape(spread, [n, a * s, b, c]);
+}
+
+/** The same along the width: [N, A, B, C] → [N, A, B·s, C]. */
+function interleaveCols(g: tf.Tensor4D, s: number): tf.Tensor4D {
+  if (s === 1) return g;
+  const [n, a, b, c] = g.shape;
+  const spread = tf.pad(tf.reshape(g, [n * a, b, 1, c]), [[0, 0], [0, 0], [0, s - 1], [0, 0]]);
+  return tf.reshape(spread, [n, a, b * s, c]);
+}
+
+/** Place `g` [N, R, S, C] at (top, left) of an [N, H, W, C] canvas of zeros (cropping what overhangs). */
+function placeAt(g: tf.Tensor4D, top: number, left: number, h: number, w: number): tf.Tensor4D {
+  const [, r, s] = g.shape;
+  const padded = tf.pad(g, [[0, 0], [top, Math.max(0, h - top - r)], [left, Math.max(0, w - left - s)], [0, 0]]);
+  return padded.shape[1] === h && padded.shape[2] === w ? padded : tf.slice(padded, [0, 0, 0, 0], [-1, h, w, -1]);
+}
+
+/**
+ * Input gradient of max pooling with PyTorch's first-maximum tie rule. `x` is the pooled
+ * input [N, H, W, C], `dy` the gradient of the pooled output. Exported for its tests.
+ */
+export function maxPoolInputGradient(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: MaxPoolAttrs): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = tf.backend_util.computePool2DInfo(x.shape, attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const { top, left, bottom, right } = info.padInfo;
+    const { outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+    const [n, h, w, c] = x.shape;
+    // Padded positions never win: pad with −∞ (tfjs and PyTorch both ignore padding in max pooling).
+    const xp = top + bottom + left + right > 0 ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]], -Infinity) : x;
+    const hp = h + top + bottom;
+    const wp = w + left + right;
+    // Window element (i, j) of every output position, as one [N, Ho, Wo, C] slice per offset.
+    const offsets: [number, number][] = [];
+    for (let i = 0; i < fh; i++) for (let j = 0; j < fw; j++) offsets.push([i, j]);
+    const views = offsets.map(([i, j]) => tf.stridedSlice(xp, [0, i, j, 0], [n, i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1, c], [1, sh, sw, 1]) as tf.Tensor4D);
+    const max = views.reduce((m, v) => tf.maximum(m, v));
+    let taken: tf.Tensor = tf.zerosLike(max).cast('bool');
+    const zeros = tf.zerosLike(dy);
+    const parts = views.map((v, k) => {
+      const first = tf.logicalAnd(tf.equal(v, max), tf.logicalNot(taken));
+      taken = tf.logicalOr(taken, first);
+      const routed = tf.where(first, dy, zeros) as tf.Tensor4D;
+      const [i, j] = offsets[k];
+      return placeAt(interleaveCols(interleaveRows(routed, sh), sw), i, j, hp, wp);
+    });
+    const dxp = sumOf(parts);
+    return dxp.shape[1] === h && dxp.shape[2] === w ? dxp : tf.slice(dxp, [0, top, left, 0], [-1, h, w, -1]);
+  });
+}
+
+/** Spread a filter [kh, kw, ci, co] by its dilation: [(kh−1)·dh+1, (kw−1)·dw+1, ci, co], zeros between taps. */
+export function dilateFilter(filter: tf.Tensor4D, dh: number, dw: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [kh, kw, ci, co] = filter.shape;
+    const rows = tf.slice(interleaveRows(tf.reshape(filter, [1, kh, kw, ci * co]), dh), [0, 0, 0, 0], [1, (kh - 1) * dh + 1, kw, ci * co]);
+    const both = tf.slice(interleaveCols(rows as tf.Tensor4D, dw), [0, 0, 0, 0], [1, (kh - 1) * dh + 1, (kw - 1) * dw + 1, ci * co]);
+    return tf.reshape(both, [(kh - 1) * dh + 1, (kw - 1) * dw + 1, ci, co]);
+  });
+}
+
+const pairOf = (v: number | [number, number]): [number, number] => (Array.isArray(v) ? v : [v, v]);
+
+/** tfjs's own Conv2D gradient, captured before ours replaces it. */
+let tfjsConv2dGradient: tf.GradConfig | null = null;
+
+const conv2dGradient: tf.GradConfig = {
+  kernelName: 'Conv2D',
+  inputsToSave: ['x', 'filter'],
+  gradFunc: (dy, saved, attrs) => {
+    const own = tfjsConv2dGradient!;
+    const [dh, dw] = pairOf(attrs.dilations as number | [number, number]);
+    if (dh === 1 && dw === 1) return own.gradFunc(dy, saved, attrs);
+    const [x, filter] = saved as tf.Tensor4D[];
+    // Created inside the tape's tidy scope (engine.gradients), which disposes it afterwards.
+    const spread = dilateFilter(filter, dh, dw);
+    const grads = own.gradFunc(dy, [x, spread], { ...attrs, dilations: [1, 1] });
+    return {
+      x: grads.x,
+      filter: () => tf.tidy(() => {
+        const g = grads.filter() as tf.Tensor4D;
+        const [kh, kw, ci, co] = filter.shape;
+        return tf.stridedSlice(g, [0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, ci, co], [dh, dw, 1, 1]);
+      }),
+    };
+  },
+};
+
+/**
+ * Input gradient of a depthwise convolution (dilation 1) from forward ops. Derivation, per
+ * spatial axis with stride s, filter size k and leading padding p: y[o] = Σ_k x[o·s + k − p]·W[k],
+ * so dx[i] = Σ_k dyd[i + p − k]·W[k] with dyd = dy spread by s (zeros between); that is a
+ * valid correlation of dyd, padded by k − 1 − p in front, with the reversed filter.
+ */
+export function depthwiseInputGradient(xShape: [number, number, number, number], dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: { strides: number | [number, number]; pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding; dimRoundingMode?: 'floor' | 'round' | 'ceil' }): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = tf.backend_util.computeConv2DInfo(xShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, true);
+    const [, h, w, c] = xShape;
+    const [kh, kw, , m] = filter.shape;
+    const { top, left } = info.padInfo;
+    const spread = interleaveCols(interleaveRows(dy, info.strideHeight), info.strideWidth);
+    // Keep the (Ho−1)·s + 1 rows and columns that carry dy; the interleave added s − 1 after the last.
+    const dyd = tf.slice(spread, [0, 0, 0, 0], [-1, (info.outHeight - 1) * info.strideHeight + 1, (info.outWidth - 1) * info.strideWidth + 1, -1]) as tf.Tensor4D;
+    const frontH = kh - 1 - top;
+    const frontW = kw - 1 - left;
+    const padded = tf.pad(dyd, [[0, 0], [Math.max(0, frontH), Math.max(0, h + kh - 1 - frontH - dyd.shape[1])], [Math.max(0, frontW), Math.max(0, w + kw - 1 - frontW - dyd.shape[2])], [0, 0]]);
+    const cropped = tf.slice(padded, [0, Math.max(0, -frontH), Math.max(0, -frontW), 0], [-1, h + kh - 1, w + kw - 1, -1]) as tf.Tensor4D;
+    const rotated = tf.reverse(filter, [0, 1]) as tf.Tensor4D;
+    const parts: tf.Tensor4D[] = [];
+    for (let j = 0; j < m; j++) {
+      // Output channel c·m + j came from input channel c through filter[:, :, c, j].
+      const dyj = m === 1 ? cropped : (tf.stridedSlice(cropped, [0, 0, 0, j], [cropped.shape[0], cropped.shape[1], cropped.shape[2], c * m], [1, 1, 1, m]) as tf.Tensor4D);
+      const wj = m === 1 ? rotated : (tf.slice(rotated, [0, 0, 0, j], [kh, kw, c, 1]) as tf.Tensor4D);
+      parts.push(tf.depthwiseConv2d(dyj, wj, 1, 'valid'));
+    }
+    return sumOf(parts);
+  });
+}
+
+/** tfjs's own DepthwiseConv2dNative gradient, captured before ours replaces it. */
+let tfjsDepthwiseGradient: tf.GradConfig | null = null;
+
+const depthwiseGradient: tf.GradConfig = {
+  kernelName: 'DepthwiseConv2dNative',
+  inputsToSave: ['x', 'filter'],
+  gradFunc: (dy, saved, attrs) => {
+    const own = tfjsDepthwiseGradient!;
+    const [dh, dw] = pairOf(attrs.dilations as number | [number, number]);
+    const [x, filter] = saved as tf.Tensor4D[];
+    const dilated = dh > 1 || dw > 1;
+    const hasKernel = tf.getKernel('DepthwiseConv2dNativeBackpropInput', tf.getBackend()) !== undefined;
+    if (!dilated && hasKernel) return own.gradFunc(dy, saved, attrs);
+    // Created inside the tape's tidy scope (engine.gradients), which disposes it afterwards.
+    const spread = dilated ? dilateFilter(filter, dh, dw) : filter;
+    const plain = { ...attrs, dilations: [1, 1] };
+    const grads = own.gradFunc(dy, [x, spread], plain);
+    return {
+      x: () => (hasKernel ? grads.x() : depthwiseInputGradient(x.shape, dy as tf.Tensor4D, spread, plain as never)),
+      filter: () => tf.tidy(() => {
+        const g = grads.filter() as tf.Tensor4D;
+        if (!dilated) return g;
+        const [kh, kw, ci, m] = filter.shape;
+        return tf.stridedSlice(g, [0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, ci, m], [dh, dw, 1, 1]);
+      }),
+    };
+  },
+};
+
+const LAB_GRADIENTS: tf.GradConfig[] = [
+  conv2dGradient,
+  depthwiseGradient,
+  {
+    kernelName: 'MaxPool',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as tf.Tensor4D[];
+      return { x: () => maxPoolInputGradient(x, dy as tf.Tensor4D, attrs as unknown as MaxPoolAttrs) };
+    },
+  },
+];
+
+/** Kernel names whose gradient the lab replaces (the README lists them with the reason). */
+export const REPLACED_GRADIENTS = LAB_GRADIENTS.map((g) => g.kernelName);
+
+/** tfjs's own gradient configs, kept so a test can show what the replacements fix. */
+const tfjsGradients = new Map<string, tf.GradConfig>();
+
+/** Put the lab's gradients into tfjs's registry (idempotent; the registry is global). */
+export function installLabGradients(): void {
+  tfjsConv2dGradient ??= tf.getGradient('Conv2D');
+  tfjsDepthwiseGradient ??= tf.getGradient('DepthwiseConv2dNative');
+  for (const config of LAB_GRADIENTS) {
+    const current = tf.getGradient(config.kernelName);
+    if (current === config) continue;
+    if (current && !tfjsGradients.has(config.kernelName)) tfjsGradients.set(config.kernelName, current);
+    tf.registerGradient(config);
+  }
+}
+
+/** Tests only: put tfjs's own gradients back, to show the parity suite catches what they get wrong. */
+export function restoreTfjsGradients(): void {
+  for (const [, config] of tfjsGradients) tf.registerGradient(config);
+}
+
+// Installed on import: every module that differentiates through a model imports this one.
+installLabGradients();
