@@ -87,6 +87,37 @@ describe('layerwise CLI', () => {
   });
 });
 
+describe('attacks on a max-pooling CNN agree across backends (issue #19)', () => {
+  // The Keras-style pooling CNN fixture: tfjs's WASM max-pool gradient was wrong on it.
+  const POOL_MODEL = 'tools/zoo/fixtures/cifar-pool-cnn/model.json';
+
+  it('layerwise attack --backend wasm and --backend cpu: the same FGSM images and the same PGD outcomes', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'lw-pool-'));
+    const runOn = async (backend: string, attack: string, extra: string[]) => {
+      const out = path.join(dir, `${backend}-${attack}.f32`);
+      const r = await layerwise('attack', '--model', POOL_MODEL, '--data', 'cifar10', '--n', '20', '--seed', '0', '--attack', attack, '--norm', 'linf', '--eps', String(2 / 255), ...extra, '--backend', backend, '--out', out, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const bytes = readFileSync(out);
+      return { json: JSON.parse(r.stdout), images: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) };
+    };
+    const [fgsmCpu, fgsmWasm] = [await runOn('cpu', 'fgsm', []), await runOn('wasm', 'fgsm', [])];
+    // Same sign of the gradient almost everywhere: a coordinate may differ only where the
+    // gradient is a float-rounding tie around 0 (the two backends sum in another order).
+    let differing = 0;
+    for (let i = 0; i < fgsmCpu.images.length; i++) if (Math.abs(fgsmCpu.images[i] - fgsmWasm.images[i]) > 1e-6) differing++;
+    expect(differing / fgsmCpu.images.length).toBeLessThan(1e-4);
+    const preds = (r: { json: { results: { samples: { advPred: number }[] }[] } }) => r.json.results[0].samples.map((x) => x.advPred);
+    expect(preds(fgsmWasm)).toEqual(preds(fgsmCpu));
+    expect(fgsmWasm.json.results[0].zeroGradientSamples).toBe(0);
+    const [pgdCpu, pgdWasm] = [await runOn('cpu', 'pgd', ['--steps', '5']), await runOn('wasm', 'pgd', ['--steps', '5'])];
+    const robust = (r: { json: { results: { robustAccuracy: number }[] } }) => Math.round(r.json.results[0].robustAccuracy * 20);
+    expect(Math.abs(robust(pgdWasm) - robust(pgdCpu))).toBeLessThanOrEqual(1);
+    // Strictly between 0 and clean: the counts mean something at this ε.
+    expect(robust(pgdCpu)).toBeGreaterThan(0);
+    expect(pgdCpu.json.results[0].robustAccuracy).toBeLessThan(pgdCpu.json.results[0].cleanAccuracy);
+  }, 240_000);
+});
+
 describe('analysis commands through the binary', () => {
   it('tsne embeds three separated clusters so that neighbours share a cluster; bad sizes fail clearly', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'lw-tsne-'));
