@@ -14,6 +14,7 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { selectBackend, type BackendRequest, type BackendState } from '../src/core/backend';
 import { checkInputCompatibility, loadLabModel, type LabModel, type LayerInfo } from '../src/core/model/model';
+import { shardUrl } from '../src/core/model/artifacts';
 import { predictAll } from '../src/core/model/predict';
 import { runSlice } from '../src/core/analysis/slice';
 import type { AttackSpec } from '../src/core/attacks/types';
@@ -96,7 +97,7 @@ function urlReader(modelUrl: string) {
   return {
     name,
     read: async (rel: string) => {
-      const res = await fetch(new URL(rel, base));
+      const res = await fetch(shardUrl(base, rel));
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       return new Uint8Array(await res.arrayBuffer());
     },

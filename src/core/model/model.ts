@@ -98,6 +98,7 @@ export function wrapLayersModel(model: tf.LayersModel): LabModel {
     throw new LabError(`model output shape [${logitsOutput.shape}] is not [batch, classes]`);
   }
   const numClasses = logitsOutput.shape[1] as number;
+  if (!(numClasses >= 2)) throw new LabError(`model output shape [${logitsOutput.shape}] has ${numClasses} class; the lab needs at least 2`);
   // Logits through plain ops: input gradients without the weight gradients fused layers
   // always compute (and possible at all on WASM); see executor.ts.
   const executor = createPlainExecutor(model, extraLayers);
@@ -178,6 +179,9 @@ interface GraphNodeDef {
   input?: string[];
 }
 
+/** GraphModel.execute returns a bare tensor when asked for one output, even in a list. */
+const asList = (out: tf.Tensor | tf.Tensor[]): tf.Tensor[] => (Array.isArray(out) ? out : [out]);
+
 /** Turn a GraphModel into the lab's model; layer shapes come from one probe pass. */
 export function wrapGraphModel(model: tf.GraphModel, artifacts: tf.io.ModelArtifacts): LabModel {
   const inputs = model.inputs;
@@ -199,7 +203,7 @@ export function wrapGraphModel(model: tf.GraphModel, artifacts: tf.io.ModelArtif
   const adapt = (images: tf.Tensor4D): tf.Tensor => (flatInput ? images.reshape([images.shape[0], -1]) : images);
   const probeShape = [1, ...inputShape] as number[];
   const names = nodes.map((n) => n.name);
-  const probes = tf.tidy(() => model.execute(tf.zeros(probeShape), names) as tf.Tensor[]);
+  const probes = tf.tidy(() => asList(model.execute(tf.zeros(probeShape), names)));
   const layers: LayerInfo[] = nodes.map((n, i) => ({
     name: n.name,
     className: n.op,
@@ -210,8 +214,11 @@ export function wrapGraphModel(model: tf.GraphModel, artifacts: tf.io.ModelArtif
     defaultTap: ['Relu', 'Relu6', 'Conv2D', 'MatMul', 'AddV2', 'Add', 'MaxPool', 'AvgPool', 'Mean'].includes(n.op) && n.name !== logitsNode,
   }));
   const logitsIndex = names.indexOf(logitsNode);
-  const numClasses = logitsIndex >= 0 ? probes[logitsIndex].shape[1] ?? 0 : 0;
+  const logitsShape = logitsIndex >= 0 ? probes[logitsIndex].shape : null;
   tf.dispose(probes);
+  if (!logitsShape || logitsShape.length !== 2) throw new LabError(`graph output ${logitsNode} has shape [${logitsShape ?? '?'}], not [batch, classes]`);
+  const numClasses = logitsShape[1];
+  if (numClasses < 2) throw new LabError(`graph output ${logitsNode} has ${numClasses} class; the lab needs at least 2`);
   return {
     kind: 'graph',
     imageShape: flatInput ? null : (inputShape as [number, number, number]),
@@ -223,7 +230,7 @@ export function wrapGraphModel(model: tf.GraphModel, artifacts: tf.io.ModelArtif
     softmaxNote,
     logits: (images) => tf.tidy(() => model.execute(adapt(images), logitsNode) as tf.Tensor2D),
     tap: (images, layerNames) =>
-      tf.tidy(() => model.execute(adapt(images), [...layerNames, logitsNode]) as tf.Tensor[]),
+      tf.tidy(() => asList(model.execute(adapt(images), [...layerNames, logitsNode]))),
     dispose: () => model.dispose(),
   };
 }
@@ -235,12 +242,23 @@ export async function loadLabModel(modelJsonName: string, read: ReadModelFile, l
   const topology = artifacts.modelTopology as Record<string, unknown>;
   const isGraph = artifacts.format === 'graph-model' || 'node' in topology;
   try {
+    // A model that loads but cannot be wrapped is freed: a failed model stays unloaded.
     if (isGraph) {
       const graph = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
-      return wrapGraphModel(graph, artifacts);
+      try {
+        return wrapGraphModel(graph, artifacts);
+      } catch (e) {
+        graph.dispose();
+        throw e;
+      }
     }
     const layersModel = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-    return wrapLayersModel(layersModel);
+    try {
+      return wrapLayersModel(layersModel);
+    } catch (e) {
+      layersModel.dispose();
+      throw e;
+    }
   } catch (e) {
     if (e instanceof LabError) throw new LabError(`${where}: ${e.message}`);
     const first = ((e as Error).message ?? String(e)).split('\n')[0];
