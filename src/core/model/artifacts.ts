@@ -8,6 +8,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { LabError } from '../types';
 import { checkModelJson, WEIGHT_DTYPE_BYTES } from './validate';
+import { escapeControl } from '../text';
 
 /** Largest model.json read (64 MiB): topologies are kilobytes; a bigger "model.json" is something else. */
 export const MAX_MODEL_JSON_BYTES = 64 * 2 ** 20;
@@ -105,6 +106,8 @@ export async function loadModelArtifacts(
     weightData.set(b, offset);
     offset += b.byteLength;
   }
+  const bad = firstNonFiniteWeight(specs, weightData);
+  if (bad) throw new LabError(`${label}: weight "${escapeControl(bad.name)}" (layer "${escapeControl(bad.name.split('/')[0])}") holds ${bad.count} non-finite value${bad.count === 1 ? '' : 's'} (NaN or ±Inf); nothing computed with it would mean anything`);
   return {
     modelTopology: json.modelTopology as object,
     format: json.format as string | undefined,
@@ -134,4 +137,30 @@ export function shardUrl(modelUrl: URL, rel: string): URL {
     throw new LabError(`weight shard "${rel}" lies outside the model's folder ${modelUrl.origin}${folder}`);
   }
   return url;
+}
+
+/**
+ * The first weight holding NaN or ±Inf, with how many it holds. float32 and float16 (also as
+ * float16 quantisation) are read as stored; uint8/uint16 quantised weights are finite whenever
+ * their scale and offset are (the validator checks those); integer and bool weights always are.
+ */
+export function firstNonFiniteWeight(specs: tf.io.WeightsManifestEntry[], data: Uint8Array): { name: string; count: number } | null {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let offset = 0;
+  for (const w of specs as WeightEntry[]) {
+    const bytes = entryBytes(w);
+    const stored = w.quantization?.dtype ?? w.dtype ?? 'float32';
+    let count = 0;
+    if (stored === 'float32') {
+      for (let i = offset; i < offset + bytes; i += 4) {
+        // Exponent bits all ones: Inf or NaN.
+        if ((view.getUint32(i, true) & 0x7f800000) === 0x7f800000) count++;
+      }
+    } else if (stored === 'float16') {
+      for (let i = offset; i < offset + bytes; i += 2) if ((view.getUint16(i, true) & 0x7c00) === 0x7c00) count++;
+    }
+    if (count) return { name: w.name, count };
+    offset += bytes;
+  }
+  return null;
 }

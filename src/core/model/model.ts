@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { LabError } from '../types';
+import { escapeControl } from '../text';
 import { loadModelArtifacts, type ReadModelFile } from './artifacts';
 import { createPlainExecutor } from './executor';
 
@@ -270,8 +271,13 @@ export async function loadLabModel(modelJsonName: string, read: ReadModelFile, l
  * Check a dataset's image shape against the model before anything runs: no silent
  * resizing or channel conversion.
  */
-export function checkInputCompatibility(model: LabModel, image: { height: number; width: number; channels: number; id?: string }): void {
-  const what = image.id ? `dataset ${image.id}` : 'the data';
+export function checkInputCompatibility(model: LabModel, image: { height: number; width: number; channels: number; id?: string; classNames?: string[] }): void {
+  const what = image.id ? `dataset ${escapeControl(image.id)}` : 'the data';
+  // Label i must mean the model's class i; with different class counts it cannot.
+  const classes = image.classNames?.length;
+  if (classes !== undefined && classes !== model.numClasses) {
+    throw new LabError(`model has ${model.numClasses} classes but ${what} has ${classes} (labels would not mean the same classes)`);
+  }
   const dims = `${image.height}×${image.width}×${image.channels}`;
   if (model.flatInput) {
     const need = model.inputShape[0];

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LabModel } from './model';
 import { JobCancelledError, type JobControl } from '../types';
+import { firstNonFinite, nonFiniteLogitsError } from './finite';
 
 export interface Predictions {
   pred: Int32Array;
@@ -26,6 +27,7 @@ export async function predictAll(
   const k = model.numClasses;
   const out: Predictions = { pred: new Int32Array(n), confidence: new Float32Array(n), logits: new Float32Array(n * k), accuracy: 0 };
   let correct = 0;
+  const nonFinite: number[] = [];
   for (let start = 0; start < n; start += batchSize) {
     if (control.signal?.aborted) throw new JobCancelledError(out);
     const count = Math.min(batchSize, n - start);
@@ -34,6 +36,7 @@ export async function predictAll(
     z.dispose();
     out.logits.set(zs, start * k);
     for (let i = 0; i < count; i++) {
+      if (firstNonFinite(zs.subarray(i * k, (i + 1) * k)) >= 0) nonFinite.push(start + i);
       let best = 0;
       let max = -Infinity;
       for (let j = 0; j < k; j++) if (zs[i * k + j] > max) { max = zs[i * k + j]; best = j; }
@@ -45,6 +48,8 @@ export async function predictAll(
     }
     control.onProgress?.({ fraction: (start + count) / n, message: `predicted ${start + count}/${n}` });
   }
+  // Accuracy over NaN logits is argmax over garbage: refuse, and say where it went wrong.
+  if (nonFinite.length) throw await nonFiniteLogitsError(model, images, shape, nonFinite, n);
   out.accuracy = n ? correct / n : 0;
   return out;
 }

@@ -383,6 +383,8 @@ function checkManifest(manifest: unknown, out: Problems): void {
         const q = w.quantization;
         if (!isObject(q) || typeof q.dtype !== 'string' || !QUANTIZATION_DTYPES.has(q.dtype)) return out.add(at, `has quantization ${quoteName(q)}; tfjs reads uint8, uint16 or float16`);
         bytes = WEIGHT_DTYPE_BYTES[q.dtype];
+        // Affine quantisation decodes q·scale + min: both must be finite numbers.
+        if (q.dtype !== 'float16' && ![q.scale, q.min].every((x) => typeof x === 'number' && Number.isFinite(x))) return out.add(at, 'has a quantization scale or min that is not a finite number');
       }
       const r = shapeProblem(w.shape, { maxElements: MAX_WEIGHT_ELEMENTS, allowZero: true });
       if ('problem' in r) return out.add(at, r.problem);
