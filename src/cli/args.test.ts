@@ -1,9 +1,8 @@
-/* eslint-disable no-restricted-imports -- a Node test of the CLI's file checks */
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkNumber, MAX_SEED, nameList, numList, sampleSize, UsageError } from './args';
+import { checkNumber, MAX_SEED, nameList, numList, print, sampleSize, UsageError } from './args';
 import { prepareOutFile } from './common';
 
 describe('numeric options are checked in one place', () => {
@@ -58,5 +57,20 @@ describe('--out is proved writable before any compute', () => {
     const t0 = performance.now();
     await expect(prepareOutFile('/proc/layerwise-test/x/out.f32', 'out')).rejects.toThrow(/^--out \/proc\/layerwise-test\/x\/out.f32: cannot create the folder/);
     expect(performance.now() - t0).toBeLessThan(1000);
+  });
+});
+
+describe('terminal output', () => {
+  it('print shows control characters as escapes and keeps its own line breaks', () => {
+    const chunks: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((s: string) => chunks.push(s)) as never;
+    try {
+      print(false, {}, () => 'model \u001b]0;pwned\u0007\nlayer \u009b31m');
+      print(true, { name: '\u001b[2J' }, () => '');
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(chunks).toEqual(['model \\x1b]0;pwned\\x07\nlayer \\x9b31m\n', '{"name":"\\u001b[2J"}\n']);
   });
 });

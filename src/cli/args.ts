@@ -149,6 +149,10 @@ export function sampleSize(value: string | boolean | undefined, available: numbe
   return n;
 }
 
+/**
+ * Print a result: JSON (which escapes control characters itself) or text, each line with its
+ * control characters made visible, so a model or layer name cannot drive the terminal.
+ */
 export function print(json: boolean | undefined, payload: unknown, text: () => string): void {
-  process.stdout.write(json ? JSON.stringify(payload) + '\n' : escapeControl(text()).replace(/\\x0a/g, '\n') + '\n');
+  process.stdout.write(json ? JSON.stringify(payload) + '\n' : text().split('\n').map(escapeControl).join('\n') + '\n');
 }

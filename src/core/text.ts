@@ -29,14 +29,11 @@ export function quoteName(value: unknown): string {
 }
 
 /**
- * One CSV cell (RFC 4180 quoting) that a spreadsheet will not evaluate: text starting with
- * =, +, -, @, tab or carriage return gets a leading apostrophe (the OWASP CSV-injection
- * advice). Numbers are written as numbers, so a negative value stays a number.
+ * Text for a CSV cell that a spreadsheet will not evaluate: text starting with =, +, -, @,
+ * tab or carriage return gets a leading apostrophe (the OWASP CSV-injection advice), so a
+ * class or layer name like "=HYPERLINK(…)" stays text. Apply to text only: numbers are
+ * written as numbers, and a negative number is not a formula.
  */
-export function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  let text = String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\n\r]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+export function neutralizeFormula(text: string): string {
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
 }
