@@ -97,7 +97,15 @@ function urlReader(modelUrl: string) {
   return {
     name,
     read: async (rel: string) => {
-      const res = await fetch(shardUrl(base, rel));
+      const url = rel === name ? base : shardUrl(base, rel);
+      let res: Response;
+      try {
+        res = await fetch(url);
+      } catch (e) {
+        // A cross-origin fetch the CSP blocks fails as a bare "Failed to fetch": say why.
+        if (url.origin !== self.location.origin) throw new Error(`${url.origin} is not this lab's origin, and the lab's Content-Security-Policy allows fetches from its own origin only (download the model and drop its files instead)`);
+        throw e;
+      }
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       return new Uint8Array(await res.arrayBuffer());
     },

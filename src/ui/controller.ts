@@ -62,10 +62,35 @@ export function readHash(): { params: Params; errors: string[] } {
   return { params: { ...DEFAULT_PARAMS, ...(values as Partial<Params>) }, errors };
 }
 
+/** Other origins the user agreed, in this page session, to load a model from. */
+const confirmedOrigins = new Set<string>();
+
+/**
+ * A model URL on another origin (a shared link's #model=https://…) is fetched only after the
+ * user confirms: the lab makes no request the user did not ask for. Declining is an error
+ * that keeps the current setup. (The built page's CSP allows only its own origin for fetches,
+ * so a confirmed cross-origin load still needs a deployment that widens connect-src.)
+ */
+function confirmModelOrigin(id: string): void {
+  let url: URL;
+  try {
+    url = new URL(id, location.href);
+  } catch {
+    throw new Error(`model URL "${id}" is not a valid URL`);
+  }
+  if (url.origin === location.origin || confirmedOrigins.has(url.origin)) return;
+  const ok = window.confirm(`Load a model from another site?\n\n${url.href}\n\nThe lab fetches nothing from other sites unless you agree.`);
+  if (!ok) throw new Error(`model from ${url.origin} not loaded: a model on another site loads only after you confirm`);
+  confirmedOrigins.add(url.origin);
+}
+
 export function modelSource(id: string): ModelSource {
   if (id.startsWith('user:') && userSources.model) return userSources.model;
-  // A model given by URL (e.g. #model=https://host/path/model.json) loads from there.
-  if (/^(https?:)?\/\//.test(id) || id.endsWith('.json')) return { url: id };
+  // A model given by URL (e.g. #model=https://host/path/model.json) loads from there, once confirmed if cross-origin.
+  if (/^(https?:)?\/\//.test(id) || id.endsWith('.json')) {
+    confirmModelOrigin(id);
+    return { url: id };
+  }
   return { url: `${BASE}models/${id}/model.json` };
 }
 
