@@ -22,7 +22,11 @@ export function parse(args: string[], options: ParseArgsConfig['options']) {
   try {
     return parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: false, strict: true }).values as Record<string, string | boolean | undefined>;
   } catch (e) {
-    throw new UsageError(escapeControl((e as Error).message.split('\n')[0]));
+    const first = (e as Error).message.split('\n')[0];
+    // Node's own wording for `--seed -1` points at the fix only on its third line.
+    const ambiguous = /^Option '(--[^']+)' argument is ambiguous/.exec(first);
+    if (ambiguous) throw new UsageError(`${ambiguous[1]} needs a value; write one starting with "-" as ${ambiguous[1]}=-…`);
+    throw new UsageError(escapeControl(first));
   }
 }
 
@@ -103,7 +107,7 @@ export function checkNumber(text: string, name: string): number {
   const shown = escapeControl(text.length > 40 ? `${text.slice(0, 40)}…` : text);
   const v = Number(text);
   const bad = () => new UsageError(`--${name} must be ${describe(rule)} (got "${shown}")`);
-  if (!(rule.int ? INTEGER : DECIMAL).test(text.trim()) || !Number.isFinite(v)) throw bad();
+  if (!(rule.int ? INTEGER : DECIMAL).test(text) || !Number.isFinite(v)) throw bad();
   if (rule.int && !Number.isSafeInteger(v)) throw bad();
   if (rule.min !== undefined && v < rule.min) throw bad();
   if (rule.max !== undefined && v > rule.max) throw bad();

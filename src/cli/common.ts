@@ -109,9 +109,9 @@ export async function prepareOutFile(file: string, option: string): Promise<void
   }
 }
 
-/** Attacks and accuracies need at least two classes in the data: with one, "robust accuracy" is a statement about one label. */
+/** Accuracies and attacks need at least two classes in the data: with one, "accuracy" is a statement about one label. */
 export function checkAttackable(ds: ImageDataset): void {
   const seen = new Set<number>();
   for (let i = 0; i < ds.labels.length && seen.size < 2; i++) seen.add(ds.labels[i]);
-  if (seen.size < 2) throw new LabError(`dataset ${escapeControl(ds.id)} holds a single class${seen.size ? ` (${escapeControl(ds.classNames[[...seen][0]] ?? String([...seen][0]))})` : ''}; attacks need samples of at least two classes`);
+  if (seen.size < 2) throw new LabError(`dataset ${escapeControl(ds.id)} holds a single class${seen.size ? ` (${escapeControl(ds.classNames[[...seen][0]] ?? String([...seen][0]))})` : ''}; accuracies and attacks need samples of at least two classes`);
 }

@@ -88,6 +88,7 @@ async function cmdEval(args: string[]) {
   try {
     const ds = await openData(str(v.data, 'data'));
     checkInputCompatibility(model, ds);
+    checkAttackable(ds);
     const { data, indices } = sampleData(ds, v.n, seed);
     const p = await predictAll(model, data.images, data.labels, [data.height, data.width, data.channels]);
     const payload = {
@@ -123,6 +124,9 @@ async function cmdAttack(args: string[]) {
   const bisect = !!v['min-eps'] && (attack === 'pgd' || attack === 'apgd-ce');
   if (bisect && v['max-eps'] === undefined) throw new UsageError(`--min-eps with --attack ${attack} bisects ε with PGD: give the bracket's upper end with --max-eps`);
   if (!bisect && (v['max-eps'] !== undefined || v.rounds !== undefined)) throw new UsageError('--max-eps and --rounds apply to --min-eps with --attack pgd or apgd-ce');
+  // Read now, so a bad value fails before the attack runs rather than after it.
+  const maxEpsArg = bisect ? num(v['max-eps'], 'max-eps') : undefined;
+  const roundsArg = bisect && v.rounds !== undefined ? num(v.rounds, 'rounds') : undefined;
   const restarts = v.restarts === undefined ? undefined : num(v.restarts, 'restarts');
   const targets = v.targets === undefined ? undefined : num(v.targets, 'targets');
   // APGD-T toward one class for every sample (default: the clean-logit ranking, --targets of them).
@@ -175,8 +179,8 @@ async function cmdAttack(args: string[]) {
       let method: string;
       let bracket: Record<string, number> = {};
       if (bisect) {
-        const maxEps = num(v['max-eps'], 'max-eps');
-        const rounds = v.rounds === undefined ? DEFAULT_BISECTION_ROUNDS : num(v.rounds, 'rounds');
+        const maxEps = maxEpsArg as number;
+        const rounds = roundsArg ?? DEFAULT_BISECTION_ROUNDS;
         const pgdSteps = v.steps === undefined ? DEFAULT_BISECTION_PGD_STEPS : steps;
         const b = await minimalEpsilonByBisection(model.logits, input, { norm, maxEps, rounds, steps: pgdSteps, seed });
         values = b.minimalEps;

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { LabError } from '../types';
-import { escapeControl } from '../text';
+import { escapeControl, quoteName } from '../text';
 import { loadModelArtifacts, type ReadModelFile } from './artifacts';
 import { createPlainExecutor } from './executor';
 
@@ -236,12 +236,54 @@ export function wrapGraphModel(model: tf.GraphModel, artifacts: tf.io.ModelArtif
   };
 }
 
+/**
+ * Every class_name tfjs knows must be a layer: an activation or initializer name in its place
+ * ("relu", "Zeros") deserialises to a non-layer and fails deep in tfjs with a raw TypeError.
+ * Unknown names are left to tfjs, whose "Unknown layer" message is already clear.
+ */
+function checkLayerClasses(topology: Record<string, unknown>, where: string): void {
+  const registry = tf.serialization.SerializationMap.getMap().classNameMap;
+  const visit = (config: unknown, depth: number): void => {
+    const layers = Array.isArray(config) ? config : (config as { layers?: unknown } | null)?.layers;
+    if (!Array.isArray(layers) || depth > 8) return;
+    for (const layer of layers as { class_name?: unknown; className?: unknown; config?: unknown; name?: unknown }[]) {
+      const cls = layer?.class_name ?? layer?.className;
+      if (typeof cls !== 'string') continue;
+      const entry = registry[cls];
+      const proto = entry?.[0]?.prototype as { setFastWeightInitDuringBuild?: unknown } | undefined;
+      if (entry && typeof proto?.setFastWeightInitDuringBuild !== 'function') {
+        const name = typeof layer.name === 'string' ? layer.name : (layer.config as { name?: unknown } | undefined)?.name;
+        throw new LabError(`${where}: layer ${quoteName(name ?? '?')} has class_name ${quoteName(cls)}, which is not a layer class`);
+      }
+      visit(layer.config, depth + 1);
+    }
+  };
+  const root = (topology.model_config ?? topology) as { config?: unknown };
+  visit(root.config, 0);
+}
+
 /** Load a model.json (layers or graph) through a file reader and wrap it. */
 export async function loadLabModel(modelJsonName: string, read: ReadModelFile, label?: string): Promise<LabModel> {
   const artifacts = await loadModelArtifacts(modelJsonName, read, label);
   const where = label ?? modelJsonName;
   const topology = artifacts.modelTopology as Record<string, unknown>;
   const isGraph = artifacts.format === 'graph-model' || 'node' in topology;
+  if (!isGraph) checkLayerClasses(topology, where);
+  // tfjs-layers registers the weight variables before it can fail on the rest of the topology,
+  // and nothing disposes them then: a failed load frees the variables it registered, so a model
+  // that failed leaves no weights behind. (A few decoded weight tensors can still leak on such a
+  // failure: tfjs tracks them nowhere this code can reach without an engine scope, and a scope
+  // held across the load's awaits could capture and free tensors of a job running meanwhile.)
+  const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables));
+  try {
+    return await buildLabModel(artifacts, isGraph, where);
+  } catch (e) {
+    for (const [name, v] of Object.entries(tf.engine().registeredVariables)) if (!variablesBefore.has(name)) v.dispose();
+    throw e;
+  }
+}
+
+async function buildLabModel(artifacts: tf.io.ModelArtifacts, isGraph: boolean, where: string): Promise<LabModel> {
   try {
     // A model that loads but cannot be wrapped is freed: a failed model stays unloaded.
     if (isGraph) {

@@ -102,12 +102,12 @@ describe('checkModelJson: weight manifests', () => {
 
 describe('checkModelJson: Graph models', () => {
   const f32 = { type: 'DT_FLOAT' };
-  const graph = (nodes: unknown[]) => ({ format: 'graph-model', modelTopology: { node: nodes }, weightsManifest: [] });
+  const graph = (nodes: unknown[]) => ({ format: 'graph-model', modelTopology: { node: nodes, versions: { producer: 1 } }, weightsManifest: [] });
   const x = (dims = ['-1', '4']) => ({ name: 'x', op: 'Placeholder', attr: { dtype: f32, shape: { shape: { dim: dims.map((size) => ({ size })) } } } });
   it('passes a sound graph and names a node whose input is missing or cyclic', () => {
     expect(problems(graph([x(), { name: 'r', op: 'Relu', input: ['x'] }]))).toEqual([]);
     expect(problems(graph([x(), { name: 'r', op: 'Relu', input: ['nope:0'] }]))).toEqual(['m.json: node "r": takes input from "nope", which is not a node of the graph']);
-    expect(problems(graph([x(), { name: 'r', op: 'Relu', input: ['s'] }, { name: 's', op: 'Relu', input: ['^r'] }]))[0]).toMatch(/node "[rs]": is part of a cycle/);
+    expect(problems(graph([x(), { name: 'r', op: 'Relu', input: ['s'] }, { name: 's', op: 'Relu', input: ['r', '^x'] }]))[0]).toMatch(/node "[rs]": is part of a cycle/);
     // A while loop's back edge through NextIteration is not a fault.
     expect(problems(graph([x(), { name: 'm', op: 'Merge', input: ['x', 'n'] }, { name: 'n', op: 'NextIteration', input: ['m'] }]))).toEqual([]);
   });
@@ -115,7 +115,8 @@ describe('checkModelJson: Graph models', () => {
   it('refuses a huge declared input and an unknown dtype', () => {
     expect(problems(graph([x(['-1', '100000', '100000', '3'])]))[0]).toMatch(/node "x": shape declares 3\.00e\+10 elements/);
     expect(problems(graph([{ ...x(), attr: { dtype: { type: 'DT_QUUX' } } }]))[0]).toMatch(/dtype "DT_QUUX"/);
-    expect(problems(graph([{ name: 'r', op: 'Relu' }]))).toEqual(['m.json: the graph has no Placeholder (input) node']);
+    expect(problems(graph([{ name: 'c', op: 'Const' }]))).toEqual(['m.json: the graph has no Placeholder (input) node']);
+    expect(problems(graph([x(), { name: 'm', op: 'MatMul', input: ['x'] }]))).toEqual(['m.json: node "m": is a "MatMul" op with 1 input; it needs at least 2']);
   });
 });
 

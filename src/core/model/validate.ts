@@ -47,6 +47,18 @@ const GRAPH_DTYPES = new Set(['DT_FLOAT', 'DT_HALF', 'DT_DOUBLE', 'DT_INT32', 'D
 const LAYER_DTYPES = new Set(['float32', 'int32', 'bool', 'complex64', 'string']);
 /** Graph ops that feed a loop's back edge: the only cycles a TensorFlow graph may contain. */
 const LOOP_BACK_OPS = new Set(['NextIteration']);
+/** Graph ops that take no data inputs; every other op reads at least one. */
+const SOURCE_OPS = new Set(['Placeholder', 'Const', 'NoOp', 'VarHandleOp', 'HashTableV2', 'LookupTableFindV2', 'RandomUniform', 'Range', 'Fill', 'OnesLike', 'ZerosLike']);
+/**
+ * Data inputs the common ops need at least (control inputs "^x" do not count): tfjs-converter
+ * reads them by position and fails with a raw TypeError when one is missing.
+ */
+const OP_MIN_INPUTS: Record<string, number> = {
+  MatMul: 2, BatchMatMul: 2, BatchMatMulV2: 2, _FusedMatMul: 2, Conv2D: 2, _FusedConv2D: 2, DepthwiseConv2dNative: 2, FusedDepthwiseConv2dNative: 2,
+  Add: 2, AddV2: 2, BiasAdd: 2, Sub: 2, Mul: 2, RealDiv: 2, Div: 2, Maximum: 2, Minimum: 2, Pow: 2, SquaredDifference: 2,
+  Reshape: 2, ConcatV2: 2, Pad: 2, MirrorPad: 2, Transpose: 2, Mean: 2, Sum: 2, Max: 2, Min: 2, Prod: 2, ArgMax: 2, GatherV2: 3,
+  StridedSlice: 4, Slice: 3, FusedBatchNorm: 5, FusedBatchNormV3: 5, Tile: 2, ExpandDims: 2, Squeeze: 1, Cast: 1, Relu: 1, Softmax: 1,
+};
 /** Layer classes that are themselves models (their config holds layers). */
 const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
 /** Layer classes with more than one output tensor per call (RNNs with return_state). */
@@ -106,7 +118,7 @@ function shapeProblem(shape: unknown, opts: { batchFirst?: boolean; maxElements:
     if (!ok) return { problem: `shape [${shape.map((x) => JSON.stringify(x)).join(', ').slice(0, 80)}] has ${JSON.stringify(d)?.slice(0, 20)} where a ${opts.allowZero ? 'non-negative' : 'positive'} integer belongs` };
     elements *= d;
   }
-  if (elements > opts.maxElements) return { problem: `shape [${shape.join(', ')}] has ${elements.toExponential(2)} elements, more than the limit ${opts.maxElements}` };
+  if (elements > opts.maxElements) return { problem: `shape [${shape.map((x) => JSON.stringify(x)).join(', ')}] has ${elements.toExponential(2)} elements, more than the limit ${opts.maxElements}` };
   return { elements };
 }
 
@@ -147,7 +159,10 @@ function checkLayersConfig(config: unknown, where: string, out: Problems, depth:
       }
       return;
     }
-    if (typeof name !== 'string' || name === '') return out.add(at, 'has no "name"');
+    // tfjs keys a functional model's layers by this top-level name and its nodes by config.name:
+    // both must be there and agree, or nodes wait forever for a layer "that does not exist".
+    if (typeof name !== 'string' || name === '' || name !== layer.name) return out.add(at, 'has no "name"');
+    if (cfg.name !== undefined && cfg.name !== name) return out.add(at, `has "name" ${quoteName(name)} but "config.name" ${quoteName(cfg.name)}`);
     if (names.has(name)) return out.add(at, 'appears twice (layer names must be unique)');
     const inbound = pick(layer, 'inbound_nodes');
     if (!Array.isArray(inbound)) return out.add(at, '"inbound_nodes" is not a list');
@@ -327,6 +342,9 @@ function checkGraphTopology(topology: Json, out: Problems): void {
     if (input.length > MAX_NODE_INPUTS) return out.add(at, `has ${input.length} inputs, more than the limit ${MAX_NODE_INPUTS}`);
     // "name", "name:1" (second output) and "^name" (control dependency) all name the node "name".
     inputs.set(name, (input as string[]).map((x) => x.replace(/^\^/, '').replace(/:\d+$/, '')));
+    const data = (input as string[]).filter((x) => !x.startsWith('^')).length;
+    const need = OP_MIN_INPUTS[op] ?? (SOURCE_OPS.has(op) ? 0 : 1);
+    if (data < need) out.add(at, `is a ${quoteName(op)} op with ${data} input${data === 1 ? '' : 's'}; it needs at least ${need}`);
     const attr = node.attr;
     if (attr !== undefined && !isObject(attr)) return out.add(at, '"attr" is not an object');
     if (!attr) return;
@@ -353,6 +371,8 @@ function checkGraphTopology(topology: Json, out: Problems): void {
   const cycle = findCycle(edges);
   if (cycle) out.add(`node ${quoteName(cycle)}`, 'is part of a cycle: its input depends on its own output (outside a while loop)');
   if (![...ops.values()].includes('Placeholder')) out.add('', 'the graph has no Placeholder (input) node');
+  // tfjs reads versions.producer unconditionally; without it the load fails with a raw TypeError.
+  if (!isObject(topology.versions)) out.add('', '"modelTopology.versions" is not an object (a graph model records its producer version there)');
 }
 
 function checkManifest(manifest: unknown, out: Problems): void {
