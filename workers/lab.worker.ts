@@ -164,6 +164,29 @@ async function loadData(source: DataSource): Promise<ImageDataset> {
   return imageFolderDataset(entries, { labelsTxt: source.labelsTxt, id: 'dropped-images', name: 'Dropped images' });
 }
 
+/**
+ * One line for the user from whatever was thrown. Allocation failures from the backends get a
+ * reason instead of their engine wording ("memory access out of bounds" is WASM running out).
+ */
+function asLabError(e: unknown): LabError {
+  if (e instanceof LabError) return e;
+  const first = ((e as Error)?.message ?? String(e)).split('\n')[0];
+  if (/memory access out of bounds|out of memory|Array buffer allocation failed|Invalid typed array length|Failed to allocate|RangeError: Invalid array length/i.test(first)) {
+    return new LabError(`the model does not fit in this backend's memory at this size (${first}); try fewer samples or another backend`);
+  }
+  return new LabError(first);
+}
+
+/** Samples the configure step runs through a new model before committing it. */
+const PROBE_SAMPLES = 2;
+
+async function probeModel(m: LabModel, d: ImageDataset): Promise<void> {
+  const n = Math.min(PROBE_SAMPLES, d.n);
+  if (n === 0) throw new LabError(`dataset ${d.id} has no samples`);
+  const per = d.height * d.width * d.channels;
+  await predictAll(m, d.images.subarray(0, n * per), d.labels.subarray(0, n), [d.height, d.width, d.channels]);
+}
+
 /** The analysis jobs the lab runs, by kind (each a pure core function; convention 2). */
 const ANALYSES = {
   curve: robustnessCurve,
@@ -250,10 +273,15 @@ const api = {
       if (next.data) newData = await loadData(next.data);
       const m = newModel ?? model;
       const d = newData ?? dataset;
-      if (m && d) checkInputCompatibility(m, d);
+      if (m && d) {
+        checkInputCompatibility(m, d);
+        // A model that cannot run (out of memory, non-finite logits) is refused now, while the
+        // previous one is still in place, rather than committed and failing every later job.
+        if (newModel || newData) await probeModel(m, d);
+      }
     } catch (e) {
       newModel?.dispose();
-      throw e instanceof LabError ? e : new LabError(((e as Error).message ?? String(e)).split('\n')[0]);
+      throw asLabError(e);
     }
     if (newModel || newData) tsneSession.dispose();
     if (newModel) {
@@ -278,7 +306,9 @@ const api = {
     const indices = classBalancedSample(dataset.labels, dataset.classNames.length, count, seed);
     sample = takeSamples(dataset, indices);
     const shape: [number, number, number] = [sample.height, sample.width, sample.channels];
-    const p = await predictAll(model, sample.images, sample.labels, shape);
+    const p = await predictAll(model, sample.images, sample.labels, shape).catch((e: unknown) => {
+      throw asLabError(e);
+    });
     const out: SampleData = {
       indices,
       images: sample.images.slice(),
@@ -340,7 +370,7 @@ const api = {
       return Comlink.transfer(out, [out.adversarial.buffer, ...r.shifts.map((s) => s.values.buffer)]);
     } catch (e) {
       if (e instanceof JobCancelledError) throw new Error('cancelled');
-      throw e instanceof LabError ? e : new LabError(((e as Error).message ?? String(e)).split('\n')[0]);
+      throw asLabError(e);
     } finally {
       jobs.delete(jobId);
     }
@@ -371,7 +401,7 @@ const api = {
       return compareSummary;
     } catch (e) {
       next?.dispose();
-      throw e instanceof LabError ? e : new LabError(((e as Error).message ?? String(e)).split('\n')[0]);
+      throw asLabError(e);
     }
   },
 
@@ -392,7 +422,7 @@ const api = {
       return await Promise.race([job, aborted]);
     } catch (e) {
       if (e instanceof JobCancelledError) throw new Error('cancelled');
-      throw e instanceof LabError ? e : new LabError(((e as Error).message ?? String(e)).split('\n')[0]);
+      throw asLabError(e);
     } finally {
       jobs.delete(jobId);
     }
