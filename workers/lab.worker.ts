@@ -304,11 +304,13 @@ const api = {
     if (!model || !dataset) throw new LabError('load a model and data first');
     const count = Math.min(n, dataset.n);
     const indices = classBalancedSample(dataset.labels, dataset.classNames.length, count, seed);
-    sample = takeSamples(dataset, indices);
-    const shape: [number, number, number] = [sample.height, sample.width, sample.channels];
-    const p = await predictAll(model, sample.images, sample.labels, shape).catch((e: unknown) => {
+    // Committed only once its predictions exist: a failed draw keeps the previous sample.
+    const drawn = takeSamples(dataset, indices);
+    const shape: [number, number, number] = [drawn.height, drawn.width, drawn.channels];
+    const p = await predictAll(model, drawn.images, drawn.labels, shape).catch((e: unknown) => {
       throw asLabError(e);
     });
+    sample = drawn;
     const out: SampleData = {
       indices,
       images: sample.images.slice(),

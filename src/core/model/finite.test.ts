@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { firstNonFiniteWeight } from './artifacts';
 import { wrapLayersModel } from './model';
-import { predictAll } from './predict';
+import { ACTIVATION_BUDGET_BYTES, batchForMemory, predictAll } from './predict';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -45,5 +45,14 @@ describe('numerical sanity', () => {
     const f16 = new Uint16Array([0x3c00, 0x7e00]);
     expect(firstNonFiniteWeight([{ name: 'h/w', shape: [2], dtype: 'float32', quantization: { dtype: 'float16' } } as never], new Uint8Array(f16.buffer))).toEqual({ name: 'h/w', count: 1 });
     expect(firstNonFiniteWeight(specs.slice(0, 1), new Uint8Array(new Float32Array([1, 2]).buffer))).toBeNull();
+  });
+});
+
+describe('memory before compute', () => {
+  const layers = (floats: number) => ({ layers: [{ size: floats }] as never });
+  it('shrinks the batch to the activation budget and refuses a model whose one sample does not fit', () => {
+    expect(batchForMemory(layers(1000), 128)).toBe(128);
+    expect(batchForMemory(layers(ACTIVATION_BUDGET_BYTES / 4 / 10), 128)).toBe(10);
+    expect(() => batchForMemory(layers(ACTIVATION_BUDGET_BYTES), 128)).toThrow(/one sample needs 2048 MB of activations, more than the 512 MB/);
   });
 });
