@@ -17,7 +17,7 @@ import {
 /** Decode one image file (any format the browser knows) to 8-bit RGBA. */
 export async function decodeImageFile(name: string, bytes: ArrayBuffer): Promise<DecodedImage> {
   // The declared size is checked before the browser decodes anything (a small PNG may declare gigapixels).
-  checkImageHeader(name, new Uint8Array(bytes));
+  checkImageHeader(name, new Uint8Array(bytes), 'a decodable image');
   let bitmap: ImageBitmap;
   try {
     // 'none' for both: pixel values must be the file's own, not colour-managed or
