@@ -395,6 +395,7 @@ const api = {
       next = await loadLabModel(reader.name, reader.read, label);
       if (dataset) checkInputCompatibility(next, dataset);
       if (model && next.numClasses !== model.numClasses) throw new LabError(`compare model has ${next.numClasses} classes, model A has ${model.numClasses}`);
+      if (dataset) await probeModel(next, dataset);
       compareModel?.dispose();
       compareModel = next;
       compareSummary = summarise(next, label);

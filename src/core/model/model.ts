@@ -11,6 +11,7 @@ import { LabError } from '../types';
 import { escapeControl, quoteName } from '../text';
 import { loadModelArtifacts, type ReadModelFile } from './artifacts';
 import { createPlainExecutor } from './executor';
+import { MAX_INPUT_ELEMENTS } from './validate';
 
 export interface LayerInfo {
   /** Layer (LayersModel) or node (GraphModel) name. */
@@ -189,6 +190,9 @@ export function wrapGraphModel(model: tf.GraphModel, artifacts: tf.io.ModelArtif
   if (inputs.length !== 1) throw new LabError(`graph model has ${inputs.length} inputs; the lab needs exactly one`);
   const inputShape = (inputs[0].shape ?? []).slice(1);
   if (inputShape.some((d) => d == null || d < 0)) throw new LabError(`graph model input shape [${inputs[0].shape}] has unknown dimensions`);
+  // The probe below allocates one input: a signature may declare one larger than memory.
+  const inputElements = inputShape.reduce((a, b) => a * (b as number), 1);
+  if (inputElements > MAX_INPUT_ELEMENTS) throw new LabError(`graph model input shape [${inputs[0].shape}] has ${inputElements.toExponential(2)} values per sample, more than the limit ${MAX_INPUT_ELEMENTS}`);
   const flatInput = inputShape.length === 1;
   const nodes = ((artifacts.modelTopology as { node?: GraphNodeDef[] }).node ?? []).filter(
     (n) => n.op !== 'Const' && n.op !== 'Placeholder' && n.op !== 'Identity' && n.op !== 'NoOp',

@@ -115,6 +115,8 @@ describe('checkModelJson: Graph models', () => {
   it('refuses a huge declared input and an unknown dtype', () => {
     expect(problems(graph([x(['-1', '100000', '100000', '3'])]))[0]).toMatch(/node "x": shape declares 3\.00e\+10 elements/);
     expect(problems(graph([{ ...x(), attr: { dtype: { type: 'DT_QUUX' } } }]))[0]).toMatch(/dtype "DT_QUUX"/);
+    const signed = { ...graph([x()]), signature: { inputs: { 'x:0': { name: 'x:0', dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: '-1' }, { size: '30000' }, { size: '30000' }, { size: '3' }] } } } } };
+    expect(problems(signed)).toEqual(['m.json: signature input "x:0": shape declares 2.70e+9 elements, more than the limit 16777216']);
     expect(problems(graph([{ name: 'c', op: 'Const' }]))).toEqual(['m.json: the graph has no Placeholder (input) node']);
     expect(problems(graph([x(), { name: 'm', op: 'MatMul', input: ['x'] }]))).toEqual(['m.json: node "m": is a "MatMul" op with 1 input; it needs at least 2']);
   });

@@ -439,6 +439,13 @@ export function checkModelJson(json: unknown, file: string): ModelJsonCheck {
     else if (!MODEL_CLASSES.has(className)) out.add('', `"modelTopology.class_name" is ${quoteName(className)}; a Layers model is Sequential, Model or Functional`);
     else checkLayersConfig(topology.config, '', out, 0, className === 'Sequential');
   }
+  if (kind === 'graph' && isObject(json.signature) && isObject(json.signature.inputs)) {
+    // tfjs takes the input shape from the signature when there is one.
+    for (const [name, spec] of Object.entries(json.signature.inputs)) {
+      const p = isObject(spec) ? protoShapeProblem(spec.tensorShape ?? spec.tensor_shape, MAX_INPUT_ELEMENTS) : 'is not an object';
+      if (p) out.add(`signature input ${quoteName(name)}`, p);
+    }
+  }
   checkManifest(json.weightsManifest, out);
   return { kind, problems: out.list };
 }
