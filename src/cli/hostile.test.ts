@@ -238,6 +238,7 @@ function modelCases() {
   }
   const oneNode = [placeholder(['-1', '1']), { name: 'y', op: 'Relu', input: ['x'], attr: { T: f32 } }];
   add('graph model with 1 class output', info(modelDir('graph-one-class', { format: 'graph-model', modelTopology: { node: oneNode, versions: { producer: 1 } }, weightsManifest: [] })), /graph output y has 1 class; the lab needs at least 2/);
+  add('graph signature declaring a huge input', info(modelDir('graph-signature', { format: 'graph-model', modelTopology: { node: oneNode, versions: { producer: 1 } }, signature: { inputs: { 'x:0': { tensorShape: { dim: [{ size: '-1' }, { size: '30000' }, { size: '30000' }, { size: '3' }] } } } }, weightsManifest: [] })), /signature input "x:0": shape declares 2\.70e\+9 elements/);
   add('graph model without versions', info(modelDir('graph-no-versions', { format: 'graph-model', modelTopology: { node: oneNode }, weightsManifest: [] })), /"modelTopology.versions" is not an object/);
   add('model path missing', info(tmp('nope', 'model.json')), /is neither a file nor a zoo id/);
 }
