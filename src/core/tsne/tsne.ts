@@ -231,7 +231,6 @@ export async function createTsne(x: Float32Array, n: number, d: number, opts: Ts
   if (n < 2) throw new LabError(`t-SNE: needs at least 2 points (got ${n})`);
   // Each point keeps 3·perplexity neighbours; below 1 that rounds to too few to calibrate.
   if (!(o.perplexity >= 1)) throw new LabError(`t-SNE: perplexity must be at least 1 (got ${o.perplexity})`);
-  if (!(o.perplexity < n)) throw new LabError(`t-SNE: perplexity ${o.perplexity} must be less than the number of points (${n})`);
   if (o.init && !o.init.every(Number.isFinite)) throw new LabError('t-SNE: the initial positions have non-finite values');
   let impl: TsneImpl;
   if (o.impl === undefined || o.impl === 'auto') {
