@@ -5,6 +5,7 @@
  */
 import { LabError, type ImageDataset } from '../src/core/types';
 import {
+  checkImageHeader,
   classOfPath,
   decodeErrorMessage,
   imageFolderDataset,
@@ -15,6 +16,8 @@ import {
 
 /** Decode one image file (any format the browser knows) to 8-bit RGBA. */
 export async function decodeImageFile(name: string, bytes: ArrayBuffer): Promise<DecodedImage> {
+  // The declared size is checked before the browser decodes anything (a small PNG may declare gigapixels).
+  checkImageHeader(name, new Uint8Array(bytes), 'a decodable image');
   let bitmap: ImageBitmap;
   try {
     // 'none' for both: pixel values must be the file's own, not colour-managed or

@@ -14,6 +14,7 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { selectBackend, type BackendRequest, type BackendState } from '../src/core/backend';
 import { checkInputCompatibility, loadLabModel, type LabModel, type LayerInfo } from '../src/core/model/model';
+import { shardUrl } from '../src/core/model/artifacts';
 import { predictAll } from '../src/core/model/predict';
 import { runSlice } from '../src/core/analysis/slice';
 import type { AttackSpec } from '../src/core/attacks/types';
@@ -96,7 +97,15 @@ function urlReader(modelUrl: string) {
   return {
     name,
     read: async (rel: string) => {
-      const res = await fetch(new URL(rel, base));
+      const url = rel === name ? base : shardUrl(base, rel);
+      let res: Response;
+      try {
+        res = await fetch(url);
+      } catch (e) {
+        // A cross-origin fetch the CSP blocks fails as a bare "Failed to fetch": say why.
+        if (url.origin !== self.location.origin) throw new Error(`${url.origin} is not this lab's origin, and the lab's Content-Security-Policy allows fetches from its own origin only (download the model and drop its files instead)`);
+        throw e;
+      }
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       return new Uint8Array(await res.arrayBuffer());
     },
@@ -153,6 +162,29 @@ async function loadData(source: DataSource): Promise<ImageDataset> {
   const entries = [];
   for (const f of source.files) entries.push({ path: f.path, image: await decodeImageFile(f.path, f.bytes) });
   return imageFolderDataset(entries, { labelsTxt: source.labelsTxt, id: 'dropped-images', name: 'Dropped images' });
+}
+
+/**
+ * One line for the user from whatever was thrown. Allocation failures from the backends get a
+ * reason instead of their engine wording ("memory access out of bounds" is WASM running out).
+ */
+function asLabError(e: unknown): LabError {
+  if (e instanceof LabError) return e;
+  const first = ((e as Error)?.message ?? String(e)).split('\n')[0];
+  if (/memory access out of bounds|out of memory|Array buffer allocation failed|Invalid typed array length|Failed to allocate|RangeError: Invalid array length/i.test(first)) {
+    return new LabError(`the model does not fit in this backend's memory at this size (${first}); try fewer samples or another backend`);
+  }
+  return new LabError(first);
+}
+
+/** Samples the configure step runs through a new model before committing it. */
+const PROBE_SAMPLES = 2;
+
+async function probeModel(m: LabModel, d: ImageDataset): Promise<void> {
+  const n = Math.min(PROBE_SAMPLES, d.n);
+  if (n === 0) throw new LabError(`dataset ${d.id} has no samples`);
+  const per = d.height * d.width * d.channels;
+  await predictAll(m, d.images.subarray(0, n * per), d.labels.subarray(0, n), [d.height, d.width, d.channels]);
 }
 
 /** The analysis jobs the lab runs, by kind (each a pure core function; convention 2). */
@@ -241,10 +273,15 @@ const api = {
       if (next.data) newData = await loadData(next.data);
       const m = newModel ?? model;
       const d = newData ?? dataset;
-      if (m && d) checkInputCompatibility(m, d);
+      if (m && d) {
+        checkInputCompatibility(m, d);
+        // A model that cannot run (out of memory, non-finite logits) is refused now, while the
+        // previous one is still in place, rather than committed and failing every later job.
+        if (newModel || newData) await probeModel(m, d);
+      }
     } catch (e) {
       newModel?.dispose();
-      throw e instanceof LabError ? e : new LabError(((e as Error).message ?? String(e)).split('\n')[0]);
+      throw asLabError(e);
     }
     if (newModel || newData) tsneSession.dispose();
     if (newModel) {
@@ -267,9 +304,13 @@ const api = {
     if (!model || !dataset) throw new LabError('load a model and data first');
     const count = Math.min(n, dataset.n);
     const indices = classBalancedSample(dataset.labels, dataset.classNames.length, count, seed);
-    sample = takeSamples(dataset, indices);
-    const shape: [number, number, number] = [sample.height, sample.width, sample.channels];
-    const p = await predictAll(model, sample.images, sample.labels, shape);
+    // Committed only once its predictions exist: a failed draw keeps the previous sample.
+    const drawn = takeSamples(dataset, indices);
+    const shape: [number, number, number] = [drawn.height, drawn.width, drawn.channels];
+    const p = await predictAll(model, drawn.images, drawn.labels, shape).catch((e: unknown) => {
+      throw asLabError(e);
+    });
+    sample = drawn;
     const out: SampleData = {
       indices,
       images: sample.images.slice(),
@@ -331,7 +372,7 @@ const api = {
       return Comlink.transfer(out, [out.adversarial.buffer, ...r.shifts.map((s) => s.values.buffer)]);
     } catch (e) {
       if (e instanceof JobCancelledError) throw new Error('cancelled');
-      throw e instanceof LabError ? e : new LabError(((e as Error).message ?? String(e)).split('\n')[0]);
+      throw asLabError(e);
     } finally {
       jobs.delete(jobId);
     }
@@ -354,6 +395,7 @@ const api = {
       next = await loadLabModel(reader.name, reader.read, label);
       if (dataset) checkInputCompatibility(next, dataset);
       if (model && next.numClasses !== model.numClasses) throw new LabError(`compare model has ${next.numClasses} classes, model A has ${model.numClasses}`);
+      if (dataset) await probeModel(next, dataset);
       compareModel?.dispose();
       compareModel = next;
       compareSummary = summarise(next, label);
@@ -362,7 +404,7 @@ const api = {
       return compareSummary;
     } catch (e) {
       next?.dispose();
-      throw e instanceof LabError ? e : new LabError(((e as Error).message ?? String(e)).split('\n')[0]);
+      throw asLabError(e);
     }
   },
 
@@ -383,7 +425,7 @@ const api = {
       return await Promise.race([job, aborted]);
     } catch (e) {
       if (e instanceof JobCancelledError) throw new Error('cancelled');
-      throw e instanceof LabError ? e : new LabError(((e as Error).message ?? String(e)).split('\n')[0]);
+      throw asLabError(e);
     } finally {
       jobs.delete(jobId);
     }

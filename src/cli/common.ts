@@ -1,5 +1,6 @@
 /** Shared pieces of the CLI's commands: backend, model and data resolution, sampling. */
 import { existsSync } from 'node:fs';
+import { mkdir, open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -7,7 +8,8 @@ import { selectBackend, type BackendRequest } from '../core/backend';
 import { classBalancedSample, takeSamples } from '../core/data/sampler';
 import { loadLabModel, type LabModel } from '../core/model/model';
 import { LabError, type ImageDataset } from '../core/types';
-import { UsageError } from './args';
+import { sampleSize, UsageError } from './args';
+import { escapeControl } from '../core/text';
 import { nodeModelReader } from './files';
 import { loadBuiltinDataset, loadDatasetFromPath } from './images';
 
@@ -36,8 +38,14 @@ export async function openData(spec: string): Promise<ImageDataset> {
   return loadDatasetFromPath(spec);
 }
 
-export function sampleData(ds: ImageDataset, n: number | undefined, seed: number): { data: ImageDataset; indices: Int32Array } {
-  const count = Math.min(n ?? ds.n, ds.n);
+/**
+ * A class-balanced sample of `--n` items (`nArg` as typed; `fallback` when absent, all when
+ * neither): at least 1 and at most what the data holds, or a usage error that says so. A
+ * number (tools that chose their own size) is capped at the data's size as before.
+ */
+export function sampleData(ds: ImageDataset, nArg: string | number | boolean | undefined, seed: number, fallback?: number): { data: ImageDataset; indices: Int32Array } {
+  if (ds.n === 0) throw new LabError(`dataset ${escapeControl(ds.id)} has no samples`);
+  const count = typeof nArg === 'number' ? Math.min(nArg, ds.n) : sampleSize(nArg, ds.n, `dataset ${ds.id}`, fallback ?? ds.n);
   if (count === ds.n) return { data: ds, indices: Int32Array.from({ length: ds.n }, (_, i) => i) };
   const indices = classBalancedSample(ds.labels, ds.classNames.length, count, seed);
   return { data: takeSamples(ds, indices), indices };
@@ -60,3 +68,50 @@ export async function setupBackend(values: Record<string, string | boolean | und
   return backend;
 }
 
+
+/** Longest a check of the --out location may take: a path on a stuck network mount must not hang the CLI. */
+export const OUT_CHECK_TIMEOUT_MS = 5_000;
+
+/**
+ * Make sure `file` can be written, before any compute: create its missing folders one level
+ * at a time (Node's recursive mkdir loops forever under /proc), refuse a parent that is a
+ * file, and create the file itself. One line on failure, exit 2.
+ */
+export async function prepareOutFile(file: string, option: string): Promise<void> {
+  const full = path.resolve(file);
+  const fail = (why: string) => new UsageError(`--${option} ${escapeControl(file)}: ${why}`);
+  const work = async () => {
+    const missing: string[] = [];
+    let dir = path.dirname(full);
+    for (;;) {
+      const s = await stat(dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+      if (s) {
+        if (!s.isDirectory()) throw fail(`${escapeControl(dir)} is not a folder`);
+        break;
+      }
+      missing.unshift(dir);
+      const up = path.dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+    for (const d of missing) await mkdir(d).catch((e: NodeJS.ErrnoException) => Promise.reject(fail(`cannot create the folder ${escapeControl(d)} (${e.code ?? e.message})`)));
+    const s = await stat(full).catch(() => null);
+    if (s?.isDirectory()) throw fail('is a folder');
+    const handle = await open(full, 'w').catch((e: NodeJS.ErrnoException) => Promise.reject(fail(`cannot be written (${e.code ?? e.message})`)));
+    await handle.close();
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(fail(`no answer from the file system within ${OUT_CHECK_TIMEOUT_MS / 1000} s`)), OUT_CHECK_TIMEOUT_MS)));
+  try {
+    await Promise.race([work().catch((e) => Promise.reject(e instanceof UsageError ? e : fail((e as Error).message))), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Accuracies and attacks need at least two classes in the data: with one, "accuracy" is a statement about one label. */
+export function checkAttackable(ds: ImageDataset): void {
+  const seen = new Set<number>();
+  for (let i = 0; i < ds.labels.length && seen.size < 2; i++) seen.add(ds.labels[i]);
+  if (seen.size < 2) throw new LabError(`dataset ${escapeControl(ds.id)} holds a single class${seen.size ? ` (${escapeControl(ds.classNames[[...seen][0]] ?? String([...seen][0]))})` : ''}; accuracies and attacks need samples of at least two classes`);
+}

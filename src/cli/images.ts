@@ -10,6 +10,7 @@ import jpeg from 'jpeg-js';
 import { LabError, type ImageDataset } from '../core/types';
 import {
   CIFAR_RECORD_BYTES,
+  checkImageHeader,
   cifarFromBatches,
   classOfPath,
   decodeErrorMessage,
@@ -54,6 +55,8 @@ function isJunk(name: string): boolean {
 /** Decode PNG or JPEG bytes to RGBA; anything else is a LabError naming `label`. */
 export function decodeImageBytes(label: string, bytes: Uint8Array): DecodedImage {
   const expected = 'a PNG or JPEG image';
+  // The declared size is checked before any pixel is allocated (a small PNG may declare gigapixels).
+  if (startsWith(bytes, PNG_SIGNATURE) || startsWith(bytes, JPEG_SIGNATURE)) checkImageHeader(label, bytes, expected);
   try {
     if (startsWith(bytes, PNG_SIGNATURE)) {
       // pngjs normalises every colour type and bit depth to 8-bit RGBA.

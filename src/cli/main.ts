@@ -3,8 +3,7 @@
  * Every command prints a readable summary, or JSON with --json; errors print one line
  * `layerwise: <reason>` and exit non-zero (1 for bad input, 2 for bad usage).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { isMinimumNormAttack, runAttack } from '../core/attacks/runner';
 import type { AttackName, AttackResult } from '../core/attacks/types';
@@ -13,13 +12,14 @@ import { gradientMaskingWarnings } from '../core/attacks/sanity';
 import type { Norm } from '../core/attacks/common';
 import { checkInputCompatibility } from '../core/model/model';
 import { predictAll } from '../core/model/predict';
-import { num, parse, print, str, UsageError } from './args';
+import { num, numList, parse, print, str, UsageError } from './args';
 import { collisionCommands } from './commands/collision';
 import { logitsCommands } from './commands/logits';
 import { dependencyCommands } from './commands/dependency';
 import { tsneCommands } from './commands/tsne';
-import { openData, openModel, sampleData, setupBackend } from './common';
+import { checkAttackable, openData, openModel, prepareOutFile, sampleData, setupBackend } from './common';
 import { mftmaCommands } from './commands/mftma';
+import { escapeControl } from '../core/text';
 
 const VERSION = '0.1.0';
 
@@ -88,7 +88,8 @@ async function cmdEval(args: string[]) {
   try {
     const ds = await openData(str(v.data, 'data'));
     checkInputCompatibility(model, ds);
-    const { data, indices } = sampleData(ds, v.n === undefined ? undefined : num(v.n, 'n'), seed);
+    checkAttackable(ds);
+    const { data, indices } = sampleData(ds, v.n, seed);
     const p = await predictAll(model, data.images, data.labels, [data.height, data.width, data.channels]);
     const payload = {
       model: v.model, data: ds.id, n: data.n, seed, backend: backend.active, accuracy: p.accuracy,
@@ -115,7 +116,7 @@ async function cmdAttack(args: string[]) {
   if (!ATTACKS.includes(attack)) throw new UsageError(`--attack must be one of ${ATTACKS.join(', ')} (got "${attack}")`);
   const norm = v.norm as Norm;
   if (norm !== 'linf' && norm !== 'l2') throw new UsageError(`--norm must be linf or l2 (got "${norm}")`);
-  const epsList = str(v.eps, 'eps').split(',').map((e) => num(e, 'eps'));
+  const epsList = numList(v.eps, 'eps');
   // Defaults: AutoAttack's 100 iterations for APGD and FAB, torchattacks' 50 for DeepFool and per C&W search round.
   const steps = num(v.steps, 'steps', attack === 'fgsm' || attack === 'gaussian' ? 1 : attack.startsWith('apgd') || attack === 'aa' || attack === 'fab' ? 100 : attack === 'deepfool' || attack === 'cw' ? 50 : 40);
   const searchSteps = v['search-steps'] === undefined ? undefined : num(v['search-steps'], 'search-steps');
@@ -123,25 +124,36 @@ async function cmdAttack(args: string[]) {
   const bisect = !!v['min-eps'] && (attack === 'pgd' || attack === 'apgd-ce');
   if (bisect && v['max-eps'] === undefined) throw new UsageError(`--min-eps with --attack ${attack} bisects ε with PGD: give the bracket's upper end with --max-eps`);
   if (!bisect && (v['max-eps'] !== undefined || v.rounds !== undefined)) throw new UsageError('--max-eps and --rounds apply to --min-eps with --attack pgd or apgd-ce');
+  // Read now, so a bad value fails before the attack runs rather than after it.
+  const maxEpsArg = bisect ? num(v['max-eps'], 'max-eps') : undefined;
+  const roundsArg = bisect && v.rounds !== undefined ? num(v.rounds, 'rounds') : undefined;
   const restarts = v.restarts === undefined ? undefined : num(v.restarts, 'restarts');
   const targets = v.targets === undefined ? undefined : num(v.targets, 'targets');
   // APGD-T toward one class for every sample (default: the clean-logit ranking, --targets of them).
   const targetClass = v['target-class'] === undefined ? undefined : num(v['target-class'], 'target-class');
   const stepSize = v['step-size'] === undefined ? undefined : num(v['step-size'], 'step-size');
+  const batchSize = v.batch === undefined ? undefined : num(v.batch, 'batch');
+  // An --out that cannot be written fails now, not after the attack ran.
+  const outFiles = v.out === undefined ? [] : epsList.map((eps) => (epsList.length > 1 ? str(v.out, 'out').replace(/(\.f32)?$/, `.eps${eps}.f32`) : str(v.out, 'out')));
+  for (const file of outFiles) await prepareOutFile(file, 'out');
   const model = await openModel(str(v.model, 'model'));
   try {
     const ds = await openData(str(v.data, 'data'));
     checkInputCompatibility(model, ds);
-    const { data, indices } = sampleData(ds, v.n === undefined ? 100 : num(v.n, 'n'), seed);
+    checkAttackable(ds);
+    if (targetClass !== undefined && targetClass >= model.numClasses) throw new UsageError(`--target-class ${targetClass} is not a class of the model (0…${model.numClasses - 1})`);
+    if (targets !== undefined && targets > model.numClasses - 1) throw new UsageError(`--targets ${targets} is more than the model's ${model.numClasses - 1} other classes`);
+    const { data, indices } = sampleData(ds, v.n, seed, 100);
     const shape: [number, number, number] = [data.height, data.width, data.channels];
+    // One clean pass first: non-finite logits refuse here, with the layer that went non-finite.
+    await predictAll(model, data.images, data.labels, shape);
     const curve: Record<string, unknown>[] = [];
     const runs: AttackResult[] = [];
     for (const eps of epsList) {
-      const r = await runAttack(model.logits, { images: data.images, labels: data.labels, shape }, { attack, norm, eps, steps, stepSize, restarts, targets, targetClass, searchSteps, confidence }, { seed, batchSize: v.batch ? num(v.batch, 'batch') : undefined });
+      const r = await runAttack(model.logits, { images: data.images, labels: data.labels, shape }, { attack, norm, eps, steps, stepSize, restarts, targets, targetClass, searchSteps, confidence }, { seed, batchSize });
       runs.push(r);
       if (v.out) {
-        const file = epsList.length > 1 ? String(v.out).replace(/(\.f32)?$/, `.eps${eps}.f32`) : String(v.out);
-        await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+        const file = outFiles[epsList.indexOf(eps)];
         await writeFile(file, new Uint8Array(r.adversarial.buffer));
         await writeFile(file + '.json', JSON.stringify({ shape: [data.n, ...shape], dtype: 'float32', layout: 'NHWC little-endian', labels: Array.from(data.labels), indices: Array.from(indices), advPred: Array.from(r.advPred), attack: r.spec, seed }));
       }
@@ -167,8 +179,8 @@ async function cmdAttack(args: string[]) {
       let method: string;
       let bracket: Record<string, number> = {};
       if (bisect) {
-        const maxEps = num(v['max-eps'], 'max-eps');
-        const rounds = v.rounds === undefined ? DEFAULT_BISECTION_ROUNDS : num(v.rounds, 'rounds');
+        const maxEps = maxEpsArg as number;
+        const rounds = roundsArg ?? DEFAULT_BISECTION_ROUNDS;
         const pgdSteps = v.steps === undefined ? DEFAULT_BISECTION_PGD_STEPS : steps;
         const b = await minimalEpsilonByBisection(model.logits, input, { norm, maxEps, rounds, steps: pgdSteps, seed });
         values = b.minimalEps;
@@ -230,7 +242,7 @@ export async function main(argv: string[]): Promise<number> {
     await run(rest);
     return 0;
   } catch (e) {
-    const message = ((e as Error).message ?? String(e)).split('\n')[0];
+    const message = escapeControl(((e as Error)?.message ?? String(e)).split('\n')[0]);
     process.stderr.write(`layerwise: ${message}\n`);
     return e instanceof UsageError ? 2 : 1;
   }

@@ -4,6 +4,12 @@
  * job has not settled within CANCEL_GRACE_MS (a kernel that cannot yield), terminates
  * the worker and starts a fresh one, replaying the setup (backend, model, data, sample)
  * so the lab keeps working. The same respawn handles a lost WebGPU device.
+ *
+ * Setup calls (load a model or data, draw a sample) cannot be stopped inside the worker, so
+ * they get a deadline and an AbortSignal here: when either fires, the worker is replaced and
+ * the last setup that succeeded is replayed; the call rejects with the reason. A worker that
+ * reports an error and then stops answering is replaced too, and a replay that fails is
+ * reported (onReplayFailed), never swallowed.
  */
 import * as Comlink from 'comlink';
 import type { BackendRequest, BackendState } from '../core/backend';
@@ -13,6 +19,13 @@ import type { AnalysisKind, AnalysisParams, AnalysisResult, DataSource, DatasetS
 
 /** How long a cancelled job may take to notice before its worker is replaced. */
 export const CANCEL_GRACE_MS = 200;
+/**
+ * Longest a setup call may take before the worker is considered stuck: loading the largest zoo
+ * model and CIFAR-10 and drawing a 1000-image sample takes seconds, so two minutes is a hang.
+ */
+export const SETUP_DEADLINE_MS = 120_000;
+/** After the worker reports an uncaught error, how long it has to answer a ping before it is replaced. */
+export const PING_GRACE_MS = 2_000;
 
 export class CancelledError extends Error {
   constructor() {
@@ -40,13 +53,28 @@ export class WorkerReplacedError extends Error {
 export interface BridgeEvents {
   onDeviceLost(reason: string): void;
   onRespawn(reason: string): void;
+  /** The replacement worker could not be brought back to the last good setup. */
+  onReplayFailed?(reason: string): void;
 }
+
+/** The parts of a Worker the bridge uses (tests pass a MessagePort-backed stand-in). */
+export type WorkerLike = Pick<Worker, 'postMessage' | 'addEventListener' | 'removeEventListener' | 'terminate'> & {
+  onerror: ((e: ErrorEvent) => unknown) | null;
+  onmessageerror: ((e: MessageEvent) => unknown) | null;
+};
+
+export interface BridgeOptions {
+  createWorker?: () => WorkerLike;
+  setupDeadlineMs?: number;
+}
+
+const defaultWorker = (): WorkerLike => new Worker(new URL('../../workers/lab.worker.ts', import.meta.url), { type: 'module' });
 
 let jobCounter = 0;
 const REPLACED = Symbol('worker replaced');
 
 export class LabBridge {
-  private worker!: Worker;
+  private worker!: WorkerLike;
   private api!: Comlink.Remote<LabWorkerApi>;
   private setup: Setup = { backend: 'auto' };
   private events: BridgeEvents;
@@ -55,14 +83,26 @@ export class LabBridge {
   /** Rejecters of jobs in flight: a terminated worker never answers them. */
   private pending = new Set<(e: Error) => void>();
 
-  constructor(events: BridgeEvents) {
+  private readonly createWorker: () => WorkerLike;
+  private readonly setupDeadlineMs: number;
+
+  constructor(events: BridgeEvents, opts: BridgeOptions = {}) {
     this.events = events;
+    this.createWorker = opts.createWorker ?? defaultWorker;
+    this.setupDeadlineMs = opts.setupDeadlineMs ?? SETUP_DEADLINE_MS;
     this.spawn();
   }
 
   private spawn() {
-    this.worker = new Worker(new URL('../../workers/lab.worker.ts', import.meta.url), { type: 'module' });
-    this.api = Comlink.wrap<LabWorkerApi>(this.worker);
+    const worker = this.createWorker();
+    this.worker = worker;
+    this.api = Comlink.wrap<LabWorkerApi>(worker as unknown as Comlink.Endpoint);
+    // An uncaught error need not kill a worker: replace it only if it then stops answering.
+    worker.onerror = (e) => {
+      e.preventDefault?.();
+      void this.checkAlive(worker, `the compute worker failed (${e.message || 'unknown error'})`);
+    };
+    worker.onmessageerror = () => void this.checkAlive(worker, 'a message from the compute worker could not be read');
     void this.api.onDeviceLost(
       Comlink.proxy((reason: string) => {
         this.events.onDeviceLost(reason);
@@ -71,19 +111,32 @@ export class LabBridge {
     );
   }
 
-  /** Replace the worker and bring the new one to the same setup. */
+  /** Ping `worker` (if still current); replace it when it does not answer within PING_GRACE_MS. */
+  private async checkAlive(worker: WorkerLike, reason: string): Promise<void> {
+    if (worker !== this.worker) return;
+    const alive = await Promise.race([this.api.memory().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), PING_GRACE_MS))]);
+    if (!alive && worker === this.worker) await this.respawn(`${reason}; it stopped answering`);
+  }
+
+  /** Replace the worker and bring the new one to the last good setup; a failed replay is reported. */
   async respawn(reason: string): Promise<void> {
     this.worker.terminate();
     for (const reject of this.pending) reject(new WorkerReplacedError(reason));
     this.pending.clear();
     this.spawn();
     const s = this.setup;
-    this.ready = (async () => {
-      await this.api.init(s.backend);
-      if (s.model || s.data) await this.api.configure({ model: s.model, data: s.data });
-      if (s.compare) await this.api.setCompare(s.compare);
-      if (s.sample) await this.api.drawSample(s.sample.n, s.sample.seed);
-    })().catch(() => undefined);
+    const api = this.api;
+    const replay = (async () => {
+      await api.init(s.backend);
+      if (s.model || s.data) await api.configure({ model: s.model, data: s.data });
+      if (s.compare) await api.setCompare(s.compare);
+      if (s.sample) await api.drawSample(s.sample.n, s.sample.seed);
+    })();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${this.setupDeadlineMs / 1000} s`)), this.setupDeadlineMs)));
+    this.ready = Promise.race([replay, deadline])
+      .catch((e: Error) => this.events.onReplayFailed?.(`compute worker restarted (${reason}) but restoring the setup failed: ${(e?.message ?? String(e)).split('\n')[0]}`))
+      .finally(() => clearTimeout(timer));
     this.events.onRespawn(reason);
     await this.ready;
   }
@@ -106,27 +159,56 @@ export class LabBridge {
   }
 
   /**
-   * A setup call that outlives a worker replacement: the replacement replays the setup recorded
-   * so far, which does not yet hold a call still in flight, and a terminated worker never answers
-   * it; so the call is made again on the new worker once that has replayed.
+   * A setup call with a deadline and an abort. The worker cannot stop a load half-way, so when
+   * the deadline passes or `signal` aborts, the worker is replaced (its replay restores the last
+   * good setup, which does not include this call) and the call rejects with the reason.
+   *
+   * A replacement for another cause (a cancelled job, a lost device) also kills the call, which
+   * the replay does not hold yet; it is then made again on the new worker, once.
    */
-  private async setupCall<T>(call: (api: Comlink.Remote<LabWorkerApi>) => Promise<T>): Promise<T> {
-    for (;;) {
+  private async setupCall<T>(label: string, call: (api: Comlink.Remote<LabWorkerApi>) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
       await this.ready;
-      let onReplaced!: () => void;
-      const replaced = new Promise<typeof REPLACED>((resolve) => (onReplaced = () => resolve(REPLACED)));
-      this.pending.add(onReplaced);
-      try {
-        const r = await Promise.race([call(this.api), replaced]);
-        if (r !== REPLACED) return r as T;
-      } finally {
-        this.pending.delete(onReplaced);
+      if (signal?.aborted) throw new CancelledError();
+      const outcome = await new Promise<{ value: T } | { error: unknown } | typeof REPLACED>((resolve) => {
+        let done = false;
+        const finish = (o: { value: T } | { error: unknown } | typeof REPLACED) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          this.pending.delete(onReplaced);
+          signal?.removeEventListener('abort', onAbort);
+          resolve(o);
+        };
+        const onReplaced = () => finish(REPLACED);
+        const onAbort = () => {
+          finish({ error: new CancelledError() });
+          void this.respawn(`${label} was cancelled`);
+        };
+        const timer = setTimeout(() => {
+          const s = this.setupDeadlineMs / 1000;
+          finish({ error: new Error(`${label} did not finish within ${s} s; the compute worker was restarted with the previous setup`) });
+          void this.respawn(`${label} did not finish within ${s} s`);
+        }, this.setupDeadlineMs);
+        this.pending.add(onReplaced);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        call(this.api).then(
+          (value) => finish({ value }),
+          (error: unknown) => finish({ error }),
+        );
+      });
+      if (outcome === REPLACED) {
+        if (attempt >= 1) throw new WorkerReplacedError(`${label} was interrupted twice`);
+        continue;
       }
+      if ('error' in outcome) throw outcome.error;
+      return outcome.value;
     }
   }
 
-  async configure(next: { model?: ModelSource; data?: DataSource }): Promise<{ model: ModelSummary | null; data: DatasetSummary | null }> {
-    const result = await this.setupCall((api) => api.configure(next));
+  async configure(next: { model?: ModelSource; data?: DataSource }, signal?: AbortSignal): Promise<{ model: ModelSummary | null; data: DatasetSummary | null }> {
+    const what = next.model && next.data ? 'loading the model and data' : next.model ? 'loading the model' : 'loading the data';
+    const result = await this.setupCall(what, (api) => api.configure(next), signal);
     if (next.model) this.setup.model = next.model;
     if (next.data) {
       this.setup.data = next.data;
@@ -135,15 +217,15 @@ export class LabBridge {
     return result;
   }
 
-  async drawSample(n: number, seed: number): Promise<SampleData> {
-    const s = await this.setupCall((api) => api.drawSample(n, seed));
+  async drawSample(n: number, seed: number, signal?: AbortSignal): Promise<SampleData> {
+    const s = await this.setupCall('drawing the sample', (api) => api.drawSample(n, seed), signal);
     this.setup.sample = { n, seed };
     return s;
   }
 
   /** Load or clear (null) the compare model B. */
-  async setCompare(source: ModelSource | null): Promise<ModelSummary | null> {
-    const r = await this.setupCall((api) => api.setCompare(source));
+  async setCompare(source: ModelSource | null, signal?: AbortSignal): Promise<ModelSummary | null> {
+    const r = await this.setupCall('loading the compare model', (api) => api.setCompare(source), signal);
     this.setup.compare = source;
     return r;
   }

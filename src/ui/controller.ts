@@ -34,6 +34,8 @@ export function getBridge(): LabBridge {
       onRespawn: (reason) => {
         get().set({ notice: `compute worker restarted: ${reason}` });
       },
+      // The fresh worker holds less than the store shows: say so, and drop the sample it lacks.
+      onReplayFailed: (reason) => get().set({ error: reason, sample: null }),
     });
   }
   return bridge;
@@ -64,10 +66,35 @@ export function readHash(): { params: Params; errors: string[] } {
   return { params: { ...DEFAULT_PARAMS, ...(values as Partial<Params>) }, errors };
 }
 
+/** Other origins the user agreed, in this page session, to load a model from. */
+const confirmedOrigins = new Set<string>();
+
+/**
+ * A model URL on another origin (a shared link's #model=https://…) is fetched only after the
+ * user confirms: the lab makes no request the user did not ask for. Declining is an error
+ * that keeps the current setup. (The built page's CSP allows only its own origin for fetches,
+ * so a confirmed cross-origin load still needs a deployment that widens connect-src.)
+ */
+function confirmModelOrigin(id: string): void {
+  let url: URL;
+  try {
+    url = new URL(id, location.href);
+  } catch {
+    throw new Error(`model URL "${id}" is not a valid URL`);
+  }
+  if (url.origin === location.origin || confirmedOrigins.has(url.origin)) return;
+  const ok = window.confirm(`Load a model from another site?\n\n${url.href}\n\nThe lab fetches nothing from other sites unless you agree.`);
+  if (!ok) throw new Error(`model from ${url.origin} not loaded: a model on another site loads only after you confirm`);
+  confirmedOrigins.add(url.origin);
+}
+
 export function modelSource(id: string): ModelSource {
   if (id.startsWith('user:') && userSources.model) return userSources.model;
-  // A model given by URL (e.g. #model=https://host/path/model.json) loads from there.
-  if (/^(https?:)?\/\//.test(id) || id.endsWith('.json')) return { url: id };
+  // A model given by URL (e.g. #model=https://host/path/model.json) loads from there, once confirmed if cross-origin.
+  if (/^(https?:)?\/\//.test(id) || id.endsWith('.json')) {
+    confirmModelOrigin(id);
+    return { url: id };
+  }
   return { url: `${BASE}models/${id}/model.json` };
 }
 
@@ -211,13 +238,13 @@ function serialSetup<T>(work: () => Promise<T>): Promise<T> {
 
 async function drawSample(): Promise<void> {
   const { params } = get();
-  const { finish } = startJob('sample', `sampling ${params.n} images`);
+  const { controller, finish } = startJob('sample', `sampling ${params.n} images`);
   try {
-    const sample = await getBridge().drawSample(params.n, params.seed);
+    const sample = await getBridge().drawSample(params.n, params.seed, controller.signal);
     get().set({ sample, brushed: [], hovered: null });
     finish('done');
   } catch (e) {
-    finish('error');
+    finish(e instanceof CancelledError ? 'cancelled' : 'error');
     throw e;
   }
 }
@@ -243,7 +270,8 @@ export async function applyParams(partial: Partial<Params>, opts: { preview?: bo
     await runSlice(opts.preview ?? false);
     if (!opts.preview) onParamsApplied(before, next);
   } catch (e) {
-    get().set({ error: message(e) });
+    // A cancelled load is the user's choice, not an error; the previous setup stays.
+    if (!(e instanceof CancelledError)) get().set({ error: message(e) });
   }
 }
 
@@ -253,16 +281,19 @@ async function applySetup(before: Params, next: Params, modelChanged: boolean, d
     get().set({ backend: state });
   }
   if (modelChanged || dataChanged) {
-    const { finish } = startJob('load', 'loading model and data');
+    const { controller, finish } = startJob('load', 'loading model and data');
     try {
-      const r = await getBridge().configure({
-        model: modelChanged ? modelSource(next.model) : undefined,
-        data: dataChanged ? dataSource(next.data) : undefined,
-      });
+      const r = await getBridge().configure(
+        {
+          model: modelChanged ? modelSource(next.model) : undefined,
+          data: dataChanged ? dataSource(next.data) : undefined,
+        },
+        controller.signal,
+      );
       get().set({ model: r.model, dataset: r.data, error: null });
       finish('done');
     } catch (e) {
-      finish('error');
+      finish(e instanceof CancelledError ? 'cancelled' : 'error');
       get().setParams({ model: before.model, data: before.data });
       writeHash(get().params);
       throw e;
@@ -310,13 +341,13 @@ async function bootSetup(params: Params): Promise<void> {
     datasets: Array.isArray(datasets) ? datasets : datasets.datasets,
   });
   get().set({ backend: await backendReady });
-  const { finish } = startJob('load', 'loading model and data');
+  const { controller, finish } = startJob('load', 'loading model and data');
   try {
-    const r = await getBridge().configure({ model: modelSource(params.model), data: dataSource(params.data) });
+    const r = await getBridge().configure({ model: modelSource(params.model), data: dataSource(params.data) }, controller.signal);
     get().set({ model: r.model, dataset: r.data });
     finish('done');
   } catch (e) {
-    finish('error');
+    finish(e instanceof CancelledError ? 'cancelled' : 'error');
     throw e;
   }
   // Not `params`: a change made while booting (it waits in the setup chain) is already in the store.
@@ -350,11 +381,11 @@ function onParamsApplied(before: Params | null, next: Params): void {
 /** Load a model from files the user picked (model.json + shards, several at once). */
 export async function loadModelFiles(files: File[]): Promise<void> {
   const payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
-  const { finish } = startJob('load', `loading ${files.length} model files`);
+  const { controller, finish } = startJob('load', `loading ${files.length} model files`);
   try {
     const source: ModelSource = { files: payload };
     await serialSetup(async () => {
-      const r = await getBridge().configure({ model: source });
+      const r = await getBridge().configure({ model: source }, controller.signal);
       userSources.model = source;
       const id = `user:${files.find((f) => f.name.endsWith('.json'))?.name ?? 'model'}`;
       get().set({ model: r.model, dataset: r.data, userModelLabel: id, error: null, results: {}, shownKey: null });
@@ -364,14 +395,14 @@ export async function loadModelFiles(files: File[]): Promise<void> {
     });
     await runSlice(false);
   } catch (e) {
-    finish('error');
-    get().set({ error: message(e) });
+    finish(e instanceof CancelledError ? 'cancelled' : 'error');
+    if (!(e instanceof CancelledError)) get().set({ error: message(e) });
   }
 }
 
 /** Load an image folder (files with relative paths class/image.png; optional labels.txt). */
 export async function loadImageFiles(files: File[], paths?: Map<File, string>): Promise<void> {
-  const { finish } = startJob('load', `decoding ${files.length} images`);
+  const { controller, finish } = startJob('load', `decoding ${files.length} images`);
   try {
     const rel = (f: File) => paths?.get(f) || (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name;
     const labelsFile = files.find((f) => rel(f).split('/').pop() === 'labels.txt');
@@ -382,7 +413,7 @@ export async function loadImageFiles(files: File[], paths?: Map<File, string>): 
     const payload = await Promise.all(images.map(async (f) => ({ path: rel(f).split('/').slice(-2).join('/'), bytes: await f.arrayBuffer() })));
     const source: DataSource = { files: payload, labelsTxt: labelsFile ? await labelsFile.text() : undefined };
     await serialSetup(async () => {
-      const r = await getBridge().configure({ data: source });
+      const r = await getBridge().configure({ data: source }, controller.signal);
       userSources.data = source;
       get().set({ model: r.model, dataset: r.data, error: null });
       get().setParams({ data: 'user:images' });
@@ -392,8 +423,8 @@ export async function loadImageFiles(files: File[], paths?: Map<File, string>): 
     });
     await runSlice(false);
   } catch (e) {
-    finish('error');
-    get().set({ error: message(e) });
+    finish(e instanceof CancelledError ? 'cancelled' : 'error');
+    if (!(e instanceof CancelledError)) get().set({ error: message(e) });
   }
 }
 

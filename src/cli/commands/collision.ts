@@ -22,8 +22,9 @@ import { optimalLogLoss, optimalZeroOneLoss, type ConflictGraph } from '../../co
 import { INPUT_LAYER, loadPlainLayerTap } from '../../core/collision/maps';
 import { checkInputCompatibility } from '../../core/model/model';
 import { LabError } from '../../core/types';
-import { num, parse, print, str, UsageError } from '../args';
-import { openData, openModel, resolveModelPath, setupBackend } from '../common';
+import { nameList, num, numList, parse, print, str, UsageError } from '../args';
+import { checkAttackable, openData, openModel, resolveModelPath, setupBackend } from '../common';
+import { predictAll } from '../../core/model/predict';
 import { nodeModelReader } from '../files';
 
 type Json = Record<string, unknown>;
@@ -278,7 +279,6 @@ function analysisText(r: CollisionAnalysisResult, head: string): string {
   return lines.join('\n');
 }
 
-const numList = (s: string, name: string) => s.split(',').map((x) => num(x.trim(), name));
 
 async function collision(args: string[]): Promise<void> {
   const v = parse(args, {
@@ -323,9 +323,18 @@ async function collision(args: string[]): Promise<void> {
     plain = await loadPlainLayerTap(reader.name, reader.read, file);
     const ds = await openData(str(v.data, 'data'));
     checkInputCompatibility(model, ds);
+    checkAttackable(ds);
     const classes = v.classes === 'all' ? ('all' as const) : numList(String(v.classes), 'classes');
     if (classes !== 'all' && classes.some((c) => !(Number.isInteger(c) && c >= 0 && c < ds.classNames.length))) throw new UsageError(`--classes must be 'all' or class indices in [0, ${ds.classNames.length})`);
-    const layers = typeof v.layers === 'string' ? v.layers.split(',').map((s) => s.trim()).filter((s) => s !== '') : [INPUT_LAYER, ...model.layers.filter((l) => l.defaultTap && l.name !== INPUT_LAYER).map((l) => l.name)];
+    // A pair search over fewer samples than asked for would quietly answer another question.
+    const perClassCounts = new Array<number>(ds.classNames.length).fill(0);
+    for (const l of ds.labels) perClassCounts[l]++;
+    for (const c of classes === 'all' ? perClassCounts.map((_, i) => i) : classes) {
+      if (perClassCounts[c] < perClass) throw new UsageError(`--per-class ${perClass} is more than the ${perClassCounts[c]} samples of class ${c} in ${ds.id}`);
+    }
+    // A cheap numerical sanity pass on up to 256 samples: non-finite logits refuse with the first non-finite layer.
+    await predictAll(model, ds.images.subarray(0, Math.min(ds.n, 256) * ds.height * ds.width * ds.channels), ds.labels.subarray(0, Math.min(ds.n, 256)), [ds.height, ds.width, ds.channels]);
+    const layers = typeof v.layers === 'string' ? nameList(v.layers, 'layers') : [INPUT_LAYER, ...model.layers.filter((l) => l.defaultTap && l.name !== INPUT_LAYER).map((l) => l.name)];
     const shape: [number, number, number] = [ds.height, ds.width, ds.channels];
     const runs: CollisionAnalysisResult[] = [];
     for (const m of mList) {

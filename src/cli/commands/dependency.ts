@@ -16,8 +16,8 @@ import { DEFAULT_PREFIX_FEATURES, prefixProbes } from '../../core/dependency/pre
 import { checkInputCompatibility } from '../../core/model/model';
 import { predictAll } from '../../core/model/predict';
 import { LabError } from '../../core/types';
-import { num, parse, print, str } from '../args';
-import { openData, openModel, sampleData, setupBackend } from '../common';
+import { nameList, num, parse, print, str } from '../args';
+import { checkAttackable, openData, openModel, sampleData, setupBackend } from '../common';
 
 async function cmdDependency(args: string[]) {
   const v = parse(args, {
@@ -31,15 +31,18 @@ async function cmdDependency(args: string[]) {
   try {
     const ds = await openData(str(v.data, 'data'));
     checkInputCompatibility(model, ds);
-    const { data } = sampleData(ds, v.n === undefined ? 500 : num(v.n, 'n'), seed);
+    if (v.attack) checkAttackable(ds);
+    const { data } = sampleData(ds, v.n, seed, 500);
     const shape: [number, number, number] = [data.height, data.width, data.channels];
-    const names = v.layers ? String(v.layers).split(',') : model.layers.filter((l) => l.defaultTap).map((l) => l.name);
+    const names = v.layers ? nameList(v.layers, 'layers') : model.layers.filter((l) => l.defaultTap).map((l) => l.name);
     for (const name of names) if (!model.layers.some((l) => l.name === name)) throw new LabError(`model has no layer named "${name}"`);
     const clean = await collectActivations(model, data.images, shape, names);
     let adversarial: Float32Array[] | null = null;
     let robustAccuracy: number | null = null;
     let predictions: { clean: Int32Array; adversarial: Int32Array | null };
     if (v.attack) {
+      // Non-finite logits refuse here, before an attack would run on them.
+      await predictAll(model, data.images, data.labels, shape);
       const r = await runAttack(model.logits, { images: data.images, labels: data.labels, shape }, { attack: v.attack as AttackName, norm: v.norm as Norm, eps: num(v.eps, 'eps'), steps: num(v.steps, 'steps', 20) }, { seed });
       robustAccuracy = r.robustAccuracy;
       adversarial = await collectActivations(model, r.adversarial, shape, names);

@@ -32,7 +32,7 @@ import { checkInputCompatibility, type LabModel } from '../../core/model/model';
 import { predictAll } from '../../core/model/predict';
 import { LabError } from '../../core/types';
 import { num, parse, print, str } from '../args';
-import { openData, openModel, PUBLIC_DIR, sampleData, setupBackend } from '../common';
+import { checkAttackable, openData, openModel, PUBLIC_DIR, sampleData, setupBackend } from '../common';
 
 const BINS = 20;
 const GAP_BINS = 8;
@@ -125,7 +125,8 @@ async function cmdLogits(args: string[]) {
     if (v.compare) models.push(await openModel(String(v.compare)));
     const ds = await openData(str(v.data, 'data'));
     for (const m of models) checkInputCompatibility(m, ds);
-    const { data, indices } = sampleData(ds, v.n === undefined ? 500 : num(v.n, 'n'), seed);
+    if (v.attack) checkAttackable(ds);
+    const { data, indices } = sampleData(ds, v.n, seed, 500);
     const shape: [number, number, number] = [data.height, data.width, data.channels];
     const attack = v.attack
       ? { name: v.attack as AttackName, norm: v.norm as Norm, eps: num(v.eps, 'eps'), steps: num(v.steps, 'steps', 20) }

@@ -92,7 +92,7 @@ describe('layerwise mftma --model', () => {
     await expect(cmd([...base, '--perturb', 'attack:fgsm:0.3'])).rejects.toThrow(/pgd or apgd-ce/);
     await expect(cmd([...base, '--sweep', '0.1,0.2'])).rejects.toThrow(/--sweep needs a --perturb kind/);
     await expect(cmd([...base, '--perturb', 'gaussian', '--sweep', '0.1,x'])).rejects.toThrow(/--sweep must be a number/);
-    await expect(cmd([...base, '--P', '1'])).rejects.toThrow(/--P must be at least 2/);
+    await expect(cmd([...base, '--P', '1'])).rejects.toThrow(/--P must be an integer ≥ 2/);
     await expect(cmd([...base, '--M', '2.5'])).rejects.toThrow(/--M must be a positive integer/);
     await expect(cmd([...base, '--perturb', 'linf:0.1', '--steps', '3'])).rejects.toThrow(/--steps applies to --perturb attack/);
     await expect(cmd([...base, '--input', 'x.f32'])).rejects.toThrow(/either --input\/--header/);

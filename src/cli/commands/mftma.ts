@@ -14,7 +14,7 @@ import { manifoldAnalysis } from '../../core/mftma/mftma';
 import { DEFAULT_MAX_DIMS } from '../../core/mftma/projection';
 import { checkInputCompatibility } from '../../core/model/model';
 import { LabError } from '../../core/types';
-import { num, parse, print, str, UsageError } from '../args';
+import { nameList, num, numList, parse, print, str, UsageError } from '../args';
 import { openData, openModel, setupBackend } from '../common';
 
 const USAGE = `usage: layerwise mftma --input X.f32 --header case.json [--kappa 0] [--nt 200] [--reps 10] [--seed S]
@@ -225,7 +225,7 @@ function positiveInt(value: string | boolean | undefined, name: string): number 
 async function cmdMftmaModel(v: Record<string, string | boolean | undefined>): Promise<void> {
   const kind = v.manifolds as ManifoldKind;
   if (kind !== 'class' && kind !== 'exemplar') throw new UsageError(`--manifolds must be class or exemplar (got "${kind}")`);
-  const ladder = typeof v.sweep === 'string' ? v.sweep.split(',').map((x) => num(x.trim(), 'sweep')) : undefined;
+  const ladder = typeof v.sweep === 'string' ? numList(v.sweep, 'sweep') : undefined;
   if (ladder && ladder.some((x) => !(x > 0))) throw new UsageError(`--sweep values must be > 0 (got ${v.sweep})`);
   let perturbation = parsePerturbation(String(v.perturb), ladder === undefined);
   if (ladder && perturbation.kind === 'none') throw new UsageError('--sweep needs a --perturb kind to sweep (gaussian, linf, l2 or attack:…)');
@@ -250,7 +250,7 @@ async function cmdMftmaModel(v: Record<string, string | boolean | undefined>): P
   try {
     const ds = await openData(dataSpec);
     checkInputCompatibility(model, ds);
-    const layers = typeof v.layers === 'string' ? v.layers.split(',').map((s) => s.trim()).filter((s) => s !== '') : model.layers.filter((l) => l.defaultTap).map((l) => l.name);
+    const layers = typeof v.layers === 'string' ? nameList(v.layers, 'layers') : model.layers.filter((l) => l.defaultTap).map((l) => l.name);
     if (layers.length === 0) throw new UsageError('--layers is empty');
     for (const l of layers) if (!model.layers.some((x) => x.name === l)) throw new LabError(`model ${modelSpec} has no layer "${l}" (layers: ${model.layers.map((x) => x.name).join(', ')})`);
     const analysis = { maxDims, kappa, nT, nReps, seed };

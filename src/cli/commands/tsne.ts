@@ -18,8 +18,9 @@ import { checkInputCompatibility } from '../../core/model/model';
 import { layerOverlap, type LayerOverlapResult } from '../../core/tsne/layer-overlap';
 import { runTsne, type TsneEngine } from '../../core/tsne/tsne';
 import { LabError } from '../../core/types';
-import { num, parse, print, str, UsageError } from '../args';
-import { openData, openModel, sampleData, setupBackend } from '../common';
+import { nameList, num, parse, print, str, UsageError } from '../args';
+import { checkAttackable, openData, openModel, prepareOutFile, sampleData, setupBackend } from '../common';
+import { predictAll } from '../../core/model/predict';
 
 function engineArg(value: string | boolean | undefined): 'auto' | TsneEngine {
   const e = value === undefined ? 'auto' : String(value);
@@ -44,12 +45,17 @@ async function cmdTsne(args: string[]) {
   const backend = await setupBackend({ ...v, backend: v.backend === 'auto' ? 'cpu' : v.backend });
   const n = num(v.n, 'n');
   const d = num(v.d, 'd');
+  const perplexity = num(v.perplexity, 'perplexity', 30);
+  if (perplexity >= n) throw new UsageError(`--perplexity ${perplexity} must be less than --n ${n}`);
+  const nIter = num(v.iters, 'iters', 750);
+  const seed = num(v.seed, 'seed');
+  const out = str(v.out, 'out');
+  await prepareOutFile(out, 'out');
   const x = await readF32(str(v.input, 'input'), n * d, `${n}×${d} float32 input`);
   const init = v.init ? await readF32(String(v.init), n * 2, `${n}×2 float32 init`) : undefined;
   const t0 = performance.now();
-  const result = await runTsne(x, { n, d }, { perplexity: num(v.perplexity, 'perplexity', 30), nIter: num(v.iters, 'iters', 750), seed: num(v.seed, 'seed'), init, engine });
+  const result = await runTsne(x, { n, d }, { perplexity, nIter, seed, init, engine });
   const seconds = (performance.now() - t0) / 1000;
-  const out = str(v.out, 'out');
   await writeFile(out, new Uint8Array(result.positions.buffer, result.positions.byteOffset, result.positions.byteLength));
   print(v.json as boolean, { n, d, out, iterations: result.iteration, kl: result.kl, seconds, engine: result.engine, backend: backend.active }, () => `t-SNE of ${n}×${d}: ${result.iteration} iterations, KL ${result.kl.toFixed(4)}, ${seconds.toFixed(1)} s (${result.engine}, ${backend.active}) → ${out}`);
 }
@@ -71,7 +77,6 @@ async function cmdOverlap(args: string[]) {
   if (norm !== 'linf' && norm !== 'l2') throw new UsageError(`--norm must be linf or l2 (got "${norm}")`);
   const eps = num(v.eps, 'eps');
   const seeds = num(v.seeds, 'seeds', 3);
-  if (!Number.isInteger(seeds) || seeds < 1) throw new UsageError(`--seeds must be a positive integer (got "${v.seeds}")`);
   const engine = engineArg(v.engine);
   const steps = num(v.steps, 'steps', attack === 'fgsm' || attack === 'gaussian' ? 1 : attack.startsWith('apgd') || attack === 'aa' ? 100 : attack === 'deepfool' || attack === 'fab' ? 50 : 40);
   const perplexity = num(v.perplexity, 'perplexity', 30);
@@ -82,9 +87,12 @@ async function cmdOverlap(args: string[]) {
   try {
     const ds = await openData(str(v.data, 'data'));
     checkInputCompatibility(model, ds);
-    const { data } = sampleData(ds, v.n === undefined ? 500 : num(v.n, 'n'), seed);
+    checkAttackable(ds);
+    const { data } = sampleData(ds, v.n, seed, 500);
+    if (perplexity >= data.n) throw new UsageError(`--perplexity ${perplexity} must be less than the ${data.n} samples`);
     const shape: [number, number, number] = [data.height, data.width, data.channels];
-    const names = v.layers ? String(v.layers).split(',') : model.layers.filter((l) => l.defaultTap).map((l) => l.name);
+    await predictAll(model, data.images, data.labels, shape);
+    const names = v.layers ? nameList(v.layers, 'layers') : model.layers.filter((l) => l.defaultTap).map((l) => l.name);
     for (const name of names) if (!model.layers.some((l) => l.name === name)) throw new LabError(`model has no layer named "${name}"`);
     const r = await runAttack(model.logits, { images: data.images, labels: data.labels, shape }, { attack, norm, eps, steps }, { seed });
     const clean = await collectActivations(model, data.images, shape, names);

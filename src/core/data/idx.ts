@@ -41,8 +41,14 @@ export function isGzip(bytes: Bytes): boolean {
   return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 }
 
-/** Inflate a gzip stream; a corrupt or cut-off stream becomes a one-line LabError. */
-export async function gunzip(name: string, bytes: Bytes): Promise<Uint8Array> {
+/**
+ * Most bytes a gzip stream may inflate to (512 MiB): MNIST's largest file is 47 MB, and a few
+ * kilobytes of gzip can otherwise expand to gigabytes (a "zip bomb").
+ */
+export const MAX_INFLATED_BYTES = 2 ** 29;
+
+/** Inflate a gzip stream; a corrupt, cut-off or oversized stream becomes a one-line LabError. */
+export async function gunzip(name: string, bytes: Bytes, maxBytes = MAX_INFLATED_BYTES): Promise<Uint8Array> {
   const ds = new DecompressionStream('gzip');
   const writer = ds.writable.getWriter();
   // Write errors resurface on the readable side; swallow them here so they are not
@@ -58,8 +64,13 @@ export async function gunzip(name: string, bytes: Bytes): Promise<Uint8Array> {
       if (done) break;
       chunks.push(value);
       total += value.length;
+      if (total > maxBytes) {
+        void reader.cancel().catch(() => {});
+        throw new LabError(`${name}: inflates to more than ${maxBytes / 2 ** 20} MB; not a dataset file`);
+      }
     }
   } catch (err) {
+    if (err instanceof LabError) throw err;
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new LabError(`${name}: corrupt or truncated gzip data (${why})`);
   }

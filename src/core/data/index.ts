@@ -19,3 +19,4 @@ export {
 } from './imageFolder';
 export { parsePackedDataset, packDataset, validatePackedIndex, type PackedDatasetIndex } from './packed';
 export { classBalancedSample, takeSamples, type SampleOptions } from './sampler';
+export { checkImageHeader, readImageHeader, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, type ImageHeader } from './imageHeader';

@@ -209,6 +209,10 @@ export async function manifoldAnalysis(input: MftmaInput, opts: MftmaOptions = {
   if (!(nT >= 1) || !Number.isInteger(nT)) throw new LabError(`n_t must be a positive integer (got ${nT})`);
   manifolds.forEach((x, i) => {
     if (x.length === 0 || x.length % n !== 0) throw new LabError(`manifold ${i}: ${x.length} values is not a whole number of ${n}-dimensional points`);
+    // NaN/Inf would surface later as a misleading geometric failure (a center "coinciding" with the subspace).
+    for (let j = 0; j < x.length; j++) {
+      if (!Number.isFinite(x[j])) throw new LabError(`MFTMA: input has non-finite values (manifold ${i}, point ${Math.floor(j / n)}: ${x[j]})`);
+    }
   });
   if (opts.tVectors && opts.tVectors.length !== p) throw new LabError(`tVectors: expected ${p} arrays, got ${opts.tVectors.length}`);
   const { signal, onProgress } = control;

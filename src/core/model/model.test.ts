@@ -121,7 +121,7 @@ describe('bad model files give one clear line', () => {
   });
 
   it('a topology tfjs cannot build', async () => {
-    const json = { format: 'layers-model', modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'NoSuchLayer', config: {} }] } }, weightsManifest: [] };
+    const json = { format: 'layers-model', modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'NoSuchLayer', config: { batch_input_shape: [null, 2] } }] } }, weightsManifest: [] };
     const files = new Map([['model.json', new TextEncoder().encode(JSON.stringify(json))]]);
     await expect(loadLabModel('model.json', reader(files), 'x')).rejects.toThrow(/^x: cannot build the model/);
   });

@@ -8,10 +8,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { LabError } from '../types';
+import { escapeControl, quoteName } from '../text';
 import { loadModelArtifacts, type ReadModelFile } from './artifacts';
 import { createPlainExecutor } from './executor';
 // GraphModels differentiate through tfjs's ops directly: they need the lab's gradients too.
 import './kernel-fixes';
+import { MAX_INPUT_ELEMENTS } from './validate';
 
 export interface LayerInfo {
   /** Layer (LayersModel) or node (GraphModel) name. */
@@ -100,6 +102,7 @@ export function wrapLayersModel(model: tf.LayersModel): LabModel {
     throw new LabError(`model output shape [${logitsOutput.shape}] is not [batch, classes]`);
   }
   const numClasses = logitsOutput.shape[1] as number;
+  if (!(numClasses >= 2)) throw new LabError(`model output shape [${logitsOutput.shape}] has ${numClasses} class; the lab needs at least 2`);
   // Logits through plain ops: input gradients without the weight gradients fused layers
   // always compute (and possible at all on WASM); see executor.ts.
   const executor = createPlainExecutor(model, extraLayers);
@@ -180,12 +183,18 @@ interface GraphNodeDef {
   input?: string[];
 }
 
+/** GraphModel.execute returns a bare tensor when asked for one output, even in a list. */
+const asList = (out: tf.Tensor | tf.Tensor[]): tf.Tensor[] => (Array.isArray(out) ? out : [out]);
+
 /** Turn a GraphModel into the lab's model; layer shapes come from one probe pass. */
 export function wrapGraphModel(model: tf.GraphModel, artifacts: tf.io.ModelArtifacts): LabModel {
   const inputs = model.inputs;
   if (inputs.length !== 1) throw new LabError(`graph model has ${inputs.length} inputs; the lab needs exactly one`);
   const inputShape = (inputs[0].shape ?? []).slice(1);
   if (inputShape.some((d) => d == null || d < 0)) throw new LabError(`graph model input shape [${inputs[0].shape}] has unknown dimensions`);
+  // The probe below allocates one input: a signature may declare one larger than memory.
+  const inputElements = inputShape.reduce((a, b) => a * (b as number), 1);
+  if (inputElements > MAX_INPUT_ELEMENTS) throw new LabError(`graph model input shape [${inputs[0].shape}] has ${inputElements.toExponential(2)} values per sample, more than the limit ${MAX_INPUT_ELEMENTS}`);
   const flatInput = inputShape.length === 1;
   const nodes = ((artifacts.modelTopology as { node?: GraphNodeDef[] }).node ?? []).filter(
     (n) => n.op !== 'Const' && n.op !== 'Placeholder' && n.op !== 'Identity' && n.op !== 'NoOp',
@@ -201,7 +210,7 @@ export function wrapGraphModel(model: tf.GraphModel, artifacts: tf.io.ModelArtif
   const adapt = (images: tf.Tensor4D): tf.Tensor => (flatInput ? images.reshape([images.shape[0], -1]) : images);
   const probeShape = [1, ...inputShape] as number[];
   const names = nodes.map((n) => n.name);
-  const probes = tf.tidy(() => model.execute(tf.zeros(probeShape), names) as tf.Tensor[]);
+  const probes = tf.tidy(() => asList(model.execute(tf.zeros(probeShape), names)));
   const layers: LayerInfo[] = nodes.map((n, i) => ({
     name: n.name,
     className: n.op,
@@ -212,8 +221,11 @@ export function wrapGraphModel(model: tf.GraphModel, artifacts: tf.io.ModelArtif
     defaultTap: ['Relu', 'Relu6', 'Conv2D', 'MatMul', 'AddV2', 'Add', 'MaxPool', 'AvgPool', 'Mean'].includes(n.op) && n.name !== logitsNode,
   }));
   const logitsIndex = names.indexOf(logitsNode);
-  const numClasses = logitsIndex >= 0 ? probes[logitsIndex].shape[1] ?? 0 : 0;
+  const logitsShape = logitsIndex >= 0 ? probes[logitsIndex].shape : null;
   tf.dispose(probes);
+  if (!logitsShape || logitsShape.length !== 2) throw new LabError(`graph output ${logitsNode} has shape [${logitsShape ?? '?'}], not [batch, classes]`);
+  const numClasses = logitsShape[1];
+  if (numClasses < 2) throw new LabError(`graph output ${logitsNode} has ${numClasses} class; the lab needs at least 2`);
   return {
     kind: 'graph',
     imageShape: flatInput ? null : (inputShape as [number, number, number]),
@@ -225,9 +237,35 @@ export function wrapGraphModel(model: tf.GraphModel, artifacts: tf.io.ModelArtif
     softmaxNote,
     logits: (images) => tf.tidy(() => model.execute(adapt(images), logitsNode) as tf.Tensor2D),
     tap: (images, layerNames) =>
-      tf.tidy(() => model.execute(adapt(images), [...layerNames, logitsNode]) as tf.Tensor[]),
+      tf.tidy(() => asList(model.execute(adapt(images), [...layerNames, logitsNode]))),
     dispose: () => model.dispose(),
   };
+}
+
+/**
+ * Every class_name tfjs knows must be a layer: an activation or initializer name in its place
+ * ("relu", "Zeros") deserialises to a non-layer and fails deep in tfjs with a raw TypeError.
+ * Unknown names are left to tfjs, whose "Unknown layer" message is already clear.
+ */
+function checkLayerClasses(topology: Record<string, unknown>, where: string): void {
+  const registry = tf.serialization.SerializationMap.getMap().classNameMap;
+  const visit = (config: unknown, depth: number): void => {
+    const layers = Array.isArray(config) ? config : (config as { layers?: unknown } | null)?.layers;
+    if (!Array.isArray(layers) || depth > 8) return;
+    for (const layer of layers as { class_name?: unknown; className?: unknown; config?: unknown; name?: unknown }[]) {
+      const cls = layer?.class_name ?? layer?.className;
+      if (typeof cls !== 'string') continue;
+      const entry = registry[cls];
+      const proto = entry?.[0]?.prototype as { setFastWeightInitDuringBuild?: unknown } | undefined;
+      if (entry && typeof proto?.setFastWeightInitDuringBuild !== 'function') {
+        const name = typeof layer.name === 'string' ? layer.name : (layer.config as { name?: unknown } | undefined)?.name;
+        throw new LabError(`${where}: layer ${quoteName(name ?? '?')} has class_name ${quoteName(cls)}, which is not a layer class`);
+      }
+      visit(layer.config, depth + 1);
+    }
+  };
+  const root = (topology.model_config ?? topology) as { config?: unknown };
+  visit(root.config, 0);
 }
 
 /** Load a model.json (layers or graph) through a file reader and wrap it. */
@@ -236,13 +274,40 @@ export async function loadLabModel(modelJsonName: string, read: ReadModelFile, l
   const where = label ?? modelJsonName;
   const topology = artifacts.modelTopology as Record<string, unknown>;
   const isGraph = artifacts.format === 'graph-model' || 'node' in topology;
+  if (!isGraph) checkLayerClasses(topology, where);
+  // tfjs-layers registers the weight variables before it can fail on the rest of the topology,
+  // and nothing disposes them then: a failed load frees the variables it registered, so a model
+  // that failed leaves no weights behind. (A few decoded weight tensors can still leak on such a
+  // failure: tfjs tracks them nowhere this code can reach without an engine scope, and a scope
+  // held across the load's awaits could capture and free tensors of a job running meanwhile.)
+  const variablesBefore = new Set(Object.keys(tf.engine().registeredVariables));
   try {
+    return await buildLabModel(artifacts, isGraph, where);
+  } catch (e) {
+    for (const [name, v] of Object.entries(tf.engine().registeredVariables)) if (!variablesBefore.has(name)) v.dispose();
+    throw e;
+  }
+}
+
+async function buildLabModel(artifacts: tf.io.ModelArtifacts, isGraph: boolean, where: string): Promise<LabModel> {
+  try {
+    // A model that loads but cannot be wrapped is freed: a failed model stays unloaded.
     if (isGraph) {
       const graph = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
-      return wrapGraphModel(graph, artifacts);
+      try {
+        return wrapGraphModel(graph, artifacts);
+      } catch (e) {
+        graph.dispose();
+        throw e;
+      }
     }
     const layersModel = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-    return wrapLayersModel(layersModel);
+    try {
+      return wrapLayersModel(layersModel);
+    } catch (e) {
+      layersModel.dispose();
+      throw e;
+    }
   } catch (e) {
     if (e instanceof LabError) throw new LabError(`${where}: ${e.message}`);
     const first = ((e as Error).message ?? String(e)).split('\n')[0];
@@ -254,8 +319,13 @@ export async function loadLabModel(modelJsonName: string, read: ReadModelFile, l
  * Check a dataset's image shape against the model before anything runs: no silent
  * resizing or channel conversion.
  */
-export function checkInputCompatibility(model: LabModel, image: { height: number; width: number; channels: number; id?: string }): void {
-  const what = image.id ? `dataset ${image.id}` : 'the data';
+export function checkInputCompatibility(model: LabModel, image: { height: number; width: number; channels: number; id?: string; classNames?: string[] }): void {
+  const what = image.id ? `dataset ${escapeControl(image.id)}` : 'the data';
+  // Label i must mean the model's class i; with different class counts it cannot.
+  const classes = image.classNames?.length;
+  if (classes !== undefined && classes !== model.numClasses) {
+    throw new LabError(`model has ${model.numClasses} classes but ${what} has ${classes} (labels would not mean the same classes)`);
+  }
   const dims = `${image.height}×${image.width}×${image.channels}`;
   if (model.flatInput) {
     const need = model.inputShape[0];

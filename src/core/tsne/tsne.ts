@@ -225,6 +225,14 @@ export function randomInit(n: number, seed: number): Float32Array {
 export async function createTsne(x: Float32Array, n: number, d: number, opts: TsneOptions = {}): Promise<Tsne> {
   const o = { ...DEFAULTS, ...opts };
   if (x.length !== n * d) throw new LabError(`t-SNE: data has ${x.length} floats, expected ${n}·${d}`);
+  // Checked here rather than deep in the kNN or the gradient, where they surface as a KL of NaN or "k = 0".
+  for (let i = 0; i < x.length; i++) {
+    if (!Number.isFinite(x[i])) throw new LabError(`t-SNE: input has non-finite values (point ${Math.floor(i / d)}, value ${x[i]})`);
+  }
+  if (n < 2) throw new LabError(`t-SNE: needs at least 2 points (got ${n})`);
+  // Each point keeps 3·perplexity neighbours; below 1 that rounds to too few to calibrate.
+  if (!(o.perplexity >= 1)) throw new LabError(`t-SNE: perplexity must be at least 1 (got ${o.perplexity})`);
+  if (o.init && !o.init.every(Number.isFinite)) throw new LabError('t-SNE: the initial positions have non-finite values');
   let impl: TsneImpl;
   if (o.impl === undefined || o.impl === 'auto') {
     // getBackend() is null until some tensor work picked a backend; tf.backend() picks it.
@@ -486,6 +494,7 @@ export async function runTsne(
 ): Promise<TsneStepResult> {
   const tsne = await createTsne(x, shape.n, shape.d, opts);
   const total = opts.nIter ?? DEFAULTS.nIter;
+  if (!(Number.isInteger(total) && total >= 1)) throw new LabError(`t-SNE: iterations must be a positive integer (got ${total})`);
   const batch = Math.max(1, opts.batch ?? 10);
   const early = opts.earlyExaggerationIter ?? DEFAULTS.earlyExaggerationIter;
   // Spec §2.5: stop when KL changes by < 1e-4 (relative) over 50 iterations after exaggeration.

@@ -23,6 +23,11 @@ describe('toCsv', () => {
     expect(csv).toBe('s\r\n"a,b"\r\n"say ""hi"""\r\n"two\nlines"\r\n"cr\rhere"\r\nplain\r\n');
   });
 
+  it('neutralises text cells a spreadsheet would run as a formula; numbers stay numbers', () => {
+    const csv = toCsv([{ layer: '=HYPERLINK("http://x")', v: -1 }, { layer: '+1', v: 0 }, { layer: '-cmd', v: 0 }, { layer: '@SUM(A1)', v: 0 }, { layer: '\tx', v: 0 }, { layer: 'conv1', v: 0 }]);
+    expect(csv).toBe('layer,v\r\n"\'=HYPERLINK(""http://x"")",-1\r\n\'+1,0\r\n\'-cmd,0\r\n\'@SUM(A1),0\r\n\'\tx,0\r\nconv1,0\r\n');
+  });
+
   it('quotes header names that need it', () => {
     expect(toCsv([{ 'ε, linf': 0.5 }])).toBe('"ε, linf"\r\n0.5\r\n');
   });

@@ -2,6 +2,7 @@
  * Exporting views as files: SVG (vector, for papers), PNG (for slides) and CSV (for the
  * numbers behind a chart). Only `toCsv` is pure; the rest needs a browser DOM.
  */
+import { neutralizeFormula } from '../../core/text';
 
 /**
  * Presentation properties copied from the computed style into the exported file. Charts
@@ -161,7 +162,8 @@ function formatNumber(v: number): string {
 
 function formatField(v: CsvValue): string {
   if (v === null || v === undefined) return '';
-  const s = typeof v === 'number' ? formatNumber(v) : typeof v === 'boolean' ? String(v) : v;
+  // Text (names from model and data files) is neutralised against formula injection; numbers stay numbers.
+  const s = typeof v === 'number' ? formatNumber(v) : typeof v === 'boolean' ? String(v) : neutralizeFormula(v);
   // RFC 4180 §2.6–2.7: fields containing a comma, quote or line break are quoted and
   // inner quotes doubled. A bare CR counts as a line break for most readers.
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
