@@ -17,10 +17,10 @@ const FIXTURE_DIR = 'tools/zoo/fixtures/cifar-pool-cnn';
 /** Every zoo architecture and the pooling CNN. */
 const MODELS = ['models/mnist-small-st/model.json', 'models/mnist-medium-st/model.json', 'models/cifar-resnet20-st/model.json', 'models/cifar-medium-st/model.json', `${FIXTURE_ROUTE.slice(1)}model.json`];
 
-interface Outcome { name: string; forward: number; gradient: number; tolerance: number; pass: boolean; error?: string }
+interface Outcome { name: string; forward: number; gradient: number; tolerance: number; signMismatches: number; pass: boolean; error?: string }
 interface Report { backend: string; fallbackReason: string | null; adapter?: string; ops: Outcome[]; models: Outcome[]; tensorsAfter: number }
 
-const describe = (o: Outcome) => `${o.name}: ${o.error ?? `forward ${o.forward}, gradient ${o.gradient} > ${o.tolerance}`}`;
+const describe = (o: Outcome) => `${o.name}: ${o.error ?? `forward ${o.forward}, gradient ${o.gradient} > ${o.tolerance}, ${o.signMismatches} sign mismatches`}`;
 
 for (const backend of ['webgl', 'webgpu', 'wasm'] as const) {
   test(`kernel parity on ${backend} against the CPU backend`, async ({ page }) => {

@@ -17,6 +17,7 @@
  * All state is per sample, as tensors with masked updates; nothing is read back in the loop.
  */
 import * as tf from '@tensorflow/tfjs';
+import { signOf } from '../model/kernel-fixes';
 import { JobCancelledError, LabError } from '../types';
 import { createProjector, crossEntropyPerSample, MIN_NORM, normaliseL2, perSample, rowMask, selectRows, linfPerSample, l2PerSample, yieldToEventLoop } from './common';
 import type { BatchContext, BatchOutcome } from './types';
@@ -178,7 +179,7 @@ async function apgdPass(
       const state = s;
       const xNext = tf.tidy(() => {
         const momentum = tf.sub(x, state.xPrev);
-        const dir = spec.norm === 'linf' ? tf.sign(state.g) : normaliseL2(state.g);
+        const dir = spec.norm === 'linf' ? signOf(state.g) : normaliseL2(state.g);
         const z = projector.project(tf.add(x, tf.mul(dir, state.eta)) as tf.Tensor4D);
         const moved = tf.add(tf.add(x, tf.mul(tf.sub(z, x), a)), tf.mul(momentum, oneMinusA)) as tf.Tensor4D;
         // Inactive samples (clean-misclassified, padding, already broken) stay put.

@@ -7,6 +7,7 @@
  * zero gradient gives a zero step, not NaN.
  */
 import * as tf from '@tensorflow/tfjs';
+import { signOf } from '../model/kernel-fixes';
 
 export type Norm = 'linf' | 'l2';
 
@@ -43,7 +44,7 @@ export function normaliseL2(g: tf.Tensor4D): tf.Tensor4D {
 
 /** The steepest-ascent direction of unit size for the norm: sign(g) for L-inf, g/||g|| for L2. */
 export function ascentDirection(g: tf.Tensor4D, norm: Norm): tf.Tensor4D {
-  return norm === 'linf' ? tf.sign(g) : normaliseL2(g);
+  return norm === 'linf' ? signOf(g) : normaliseL2(g);
 }
 
 /**

@@ -32,6 +32,7 @@
  * the sample's minimal ε and counts success at ε only when that norm is ≤ ε.
  */
 import * as tf from '@tensorflow/tfjs';
+import { signOf } from '../model/kernel-fixes';
 import { JobCancelledError } from '../types';
 import type { Norm } from './common';
 import { MIN_NORM, selectRows } from './common';
@@ -66,10 +67,10 @@ function rowNorm(v: tf.Tensor2D, norm: Norm): tf.Tensor1D {
 export function projectOntoHyperplaneInBox(points: tf.Tensor2D, w: tf.Tensor2D, c: tf.Tensor1D, norm: Norm): tf.Tensor2D {
   return tf.tidy(() => {
     const n = points.shape[0];
-    const side = tf.sign(c).reshape([n, 1]);
+    const side = signOf(c).reshape([n, 1]);
     const lower = tf.neg(points);
     const upper = tf.sub(1, points);
-    const direction = tf.mul(norm === 'linf' ? tf.sign(w) : w, side);
+    const direction = tf.mul(norm === 'linf' ? signOf(w) : w, side);
     const target = tf.abs(c);
     const stepAt = (mu: tf.Tensor1D) => tf.minimum(tf.maximum(tf.mul(direction, mu.reshape([n, 1])), lower), upper) as tf.Tensor2D;
     const reaches = (mu: tf.Tensor1D) => tf.greaterEqual(tf.mul(tf.sum(tf.mul(w, stepAt(mu)), 1), side.reshape([n])), target) as tf.Tensor1D;

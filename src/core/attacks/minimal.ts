@@ -21,6 +21,7 @@
  * if any iterate (the random start included) was misclassified.
  */
 import * as tf from '@tensorflow/tfjs';
+import { signOf } from '../model/kernel-fixes';
 import { createRng, deriveSeed, type Rng } from '../random';
 import { JobCancelledError, LabError, type JobControl } from '../types';
 import { type Norm, MIN_NORM, l2PerSample, lossGradAndLogits, perSample } from './common';
@@ -126,7 +127,7 @@ async function pgdSucceedsAt(
       const nextFooled = tf.tidy(() => tf.logicalOr(fooled, tf.notEqual(tf.argMax(z, 1), labels)) as tf.Tensor1D);
       const nextX = grad
         ? tf.tidy(() => {
-            const direction = norm === 'linf' ? tf.sign(grad) : tf.div(grad, perSample(tf.maximum(l2PerSample(grad), MIN_NORM)));
+            const direction = norm === 'linf' ? signOf(grad) : tf.div(grad, perSample(tf.maximum(l2PerSample(grad), MIN_NORM)));
             return projectPerSample(tf.add(x, tf.mul(direction, alpha)) as tf.Tensor4D, x0, radius, norm);
           })
         : null;

@@ -31,6 +31,13 @@
  * the sum comes out wrong without an error. `sumOf` adds at most 4 at a time; the executor's
  * Add layer and the max-pool gradient (9 window offsets for 3×3) use it.
  *
+ * Sign on WASM: tfjs 4.22's WASM `Sign` returns 0 for |x| below about 1e-6 (CPU, WebGL and
+ * WebGPU return ±1). An L∞ attack steps along sign(∇x loss), and a confidently classified
+ * image has input gradients of 1e-9 and smaller (the softmax saturates), so on WASM FGSM,
+ * PGD and APGD left such images exactly where they were and counted them robust: 71 of 500
+ * MNIST test images for the standard small CNN under FGSM at ε = 0.3. `signOf` builds the
+ * sign from two comparisons, exact on every backend; every sign in the core uses it.
+ *
  * The max-pool replacement is built only from forward ops whose results the parity suite checks
  * (strided slices, comparisons, selects, pads, reshapes) and routes each output gradient to
  * the first maximum of its window in row-major order, PyTorch's rule for ties
@@ -45,6 +52,11 @@ interface MaxPoolAttrs {
   strides: number | [number, number];
   pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** sign(x) ∈ {−1, 0, 1} from comparisons: exact for every magnitude on every backend (see above). */
+export function signOf<T extends tf.Tensor>(x: T): T {
+  return tf.tidy(() => tf.sub(tf.cast(tf.greater(x, 0), 'float32'), tf.cast(tf.less(x, 0), 'float32')) as T);
 }
 
 /** Largest AddN the lab emits: tfjs's WebGPU AddN is wrong from 8 inputs on (see above). */

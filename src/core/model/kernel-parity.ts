@@ -19,7 +19,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRng, deriveSeed } from '../random';
 import { crossEntropyPerSample } from '../attacks/common';
-import { sumOf } from './kernel-fixes';
+import { signOf, sumOf } from './kernel-fixes';
 
 /**
  * Relative tolerance for elementwise ops: float32 transcendental functions differ by a few
@@ -43,6 +43,13 @@ export interface KernelCase {
   range?: [number, number];
   /** Round inputs to this many levels across the range, to create exact ties (pooling, max). */
   levels?: number;
+  /**
+   * Inputs of every magnitude: ±10^u with u uniform in [−12, 0] (the range is ignored). An
+   * attack's gradients are this small on confidently classified images.
+   */
+  wide?: boolean;
+  /** Outputs and gradients must agree in sign element by element (ops without accumulation). */
+  exactSigns?: boolean;
   /** Inputs that are not differentiated (e.g. the filter of a conv, a selector). */
   constants?: number;
   run(inputs: tf.Tensor[]): tf.Tensor;
@@ -56,6 +63,8 @@ export interface CaseOutcome {
   /** Worst relative error over the gradients of the differentiated inputs. */
   gradient: number;
   tolerance: number;
+  /** Elements whose sign differs from the reference's (checked for `exactSigns` cases). */
+  signMismatches: number;
   pass: boolean;
   /** Set when the case threw on the backend under test (e.g. a kernel it does not have). */
   error?: string;
@@ -133,7 +142,11 @@ export function kernelCases(): KernelCase[] {
     unary('square', tf.square),
     unary('abs', tf.abs),
     unary('clip [−1, 1]', (x) => tf.clipByValue(x, -1, 1)),
-    unary('sign (zero gradient)', tf.sign),
+    { name: 'sign, magnitudes 1e-12…1 (as the attacks take it)', shapes: [map], constants: 1, wide: true, exactSigns: true, run: ([x]) => signOf(x) },
+    { name: 'relu, magnitudes 1e-12…1', shapes: [map], wide: true, exactSigns: true, run: ([x]) => tf.relu(x) },
+    { name: 'abs, magnitudes 1e-12…1', shapes: [map], wide: true, exactSigns: true, run: ([x]) => tf.abs(x) },
+    { name: 'leaky relu, magnitudes 1e-12…1', shapes: [map], wide: true, exactSigns: true, run: ([x]) => tf.leakyRelu(x, 0.2) },
+    { name: 'select by x > 0, magnitudes 1e-12…1', shapes: [map, map], constants: 1, wide: true, exactSigns: true, run: ([y, x]) => tf.where(tf.greater(x, 0), y, tf.neg(y)) },
     // Dense layers and the losses the attacks differentiate.
     { name: 'matMul', shapes: [[8, 64], [64, 10]], run: ([a, b]) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), tolerance: ACCUMULATION_TOLERANCE },
     { name: 'matMul, transposed B', shapes: [[8, 64], [10, 64]], run: ([a, b]) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true), tolerance: ACCUMULATION_TOLERANCE },
@@ -157,6 +170,10 @@ function seededInputs(c: KernelCase, seed: number): Float32Array[] {
     const v = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const u = rng.next();
+      if (c.wide) {
+        v[i] = (rng.next() < 0.5 ? -1 : 1) * 10 ** (-12 * u);
+        continue;
+      }
       v[i] = c.levels ? lo + ((hi - lo) * Math.floor(u * c.levels)) / Math.max(1, c.levels - 1) : lo + (hi - lo) * u;
     }
     return v;
@@ -183,9 +200,11 @@ export async function evaluateCase(c: KernelCase, seed = 0): Promise<CaseValues>
     const forwardTensor = tf.tidy(() => c.run(inputs));
     const forward = (await forwardTensor.data()) as Float32Array;
     const rng = createRng(deriveSeed(seed, `kernel-parity:${c.name}:r`));
-    const r = tf.tensor(Float32Array.from({ length: forwardTensor.size }, () => 2 * rng.next() - 1), forwardTensor.shape);
+    // Wide cases weight the outputs by tiny values too, so tiny gradients flow back.
+    const weight = () => (c.wide ? (rng.next() < 0.5 ? -1 : 1) * 10 ** (-12 * rng.next()) : 2 * rng.next() - 1);
+    const r = tf.tensor(Float32Array.from({ length: forwardTensor.size }, weight), forwardTensor.shape);
     const loss = (...xs: tf.Tensor[]) => tf.sum(tf.mul(c.run(inputs.map((t, i) => { const k = wrt.indexOf(i); return k >= 0 ? xs[k] : t; })), r));
-    const grads = tf.grads(loss)(wrt.map((i) => inputs[i]));
+    const grads = wrt.length > 0 ? tf.grads(loss)(wrt.map((i) => inputs[i])) : [];
     const out = { forward, gradients: (await Promise.all(grads.map((g) => g.data()))) as Float32Array[] };
     tf.dispose([forwardTensor, r, ...grads]);
     return out;
@@ -208,10 +227,18 @@ export function relativeError(got: ArrayLike<number>, reference: ArrayLike<numbe
   return diff === 0 ? 0 : scale === 0 ? Infinity : diff / scale;
 }
 
-export function compareCase(name: string, got: CaseValues, reference: CaseValues, tolerance: number): CaseOutcome {
+/** Elements whose sign (−, 0, +) differs. */
+export function signMismatches(got: ArrayLike<number>, reference: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < Math.min(got.length, reference.length); i++) if (Math.sign(got[i]) !== Math.sign(reference[i])) n++;
+  return n;
+}
+
+export function compareCase(name: string, got: CaseValues, reference: CaseValues, tolerance: number, exactSigns = false): CaseOutcome {
   const forward = relativeError(got.forward, reference.forward);
   const gradient = Math.max(0, ...got.gradients.map((g, i) => relativeError(g, reference.gradients[i])));
-  return { name, forward, gradient, tolerance, pass: forward <= tolerance && gradient <= tolerance };
+  const mismatches = exactSigns ? signMismatches(got.forward, reference.forward) + got.gradients.reduce((s, g, i) => s + signMismatches(g, reference.gradients[i]), 0) : 0;
+  return { name, forward, gradient, tolerance, signMismatches: mismatches, pass: forward <= tolerance && gradient <= tolerance && mismatches === 0 };
 }
 
 /**
@@ -249,9 +276,9 @@ export async function runKernelParity(backend: string, reference = 'cpu', seed =
       const want = await evaluateCase(c, seed);
       stage = backend;
       await tf.setBackend(backend);
-      outcomes.push(compareCase(c.name, await evaluateCase(c, seed), want, tolerance));
+      outcomes.push(compareCase(c.name, await evaluateCase(c, seed), want, tolerance, c.exactSigns));
     } catch (e) {
-      outcomes.push({ name: c.name, forward: Infinity, gradient: Infinity, tolerance, pass: false, error: `${stage}: ${(e as Error).message.split('\n')[0]}` });
+      outcomes.push({ name: c.name, forward: Infinity, gradient: Infinity, tolerance, signMismatches: 0, pass: false, error: `${stage}: ${(e as Error).message.split('\n')[0]}` });
     }
   }
   return outcomes;
@@ -286,7 +313,7 @@ export async function runModelParity(backend: string, models: ModelParityCase[],
       stage = backend;
       outcomes.push(compareCase(m.name, await evaluateOn(backend, m), want, MODEL_TOLERANCE));
     } catch (e) {
-      outcomes.push({ name: m.name, forward: Infinity, gradient: Infinity, tolerance: MODEL_TOLERANCE, pass: false, error: `${stage}: ${(e as Error).message.split('\n')[0]}` });
+      outcomes.push({ name: m.name, forward: Infinity, gradient: Infinity, tolerance: MODEL_TOLERANCE, signMismatches: 0, pass: false, error: `${stage}: ${(e as Error).message.split('\n')[0]}` });
     }
   }
   return outcomes;

@@ -30,7 +30,7 @@ import * as tf from '@tensorflow/tfjs';
 import { isSoftwareAdapter } from '../backend';
 import { createRng, deriveSeed } from '../random';
 import { JobCancelledError, LabError, type JobControl } from '../types';
-import { sumOf } from '../model/kernel-fixes';
+import { signOf, sumOf } from '../model/kernel-fixes';
 import { computeP, updateP, type SparseP } from './affinities';
 import { createFftRepulsion, type BoundingBox, type FftRepulsionOptions } from './fft';
 import { fitPca, projectPca } from './pca';
@@ -363,7 +363,7 @@ export async function createTsne(x: Float32Array, n: number, d: number, opts: Ts
         grad = tf.mul(grad, tf.minimum(1, tf.div(o.maxGradNorm, tf.maximum(norm, 1e-12))));
       }
       // Delta-bar-delta: grow the gain where the gradient opposes the previous update.
-      const flip = tf.notEqual(tf.sign(grad), tf.sign(update));
+      const flip = tf.notEqual(signOf(grad), signOf(update));
       let g = tf.where(flip, tf.add(gains, 0.2), tf.mul(gains, 0.8));
       g = tf.maximum(g, o.minGain);
       let u = tf.sub(tf.mul(o.momentum, update), tf.mul(learningRate, tf.mul(g, grad)));
