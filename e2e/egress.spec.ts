@@ -24,7 +24,7 @@ test('a default session stays on its own origin under the CSP, on WebGPU and on 
   const { requests, violations } = watch(page);
   await page.goto('/');
   const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
-  expect(csp).toContain("connect-src 'self'");
+  expect(csp).toContain("connect-src 'self' https:");
   expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
   await expect(page.getByTestId('shown-attack')).not.toBeEmpty({ timeout: 120_000 });
   await expect(page.getByTestId('backend-badge')).toContainText('webgpu');
@@ -53,4 +53,27 @@ test('a model on another site is not fetched unless the user confirms', async ({
   expect(dialogs).toHaveLength(1);
   expect(dialogs[0]).toContain('https://models.example.invalid/m/model.json');
   expect(foreign(requests, origin)).toEqual([]);
+});
+
+test('a model on another site loads once the user confirms, its shards from that site and folder only', async ({ page, baseURL }) => {
+  const origin = new URL(baseURL!).origin;
+  const { requests, violations } = watch(page);
+  // The other site, served from the zoo's files: page.route answers before the network.
+  await page.route('https://models.example.test/**', async (route) => {
+    const res = await page.request.fetch(`${origin}/models/mnist-small-st/${new URL(route.request().url()).pathname.split('/').pop()}`);
+    await route.fulfill({ response: res, headers: { ...res.headers(), 'access-control-allow-origin': '*' } });
+  });
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.accept();
+  });
+  await page.goto('/#model=https://models.example.test/zoo/model.json&data=mnist-test&n=8&seed=3&attack=fgsm&norm=linf&eps=0.1');
+  await expect(page.getByTestId('shown-attack')).toContainText('FGSM', { timeout: 120_000 });
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  expect(dialogs).toHaveLength(1);
+  const other = foreign(requests, origin);
+  expect(other.length).toBeGreaterThanOrEqual(2); // model.json and its shard
+  for (const u of other) expect(u.startsWith('https://models.example.test/zoo/'), u).toBe(true);
+  expect(violations).toEqual([]);
 });

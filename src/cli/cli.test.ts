@@ -144,7 +144,7 @@ describe('analysis commands through the binary', () => {
     }
     expect(agree / n).toBeGreaterThan(0.95);
     const bad = await layerwise('tsne', '--input', path.join(dir, 'x.f32'), '--n', '91', '--d', String(d), '--out', path.join(dir, 'z.f32'));
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/x\.f32: 1800 bytes, expected 1820/);
   });
 
@@ -158,7 +158,7 @@ describe('analysis commands through the binary', () => {
     expect(logits.probeHeldOutAdversarialAccuracy).toBeLessThan(logits.probeHeldOutCleanAccuracy);
     expect(logits.labelMi).toBeGreaterThan(0);
     expect(logits.labelMi).toBeLessThanOrEqual(Math.log(10) + 0.2);
-    expect((await layerwise('dependency', '--model', ZOO_MODEL, '--data', 'mnist', '--layers', 'nope')).code).toBe(1);
+    expect((await layerwise('dependency', '--model', ZOO_MODEL, '--data', 'mnist', '--layers', 'nope')).code).toBe(2);
   });
 
   it('logits compares a standard and an AT model: the AT model has lower max logits and gaps (Seguin et al.)', async () => {
@@ -193,7 +193,7 @@ describe('bad input: one line on stderr, non-zero exit', () => {
   const zooDir = path.resolve('public/models', ZOO_MODEL);
 
   const expectOneLine = (r: { code: number; stderr: string }, pattern: RegExp) => {
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(pattern);
   };

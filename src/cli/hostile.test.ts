@@ -36,7 +36,7 @@ interface Case {
   code: 1 | 2;
 }
 const cases: Case[] = [];
-const add = (name: string, argv: string[], expect: RegExp, code: 1 | 2 = 1) => cases.push({ name, argv, expect, code });
+const add = (name: string, argv: string[], expect: RegExp, code: 1 | 2 = 2) => cases.push({ name, argv, expect, code });
 
 /** Write a model folder (model.json as given, or text, plus shards) and return its model.json path. */
 function modelDir(name: string, json: unknown, files: Record<string, Uint8Array> = { 'group1-shard1of1.bin': SHARD }): string {

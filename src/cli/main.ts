@@ -1,7 +1,8 @@
 /**
  * `layerwise`: the headless CLI over the same core the lab runs in its workers.
  * Every command prints a readable summary, or JSON with --json; errors print one line
- * `layerwise: <reason>` and exit non-zero (1 for bad input, 2 for bad usage).
+ * `layerwise: <reason>` and exit non-zero: 2 for bad input (arguments, or model files and data
+ * the lab refuses: a LabError), 1 for a failure of the run itself.
  */
 import { writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
@@ -18,6 +19,7 @@ import { logitsCommands } from './commands/logits';
 import { dependencyCommands } from './commands/dependency';
 import { tsneCommands } from './commands/tsne';
 import { checkAttackable, openData, openModel, prepareOutFile, sampleData, setupBackend } from './common';
+import { LabError } from '../core/types';
 import { mftmaCommands } from './commands/mftma';
 import { escapeControl } from '../core/text';
 
@@ -244,6 +246,6 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const message = escapeControl(((e as Error)?.message ?? String(e)).split('\n')[0]);
     process.stderr.write(`layerwise: ${message}\n`);
-    return e instanceof UsageError ? 2 : 1;
+    return e instanceof UsageError || e instanceof LabError ? 2 : 1;
   }
 }

@@ -72,8 +72,8 @@ const confirmedOrigins = new Set<string>();
 /**
  * A model URL on another origin (a shared link's #model=https://…) is fetched only after the
  * user confirms: the lab makes no request the user did not ask for. Declining is an error
- * that keeps the current setup. (The built page's CSP allows only its own origin for fetches,
- * so a confirmed cross-origin load still needs a deployment that widens connect-src.)
+ * that keeps the current setup. (The CSP lets fetches reach other https origins for exactly
+ * this: vite.config.ts.)
  */
 function confirmModelOrigin(id: string): void {
   let url: URL;

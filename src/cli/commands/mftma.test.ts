@@ -79,7 +79,7 @@ describe('layerwise mftma --model', () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toBe('layerwise: --manifolds must be class or exemplar (got "spheres")\n');
     const layer = await layerwise('mftma', '--model', 'mnist-small-st', '--data', 'mnist', '--layers', 'conv9', '--P', '2', '--M', '2', '--backend', 'cpu');
-    expect(layer.code).toBe(1);
+    expect(layer.code).toBe(2);
     expect(layer.stderr).toMatch(/^layerwise: model mnist-small-st has no layer "conv9" \(layers: input, /);
     expect(layer.stderr.trim().split('\n')).toHaveLength(1);
   }, 60_000);

@@ -208,11 +208,11 @@ export async function runAttack(
         if (adv[j] < mn) mn = adv[j];
         if (adv[j] > mx) mx = adv[j];
       }
-      if (mn < 0 || mx > 1) throw new LabError(`attack left the image box: pixel range [${mn}, ${mx}]`);
+      if (mn < 0 || mx > 1) throw new Error(`attack left the image box (a bug, not bad input): pixel range [${mn}, ${mx}]`);
       const bound = spec.norm === 'linf' ? li : l2;
       for (let i = 0; i < count; i++) {
         if (bounded && bound[i] > spec.eps * (1 + BALL_SLACK) + 1e-6) {
-          throw new LabError(`attack left the ${spec.norm} ball: sample ${start + i} has norm ${bound[i]} > eps ${spec.eps}`);
+          throw new Error(`attack left the ${spec.norm} ball (a bug, not bad input): sample ${start + i} has norm ${bound[i]} > eps ${spec.eps}`);
         }
         const k = start + i;
         result.cleanPred[k] = cp[i];
