@@ -175,3 +175,22 @@ describe('samples the attack could not move', () => {
     model.dispose();
   });
 });
+
+describe('attack batches sized to the memory budget', () => {
+  it('a small model keeps the default batch; one whose single-sample step exceeds the budget is refused with its size', async () => {
+    const { attackBatchForMemory } = await import('./runner');
+    const { wrapLayersModel } = await import('../model/model');
+    const small = linearModel([1, 2, 1], W, B);
+    expect(attackBatchForMemory(small.logits)).toBeGreaterThan(1000);
+    // 4096 × 4096 × 3 inputs: 50 M floats per sample, ×3 for a gradient step ≈ 600 MB > 512 MB.
+    const input = tf.input({ shape: [4096, 4096, 3] });
+    const gap = tf.layers.globalAveragePooling2d({}).apply(input) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 2 }).apply(gap) as tf.SymbolicTensor;
+    const huge = wrapLayersModel(tf.model({ inputs: input, outputs: out }));
+    expect(() => attackBatchForMemory(huge.logits)).toThrow(/needs about \d+ MB of activations and gradients, more than the 512 MB/);
+    // A function the lab did not wrap is not limited.
+    expect(attackBatchForMemory((x) => small.logits(x))).toBe(Infinity);
+    small.dispose();
+    huge.dispose();
+  });
+});

@@ -15,6 +15,8 @@ import { deepfoolBatch } from './deepfool';
 import { fabBatch } from './fab';
 import { cwBatch, CW_LEARNING_RATE, CW_SEARCH_STEPS } from './cw';
 import type { AttackName, AttackResult, AttackSpec, BatchContext, BatchOutcome } from './types';
+import { activationFloatsOf } from '../model/model';
+import { ACTIVATION_BUDGET_BYTES } from '../model/predict';
 
 /** Batch size of attack steps: large enough to fill a GPU, small enough for CPU latency. */
 export const DEFAULT_ATTACK_BATCH = 32;
@@ -99,6 +101,28 @@ async function attackBatch(ctx: BatchContext): Promise<BatchOutcome> {
   }
 }
 
+/**
+ * A gradient step holds every layer's activation for the backward pass and produces the
+ * gradient of each: about three copies of the forward activations per sample.
+ */
+const ACTIVATION_COPIES_PER_STEP = 3;
+
+/**
+ * Largest attack batch whose activations fit the lab's memory budget (model.ts knows each
+ * lab model's activation size by its logits function; other functions are not limited), or
+ * a LabError naming the size when one sample does not fit: before the backend fails with
+ * "memory access out of bounds".
+ */
+export function attackBatchForMemory(logits: (x: tf.Tensor4D) => tf.Tensor2D): number {
+  const floats = activationFloatsOf(logits);
+  if (floats === undefined) return Infinity;
+  const perSample = floats * 4 * ACTIVATION_COPIES_PER_STEP;
+  if (perSample > ACTIVATION_BUDGET_BYTES) {
+    throw new LabError(`one attack step on one sample needs about ${(perSample / 2 ** 20).toFixed(0)} MB of activations and gradients, more than the ${ACTIVATION_BUDGET_BYTES / 2 ** 20} MB the lab allows; the model is too large to attack here`);
+  }
+  return Math.max(1, Math.floor(ACTIVATION_BUDGET_BYTES / perSample));
+}
+
 /** Relative slack on the ε-ball check: float32 rounding of x0 + δ and of the norm itself. */
 const BALL_SLACK = 1e-5;
 
@@ -115,7 +139,7 @@ export async function runAttack(
   const d = h * w * c;
   const n = input.labels.length;
   if (input.images.length !== n * d) throw new LabError(`attack input has ${input.images.length} floats, expected ${n}×${h}×${w}×${c}`);
-  const batchSize = Math.max(1, Math.min(options.batchSize ?? DEFAULT_ATTACK_BATCH, n));
+  const batchSize = Math.max(1, Math.min(options.batchSize ?? DEFAULT_ATTACK_BATCH, n, attackBatchForMemory(logits)));
   const rng = createRng(deriveSeed(options.seed, `attack:${spec.attack}:${spec.norm}:${spec.eps}`));
   const stepSize = resolvedStepSize(spec);
   const result: AttackResult = {

@@ -26,6 +26,12 @@
  * the filter rotated by 180°, once per channel multiplier. Backends that have the kernel keep
  * it, so the parity suite compares this construction (WASM) with tfjs's kernel (CPU).
  *
+ * AvgPool with 'same' padding: tfjs 4.22's gradient (CPU and WASM alike) divides every
+ * window by its full size, while its forward pass divides by the real pixels a border window
+ * covers (as Keras does), so border gradients came out too small (relative error 0.7 against
+ * PyTorch and finite differences; found by tools/zoo/torch-parity.test.ts, since the CPU
+ * reference shares the bug). The replacement spreads dy / count over each window's real pixels.
+ *
  * AddN on WebGPU: tfjs 4.22 binds every input as its own storage buffer, and with 8 or more
  * inputs (past WebGPU's default limit of 8 storage buffers per shader stage, with the output)
  * the sum comes out wrong without an error. `sumOf` adds at most 4 at a time; the executor's
@@ -132,6 +138,35 @@ export function maxPoolInputGradient(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Max
   });
 }
 
+/**
+ * Input gradient of average pooling that divides by the pixels each window really covers
+ * (tfjs's forward pass, Keras and TensorFlow for 'same' padding; PyTorch's
+ * count_include_pad=False). Each output's gradient dy / count is spread over its window's
+ * real pixels. Exported for its tests.
+ */
+export function avgPoolInputGradient(xShape: [number, number, number, number], dy: tf.Tensor4D, attrs: MaxPoolAttrs): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = tf.backend_util.computePool2DInfo(xShape, attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const { top, left, bottom, right } = info.padInfo;
+    const { outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+    const [, h, w] = xShape;
+    const hp = h + top + bottom;
+    const wp = w + left + right;
+    // 1 on real pixels, 0 on padding; one [1, Ho, Wo, 1] slice of it per window offset.
+    const real = tf.pad(tf.ones([1, h, w, 1]), [[0, 0], [top, bottom], [left, right], [0, 0]]);
+    const offsets: [number, number][] = [];
+    for (let i = 0; i < fh; i++) for (let j = 0; j < fw; j++) offsets.push([i, j]);
+    const covered = offsets.map(([i, j]) => tf.stridedSlice(real, [0, i, j, 0], [1, i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1, 1], [1, sh, sw, 1]) as tf.Tensor4D);
+    const share = tf.div(dy, sumOf(covered));
+    const parts = covered.map((mask, k) => {
+      const [i, j] = offsets[k];
+      return placeAt(interleaveCols(interleaveRows(tf.mul(share, mask) as tf.Tensor4D, sh), sw), i, j, hp, wp);
+    });
+    const dxp = sumOf(parts);
+    return dxp.shape[1] === h && dxp.shape[2] === w ? dxp : tf.slice(dxp, [0, top, left, 0], [-1, h, w, -1]);
+  });
+}
+
 /** Spread a filter [kh, kw, ci, co] by its dilation: [(kh−1)·dh+1, (kw−1)·dw+1, ci, co], zeros between taps. */
 export function dilateFilter(filter: tf.Tensor4D, dh: number, dw: number): tf.Tensor4D {
   return tf.tidy(() => {
@@ -229,7 +264,17 @@ const depthwiseGradient: tf.GradConfig = {
   },
 };
 
+const avgPoolGradient: tf.GradConfig = {
+  kernelName: 'AvgPool',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved as tf.Tensor4D[];
+    return { x: () => avgPoolInputGradient(x.shape, dy as tf.Tensor4D, attrs as unknown as MaxPoolAttrs) };
+  },
+};
+
 const LAB_GRADIENTS: tf.GradConfig[] = [
+  avgPoolGradient,
   conv2dGradient,
   depthwiseGradient,
   {

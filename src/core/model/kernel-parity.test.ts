@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend';
 import { loadLabModel } from './model';
-import { installLabGradients, maxPoolInputGradient, restoreTfjsGradients, sumOf } from './kernel-fixes';
+import { avgPoolInputGradient, installLabGradients, maxPoolInputGradient, restoreTfjsGradients, sumOf } from './kernel-fixes';
 import { kernelCases, runKernelParity, runModelParity, type CaseOutcome, type ModelParityCase } from './kernel-parity';
 
 const WASM_PATHS = path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep;
@@ -115,6 +115,20 @@ describe("the lab's gradient replacements on their own", () => {
     const gy = maxPoolInputGradient(y, tf.ones([1, 3, 3, 1]) as tf.Tensor4D, { filterSize: 3, strides: 1, pad: 'same' });
     expect(Array.from(gy.dataSync())).toEqual([0, 0, 0, 0, 9, 0, 0, 0, 0]);
     tf.dispose([x, g, y, gy]);
+  });
+
+  it("average pooling with 'same' padding divides each window by the pixels it covers, as its forward pass does", () => {
+    // A 2×2 map under a 3×3/stride-1 'same' pool: each of the 4 windows covers exactly the 4
+    // real pixels, so every output is their mean and every pixel collects 4 × 1/4 = 1.
+    // tfjs 4.22's own gradient divides by 9 (4/9 each); PyTorch (count_include_pad=False) gives 1.
+    const x = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.avgPool(v as tf.Tensor4D, 3, 1, 'same')))(x);
+    expect(Array.from(g.dataSync())).toEqual([1, 1, 1, 1]);
+    expect(Array.from(tf.avgPool(x, 3, 1, 'same').dataSync())).toEqual([2.5, 2.5, 2.5, 2.5]);
+    // 'valid' windows have no padding: the plain 1/size share (2×2/2 on 4×4: 1/4 each).
+    const v = avgPoolInputGradient([1, 4, 4, 1], tf.ones([1, 2, 2, 1]) as tf.Tensor4D, { filterSize: 2, strides: 2, pad: 'valid' });
+    expect(Array.from(v.dataSync())).toEqual(new Array(16).fill(0.25));
+    tf.dispose([x, g, v]);
   });
 
   it("max pooling matches tfjs's CPU kernel where there are no ties (to float rounding)", async () => {

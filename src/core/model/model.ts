@@ -55,6 +55,22 @@ export interface LabModel {
 
 const BOOKKEEPING_LAYERS = new Set(['InputLayer', 'Dropout', 'ZeroPadding2D', 'Reshape', 'Flatten', 'Softmax']);
 
+/**
+ * Floats of every layer's output per sample, by the model's logits function: what the attack
+ * runner sizes its batches by (a step keeps the forward activations for the backward pass).
+ */
+const activationFloats = new WeakMap<LabModel['logits'], number>();
+
+function registerActivations(model: LabModel): LabModel {
+  activationFloats.set(model.logits, model.layers.reduce((s, l) => s + l.size, 0));
+  return model;
+}
+
+/** Activation floats per sample of the model whose `logits` this is (undefined for other functions). */
+export function activationFloatsOf(logits: LabModel['logits']): number | undefined {
+  return activationFloats.get(logits);
+}
+
 function sizeOf(shape: (number | null)[]): number {
   return shape.slice(1).reduce<number>((a, b) => a * (b ?? 1), 1);
 }
@@ -127,7 +143,7 @@ export function wrapLayersModel(model: tf.LayersModel): LabModel {
 
   const adapt = (images: tf.Tensor4D): tf.Tensor => (flatInput ? images.reshape([images.shape[0], -1]) : images);
 
-  return {
+  return registerActivations({
     kind: 'layers',
     imageShape: flatInput ? null : (inputShape as [number, number, number]),
     inputShape,
@@ -174,7 +190,7 @@ export function wrapLayersModel(model: tf.LayersModel): LabModel {
       model.dispose();
       for (const l of extraLayers) l.dispose();
     },
-  };
+  });
 }
 
 interface GraphNodeDef {
@@ -226,7 +242,7 @@ export function wrapGraphModel(model: tf.GraphModel, artifacts: tf.io.ModelArtif
   if (!logitsShape || logitsShape.length !== 2) throw new LabError(`graph output ${logitsNode} has shape [${logitsShape ?? '?'}], not [batch, classes]`);
   const numClasses = logitsShape[1];
   if (numClasses < 2) throw new LabError(`graph output ${logitsNode} has ${numClasses} class; the lab needs at least 2`);
-  return {
+  return registerActivations({
     kind: 'graph',
     imageShape: flatInput ? null : (inputShape as [number, number, number]),
     inputShape,
@@ -239,7 +255,7 @@ export function wrapGraphModel(model: tf.GraphModel, artifacts: tf.io.ModelArtif
     tap: (images, layerNames) =>
       tf.tidy(() => asList(model.execute(adapt(images), [...layerNames, logitsNode]))),
     dispose: () => model.dispose(),
-  };
+  });
 }
 
 /**
