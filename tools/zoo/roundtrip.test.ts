@@ -14,11 +14,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PYTHON, readF32, requireTorch } from './torch-testing';
 import { loadModelArtifacts } from '../../src/core/model/artifacts';
 import { nodeModelReader } from '../../src/cli/files';
 import { RESNET20_BLOCK_OUTPUTS } from '../../src/ui/presets';
 
-const PYTHON = '/usr/bin/python3';
 const ZOO = path.dirname(fileURLToPath(import.meta.url));
 /** Float32 accumulation order differs between PyTorch and tfjs; logits are O(1). */
 const TOLERANCE = 1e-4;
@@ -29,21 +29,6 @@ interface Fixture {
   n: number;
   inputShape: [number, number, number];
   numClasses: number;
-}
-
-function requireTorch(): void {
-  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) {
-    throw new Error(
-      `${PYTHON} cannot import torch (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); ` +
-        'install it with: apt-get install -y python3-torch',
-    );
-  }
-}
-
-function readF32(file: string): Float32Array {
-  const b = readFileSync(file);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 
 let dir = '';

@@ -16,7 +16,7 @@
  *
  * Needs /usr/bin/python3 with torch (Debian: apt-get install -y python3-torch).
  */
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,13 +24,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PYTHON, readBytes, readF32, requireTorch } from './torch-testing';
 import { openData, openModel, PUBLIC_DIR, ROOT, sampleData } from '../../src/cli/common';
 import { selectBackend, type BackendName } from '../../src/core/backend';
 import { crossEntropyPerSample } from '../../src/core/attacks/common';
 import { runAttack, type AttackInput } from '../../src/core/attacks/runner';
 import type { AttackSpec } from '../../src/core/attacks/types';
 
-const PYTHON = '/usr/bin/python3';
 const ZOO = path.dirname(fileURLToPath(import.meta.url));
 const REFERENCE = path.join(ZOO, 'torch_reference.py');
 const WASM_PATHS = path.join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep;
@@ -92,22 +92,6 @@ const CASES: Case[] = [
 
 const run = promisify(execFile);
 
-function requireTorch(): void {
-  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0) {
-    throw new Error(
-      `${PYTHON} cannot import torch (${(r.stderr || r.error?.message || '').trim().split('\n').pop()}); ` +
-        'install it with: apt-get install -y python3-torch',
-    );
-  }
-}
-
-function readBytes(file: string): ArrayBuffer {
-  const b = readFileSync(file);
-  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-}
-
-const readF32 = (file: string) => new Float32Array(readBytes(file));
 const readI32 = (file: string) => new Int32Array(readBytes(file));
 
 function writeTyped(file: string, a: Float32Array | Int32Array): void {

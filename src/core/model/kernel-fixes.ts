@@ -106,35 +106,63 @@ function placeAt(g: tf.Tensor4D, top: number, left: number, h: number, w: number
 }
 
 /**
+ * A pooling's windows as tensor views: for each offset (i, j) inside the window, the input
+ * element at that offset of every output position is one strided slice [N, Ho, Wo, C] of the
+ * padded input, and a gradient for those elements goes back by the inverse placement.
+ */
+class PoolWindows {
+  readonly offsets: [number, number][] = [];
+  private readonly info: tf.backend_util.Conv2DInfo;
+
+  constructor(private readonly xShape: [number, number, number, number], attrs: MaxPoolAttrs) {
+    this.info = tf.backend_util.computePool2DInfo(xShape, attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    for (let i = 0; i < this.info.filterHeight; i++) for (let j = 0; j < this.info.filterWidth; j++) this.offsets.push([i, j]);
+  }
+
+  /** `t` [N, H, W, C] padded as the pooling pads (with `value`). */
+  pad(t: tf.Tensor4D, value = 0): tf.Tensor4D {
+    const { top, bottom, left, right } = this.info.padInfo;
+    return top + bottom + left + right > 0 ? tf.pad(t, [[0, 0], [top, bottom], [left, right], [0, 0]], value) : t;
+  }
+
+  /** The elements at window offset (i, j) of every output position, from a padded tensor. */
+  view(padded: tf.Tensor4D, [i, j]: [number, number]): tf.Tensor4D {
+    const { outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = this.info;
+    const [n, , , c] = padded.shape;
+    return tf.stridedSlice(padded, [0, i, j, 0], [n, i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1, c], [1, sh, sw, 1]) as tf.Tensor4D;
+  }
+
+  /** Σ over offsets of each [N, Ho, Wo, C] gradient put back where its view came from, unpadded to [N, H, W, C]. */
+  scatter(perOffset: tf.Tensor4D[]): tf.Tensor4D {
+    const { strideHeight: sh, strideWidth: sw, padInfo } = this.info;
+    const [, h, w] = this.xShape;
+    const hp = h + padInfo.top + padInfo.bottom;
+    const wp = w + padInfo.left + padInfo.right;
+    const dxp = sumOf(perOffset.map((g, k) => placeAt(interleaveCols(interleaveRows(g, sh), sw), this.offsets[k][0], this.offsets[k][1], hp, wp)));
+    return dxp.shape[1] === h && dxp.shape[2] === w ? dxp : tf.slice(dxp, [0, padInfo.top, padInfo.left, 0], [-1, h, w, -1]);
+  }
+}
+
+/**
  * Input gradient of max pooling with PyTorch's first-maximum tie rule. `x` is the pooled
  * input [N, H, W, C], `dy` the gradient of the pooled output. Exported for its tests.
  */
 export function maxPoolInputGradient(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: MaxPoolAttrs): tf.Tensor4D {
   return tf.tidy(() => {
-    const info = tf.backend_util.computePool2DInfo(x.shape, attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-    const { top, left, bottom, right } = info.padInfo;
-    const { outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
-    const [n, h, w, c] = x.shape;
+    const windows = new PoolWindows(x.shape, attrs);
     // Padded positions never win: pad with −∞ (tfjs and PyTorch both ignore padding in max pooling).
-    const xp = top + bottom + left + right > 0 ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]], -Infinity) : x;
-    const hp = h + top + bottom;
-    const wp = w + left + right;
-    // Window element (i, j) of every output position, as one [N, Ho, Wo, C] slice per offset.
-    const offsets: [number, number][] = [];
-    for (let i = 0; i < fh; i++) for (let j = 0; j < fw; j++) offsets.push([i, j]);
-    const views = offsets.map(([i, j]) => tf.stridedSlice(xp, [0, i, j, 0], [n, i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1, c], [1, sh, sw, 1]) as tf.Tensor4D);
+    const xp = windows.pad(x, -Infinity);
+    const views = windows.offsets.map((o) => windows.view(xp, o));
     const max = views.reduce((m, v) => tf.maximum(m, v));
     let taken: tf.Tensor = tf.zerosLike(max).cast('bool');
     const zeros = tf.zerosLike(dy);
-    const parts = views.map((v, k) => {
-      const first = tf.logicalAnd(tf.equal(v, max), tf.logicalNot(taken));
-      taken = tf.logicalOr(taken, first);
-      const routed = tf.where(first, dy, zeros) as tf.Tensor4D;
-      const [i, j] = offsets[k];
-      return placeAt(interleaveCols(interleaveRows(routed, sh), sw), i, j, hp, wp);
-    });
-    const dxp = sumOf(parts);
-    return dxp.shape[1] === h && dxp.shape[2] === w ? dxp : tf.slice(dxp, [0, top, left, 0], [-1, h, w, -1]);
+    return windows.scatter(
+      views.map((v) => {
+        const first = tf.logicalAnd(tf.equal(v, max), tf.logicalNot(taken));
+        taken = tf.logicalOr(taken, first);
+        return tf.where(first, dy, zeros) as tf.Tensor4D;
+      }),
+    );
   });
 }
 
@@ -146,24 +174,12 @@ export function maxPoolInputGradient(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Max
  */
 export function avgPoolInputGradient(xShape: [number, number, number, number], dy: tf.Tensor4D, attrs: MaxPoolAttrs): tf.Tensor4D {
   return tf.tidy(() => {
-    const info = tf.backend_util.computePool2DInfo(xShape, attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-    const { top, left, bottom, right } = info.padInfo;
-    const { outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
-    const [, h, w] = xShape;
-    const hp = h + top + bottom;
-    const wp = w + left + right;
-    // 1 on real pixels, 0 on padding; one [1, Ho, Wo, 1] slice of it per window offset.
-    const real = tf.pad(tf.ones([1, h, w, 1]), [[0, 0], [top, bottom], [left, right], [0, 0]]);
-    const offsets: [number, number][] = [];
-    for (let i = 0; i < fh; i++) for (let j = 0; j < fw; j++) offsets.push([i, j]);
-    const covered = offsets.map(([i, j]) => tf.stridedSlice(real, [0, i, j, 0], [1, i + sh * (ho - 1) + 1, j + sw * (wo - 1) + 1, 1], [1, sh, sw, 1]) as tf.Tensor4D);
+    const windows = new PoolWindows(xShape, attrs);
+    // 1 on real pixels, 0 on padding, seen through each window offset.
+    const real = windows.pad(tf.ones([1, xShape[1], xShape[2], 1]) as tf.Tensor4D);
+    const covered = windows.offsets.map((o) => windows.view(real, o));
     const share = tf.div(dy, sumOf(covered));
-    const parts = covered.map((mask, k) => {
-      const [i, j] = offsets[k];
-      return placeAt(interleaveCols(interleaveRows(tf.mul(share, mask) as tf.Tensor4D, sh), sw), i, j, hp, wp);
-    });
-    const dxp = sumOf(parts);
-    return dxp.shape[1] === h && dxp.shape[2] === w ? dxp : tf.slice(dxp, [0, top, left, 0], [-1, h, w, -1]);
+    return windows.scatter(covered.map((mask) => tf.mul(share, mask) as tf.Tensor4D));
   });
 }
 
