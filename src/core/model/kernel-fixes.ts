@@ -37,7 +37,7 @@
  * the sum comes out wrong without an error. `sumOf` adds at most 4 at a time; the executor's
  * Add layer and the max-pool gradient (9 window offsets for 3×3) use it.
  *
- * Sign on WASM: tfjs 4.22's WASM `Sign` returns 0 for |x| below about 1e-6 (CPU, WebGL and
+ * Sign on WASM: tfjs 4.22's WASM `Sign` returns 0 for |x| below about 1.2e-7 (FLT_EPSILON; CPU, WebGL and
  * WebGPU return ±1). An L∞ attack steps along sign(∇x loss), and a confidently classified
  * image has input gradients of 1e-9 and smaller (the softmax saturates), so on WASM FGSM,
  * PGD and APGD left such images exactly where they were and counted them robust: 71 of 500
@@ -53,7 +53,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-interface MaxPoolAttrs {
+interface PoolAttrs {
   filterSize: number | [number, number];
   strides: number | [number, number];
   pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -114,7 +114,7 @@ class PoolWindows {
   readonly offsets: [number, number][] = [];
   private readonly info: tf.backend_util.Conv2DInfo;
 
-  constructor(private readonly xShape: [number, number, number, number], attrs: MaxPoolAttrs) {
+  constructor(private readonly xShape: [number, number, number, number], attrs: PoolAttrs) {
     this.info = tf.backend_util.computePool2DInfo(xShape, attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
     for (let i = 0; i < this.info.filterHeight; i++) for (let j = 0; j < this.info.filterWidth; j++) this.offsets.push([i, j]);
   }
@@ -147,7 +147,7 @@ class PoolWindows {
  * Input gradient of max pooling with PyTorch's first-maximum tie rule. `x` is the pooled
  * input [N, H, W, C], `dy` the gradient of the pooled output. Exported for its tests.
  */
-export function maxPoolInputGradient(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: MaxPoolAttrs): tf.Tensor4D {
+export function maxPoolInputGradient(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: PoolAttrs): tf.Tensor4D {
   return tf.tidy(() => {
     const windows = new PoolWindows(x.shape, attrs);
     // Padded positions never win: pad with −∞ (tfjs and PyTorch both ignore padding in max pooling).
@@ -172,7 +172,7 @@ export function maxPoolInputGradient(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Max
  * count_include_pad=False). Each output's gradient dy / count is spread over its window's
  * real pixels. Exported for its tests.
  */
-export function avgPoolInputGradient(xShape: [number, number, number, number], dy: tf.Tensor4D, attrs: MaxPoolAttrs): tf.Tensor4D {
+export function avgPoolInputGradient(xShape: [number, number, number, number], dy: tf.Tensor4D, attrs: PoolAttrs): tf.Tensor4D {
   return tf.tidy(() => {
     const windows = new PoolWindows(xShape, attrs);
     // 1 on real pixels, 0 on padding, seen through each window offset.
@@ -285,7 +285,7 @@ const avgPoolGradient: tf.GradConfig = {
   inputsToSave: ['x'],
   gradFunc: (dy, saved, attrs) => {
     const [x] = saved as tf.Tensor4D[];
-    return { x: () => avgPoolInputGradient(x.shape, dy as tf.Tensor4D, attrs as unknown as MaxPoolAttrs) };
+    return { x: () => avgPoolInputGradient(x.shape, dy as tf.Tensor4D, attrs as unknown as PoolAttrs) };
   },
 };
 
@@ -298,7 +298,7 @@ const LAB_GRADIENTS: tf.GradConfig[] = [
     inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved as tf.Tensor4D[];
-      return { x: () => maxPoolInputGradient(x, dy as tf.Tensor4D, attrs as unknown as MaxPoolAttrs) };
+      return { x: () => maxPoolInputGradient(x, dy as tf.Tensor4D, attrs as unknown as PoolAttrs) };
     },
   },
 ];
