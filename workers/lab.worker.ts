@@ -31,7 +31,7 @@ import { decodeImageFile } from './images';
 
 export interface ModelSummary {
   source: string;
-  kind: 'layers' | 'graph';
+  kind: 'layers' | 'graph' | 'onnx';
   inputShape: number[];
   numClasses: number;
   logitsLayer: string;
