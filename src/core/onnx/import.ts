@@ -18,11 +18,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { LabError } from '../types';
-import { quoteName } from '../text';
+import { escapeControl, quoteName } from '../text';
 import type { LabModel, LayerInfo } from '../model/model';
 import { registerActivations } from '../model/model';
 import { sumOf } from '../model/kernel-fixes';
-import { MAX_INPUT_ELEMENTS, MAX_WEIGHT_BYTES } from '../model/validate';
+import { MAX_INPUT_ELEMENTS, MAX_WEIGHT_BYTES, shardPathProblem } from '../model/validate';
 import { decodeModel, dimsOf, dtypeName, externalLocations, num, tensorValues, type AttributeProto, type NodeProto, type ReadExternal, type TensorProto } from './proto';
 
 /** What the model card shows about an imported ONNX file. */
@@ -131,6 +131,8 @@ export async function loadOnnxModel(files: OnnxFiles, label: string): Promise<On
   const external = new Map<string, Uint8Array>();
   const locations = externalLocations(graph);
   for (const loc of locations) {
+    const bad = shardPathProblem(loc);
+    if (bad) throw new LabError(`${label}: its external data file "${escapeControl(loc)}" ${bad}`);
     if (!files.readExternal) throw new LabError(`${label}: its weights are stored in the external data file "${loc}", which was not given; load the .onnx together with "${loc}"`);
     try {
       external.set(loc, await files.readExternal(loc));
