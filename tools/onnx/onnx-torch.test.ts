@@ -13,7 +13,7 @@
  *
  * Needs /usr/bin/python3 with torch (Debian: apt-get install -y python3-torch).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -159,6 +159,23 @@ describe('ONNX import matches PyTorch', () => {
       model.dispose();
     }
   });
+});
+
+describe('the CLI opens .onnx files', () => {
+  it('layerwise info --model x.onnx --json: the card with normalisation and tappable nodes; a bad file is exit 2 with one line', () => {
+    const cli = path.join(ROOT, 'src/cli/layerwise.mjs');
+    const out = execFileSync(process.execPath, [cli, 'info', '--model', path.join(dir, 'wrn_16_4.onnx'), '--json'], { encoding: 'utf8', timeout: 120_000 });
+    const info = JSON.parse(out) as { kind: string; inputShape: number[]; numClasses: number; onnx: { normalisation: { mean: number[] } }; layers: { name: string }[] };
+    expect(info.kind).toBe('onnx');
+    expect(info.inputShape).toEqual([32, 32, 3]);
+    expect(info.numClasses).toBe(10);
+    expect(info.onnx.normalisation.mean[0]).toBeCloseTo(0.4914, 4);
+    expect(info.layers.map((l) => l.name)).toContain('block1.0.conv1/Conv');
+    const r = spawnSync(process.execPath, [cli, 'info', '--model', path.join(dir, 'bad', 'unsupported.onnx')], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('operator CumSum is not supported');
+  }, 130_000);
 });
 
 describe('ONNX files the lab must refuse, each with one clear line', () => {

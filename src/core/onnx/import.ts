@@ -167,12 +167,15 @@ function buildModel(
   const opset = num((proto.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 0);
   const values = new Map<string, Value>();
   const initNames = new Set<string>();
-  let weightBytes = 0;
+  // Memory before anything is decoded: weights as float32, held once as arrays while the
+  // graph is translated and once as tensors (the arrays are dropped when loading ends).
+  const weightBytes = (graph.initializer ?? []).reduce((sum, t) => sum + prod(dimsOf(t)) * 4, 0);
+  if (weightBytes > MAX_WEIGHT_BYTES) {
+    throw new LabError(`${label}: its weights need ${(weightBytes / 2 ** 20).toFixed(0)} MB as float32, more than the lab's budget of ${MAX_WEIGHT_BYTES / 2 ** 20} MB for one model`);
+  }
   let parameters = 0;
   for (const t of graph.initializer ?? []) {
     const dims = dimsOf(t);
-    weightBytes += prod(dims) * 4;
-    if (weightBytes > MAX_WEIGHT_BYTES) throw new LabError(`${label}: its weights need more than ${MAX_WEIGHT_BYTES / 2 ** 30} GiB as float32, more than the lab holds`);
     const data = tensorValues(t, external, label);
     const float = data instanceof Float32Array;
     if (float) {
@@ -770,6 +773,10 @@ function buildModel(
     ops,
     externalData: externalNames,
   };
+  // The model's closures share this function's scope: drop the decoded weights and the file's
+  // initializers (views of the whole file) so that only the tensors stay alive.
+  values.clear();
+  graph.initializer = [];
   const model: OnnxLabModel = {
     kind: 'onnx',
     imageShape: flatInput ? null : [h, w, c],
