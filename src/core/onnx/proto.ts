@@ -33,6 +33,9 @@ export const DT = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FL
 const DT_NAMES: Record<number, string> = { 1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16' };
 export const dtypeName = (dt: number | null | undefined): string => DT_NAMES[dt ?? 0] ?? `data type ${dt}`;
 
+/** Typed arrays use the host's byte order; ONNX raw_data is little-endian (every browser host is). */
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /** Decode a whole .onnx file; anything protobuf cannot read is one LabError. */
 export function decodeModel(bytes: Uint8Array, label: string): ModelProto {
   if (bytes.byteLength === 0) throw new LabError(`${label}: the file is empty`);
@@ -90,6 +93,14 @@ export function tensorValues(t: TensorProto, external: Map<string, Uint8Array>, 
   }
   const dt = t.dataType ?? 0;
   const tooShort = (have: number) => new LabError(`${label}: tensor ${name} ([${dims}], ${dtypeName(dt)}) holds ${have} values where ${count} belong (truncated file?)`);
+  if (raw && dt === DT.FLOAT && LITTLE_ENDIAN_HOST) {
+    // The common case (every float weight torch writes), in one copy: raw_data is little-endian
+    // float32 at any offset of the file, so its bytes go into a fresh, aligned Float32Array.
+    if (raw.byteLength < count * 4) throw tooShort(Math.floor(raw.byteLength / 4));
+    const out = new Float32Array(count);
+    new Uint8Array(out.buffer).set(raw.subarray(0, count * 4));
+    return out;
+  }
   if (raw) {
     // Copy to an aligned buffer: raw_data may sit at any offset of the file.
     const bytes = raw.slice();
