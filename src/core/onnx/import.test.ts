@@ -112,6 +112,34 @@ describe('ONNX importer on hand-built graphs', () => {
     expect(await refused(new Uint8Array([0x0a, 0xff, 0xff]))).toMatch(/not a readable ONNX file/);
   });
 
+  it('broadcasts between two computed tensors (x + GAP(x), x · GAP(x)) in NHWC as ONNX does in NCHW', async () => {
+    const bytes = encode(
+      [
+        node('GlobalAveragePool', ['x'], ['g']),
+        node('Add', ['x', 'g'], ['a']),
+        node('Mul', ['g', 'a'], ['m']),
+        node('Flatten', ['m'], ['f']),
+        node('Gemm', ['f', 'w'], ['y'], { transB: 1 }),
+      ],
+      { inputs: [valueInfo('x', ['N', 2, 2, 2])], init: [floatInit('w', [2, 8], [1, 2, 3, 4, 5, 6, 7, 8, 8, 7, 6, 5, 4, 3, 2, 1])] },
+    );
+    const m = await loadOnnxModel({ model: bytes }, 'broadcast');
+    const data = [0.1, 0.7, 0.2, 0.5, 0.9, 0.3, 0.4, 0.8]; // NHWC [1, 2, 2, 2]
+    const x = tf.tensor4d(data, [1, 2, 2, 2]);
+    const y = m.logits(x);
+    const got = [...(await y.data())];
+    tf.dispose([x, y]);
+    m.dispose();
+    // By hand in NCHW: channel c holds data[c], data[2 + c], data[4 + c], data[6 + c].
+    const chw = [0, 1].flatMap((c) => [0, 1, 2, 3].map((p) => data[2 * p + c]));
+    const mean = [0, 1].map((c) => chw.slice(4 * c, 4 * c + 4).reduce((s, v) => s + v, 0) / 4);
+    const feat = chw.map((v, i) => mean[Math.floor(i / 4)] * (v + mean[Math.floor(i / 4)]));
+    const w = [[1, 2, 3, 4, 5, 6, 7, 8], [8, 7, 6, 5, 4, 3, 2, 1]];
+    const want = w.map((row) => row.reduce((s, v, i) => s + v * feat[i], 0));
+    expect(got[0]).toBeCloseTo(want[0], 5);
+    expect(got[1]).toBeCloseTo(want[1], 5);
+  });
+
   it('reads the normalisation a graph starts with', async () => {
     const bytes = encode(
       [

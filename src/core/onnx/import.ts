@@ -400,7 +400,9 @@ function buildModel(
         if (a.kind === 'tensor' && b.kind === 'tensor') {
           const nhwc = a.nhwc || b.nhwc;
           const fix = (t: tf.Tensor, isNhwc: boolean) => (nhwc ? asNhwc(t, isNhwc) : t);
-          if (op === 'Add') return { inputs: [inName(0), inName(1)], nhwc, fn: ([x, y]) => sumOf([fix(x, a.nhwc), fix(y, b.nhwc)]) };
+          // Same shapes: sumOf (AddN within WebGPU's limit, as the executor's Add layers); broadcasting (e.g. x + GAP(x)): tf.add.
+          const same = a.probe.shape.join() === b.probe.shape.join() && a.nhwc === b.nhwc;
+          if (op === 'Add' && same) return { inputs: [inName(0), inName(1)], nhwc, fn: ([x, y]) => sumOf([fix(x, a.nhwc), fix(y, b.nhwc)]) };
           return { inputs: [inName(0), inName(1)], nhwc, fn: ([x, y]) => f(fix(x, a.nhwc), fix(y, b.nhwc)) };
         }
         const [tv, cv, first] = a.kind === 'tensor' ? [a, b as Extract<Value, { kind: 'const' }>, true] : [b as Extract<Value, { kind: 'tensor' }>, a, false];
