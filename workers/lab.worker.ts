@@ -28,16 +28,19 @@ import { JobCancelledError, LabError, type ImageDataset, type JobControl, type J
 import { collisionJob, dependencyAnalysis, layerwiseTsne, logitAnalysis, mftmaAnalysis, robustnessCurve, TsneSession, type JobContext, type CollisionExtraModel, type CollisionJobParams, type CollisionJobResult, type LogitsJobParams, type LogitsJobResult, type TsneJobParams, type TsneJobResult } from '../src/core/jobs';
 import { loadPlainLayerTap } from '../src/core/collision/maps';
 import { decodeImageFile } from './images';
+import { isOnnxName, loadOnnxModel, type OnnxCard, type OnnxLabModel } from '../src/core/onnx/import';
 
 export interface ModelSummary {
   source: string;
-  kind: 'layers' | 'graph';
+  kind: 'layers' | 'graph' | 'onnx';
   inputShape: number[];
   numClasses: number;
   logitsLayer: string;
   softmaxNote: string | null;
   layers: LayerInfo[];
   parameters: number;
+  /** For an imported .onnx file: opset, declared input, normalisation found in the graph. */
+  onnx?: OnnxCard;
 }
 
 export interface DatasetSummary {
@@ -114,8 +117,9 @@ function urlReader(modelUrl: string) {
 
 function filesReader(files: { name: string; bytes: ArrayBuffer }[]) {
   const byName = new Map(files.map((f) => [f.name.split('/').pop() as string, f.bytes]));
-  const json = files.find((f) => f.name.endsWith('.json') && !f.name.endsWith('card.json'));
-  if (!json) throw new LabError('dropped files contain no model.json');
+  // An .onnx file (with its external .data, if any) wins over JSON files chosen with it.
+  const json = files.find((f) => isOnnxName(f.name)) ?? files.find((f) => f.name.endsWith('.json') && !f.name.endsWith('card.json'));
+  if (!json) throw new LabError('dropped files contain no model.json or .onnx file');
   return {
     name: json.name.split('/').pop() as string,
     read: async (rel: string) => {
@@ -126,8 +130,24 @@ function filesReader(files: { name: string; bytes: ArrayBuffer }[]) {
   };
 }
 
+/**
+ * Load a model from a URL or chosen files: an .onnx file through the ONNX importer (its
+ * external data read beside it: the same folder of the same origin, or the chosen files),
+ * anything else as a tfjs model.json.
+ */
+async function loadSource(source: ModelSource): Promise<{ model: LabModel; label: string }> {
+  const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files);
+  const label = 'url' in source ? source.url : `dropped ${reader.name}`;
+  if (isOnnxName(reader.name)) {
+    const bytes = await reader.read(reader.name).catch((e: Error) => Promise.reject(new LabError(`${label}: cannot read ${reader.name} (${e.message})`)));
+    return { model: await loadOnnxModel({ model: bytes, readExternal: reader.read }, label), label };
+  }
+  return { model: await loadLabModel(reader.name, reader.read, label), label };
+}
+
 function summarise(m: LabModel, source: string): ModelSummary {
   return {
+    ...('onnx' in m ? { onnx: (m as OnnxLabModel).onnx } : {}),
     source,
     kind: m.kind,
     inputShape: m.inputShape,
@@ -197,6 +217,8 @@ const ANALYSES = {
     const plain = async (source: ModelSource | null) => {
       if (!source) return null;
       const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files);
+      // ONNX models already run as plain ops: the job taps the loaded model itself.
+      if (isOnnxName(reader.name)) return null;
       return loadPlainLayerTap(reader.name, reader.read);
     };
     const owned: { dispose(): void }[] = [];
@@ -265,10 +287,9 @@ const api = {
     let newData: ImageDataset | null = null;
     try {
       if (next.model) {
-        const reader = 'url' in next.model ? urlReader(next.model.url) : filesReader(next.model.files);
-        const label = 'url' in next.model ? next.model.url : `dropped ${reader.name}`;
-        newModel = await loadLabModel(reader.name, reader.read, label);
-        newSummary = summarise(newModel, label);
+        const loaded = await loadSource(next.model);
+        newModel = loaded.model;
+        newSummary = summarise(newModel, loaded.label);
       }
       if (next.data) newData = await loadData(next.data);
       const m = newModel ?? model;
@@ -390,9 +411,9 @@ const api = {
     }
     let next: LabModel | null = null;
     try {
-      const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files);
-      const label = 'url' in source ? source.url : `dropped ${reader.name}`;
-      next = await loadLabModel(reader.name, reader.read, label);
+      const loaded = await loadSource(source);
+      next = loaded.model;
+      const label = loaded.label;
       if (dataset) checkInputCompatibility(next, dataset);
       if (model && next.numClasses !== model.numClasses) throw new LabError(`compare model has ${next.numClasses} classes, model A has ${model.numClasses}`);
       if (dataset) await probeModel(next, dataset);

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendRequest } from '../core/backend';
 import { classBalancedSample, takeSamples } from '../core/data/sampler';
 import { loadLabModel, type LabModel } from '../core/model/model';
+import { isOnnxName, loadOnnxModel } from '../core/onnx/import';
 import { LabError, type ImageDataset } from '../core/types';
 import { sampleSize, UsageError } from './args';
 import { escapeControl } from '../core/text';
@@ -15,7 +16,7 @@ import { loadBuiltinDataset, loadDatasetFromPath } from './images';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const PUBLIC_DIR = path.join(ROOT, 'public');
-/** A zoo id (public/models/<id>/model.json) or a path to a model.json. */
+/** A zoo id (public/models/<id>/model.json), a path to a model.json or to an .onnx file. */
 export function resolveModelPath(spec: string): string {
   if (existsSync(spec)) return existsSync(path.join(spec, 'model.json')) ? path.join(spec, 'model.json') : spec;
   const zoo = path.join(PUBLIC_DIR, 'models', spec, 'model.json');
@@ -26,6 +27,10 @@ export function resolveModelPath(spec: string): string {
 export async function openModel(spec: string): Promise<LabModel> {
   const file = resolveModelPath(spec);
   const reader = nodeModelReader(file);
+  if (isOnnxName(file)) {
+    // External data (a .data file written past 2 GB) is read from the .onnx's own folder only.
+    return loadOnnxModel({ model: await reader.read(reader.name), readExternal: reader.read }, file);
+  }
   return loadLabModel(reader.name, reader.read, file);
 }
 

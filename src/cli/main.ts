@@ -12,6 +12,7 @@ import { DEFAULT_BISECTION_PGD_STEPS, DEFAULT_BISECTION_ROUNDS, minimalEpsilonBy
 import { gradientMaskingWarnings } from '../core/attacks/sanity';
 import type { Norm } from '../core/attacks/common';
 import { checkInputCompatibility } from '../core/model/model';
+import type { OnnxLabModel } from '../core/onnx/import';
 import { predictAll } from '../core/model/predict';
 import { num, numList, parse, print, str, UsageError } from './args';
 import { collisionCommands } from './commands/collision';
@@ -71,12 +72,22 @@ async function cmdInfo(args: string[]) {
     softmaxNote: model.softmaxNote,
     parameters: model.layers.reduce((s, l) => s + l.params, 0),
     layers: model.layers,
+    ...('onnx' in model ? { onnx: (model as OnnxLabModel).onnx } : {}),
   };
   model.dispose();
+  const card = payload.onnx;
   print(v.json as boolean, payload, () =>
     [
       `${v.model}: ${model.kind} model, input [${model.inputShape}], ${model.numClasses} classes, ${payload.parameters} parameters`,
       `logits: ${model.logitsLayer}${model.softmaxNote ? ` (${model.softmaxNote})` : ''}`,
+      ...(card
+        ? [
+            `ONNX opset ${card.opset}${card.producer ? ` from ${escapeControl(card.producer)}` : ''}, input ${escapeControl(card.inputName)} [${card.declaredInput.join(',')}]${card.externalData.length ? `, external data ${card.externalData.map(escapeControl).join(', ')}` : ''}`,
+            card.normalisation
+              ? `normalisation in the graph: mean [${card.normalisation.mean.map((m) => m.toFixed(4)).join(', ')}], std [${card.normalisation.std.map((d) => d.toFixed(4)).join(', ')}] (attacks stay in [0, 1] pixel space)`
+              : 'no input normalisation found in the graph (the model sees [0, 1] pixels)',
+          ]
+        : []),
       ...model.layers.map((l) => `  ${l.name.padEnd(28)} ${l.className.padEnd(22)} [${l.outputShape.join(',')}]`.padEnd(72) + ` ${String(l.size).padStart(8)} floats ${String(l.params).padStart(9)} params`),
     ].join('\n'),
   );

@@ -91,7 +91,7 @@ function confirmModelOrigin(id: string): void {
 export function modelSource(id: string): ModelSource {
   if (id.startsWith('user:') && userSources.model) return userSources.model;
   // A model given by URL (e.g. #model=https://host/path/model.json) loads from there, once confirmed if cross-origin.
-  if (/^(https?:)?\/\//.test(id) || id.endsWith('.json')) {
+  if (/^(https?:)?\/\//.test(id) || id.endsWith('.json') || /\.onnx$/i.test(id)) {
     confirmModelOrigin(id);
     return { url: id };
   }
@@ -387,7 +387,7 @@ export async function loadModelFiles(files: File[]): Promise<void> {
     await serialSetup(async () => {
       const r = await getBridge().configure({ model: source }, controller.signal);
       userSources.model = source;
-      const id = `user:${files.find((f) => f.name.endsWith('.json'))?.name ?? 'model'}`;
+      const id = `user:${(files.find((f) => /\.onnx$/i.test(f.name)) ?? files.find((f) => f.name.endsWith('.json')))?.name ?? 'model'}`;
       get().set({ model: r.model, dataset: r.data, userModelLabel: id, error: null, results: {}, shownKey: null });
       get().setParams({ model: id });
       finish('done');

@@ -33,7 +33,7 @@ export interface LayerInfo {
 }
 
 export interface LabModel {
-  kind: 'layers' | 'graph';
+  kind: 'layers' | 'graph' | 'onnx';
   /** Expected image shape [H, W, C] after adaptation. */
   imageShape: [number, number, number] | null;
   /** The model's own input shape without the batch dimension. */
@@ -61,7 +61,7 @@ const BOOKKEEPING_LAYERS = new Set(['InputLayer', 'Dropout', 'ZeroPadding2D', 'R
  */
 const activationFloats = new WeakMap<LabModel['logits'], number>();
 
-function registerActivations(model: LabModel): LabModel {
+export function registerActivations<M extends LabModel>(model: M): M {
   activationFloats.set(model.logits, model.layers.reduce((s, l) => s + l.size, 0));
   return model;
 }

@@ -20,7 +20,7 @@ export function ParamControl({ def, onCommit }: { def: ParamDef; onCommit?: (par
   if (def.key === 'model') {
     options = zoo.map((z) => ({ value: z.id, label: z.label }));
     if (userModel) options = [...options, { value: userModel, label: `${userModel.slice(5)} (your files)` }];
-    if (typeof value === 'string' && !options.some((o) => o.value === value) && value.endsWith('.json')) options = [...options, { value, label: value }];
+    if (typeof value === 'string' && !options.some((o) => o.value === value) && (value.endsWith('.json') || /\.onnx$/i.test(value))) options = [...options, { value, label: value }];
   }
   if (def.key === 'data') {
     options = datasets.map((d) => ({ value: d.id, label: `${d.name} (${d.n})` }));
@@ -79,11 +79,11 @@ export function SetupControls() {
         <ParamControl key={def.key} def={def} />
       ))}
       <CompareControl />
-      <label className="control" title="a tfjs model.json (layers or graph model) served from any URL that allows it">
+      <label className="control" title="a tfjs model.json (layers or graph model) or an .onnx file, served from any URL that allows it">
         <span>Model URL</span>
         <input
           type="url"
-          placeholder="https://…/model.json"
+          placeholder="https://…/model.json or …/model.onnx"
           data-testid="model-url"
           onKeyDown={(e) => {
             const url = (e.target as HTMLInputElement).value.trim();
@@ -91,9 +91,9 @@ export function SetupControls() {
           }}
         />
       </label>
-      <label className="control file" title="model.json plus its weight shards, chosen together">
+      <label className="control file" title="model.json plus its weight shards, or an .onnx file (with its .data file, if it has one), chosen together">
         <span>Load model files</span>
-        <input type="file" multiple accept=".json,.bin" data-testid="model-files" onChange={(e) => e.target.files && void loadModelFiles(Array.from(e.target.files))} />
+        <input type="file" multiple accept=".json,.bin,.onnx,.data" data-testid="model-files" onChange={(e) => e.target.files && void loadModelFiles(Array.from(e.target.files))} />
       </label>
       <label className="control file" title="an MNIST IDX pair (raw or .gz) or CIFAR-10 binary batches">
         <span>Load data files</span>
