@@ -90,21 +90,9 @@ class ResNet18(nn.Module):
         return self.fc(torch.flatten(self.pool(x), 1))
 
 
-class WideBlock(nn.Module):
-    """Wide residual block (Zagoruyko & Komodakis 2016, pre-activation, no dropout)."""
-
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.bn1 = nn.BatchNorm2d(cin)
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.shortcut = nn.Conv2d(cin, cout, 1, stride, bias=False) if stride != 1 or cin != cout else None
-
-    def forward(self, x):
-        o = F.relu(self.bn1(x))
-        y = self.conv2(F.relu(self.bn2(self.conv1(o))))
-        return y + (self.shortcut(o) if self.shortcut is not None else x)
+# Zagoruyko & Komodakis 2016's wide block is the pre-activation basic block (no dropout here),
+# only wider: the same module, so the two families export the same node names.
+WideBlock = PreActBlock
 
 
 class WideResNet(nn.Module):
