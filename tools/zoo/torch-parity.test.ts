@@ -6,7 +6,7 @@
  * without random start) on the WASM and the CPU backend; torch_reference.py runs the same
  * attacks on the same images and weights with its own model code (it shares nothing with
  * export.py). Checked:
- *  (a) FGSM images equal PyTorch's per coordinate, except at sign ties (see TIE_REL);
+ *  (a) FGSM images equal PyTorch's per coordinate, except at sign ties (tieMask in torch-testing.ts);
  *  (b) BIM robust counts within ±1 of PyTorch's, per backend;
  *  (c) WASM and CPU agree with each other the same way (on the CPU's images, see cpuN);
  * and a flat tensor count over each backend's runs. BIM here is the lab's: per sample the
@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PYTHON, readBytes, readF32, requireTorch } from './torch-testing';
+import { PYTHON, readBytes, readF32, requireTorch, tieMask } from './torch-testing';
 import { openData, openModel, PUBLIC_DIR, ROOT, sampleData } from '../../src/cli/common';
 import { selectBackend, type BackendName } from '../../src/core/backend';
 import { crossEntropyPerSample } from '../../src/core/attacks/common';
@@ -40,20 +40,6 @@ const SEED = 0;
 const BATCH = 50;
 /** Pixel equality: both sides compute clip01(x0 ± eps) in float32, so equal signs give equal pixels. */
 const PIXEL_TOL = 1e-6;
-/**
- * Sign ties: coordinates where float32 rounding alone can flip sign(∂CE/∂x), so FGSM may
- * step either way; they are counted and reported, not compared. Per sample, with g64
- * PyTorch's float64 gradient and e = max |g32 − g64| its own float32 error:
- *   tie  ⇔  |g64| ≤ max(TIE_REL · max|g64|, TIE_ERR · e).
- * The second term matters for very confident samples (CE ≲ 1e-5, most of the MNIST
- * ones): the logit gradient softmax − onehot then cancels in float32 (1 − p_y is below
- * float32's resolution at 1), PyTorch's own float32 gradient is off by up to 100 % of its
- * max (measured on mnist-small-st), every coordinate becomes a tie and FGSM's direction
- * on that sample is rounding noise in any float32 implementation. TIE_ERR = 8: tfjs sums
- * in another order than PyTorch, and its gradient was seen 4-8× further from float64.
- */
-const TIE_REL = 1e-5;
-const TIE_ERR = 8;
 /** PyTorch's own BIM robust counts in float32 and float64 differ by up to 1 in 100 here. */
 const ROBUST_SLACK = 1;
 const BACKENDS: BackendName[] = ['wasm', 'cpu'];
@@ -105,7 +91,7 @@ interface Torch {
   bimPred: Int32Array;
   /** PyTorch's float32 gradient at x0. */
   grad: Float32Array;
-  /** Per coordinate: 1 where FGSM's sign is a float32 tie (rule at TIE_REL). */
+  /** Per coordinate: 1 where FGSM's sign is a float32 tie (tieMask). */
   tie: Uint8Array;
   summary: { clean: number; fgsmRobust: number; bimRobust: number };
 }
@@ -123,20 +109,6 @@ interface LabRun {
   seconds: number;
 }
 
-function tieMask(g32: Float32Array, g64: Float64Array, d: number): Uint8Array {
-  const tie = new Uint8Array(g32.length);
-  for (let i = 0; i < g32.length / d; i++) {
-    let gmax = 0;
-    let err = 0;
-    for (let j = i * d; j < (i + 1) * d; j++) {
-      gmax = Math.max(gmax, Math.abs(g64[j]));
-      err = Math.max(err, Math.abs(g32[j] - g64[j]));
-    }
-    const bound = Math.max(TIE_REL * gmax, TIE_ERR * err);
-    for (let j = i * d; j < (i + 1) * d; j++) tie[j] = Math.abs(g64[j]) <= bound ? 1 : 0;
-  }
-  return tie;
-}
 
 /** FLT_EPSILON: tfjs-wasm's Sign returns 0 for |x| below it (measured: 2^-23 → 0, 1.2e-7 → 1). */
 const FLT_EPSILON = 2 ** -23;
