@@ -16,45 +16,42 @@ import type { OnnxLabModel } from '../core/onnx/import';
 import { predictAll } from '../core/model/predict';
 import { num, numList, parse, print, str, UsageError } from './args';
 import { collisionCommands } from './commands/collision';
-import { logitsCommands } from './commands/logits';
-import { dependencyCommands } from './commands/dependency';
 import { tsneCommands } from './commands/tsne';
 import { checkAttackable, openData, openModel, prepareOutFile, sampleData, setupBackend } from './common';
 import { LabError } from '../core/types';
 import { mftmaCommands } from './commands/mftma';
 import { escapeControl } from '../core/text';
+import { ANALYSES, findAnalysis } from '../core/analyses';
+import { analysisHelp, runAnalysisCommand } from './analysis-command';
 
 const VERSION = '0.1.0';
 
-const USAGE = `usage: layerwise <command> [options]
-commands:
-  info    --model <zoo-id|model.json>                          layers, shapes, sizes, params, logits layer
-  eval    --model M --data <mnist|cifar10|path> [--n N]         clean accuracy and per-sample predictions
+/** Commands that are not analyses of a model: inspection, one attack run, and the fixture-format tools. */
+const TOOLS_USAGE = `  info    --model <zoo-id|model.json|model.onnx>                 layers, shapes, sizes, params, logits layer
+  eval    --model M --data <mnist|cifar10|path> [--n N]           clean accuracy and per-sample predictions
   attack  --model M --data D --attack gaussian|fgsm|bim|pgd|apgd-ce|apgd-dlr|apgd-t|aa|deepfool|fab|cw
-          --norm linf|l2
-          --eps E[,E2,…] [--steps K] [--step-size A] [--restarts R] [--targets T] [--target-class C] [--n N]
-          [--search-steps S] [--confidence κ]                   (C&W: binary-search rounds on c, margin κ)
+          --norm linf|l2 --eps E[,E2,…] [--steps K] [--step-size A] [--restarts R] [--targets T] [--target-class C] [--n N]
+          [--search-steps S] [--confidence κ]                     (C&W: binary-search rounds on c, margin κ)
           [--min-eps [--max-eps E] [--rounds R]] [--out file.f32]  clean/robust accuracy, per-sample outcomes,
-                                                                sanity warnings; --min-eps: per-sample minimal ε
-                                                                and per-class quartiles, from fab/deepfool/cw's
-                                                                own norms, by PGD bisection up to --max-eps for
-                                                                pgd/apgd-ce, else DeepFool (l2) or FAB (linf)
-  optloss --graph graph.json                                    optimal adversarial log-loss and 0-1 loss of a conflict graph
-  collide --net net.json --pairs pairs.json                     collision distances (Algorithm 1) for an MLP and input pairs
-  collision --model M --data D [--classes 3,7|all] [--per-class S] [--layers a,b] [--m 10|3,10,30]
-          [--projections N] [--eps-list 0.5,1,2] [--box] [--no-projection]
-                                                                distances per pair, optimal log/0-1 loss per layer and ε
-  logits  --model M [--compare M2] --data D [--attack A --eps E] max-logit/gap distributions, gap-binned robustness, AO@k
-  dependency --model M --data D [--layers a,b] [--attack A --eps E]  ridge probes and mutual information per layer
+                                                                  sanity warnings; --min-eps: per-sample minimal ε
+  optloss --graph graph.json                                      optimal adversarial log-loss and 0-1 loss of a conflict graph
+  collide --net net.json --pairs pairs.json                       collision distances (Algorithm 1) for an MLP and input pairs
   tsne    --input X.f32 --n N --d D [--perplexity 30] [--iters 750] [--init Y0.f32] [--engine auto|exact|fft] --out Y.f32
-                                                                t-SNE (exact ≤ 5,000 points, FFT-interpolated above)
-  overlap --model M --data D --attack A --norm N --eps E [--layers a,b] [--n 500] [--seeds 3]
-                                                                t-SNE overlap metric per layer (+ success-restricted, PCA baseline)
-  mftma   --input X.f32 --header case.json [--kappa 0] [--nt 200] manifold capacity, radius, dimension, center correlation
-  mftma   --model M --data D --manifolds class|exemplar --perturb gaussian:σ|linf:ε|l2:ε|attack:apgd-ce:ε
-          [--sweep σ1,σ2] [--P 10] [--M 50] [--layers a,b] [--max-dims 5000]   the same per layer of a model
-common: --json  --seed S (default 0)  --backend auto|cpu|wasm (auto: wasm for inference and input
-        gradients, which is all these commands need, else cpu)`;
+                                                                  t-SNE of a raw float32 file (exact ≤ 5,000 points, FFT above)
+  mftma   --input X.f32 --header case.json [--kappa 0] [--nt 200]   manifold capacity of raw manifolds`;
+
+/** `layerwise --help`: the tools, then every analysis the lab has, from its definition. */
+export function usage(): string {
+  return [
+    'usage: layerwise <command> [options]     (layerwise <command> --help: that command\'s flags and defaults)',
+    'analyses (the lab\'s views; the same run, the same numbers; --json prints the result the lab receives, --url its lab link):',
+    ...ANALYSES.map((d) => `  ${d.kind.padEnd(11)} --model M --data D [--compare M2]  ${d.summary}${d.cliAliases?.length ? ` (also: ${d.cliAliases.join(', ')})` : ''}`),
+    'tools:',
+    TOOLS_USAGE,
+    'common: --json  --seed S (default 0)  --backend auto|cpu|wasm (auto: wasm for inference and input',
+    '        gradients, which is all these commands need, else cpu)',
+  ].join('\n');
+}
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
@@ -234,12 +231,34 @@ async function cmdAttack(args: string[]) {
   }
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<void>> = { info: cmdInfo, eval: cmdEval, attack: cmdAttack, ...collisionCommands, ...mftmaCommands, ...logitsCommands, ...dependencyCommands, ...tsneCommands };
+/** Analyses that also keep a fixture-format form (raw float32 files), chosen by --input. */
+const FIXTURE_FORMS: Partial<Record<string, (args: string[]) => Promise<void>>> = { tsne: tsneCommands.tsne, mftma: mftmaCommands.mftma };
+
+const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
+  info: cmdInfo,
+  eval: cmdEval,
+  attack: cmdAttack,
+  optloss: collisionCommands.optloss,
+  collide: collisionCommands.collide,
+};
+for (const def of ANALYSES) {
+  for (const name of [def.kind, ...(def.cliAliases ?? [])]) {
+    const fixture = FIXTURE_FORMS[name];
+    COMMANDS[name] = (args) => (fixture && args.includes('--input') ? fixture(args) : runAnalysisCommand(def, args));
+  }
+}
+
+/** The help of one command: generated for analyses, the tools' lines otherwise. */
+function helpOf(command: string): string {
+  const def = findAnalysis(command);
+  if (def) return analysisHelp(def);
+  return usage();
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(usage() + '\n');
     return command ? 0 : 2;
   }
   const run = COMMANDS[command];
@@ -248,7 +267,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(helpOf(command) + '\n');
     return 0;
   }
   try {

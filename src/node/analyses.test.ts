@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports -- a Node test: reads the zoo model and MNIST from public/ */
 /**
  * The lab's analysis jobs on a real zoo model (mnist-small-st, with its adversarially
  * trained twin as model B), tiny sizes: shapes, streamed partials, compare mode, and a
@@ -8,11 +7,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend';
-import { loadLabModel, type LabModel } from '../model/model';
-import { parsePackedDataset } from '../data/packed';
-import type { ImageDataset } from '../types';
-import { collisionJob, dependencyAnalysis, layerwiseTsne, logitAnalysis, mftmaAnalysis, robustnessCurve, TsneSession, type JobContext } from '.';
+import { selectBackend } from '../core/backend';
+import { loadLabModel, type LabModel } from '../core/model/model';
+import { parsePackedDataset } from '../core/data/packed';
+import type { ImageDataset } from '../core/types';
+import { collisionJob } from '../core/collision/job';
+import { dependencyAnalysis } from '../core/dependency/job';
+import { layerwiseTsne, TsneSession } from '../core/tsne/job';
+import { logitAnalysis } from '../core/logits/job';
+import { mftmaAnalysis } from '../core/mftma/job';
+import { robustnessCurve } from '../core/curve/curve';
+import type { JobContext } from '../core/analyses/context';
 
 const PUBLIC = path.resolve('public');
 let a: LabModel;

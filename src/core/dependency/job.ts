@@ -13,12 +13,16 @@ import { layerDependency, type LayerDependency } from '../dependency/layers';
 import { prefixProbes, type PrefixProbe } from '../dependency/prefix';
 import { predictAll } from '../model/predict';
 import { JobCancelledError, LabError, type JobControl } from '../types';
-import { jobSample, modelsOf, subProgress, type Emit, type JobContext } from './context';
+import { jobSample, modelsOf, subProgress, type Emit, type JobContext } from '../analyses/context';
 
 export interface DependencyJobParams {
   n: number;
   layers: string[];
   spec: AttackSpec | null;
+  /** Ridge probes see at most this many features per layer (random projection above). */
+  probeFeatures?: number;
+  /** The prefix probe's feature budget over layers 1..j. */
+  prefixFeatures?: number;
 }
 
 export interface ModelDependency {
@@ -59,8 +63,8 @@ export async function dependencyAnalysis(ctx: JobContext, params: DependencyJobP
       const cleanPred = (await predictAll(model, sample.images, sample.labels, sample.shape)).pred;
       const acts = layers.map((name, l) => ({ name, size: model.layers.find((x) => x.name === name)?.size ?? 0, clean: clean[l], adversarial: adv?.[l] }));
       if (control.signal?.aborted) throw new JobCancelledError(result);
-      const dep = layerDependency(acts, sample.labels, k, ctx.seed, sub);
-      const prefix = prefixProbes(acts, sample.labels, k, ctx.seed, { modelPredictions: { clean: cleanPred, adversarial: advPred } }, sub);
+      const dep = layerDependency(acts, sample.labels, k, ctx.seed, sub, { maxProbeFeatures: params.probeFeatures });
+      const prefix = prefixProbes(acts, sample.labels, k, ctx.seed, { maxFeatures: params.prefixFeatures, modelPredictions: { clean: cleanPred, adversarial: advPred } }, sub);
       result[which] = { layers: dep, prefix, robustAccuracy };
       emit(result);
     }

@@ -9,7 +9,7 @@
 import { runAttack } from '../attacks/runner';
 import type { AttackSpec } from '../attacks/types';
 import { JobCancelledError, LabError, type JobControl } from '../types';
-import { jobSample, modelsOf, subProgress, type Emit, type JobContext } from './context';
+import { jobSample, modelsOf, subProgress, type Emit, type JobContext } from '../analyses/context';
 
 export interface CurveParams {
   spec: Omit<AttackSpec, 'eps'>;

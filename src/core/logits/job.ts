@@ -15,7 +15,7 @@ import type { LabModel } from '../model/model';
 import { predictAll } from '../model/predict';
 import { deriveSeed } from '../random';
 import { JobCancelledError, type JobControl } from '../types';
-import { jobSample, modelsOf, subProgress, type Emit, type JobContext } from './context';
+import { jobSample, modelsOf, subProgress, type Emit, type JobContext } from '../analyses/context';
 
 export interface LogitsJobParams {
   n: number;

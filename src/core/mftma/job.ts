@@ -7,7 +7,7 @@
 import type { Norm } from '../attacks/common';
 import { mftmaSweep, type LayerMftmaResult, type ManifoldKind, type Perturbation, type SweepAccuracy } from '../mftma/manifolds';
 import { JobCancelledError, LabError, type JobControl } from '../types';
-import { modelsOf, subProgress, type Emit, type JobContext } from './context';
+import { modelsOf, subProgress, type Emit, type JobContext } from '../analyses/context';
 
 export interface MftmaJobParams {
   kind: ManifoldKind;

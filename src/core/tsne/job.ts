@@ -21,7 +21,7 @@ import { overlapAcrossSeeds, tsneOverlap, type OverlapResult } from '../tsne/ove
 import { fitPca, projectPca, PCA_DEFAULT_COMPONENTS } from '../tsne/pca';
 import { createTsne, type Tsne } from '../tsne/tsne';
 import { JobCancelledError, LabError, type JobControl } from '../types';
-import { jobSample, subProgress, type Emit, type JobContext } from './context';
+import { jobSample, subProgress, type Emit, type JobContext } from '../analyses/context';
 
 export interface TsneJobParams {
   spec: AttackSpec;

@@ -15,7 +15,7 @@ import { collisionAnalysis, type CollisionAnalysisOptions, type CollisionAnalysi
 import type { LayerTap } from '../collision/maps';
 import type { LabModel } from '../model/model';
 import { JobCancelledError, LabError, type JobControl } from '../types';
-import { modelsOf, subProgress, type Emit, type JobContext } from './context';
+import { modelsOf, subProgress, type Emit, type JobContext } from '../analyses/context';
 
 export interface CollisionJobParams {
   layers: string[];

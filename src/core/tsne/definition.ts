@@ -1,0 +1,51 @@
+/**
+ * Layerwise t-SNE and the overlap metric as an analysis (issue #6; Valentim, Antunes &
+ * Lourenço, arXiv 2406.14073). The lab streams positions and warm-starts on ε changes (the
+ * session kept by the host); `layerwise tsne --model …` (alias `overlap`) prints the same
+ * overlap numbers. The fixture form `layerwise tsne --input X.f32` stays a CLI tool.
+ */
+import { attackSpecOf } from '../attacks/spec';
+import { defineAnalysis } from '../analyses/define';
+import { tappedLayers } from '../analyses/context';
+import { param } from '../schema';
+import { LabError } from '../types';
+import { layerwiseTsne, TsneSession, type TsneJobResult } from './job';
+
+export const tsneDefinition = defineAnalysis({
+  kind: 'tsne',
+  title: 't-SNE',
+  summary: 'joint t-SNE of clean and adversarial activations per layer, the overlap metric (mean ± sd over seeds, PCA baseline)',
+  cliAliases: ['overlap'],
+  schema: {
+    n: param.int({ url: 'tn', label: 'Images', default: 300, min: 20, max: 5000, step: 10, help: 'Clean images per layer; the embedding has twice as many points (clean + adversarial).' }),
+    perplexity: param.number({ url: 'perp', label: 'Perplexity', default: 30, min: 2, max: 100, step: 1 }),
+    iterations: param.int({ url: 'titer', flag: 'iters', label: 'Iterations', default: 750, min: 50, max: 5000, step: 50, help: '250 early-exaggeration iterations, the rest plain (openTSNE defaults).' }),
+    seeds: param.int({ url: 'tseeds', label: 'Seeds', default: 3, min: 1, max: 10, step: 1, help: 'Cold starts for the overlap metric’s mean ± sd (spec: ≥ 3).' }),
+    mode: param.select({ url: 'tmode', label: 'Warm start', default: 'joint', options: [{ value: 'joint', label: 'joint (all points move; the metric)' }, { value: 'anchored', label: 'anchored (clean frozen; calm)' }] }),
+    impl: param.select({ url: 'timpl', label: 'Engine', default: 'auto', options: [{ value: 'auto', label: 'auto (GPU ops on a hardware GPU, else typed arrays)' }, { value: 'tfjs', label: 'GPU ops (tfjs, any backend)' }, { value: 'typed', label: 'typed arrays (CPU, in the worker)' }] }),
+    model: param.select({ url: 'tmodel', flag: 'which', label: 'Model', default: 'a', options: [{ value: 'a', label: 'A' }, { value: 'b', label: 'B (compare)' }] }),
+  },
+  uses: { attack: true, layers: true },
+  run(ctx, params, control, emit) {
+    const which = params.model === 'b' && ctx.models.b ? 'b' : 'a';
+    const model = which === 'b' ? ctx.models.b : ctx.models.a;
+    if (!model) throw new LabError('no compare model loaded');
+    const session = ctx.resources.session('tsne', () => new TsneSession());
+    const warmFrom = (ctx.carry as { warmFrom?: Record<string, Float32Array> } | undefined)?.warmFrom;
+    return layerwiseTsne(
+      ctx,
+      { spec: attackSpecOf(params.attack), layers: tappedLayers(model, params.layers), n: params.n, perplexity: params.perplexity, iterations: params.iterations, seeds: params.seeds, mode: params.mode, impl: params.impl, which, warmFrom },
+      session,
+      control,
+      emit,
+    );
+  },
+  summarise(r: TsneJobResult) {
+    const f = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x.toFixed(3));
+    return [
+      `t-SNE overlap of model ${r.which.toUpperCase()} at ε=${r.eps} (${r.indices.length} images)`,
+      `layer                   t-SNE overlap (seed 0)   mean ± sd over seeds    success-only   PCA overlap`,
+      ...r.layers.map((l) => `${l.layer.padEnd(22)}  ${f(l.overlap?.value).padStart(10)}             ${`${f(l.overlapSeeds?.mean)} ± ${f(l.overlapSeeds?.sd)}`.padEnd(20)}   ${f(l.overlap?.successRestricted).padStart(8)}      ${f(l.overlapPca?.value)}`),
+    ].join('\n');
+  },
+});
