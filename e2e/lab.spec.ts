@@ -146,7 +146,7 @@ test('exports: SVG, PNG, CSV, JSON and the run manifest', async ({ page }) => {
   expect(json.manifest.seed).toBe(3);
   expect(json.samples).toHaveLength(8);
   const manifest = JSON.parse(await (await grab('Manifest')).text());
-  expect(manifest.params.model).toBe('mnist-small-st');
+  expect(manifest.params.setup.model).toBe('mnist-small-st');
   expect(manifest.backend.active).toBe('webgpu');
   expect(manifest.versions.tfjs).toMatch(/^4\./);
 });

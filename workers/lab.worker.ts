@@ -16,16 +16,15 @@ import { selectBackend, type BackendRequest, type BackendState } from '../src/co
 import { checkInputCompatibility, loadLabModel, type LabModel, type LayerInfo } from '../src/core/model/model';
 import { shardUrl } from '../src/core/model/artifacts';
 import { predictAll } from '../src/core/model/predict';
-import { runSlice } from '../src/core/analysis/slice';
-import type { AttackSpec } from '../src/core/attacks/types';
-import type { LayerShift } from '../src/core/analysis/shift';
 import { parsePackedDataset } from '../src/core/data/packed';
 import { imageFolderDataset } from '../src/core/data/imageFolder';
 import { mnistFromIdx } from '../src/core/data/mnist';
 import { cifarFromBatches } from '../src/core/data/cifar';
 import { classBalancedSample, takeSamples } from '../src/core/data/sampler';
-import { JobCancelledError, LabError, type ImageDataset, type JobControl, type JobProgress } from '../src/core/types';
-import { collisionJob, dependencyAnalysis, layerwiseTsne, logitAnalysis, mftmaAnalysis, robustnessCurve, TsneSession, type JobContext, type CollisionExtraModel, type CollisionJobParams, type CollisionJobResult, type LogitsJobParams, type LogitsJobResult, type TsneJobParams, type TsneJobResult } from '../src/core/jobs';
+import { JobCancelledError, LabError, type ImageDataset, type JobProgress } from '../src/core/types';
+import { findAnalysis, type AnalysisKind } from '../src/core/analyses';
+import { runParams, type AnalysisSetup, type AnyAnalysis } from '../src/core/analyses/define';
+import type { AnalysisContext, AnalysisResources, ZooModelEntry } from '../src/core/analyses/context';
 import { loadPlainLayerTap } from '../src/core/collision/maps';
 import { decodeImageFile } from './images';
 import { isOnnxName, loadOnnxModel, type OnnxCard, type OnnxLabModel } from '../src/core/onnx/import';
@@ -61,21 +60,7 @@ export interface SampleData {
   cleanAccuracy: number;
 }
 
-export interface SliceTransfer {
-  spec: AttackSpec & { stepSize: number };
-  adversarial: Float32Array;
-  advPred: Int32Array;
-  advConfidence: Float32Array;
-  cleanPred: Int32Array;
-  success: Uint8Array;
-  linf: Float32Array;
-  l2: Float32Array;
-  firstSuccessStep: Int32Array;
-  zeroGradient: number;
-  cleanAccuracy: number;
-  robustAccuracy: number;
-  shifts: LayerShift[];
-}
+export type { SliceModelResult as SliceTransfer } from '../src/core/analysis/definition';
 
 export type ModelSource = { url: string } | { files: { name: string; bytes: ArrayBuffer }[] };
 export type DataSource = { indexUrl: string } | { files: { path: string; bytes: ArrayBuffer }[]; labelsTxt?: string };
@@ -85,7 +70,12 @@ let modelSummary: ModelSummary | null = null;
 /** Compare mode: model B, run on the same samples with the same random choices. */
 let compareModel: LabModel | null = null;
 let compareSummary: ModelSummary | null = null;
-const tsneSession = new TsneSession();
+/** State analyses keep across runs (t-SNE warm starts), dropped when the models or data change. */
+const sessions = new Map<string, { dispose(): void }>();
+function dropSessions(): void {
+  for (const s of sessions.values()) s.dispose();
+  sessions.clear();
+}
 /** Where A and B came from: the collision search reloads them as plain-op taps (fast input gradients). */
 let modelSourceA: ModelSource | null = null;
 let modelSourceB: ModelSource | null = null;
@@ -207,59 +197,55 @@ async function probeModel(m: LabModel, d: ImageDataset): Promise<void> {
   await predictAll(m, d.images.subarray(0, n * per), d.labels.subarray(0, n), [d.height, d.width, d.channels]);
 }
 
-/** The analysis jobs the lab runs, by kind (each a pure core function; convention 2). */
-const ANALYSES = {
-  curve: robustnessCurve,
-  dependency: dependencyAnalysis,
-  mftma: mftmaAnalysis,
-  /** Further models to compare (`extraModels`, zoo URLs) are loaded for the job and freed after. */
-  collision: async (ctx: JobContext, p: CollisionJobParams & { extraModels?: { id: string; url: string }[] }, c: JobControl, emit: (r: CollisionJobResult) => void) => {
-    const plain = async (source: ModelSource | null) => {
-      if (!source) return null;
-      const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files);
-      // ONNX models already run as plain ops: the job taps the loaded model itself.
-      if (isOnnxName(reader.name)) return null;
-      return loadPlainLayerTap(reader.name, reader.read);
-    };
-    const owned: { dispose(): void }[] = [];
-    try {
-      const tapA = await plain(modelSourceA);
-      if (tapA) owned.push(tapA);
-      const tapB = ctx.models.b ? await plain(modelSourceB) : null;
-      if (tapB) owned.push(tapB);
-      const extras: CollisionExtraModel[] = [];
-      for (const e of p.extraModels ?? []) {
-        const reader = urlReader(e.url);
-        const model = await loadLabModel(reader.name, reader.read, e.url);
-        owned.push(model);
-        checkInputCompatibility(model, ctx.dataset);
-        const tap = await plain({ url: e.url });
-        if (tap) owned.push(tap);
-        extras.push({ id: e.id, model, tap: tap?.tap });
-      }
-      return await collisionJob(ctx, p, { a: tapA?.tap, b: tapB?.tap, extras }, c, emit);
-    } finally {
-      for (const o of owned) o.dispose();
-    }
+const BASE = import.meta.env.BASE_URL;
+
+/** A zoo id as the URL of its model.json (ids with a slash or an extension are URLs already). */
+function zooModelUrl(id: string): string {
+  return /^(https?:)?\/\//.test(id) || id.endsWith('.json') || isOnnxName(id) ? id : `${BASE}models/${id}/model.json`;
+}
+
+/** What the worker lends an analysis: zoo models by id, the zoo index, plain-op taps, sessions. */
+const resources: AnalysisResources = {
+  async openModel(id) {
+    const url = zooModelUrl(id);
+    const reader = urlReader(url);
+    return loadLabModel(reader.name, reader.read, url);
   },
-  tsne: (ctx: JobContext, p: TsneJobParams, c: JobControl, emit: (r: TsneJobResult) => void) => layerwiseTsne(ctx, p, tsneSession, c, emit),
-  /** Training snapshots (zoo models saved mid-training) are loaded for the job and freed after. */
-  logits: async (ctx: JobContext, p: LogitsJobParams & { snapshots?: { epoch: number; url: string; which?: 'a' | 'b' }[] }, c: JobControl, emit: (r: LogitsJobResult) => void) => {
-    const loaded: { epoch: number; model: LabModel; which?: 'a' | 'b' }[] = [];
-    try {
-      for (const s of p.snapshots ?? []) {
-        const reader = urlReader(s.url);
-        loaded.push({ epoch: s.epoch, which: s.which, model: await loadLabModel(reader.name, reader.read, s.url) });
-      }
-      return await logitAnalysis(ctx, p, loaded, c, emit);
-    } finally {
-      for (const s of loaded) s.model.dispose();
-    }
+  async zoo() {
+    const res = await fetch(`${BASE}models/index.json`).catch(() => null);
+    if (!res?.ok) return [];
+    const index = (await res.json()) as ZooModelEntry[] | { models: ZooModelEntry[] };
+    return Array.isArray(index) ? index : index.models;
+  },
+  async plainTap(which) {
+    const source = which === 'a' ? modelSourceA : which === 'b' ? modelSourceB : { url: zooModelUrl(which) };
+    if (!source) return null;
+    const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files);
+    // ONNX models already run as plain ops: the analysis taps the loaded model itself.
+    if (isOnnxName(reader.name)) return null;
+    return loadPlainLayerTap(reader.name, reader.read);
+  },
+  session(name, make) {
+    let s = sessions.get(name);
+    if (!s) sessions.set(name, (s = make()));
+    return s as ReturnType<typeof make>;
   },
 };
-type AnalysisKind = keyof typeof ANALYSES;
-type AnalysisParams<K extends AnalysisKind> = Parameters<(typeof ANALYSES)[K]>[1];
-type AnalysisResult<K extends AnalysisKind> = Awaited<ReturnType<(typeof ANALYSES)[K]>>;
+
+/** Every ArrayBuffer of a result, for a transfer instead of a copy. */
+function buffersOf(value: unknown, out = new Set<ArrayBuffer>()): ArrayBuffer[] {
+  if (ArrayBuffer.isView(value)) out.add(value.buffer as ArrayBuffer);
+  else if (Array.isArray(value)) for (const v of value) buffersOf(v, out);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) buffersOf(v, out);
+  return [...out];
+}
+
+/** One analysis request: the setup it was keyed by, its own values, and what the lab carries over (t-SNE layout). */
+export interface AnalysisRequest {
+  setup: AnalysisSetup;
+  own: Record<string, unknown>;
+  carry?: unknown;
+}
 
 const api = {
   async init(request: BackendRequest): Promise<BackendState> {
@@ -304,7 +290,7 @@ const api = {
       newModel?.dispose();
       throw asLabError(e);
     }
-    if (newModel || newData) tsneSession.dispose();
+    if (newModel || newData) dropSessions();
     if (newModel) {
       model?.dispose();
       model = newModel;
@@ -358,47 +344,6 @@ const api = {
     return Comlink.transfer(out, [out.buffer]);
   },
 
-  async slice(jobId: string, spec: AttackSpec, layers: string[], seed: number, onProgress?: (p: JobProgress) => void, which: 'a' | 'b' = 'a'): Promise<SliceTransfer> {
-    const target = which === 'b' ? compareModel : model;
-    if (!target || !sample) throw new LabError(which === 'b' ? 'no compare model loaded' : 'no sample drawn yet');
-    const controller = new AbortController();
-    jobs.set(jobId, controller);
-    try {
-      const shape: [number, number, number] = [sample.height, sample.width, sample.channels];
-      const before = tf.memory().numTensors;
-      const job = runSlice(target, { images: sample.images, labels: sample.labels, shape }, spec, layers, seed, { signal: controller.signal, onProgress });
-      // Answer a cancel at once, even while the job awaits the GPU; the abandoned job
-      // stops at its next signal check and disposes its own tensors.
-      job.catch(() => undefined);
-      const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new JobCancelledError()), { once: true }));
-      const r = await Promise.race([job, aborted]);
-      const leaked = tf.memory().numTensors - before;
-      if (leaked > 0 && jobs.size === 1) console.warn(`slice job left ${leaked} tensors`);
-      const a = r.attack;
-      const out: SliceTransfer = {
-        spec: a.spec,
-        adversarial: a.adversarial,
-        advPred: a.advPred,
-        advConfidence: a.advConfidence,
-        cleanPred: a.cleanPred,
-        success: a.success,
-        linf: a.linf,
-        l2: a.l2,
-        firstSuccessStep: a.firstSuccessStep,
-        zeroGradient: a.zeroGradient.reduce((s, x) => s + x, 0),
-        cleanAccuracy: a.cleanAccuracy,
-        robustAccuracy: a.robustAccuracy,
-        shifts: r.shifts,
-      };
-      return Comlink.transfer(out, [out.adversarial.buffer, ...r.shifts.map((s) => s.values.buffer)]);
-    } catch (e) {
-      if (e instanceof JobCancelledError) throw new Error('cancelled');
-      throw asLabError(e);
-    } finally {
-      jobs.delete(jobId);
-    }
-  },
-
   /** Load (or clear, with null) the compare model B; it must fit the current data. */
   async setCompare(source: ModelSource | null): Promise<ModelSummary | null> {
     if (!source) {
@@ -406,7 +351,7 @@ const api = {
       compareModel = null;
       compareSummary = null;
       modelSourceB = null;
-      tsneSession.dispose();
+      dropSessions();
       return null;
     }
     let next: LabModel | null = null;
@@ -421,7 +366,7 @@ const api = {
       compareModel = next;
       compareSummary = summarise(next, label);
       modelSourceB = source;
-      tsneSession.dispose();
+      dropSessions();
       return compareSummary;
     } catch (e) {
       next?.dispose();
@@ -430,20 +375,36 @@ const api = {
   },
 
   /**
-   * Run one analysis job (robustness curve, t-SNE, …) on the loaded model(s) and data.
-   * Partial results stream through `onPartial` (structured clone, throttled by the job).
+   * Run one analysis (core/analyses: the same definition the CLI runs) on the loaded model(s)
+   * and data. Partial results stream through `onPartial` (structured clone, throttled by the
+   * analysis); definitions marked `transfer` hand their typed arrays over instead of copying.
    */
-  async analysis<K extends AnalysisKind>(jobId: string, kind: K, seed: number, params: AnalysisParams<K>, onProgress?: (p: JobProgress) => void, onPartial?: (r: AnalysisResult<K>) => void): Promise<AnalysisResult<K>> {
+  async analysis(jobId: string, kind: AnalysisKind, request: AnalysisRequest, onProgress?: (p: JobProgress) => void, onPartial?: (r: unknown) => void): Promise<unknown> {
     if (!model || !dataset) throw new LabError('load a model and data first');
+    const def: AnyAnalysis | undefined = findAnalysis(kind);
+    if (!def) throw new LabError(`unknown analysis "${kind}"`);
     const controller = new AbortController();
     jobs.set(jobId, controller);
     try {
-      const ctx: JobContext = { models: { a: model, b: compareModel }, dataset, seed };
-      const run = ANALYSES[kind] as unknown as (ctx: JobContext, p: AnalysisParams<K>, c: { signal: AbortSignal; onProgress?: (p: JobProgress) => void }, emit: (r: AnalysisResult<K>) => void) => Promise<AnalysisResult<K>>;
-      const job = run(ctx, params, { signal: controller.signal, onProgress }, (r) => onPartial?.(r));
+      const ctx: AnalysisContext = {
+        models: { a: model, b: compareModel },
+        modelIds: { a: request.setup.setup.model, b: compareModel ? request.setup.compare || 'B' : null },
+        dataset,
+        seed: request.setup.setup.seed,
+        backend: tf.getBackend(),
+        resources,
+        carry: request.carry,
+      };
+      const before = tf.memory().numTensors;
+      const job = def.run(ctx, runParams(def, request.setup, request.own as never), { signal: controller.signal, onProgress }, (r: unknown) => onPartial?.(r));
+      // Answer a cancel at once, even while the job awaits the GPU; the abandoned job stops at
+      // its next signal check and disposes its own tensors.
       job.catch(() => undefined);
       const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(new JobCancelledError()), { once: true }));
-      return await Promise.race([job, aborted]);
+      const result = await Promise.race([job, aborted]);
+      const leaked = tf.memory().numTensors - before;
+      if (leaked > 0 && jobs.size === 1 && !sessions.size) console.warn(`${kind} left ${leaked} tensors`);
+      return def.transfer ? Comlink.transfer(result, buffersOf(result)) : result;
     } catch (e) {
       if (e instanceof JobCancelledError) throw new Error('cancelled');
       throw asLabError(e);
@@ -470,5 +431,5 @@ const api = {
 };
 
 export type LabWorkerApi = typeof api;
-export type { AnalysisKind, AnalysisParams, AnalysisResult };
+export type { AnalysisKind };
 Comlink.expose(api);

@@ -67,8 +67,8 @@ export function flagOf(key: string, def: ParamDef): string {
 }
 
 export const setupSchema = {
-  model: param.text({ url: 'model', label: 'Model', default: 'mnist-small-st', help: 'A zoo model, or your own via "Load model files".', control: false }),
-  data: param.text({ url: 'data', label: 'Data', default: 'mnist-test', help: 'Built-in test sets, or your own image folder.', control: false }),
+  model: param.text({ url: 'model', label: 'Model', default: 'mnist-small-st', help: 'A zoo model, or your own via "Load model files".' }),
+  data: param.text({ url: 'data', label: 'Data', default: 'mnist-test', help: 'Built-in test sets, or your own image folder.' }),
   n: param.int({ url: 'n', label: 'Samples', default: 16, min: 1, max: 1000, step: 1, help: 'Class-balanced sample drawn with the master seed.' }),
   seed: param.int({ url: 'seed', label: 'Master seed', default: 0, min: 0, max: 2 ** 31 - 1, step: 1, help: 'Drives every random choice (sampling, random starts).' }),
   backend: param.select({

@@ -11,8 +11,8 @@ import { LayerChartView } from './components/LayerChartView';
 import { ModelCard } from './components/ModelCard';
 import { BackendBadge, JobStatus, Messages } from './components/StatusBar';
 import { useLab, type ViewName } from './store';
-import { labSchema } from '../core/schema';
-import { applyParams } from './controller';
+import { labSchema } from '../core/analyses/lab';
+import { applyParams } from './setup';
 import { CurveView } from './views/CurveView';
 import { TsneView } from './views/TsneView';
 import { LogitsView } from './views/LogitsView';
@@ -20,17 +20,19 @@ import { DependencyView } from './views/DependencyView';
 import { ManifoldView } from './views/ManifoldView';
 import { CollisionView } from './views/CollisionView';
 
-const VIEWS: Partial<Record<ViewName, () => React.JSX.Element>> = { curve: CurveView, tsne: TsneView, logits: LogitsView, dependency: DependencyView, manifolds: ManifoldView, collision: CollisionView };
+const VIEWS: Partial<Record<ViewName, () => React.JSX.Element>> = { curve: CurveView, tsne: TsneView, logits: LogitsView, dependency: DependencyView, mftma: ManifoldView, collision: CollisionView };
+/** Tab test ids that predate the kinds' names. */
+const TAB_IDS: Partial<Record<ViewName, string>> = { mftma: 'manifolds' };
 
 function Tabs() {
-  const view = useLab((s) => s.params.view);
-  const options = labSchema.find((d) => d.key === 'view')?.options ?? [];
+  const view = useLab((s) => s.params.lab.view);
+  const options = labSchema.view.options;
   return (
     <nav className="tabs" role="tablist">
       {options
-        .filter((o) => o.value === 'slice' || VIEWS[o.value as ViewName])
+        .filter((o) => o.value === 'slice' || VIEWS[o.value])
         .map((o) => (
-          <button key={o.value} type="button" role="tab" aria-selected={view === o.value} className={view === o.value ? 'active' : ''} data-testid={`tab-${o.value}`} onClick={() => void applyParams({ view: o.value as ViewName })}>
+          <button key={o.value} type="button" role="tab" aria-selected={view === o.value} className={view === o.value ? 'active' : ''} data-testid={`tab-${TAB_IDS[o.value] ?? o.value}`} onClick={() => void applyParams({ lab: { view: o.value } })}>
             {o.label}
           </button>
         ))}
@@ -40,11 +42,11 @@ function Tabs() {
 
 export function App() {
   const chartRef = useRef<SVGSVGElement>(null);
-  const seed = useLab((s) => s.params.seed);
+  const seed = useLab((s) => s.params.setup.seed);
   const model = useLab((s) => s.model);
-  const view = useLab((s) => s.params.view);
+  const view = useLab((s) => s.params.lab.view);
   const compareModel = useLab((s) => s.compareModel);
-  const compareId = useLab((s) => s.params.compare);
+  const compareId = useLab((s) => s.params.lab.compare);
   const View = VIEWS[view];
   const [dragOver, setDragOver] = useState(false);
   return (
@@ -96,7 +98,7 @@ export function App() {
         <Accuracy />
         {compareModel && (
           <div className="muted" data-testid="compare-info">
-            compare mode: A = {useLab.getState().params.model}, B = {compareId} ({compareModel.parameters.toLocaleString()} params); views draw B dashed
+            compare mode: A = {useLab.getState().params.setup.model}, B = {compareId} ({compareModel.parameters.toLocaleString()} params); views draw B dashed
           </div>
         )}
         <Tabs />

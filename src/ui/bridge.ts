@@ -13,9 +13,8 @@
  */
 import * as Comlink from 'comlink';
 import type { BackendRequest, BackendState } from '../core/backend';
-import type { AttackSpec } from '../core/attacks/types';
 import type { JobProgress } from '../core/types';
-import type { AnalysisKind, AnalysisParams, AnalysisResult, DataSource, DatasetSummary, LabWorkerApi, ModelSource, ModelSummary, SampleData, SliceTransfer } from '../../workers/lab.worker';
+import type { AnalysisKind, AnalysisRequest, DataSource, DatasetSummary, LabWorkerApi, ModelSource, ModelSummary, SampleData } from '../../workers/lab.worker';
 
 /** How long a cancelled job may take to notice before its worker is replaced. */
 export const CANCEL_GRACE_MS = 200;
@@ -236,27 +235,10 @@ export class LabBridge {
     return this.api.logitsOf(images, which);
   }
 
-  /** Run a slice job; rejects with CancelledError when `signal` aborts. */
-  async slice(spec: AttackSpec, layers: string[], seed: number, control: { signal?: AbortSignal; onProgress?: (p: JobProgress) => void }, which: 'a' | 'b' = 'a'): Promise<SliceTransfer> {
-    return this.track(control.signal, (jobId) => this.api.slice(jobId, spec, layers, seed, control.onProgress ? Comlink.proxy(control.onProgress) : undefined, which));
-  }
-
-  /** Run an analysis job; partial results arrive through `onPartial`. */
-  async analysis<K extends AnalysisKind>(
-    kind: K,
-    seed: number,
-    params: AnalysisParams<K>,
-    control: { signal?: AbortSignal; onProgress?: (p: JobProgress) => void; onPartial?: (r: AnalysisResult<K>) => void },
-  ): Promise<AnalysisResult<K>> {
+  /** Run an analysis (core/analyses); partial results arrive through `onPartial`; rejects with CancelledError when `signal` aborts. */
+  async analysis(kind: AnalysisKind, request: AnalysisRequest, control: { signal?: AbortSignal; onProgress?: (p: JobProgress) => void; onPartial?: (r: unknown) => void }): Promise<unknown> {
     return this.track(control.signal, (jobId) =>
-      this.api.analysis(
-        jobId,
-        kind,
-        seed,
-        params as never,
-        control.onProgress ? Comlink.proxy(control.onProgress) : undefined,
-        control.onPartial ? Comlink.proxy(control.onPartial as (r: unknown) => void) : undefined,
-      ) as Promise<AnalysisResult<K>>,
+      this.api.analysis(jobId, kind, request, control.onProgress ? Comlink.proxy(control.onProgress) : undefined, control.onPartial ? Comlink.proxy(control.onPartial) : undefined),
     );
   }
 

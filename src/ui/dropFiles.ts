@@ -3,7 +3,7 @@
  * relative to the drop, and route them: a model.json (plus shards) loads a model,
  * anything else is data (an image folder, an MNIST IDX pair or CIFAR batches).
  */
-import { loadImageFiles, loadModelFiles } from './controller';
+import { loadImageFiles, loadModelFiles } from './setup';
 
 async function walk(entry: FileSystemEntry, prefix: string, out: Map<File, string>): Promise<void> {
   if (entry.isFile) {

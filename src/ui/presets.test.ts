@@ -1,37 +1,39 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import * as schemas from '../core/schema';
-import type { Schema } from '../core/schema';
+import { LAB_GROUPS, labDefaults, labHash, parseLabHash, patchParams } from '../core/analyses/lab';
+import { coerce, type Schema } from '../core/schema';
 import { availablePreset, availablePresets, COLLISION_PRESETS, LOGITS_PRESETS, MFTMA_PRESETS, type Preset } from './presets';
 
 const zoo = JSON.parse(readFileSync(new URL('../../public/models/index.json', import.meta.url), 'utf8')) as { id: string; dataset: string }[];
-const allSchemas = Object.values(schemas).filter((v): v is Schema => Array.isArray(v));
-const defs = new Map(allSchemas.flat().map((d) => [d.key, d]));
+const groups = LAB_GROUPS as unknown as Record<string, Schema>;
 const everyPreset: Preset[] = [...MFTMA_PRESETS.gaussian, ...MFTMA_PRESETS.adversarial, ...LOGITS_PRESETS, ...COLLISION_PRESETS.mnist, ...COLLISION_PRESETS.cifar];
 
 describe('seed presets', () => {
   it.each(everyPreset.map((p) => [p.label, p] as const))('%s: every value is a valid parameter and survives the URL', (_label, preset) => {
-    for (const [key, value] of Object.entries(preset.params)) {
-      const def = defs.get(key);
-      expect(def, `unknown parameter ${key}`).toBeDefined();
-      expect(schemas.coerce(def!, value).error).toBeUndefined();
+    for (const [group, values] of Object.entries(preset.params)) {
+      for (const [key, value] of Object.entries(values ?? {})) {
+        const def = groups[group]?.[key];
+        expect(def, `unknown parameter ${group}.${key}`).toBeDefined();
+        expect(coerce(def!, value).error).toBeUndefined();
+      }
     }
-    const { values, errors } = schemas.fromHash(allSchemas, schemas.toHash(allSchemas, preset.params));
+    const applied = patchParams(labDefaults(), preset.params);
+    const { params, errors } = parseLabHash(labHash(applied));
     expect(errors).toEqual([]);
-    for (const [key, value] of Object.entries(preset.params)) expect(values[key]).toEqual(value);
+    expect(params).toEqual(applied);
   });
 
   it.each(everyPreset.map((p) => [p.label, p] as const))('%s: needs exactly its model pair, on the dataset those models were trained on', (_label, preset) => {
-    expect(preset.needs).toEqual([preset.params.model, preset.params.compare, ...(preset.params.colExtra ?? [])]);
+    expect(preset.needs).toEqual([preset.params.setup?.model, preset.params.lab?.compare, ...(preset.params.collision?.extra ?? [])]);
     for (const id of preset.needs) {
       const entry = zoo.find((z) => z.id === id);
-      if (entry) expect(entry.dataset).toBe(preset.params.data);
+      if (entry) expect(entry.dataset).toBe(preset.params.setup?.data);
     }
   });
 
   it('named layers exist in every shipped model the preset needs', () => {
     for (const preset of everyPreset) {
-      const layers = (preset.params.layers ?? []) as string[];
+      const layers = preset.params.view?.layers ?? [];
       for (const id of preset.needs) {
         if (!layers.length || !zoo.some((z) => z.id === id)) continue;
         const topology = JSON.parse(readFileSync(new URL(`../../public/models/${id}/model.json`, import.meta.url), 'utf8')).modelTopology;

@@ -3,11 +3,11 @@
  * so a preset is just a URL). Each seed setting is defined on the zoo pair it was published
  * for; where that pair has not shipped yet, the MNIST pair stands in and the button says so.
  */
-import type { Params } from './store';
+import type { ParamsPatch } from './store';
 
 export interface Preset {
   label: string;
-  params: Partial<Params>;
+  params: ParamsPatch;
   /** Zoo models the preset needs; the first shipped variant wins. */
   needs: string[];
   /** Stable short name (test ids, docs), where a view lists several presets side by side. */
@@ -15,12 +15,12 @@ export interface Preset {
 }
 
 /** The zoo's CIFAR-10 ResNet-20 twins: standard training and fast AT (FGSM-RS) L∞ 8/255. */
-export const CIFAR_RESNET_PAIR = { model: 'cifar-resnet20-st', compare: 'cifar-resnet20-fast-linf', data: 'cifar10-test' } as const;
+export const CIFAR_RESNET_PAIR = { setup: { model: 'cifar-resnet20-st', data: 'cifar10-test' }, lab: { compare: 'cifar-resnet20-fast-linf' } };
 /** The zoo's CIFAR-10 medium-CNN twins: standard training and PGD-AT L2 0.5. */
-export const CIFAR_MEDIUM_PAIR = { model: 'cifar-medium-st', compare: 'cifar-medium-pgd-l2', data: 'cifar10-test' } as const;
+export const CIFAR_MEDIUM_PAIR = { setup: { model: 'cifar-medium-st', data: 'cifar10-test' }, lab: { compare: 'cifar-medium-pgd-l2' } };
 /** The zoo's MNIST small-CNN twins: standard training and PGD-AT L∞ 0.3. */
-export const MNIST_SMALL_PAIR = { model: 'mnist-small-st', compare: 'mnist-small-pgd-linf', data: 'mnist-test' } as const;
-const pairNeeds = (pair: { model: string; compare: string }) => [pair.model, pair.compare];
+export const MNIST_SMALL_PAIR = { setup: { model: 'mnist-small-st', data: 'mnist-test' }, lab: { compare: 'mnist-small-pgd-linf' } };
+const pairNeeds = (pair: { setup: { model: string }; lab: { compare: string } }) => [pair.setup.model, pair.lab.compare];
 
 /**
  * ResNet-20's stem and block outputs (names as the exporter writes them from the PyTorch
@@ -37,7 +37,7 @@ export const RESNET20_BLOCK_OUTPUTS = [
 /** 8/255, the CIFAR-10 L∞ radius of the seeds. */
 export const EPS_8_255 = 8 / 255;
 /** Gaussian σ ladder of the MFTMA seed (Cohen et al. 2020 setting): 0.0001 … 1.0. */
-export const SIGMA_LADDER = ['0.0001', '0.001', '0.01', '0.1', '0.3', '1'];
+export const SIGMA_LADDER = [0.0001, 0.001, 0.01, 0.1, 0.3, 1];
 
 /**
  * MFTMA (issue #7). Gaussian: class manifolds (P = 10 classes × M = 50 images) under the σ
@@ -52,24 +52,24 @@ export const MFTMA_PRESETS: Record<'gaussian' | 'adversarial', Preset[]> = {
     {
       label: 'CIFAR-10 ResNet-20 ST vs AT: class manifolds, Gaussian σ ladder',
       needs: pairNeeds(CIFAR_RESNET_PAIR),
-      params: { ...CIFAR_RESNET_PAIR, layers: RESNET20_BLOCK_OUTPUTS, mfKind: 'class', mfPerturb: 'gaussian', mfLadder: SIGMA_LADDER, mfP: 10, mfM: 50 },
+      params: { ...CIFAR_RESNET_PAIR, view: { layers: RESNET20_BLOCK_OUTPUTS }, mftma: { kind: 'class', perturb: 'gaussian', ladder: SIGMA_LADDER, P: 10, M: 50 } },
     },
     {
       label: 'class manifolds, Gaussian σ ladder (MNIST ST vs AT)',
       needs: pairNeeds(MNIST_SMALL_PAIR),
-      params: { ...MNIST_SMALL_PAIR, layers: [], mfKind: 'class', mfPerturb: 'gaussian', mfLadder: SIGMA_LADDER, mfP: 10, mfM: 20 },
+      params: { ...MNIST_SMALL_PAIR, view: { layers: [] }, mftma: { kind: 'class', perturb: 'gaussian', ladder: SIGMA_LADDER, P: 10, M: 20 } },
     },
   ],
   adversarial: [
     {
       label: 'CIFAR-10 ResNet-20 ST vs AT: exemplar manifolds, APGD-CE L∞ 8/255',
       needs: pairNeeds(CIFAR_RESNET_PAIR),
-      params: { ...CIFAR_RESNET_PAIR, layers: RESNET20_BLOCK_OUTPUTS, mfKind: 'exemplar', mfPerturb: 'attack', norm: 'linf', mfLadder: [String(EPS_8_255)], mfP: 10, mfM: 20 },
+      params: { ...CIFAR_RESNET_PAIR, view: { layers: RESNET20_BLOCK_OUTPUTS }, attack: { norm: 'linf' }, mftma: { kind: 'exemplar', perturb: 'attack', ladder: [EPS_8_255], P: 10, M: 20 } },
     },
     {
       label: 'exemplar manifolds, APGD-CE L∞ 0.3 (MNIST ST vs AT)',
       needs: pairNeeds(MNIST_SMALL_PAIR),
-      params: { ...MNIST_SMALL_PAIR, layers: [], mfKind: 'exemplar', mfPerturb: 'attack', norm: 'linf', mfLadder: ['0.3'], mfP: 10, mfM: 10 },
+      params: { ...MNIST_SMALL_PAIR, view: { layers: [] }, attack: { norm: 'linf' }, mftma: { kind: 'exemplar', perturb: 'attack', ladder: [0.3], P: 10, M: 10 } },
     },
   ],
 };
@@ -82,17 +82,17 @@ export const LOGITS_PRESETS: Preset[] = [
   {
     label: 'CIFAR-10 ResNet-20 ST vs AT (Seguin et al. figures), APGD-CE L∞ 8/255',
     needs: pairNeeds(CIFAR_RESNET_PAIR),
-    params: { ...CIFAR_RESNET_PAIR, layers: [], attack: 'apgd-ce', norm: 'linf', eps: EPS_8_255, steps: 100, restarts: 1, logitsN: 1000, logitsAttack: 1, logitsEpochs: 1 },
+    params: { ...CIFAR_RESNET_PAIR, view: { layers: [] }, attack: { attack: 'apgd-ce', norm: 'linf', eps: EPS_8_255, steps: 100, restarts: 1 }, logits: { n: 1000, underAttack: 1, epochs: 1 } },
   },
   {
     label: 'MNIST small CNN ST vs AT, APGD-CE L∞ 0.3',
     needs: pairNeeds(MNIST_SMALL_PAIR),
-    params: { ...MNIST_SMALL_PAIR, layers: [], attack: 'apgd-ce', norm: 'linf', eps: 0.3, steps: 100, restarts: 1, logitsN: 1000, logitsAttack: 1, logitsEpochs: 1 },
+    params: { ...MNIST_SMALL_PAIR, view: { layers: [] }, attack: { attack: 'apgd-ce', norm: 'linf', eps: 0.3, steps: 100, restarts: 1 }, logits: { n: 1000, underAttack: 1, epochs: 1 } },
   },
 ];
 
 /** The zoo's MNIST medium-CNN trio of the collision seed: standard, PGD-AT L2 2.0, TRADES L2 2.0. */
-export const MNIST_MEDIUM_TRIO = { model: 'mnist-medium-st', compare: 'mnist-medium-pgd-l2', colExtra: ['mnist-medium-trades-l2'], data: 'mnist-test' } as const;
+export const MNIST_MEDIUM_TRIO = { setup: { model: 'mnist-medium-st', data: 'mnist-test' }, lab: { compare: 'mnist-medium-pgd-l2' }, extra: ['mnist-medium-trades-l2'] };
 
 /**
  * Collisions (issue #8; the layer-by-layer extension of Bhagoji et al.): 3 vs 7 on MNIST with
@@ -102,22 +102,22 @@ export const MNIST_MEDIUM_TRIO = { model: 'mnist-medium-st', compare: 'mnist-med
  * because a ResNet step costs ~50× an MNIST CNN's on a software GPU. The view offers every
  * preset whose models have shipped. ε is input-space L2 (the seed's distance).
  */
-const COLLISION_COMMON = { colExtra: [], colPerClass: 10, colM: 10, colN: 3, colProjection: 'gaussian', colMSweep: [], colBox: 0, colIter: 600 } as const;
-const MNIST_EPS = ['0.5', '1', '1.5', '2', '2.5', '3', '4', '5'];
-const CIFAR_EPS = ['0.125', '0.25', '0.5', '1', '2', '4', '8'];
+const COLLISION_COMMON: NonNullable<ParamsPatch['collision']> = { extra: [], perClass: 10, m: 10, projections: 3, projection: 'gaussian', mSweep: [], box: 0, iterations: 600 };
+const MNIST_EPS = [0.5, 1, 1.5, 2, 2.5, 3, 4, 5];
+const CIFAR_EPS = [0.125, 0.25, 0.5, 1, 2, 4, 8];
 export const COLLISION_PRESETS: Record<'mnist' | 'cifar', Preset[]> = {
   mnist: [
     {
       key: 'mnist-trio',
       label: 'MNIST medium CNN: ST vs PGD vs TRADES (L2 2.0), 3 vs 7, m = 10',
-      needs: [MNIST_MEDIUM_TRIO.model, MNIST_MEDIUM_TRIO.compare, ...MNIST_MEDIUM_TRIO.colExtra],
-      params: { ...COLLISION_COMMON, ...MNIST_MEDIUM_TRIO, colExtra: [...MNIST_MEDIUM_TRIO.colExtra], colMSweep: [], layers: [], colClasses: ['3', '7'], colEps: MNIST_EPS },
+      needs: [MNIST_MEDIUM_TRIO.setup.model, MNIST_MEDIUM_TRIO.lab.compare, ...MNIST_MEDIUM_TRIO.extra],
+      params: { setup: MNIST_MEDIUM_TRIO.setup, lab: MNIST_MEDIUM_TRIO.lab, view: { layers: [] }, collision: { ...COLLISION_COMMON, extra: [...MNIST_MEDIUM_TRIO.extra], classes: ['3', '7'], epsList: MNIST_EPS } },
     },
     {
       key: 'mnist-small',
       label: 'MNIST small CNN: ST vs PGD-AT (L∞ 0.3), 3 vs 7, m = 10',
       needs: pairNeeds(MNIST_SMALL_PAIR),
-      params: { ...COLLISION_COMMON, ...MNIST_SMALL_PAIR, colExtra: [], colMSweep: [], layers: [], colClasses: ['3', '7'], colEps: MNIST_EPS },
+      params: { ...MNIST_SMALL_PAIR, view: { layers: [] }, collision: { ...COLLISION_COMMON, classes: ['3', '7'], epsList: MNIST_EPS } },
     },
   ],
   cifar: [
@@ -125,16 +125,16 @@ export const COLLISION_PRESETS: Record<'mnist' | 'cifar', Preset[]> = {
       key: 'cifar-medium',
       label: 'CIFAR-10 medium CNN: ST vs PGD-AT (L2 0.5), cat vs dog, m = 10',
       needs: pairNeeds(CIFAR_MEDIUM_PAIR),
-      params: { ...COLLISION_COMMON, ...CIFAR_MEDIUM_PAIR, colExtra: [], colMSweep: [], layers: [], colClasses: ['3', '5'], colEps: CIFAR_EPS },
+      params: { ...CIFAR_MEDIUM_PAIR, view: { layers: [] }, collision: { ...COLLISION_COMMON, classes: ['3', '5'], epsList: CIFAR_EPS } },
     },
     {
       key: 'cifar-resnet',
       label: 'CIFAR-10 ResNet-20 ST vs AT (L∞ 8/255): cat vs dog, m = 10',
       needs: pairNeeds(CIFAR_RESNET_PAIR),
       params: {
-        ...COLLISION_COMMON, ...CIFAR_RESNET_PAIR, colExtra: [], colMSweep: [], colPerClass: 5, colN: 2, colIter: 200,
-        layers: ['relu', 'stage1.block3.relu_1', 'stage2.block3.relu_1', 'stage3.block3.relu_1', 'pool'],
-        colClasses: ['3', '5'], colEps: CIFAR_EPS,
+        ...CIFAR_RESNET_PAIR,
+        view: { layers: ['relu', 'stage1.block3.relu_1', 'stage2.block3.relu_1', 'stage3.block3.relu_1', 'pool'] },
+        collision: { ...COLLISION_COMMON, perClass: 5, projections: 2, iterations: 200, classes: ['3', '5'], epsList: CIFAR_EPS },
       },
     },
   ],

@@ -6,65 +6,18 @@
  */
 import { create } from 'zustand';
 import type { BackendState } from '../core/backend';
-import type { AttackName } from '../core/attacks/types';
-import { attackSchema, curveSchema, defaults, labSchema, logitsSchema, dependencySchema, mftmaSchema, collisionSchema, setupSchema, tsneSchema, viewSchema } from '../core/schema';
-import type { DatasetSummary, ModelSummary, SampleData, SliceTransfer } from '../../workers/lab.worker';
+import type { AnalysisKind } from '../core/analyses';
+import { labDefaults, patchParams, type LabParams, type LabPatch } from '../core/analyses/lab';
+import type { SliceModelResult } from '../core/analysis/definition';
+import type { DatasetSummary, ModelSummary, SampleData } from '../../workers/lab.worker';
+import type { CacheEntry } from './resultCache';
 
-export interface Params {
-  model: string;
-  data: string;
-  n: number;
-  seed: number;
-  backend: string;
-  attack: AttackName;
-  norm: 'linf' | 'l2';
-  eps: number;
-  steps: number;
-  stepSize: number;
-  restarts: number;
-  targets: number;
-  targetClass: number;
-  draws: number;
-  layers: string[];
-  view: ViewName;
-  compare: string;
-  curveEps: string[];
-  curveN: number;
-  tsneN: number;
-  perplexity: number;
-  tsneIter: number;
-  tsneSeeds: number;
-  tsneImpl: 'auto' | 'tfjs' | 'typed';
-  tsneMode: 'joint' | 'anchored';
-  tsneModel: 'a' | 'b';
-  logitsN: number;
-  logitsAttack: number;
-  logitsEpochs: number;
-  depN: number;
-  mfKind: 'class' | 'exemplar';
-  mfPerturb: 'gaussian' | 'linf' | 'l2' | 'attack';
-  mfLadder: string[];
-  mfP: number;
-  mfM: number;
-  mfMaxDims: number;
-  colClasses: string[];
-  colPerClass: number;
-  colM: number;
-  colN: number;
-  colProjection: 'gaussian' | 'none';
-  colEps: string[];
-  colMSweep: string[];
-  colBox: number;
-  colIter: number;
-  colExtra: string[];
-}
+/** Every value of the lab, nested per feature and typed from the schemas (core/analyses/lab.ts). */
+export type Params = LabParams;
+export type ParamsPatch = LabPatch;
+export type ViewName = AnalysisKind;
 
-export type ViewName = 'slice' | 'curve' | 'tsne' | 'logits' | 'dependency' | 'manifolds' | 'collision';
-
-/** Every schema whose values live in the URL. */
-export const URL_SCHEMAS = [setupSchema, attackSchema, viewSchema, labSchema, curveSchema, tsneSchema, logitsSchema, dependencySchema, mftmaSchema, collisionSchema];
-
-export const DEFAULT_PARAMS = Object.assign({}, ...URL_SCHEMAS.map(defaults)) as unknown as Params;
+export const DEFAULT_PARAMS: Params = labDefaults();
 
 /** One analysis view's job and result (the result types come from src/core/jobs). */
 export interface AnalysisState {
@@ -75,6 +28,23 @@ export interface AnalysisState {
   message: string;
   result: unknown;
   error?: string;
+}
+
+/** One model's ε-slice result as the main view shows it: the numbers plus where it sits on the ε ladder. */
+export interface StoredResult extends SliceModelResult {
+  key: string;
+  /** Key of everything except ε: results sharing it form the ε ladder. */
+  ladderKey: string;
+  eps: number;
+  preview: boolean;
+}
+
+/** The cache entry of an ε slice, with A's and B's results ready for the views. */
+export interface SliceEntry extends CacheEntry {
+  ladderKey: string;
+  eps: number;
+  preview: boolean;
+  slice: { a: StoredResult; b: StoredResult | null };
 }
 
 export interface ZooEntry {
@@ -110,13 +80,6 @@ export interface JobState {
   preview?: boolean;
 }
 
-export interface StoredResult extends SliceTransfer {
-  key: string;
-  /** Key of everything except ε: results sharing it form the ε ladder. */
-  ladderKey: string;
-  eps: number;
-  preview: boolean;
-}
 
 export interface LabState {
   params: Params;
@@ -129,8 +92,9 @@ export interface LabState {
   dataset: DatasetSummary | null;
   sample: SampleData | null;
   job: JobState | null;
-  results: Record<string, StoredResult>;
-  /** Key of the result on screen. */
+  /** The one result cache (resultCache.ts): every finished analysis result by its key, LRU-bounded. */
+  cache: Record<string, CacheEntry>;
+  /** Key of the ε slice on screen (an entry of `cache`). */
   shownKey: string | null;
   dragging: boolean;
   hovered: number | null;
@@ -145,7 +109,7 @@ export interface LabState {
   /** Per-sample values shared across views (e.g. minimal ε from the robustness curve), keyed by dataset index. */
   sampleScores: { name: string; byIndex: Record<number, number> } | null;
   set(partial: Partial<LabState>): void;
-  setParams(partial: Partial<Params>): void;
+  setParams(patch: ParamsPatch): void;
 }
 
 export const useLab = create<LabState>((set) => ({
@@ -158,7 +122,7 @@ export const useLab = create<LabState>((set) => ({
   dataset: null,
   sample: null,
   job: null,
-  results: {},
+  cache: {},
   shownKey: null,
   dragging: false,
   hovered: null,
@@ -170,25 +134,18 @@ export const useLab = create<LabState>((set) => ({
   analyses: {},
   sampleScores: null,
   set: (partial) => set(partial),
-  setParams: (partial) => set((s) => ({ params: { ...s.params, ...partial } })),
+  setParams: (patch) => set((s) => ({ params: patchParams(s.params, patch) })),
 }));
 
-/** The parameters that define a slice result; ε separately so ladders can group. */
-export function sliceKeys(p: Params, preview: boolean, layers: string[]): { key: string; ladderKey: string } {
-  const ladder = {
-    model: p.model,
-    data: p.data,
-    n: p.n,
-    seed: p.seed,
-    attack: preview ? 'fgsm' : p.attack,
-    norm: p.norm,
-    steps: preview ? 1 : p.steps,
-    stepSize: preview ? 0 : p.stepSize,
-    restarts: preview ? 1 : p.restarts,
-    targets: preview ? 0 : p.targets,
-    draws: preview ? 0 : p.draws,
-    layers,
-  };
-  const ladderKey = JSON.stringify(ladder);
-  return { ladderKey, key: `${ladderKey}|eps=${p.eps}` };
+/** The ε slice on screen for model A or B (null before the first result). */
+export function shownSlice(s: Pick<LabState, 'cache' | 'shownKey'>, which: 'a' | 'b' = 'a'): StoredResult | null {
+  const entry = s.shownKey ? (s.cache[s.shownKey] as SliceEntry | undefined) : undefined;
+  return entry?.slice?.[which] ?? null;
+}
+
+/** The cached ε slices on the ladder of the shown one, by ε. */
+export function ladderOf(s: Pick<LabState, 'cache' | 'shownKey'>): SliceEntry[] {
+  const shown = s.shownKey ? (s.cache[s.shownKey] as SliceEntry | undefined) : undefined;
+  if (!shown?.slice) return [];
+  return (Object.values(s.cache) as SliceEntry[]).filter((e) => e.slice && e.ladderKey === shown.ladderKey).sort((x, y) => x.eps - y.eps);
 }

@@ -21,9 +21,9 @@ export type RunParams<S extends Schema> = Values<S> & {
   sampleSize: number;
 };
 
-export interface AnalysisDefinition<S extends Schema = Schema, R = unknown, P = R> {
+export interface AnalysisDefinition<S extends Schema = Schema, R = unknown, P = R, K extends string = string> {
   /** The CLI command, the lab's view (URL `view=`) and the result cache's name. */
-  kind: string;
+  kind: K;
   /** Tab label in the lab and the title of the CLI's help entry. */
   title: string;
   /** One line for `layerwise --help`. */
@@ -49,15 +49,15 @@ export interface AnalysisDefinition<S extends Schema = Schema, R = unknown, P = 
 
 // The registry holds definitions of different schemas and results; their own code stays typed.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyAnalysis = AnalysisDefinition<any, any, any>;
+export type AnyAnalysis = AnalysisDefinition<any, any, any, string>;
 
 /** Identity with type inference: `defineAnalysis({...})` keeps the schema's and result's types. */
-export function defineAnalysis<S extends Schema, R, P = R>(def: AnalysisDefinition<S, R, P>): AnalysisDefinition<S, R, P> {
+export function defineAnalysis<S extends Schema, R, P = R, const K extends string = string>(def: AnalysisDefinition<S, R, P, K>): AnalysisDefinition<S, R, P, K> {
   return def;
 }
 
-export type ResultOf<D> = D extends AnalysisDefinition<Schema, infer R, unknown> ? R : never;
-export type OwnValues<D> = D extends AnalysisDefinition<infer S, unknown, unknown> ? Values<S> : never;
+/** The result type of a definition. */
+export type ResultOf<D> = D extends { run(...args: never[]): Promise<infer R> } ? R : never;
 
 /** Everything that decides an analysis's numbers: the setup, the shared values it uses, its own values. */
 export interface AnalysisSetup {

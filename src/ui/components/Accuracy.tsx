@@ -1,10 +1,10 @@
 /** Clean and robust accuracy at the current ε, with counts and masking warnings. */
-import { useLab } from '../store';
+import { shownSlice, useLab } from '../store';
 
 export function Accuracy() {
   const sample = useLab((s) => s.sample);
-  const shown = useLab((s) => (s.shownKey ? s.results[s.shownKey] : null));
-  const shownB = useLab((s) => (s.shownKey && s.compareModel ? s.results[`B:${s.params.compare}|${s.shownKey}`] : null));
+  const shown = useLab((s) => shownSlice(s));
+  const shownB = useLab((s) => (s.compareModel ? shownSlice(s, 'b') : null));
   if (!sample) return null;
   const n = sample.labels.length;
   const clean = shown ? shown.cleanAccuracy : sample.cleanAccuracy;

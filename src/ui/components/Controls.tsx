@@ -4,39 +4,47 @@
  * the zoo and the built-in data sets; users add their own via file pickers.
  */
 import { useState } from 'react';
-import { attackSchema, coerce, setupSchema, type ParamDef } from '../../core/schema';
-import { applyParams, loadImageFiles, loadModelFiles } from '../controller';
-import { useLab, type Params } from '../store';
+import { attackSchema, coerce, setupSchema, type ParamDef, type Schema } from '../../core/schema';
+import { applyParams, loadImageFiles, loadModelFiles } from '../setup';
+import { useLab, type Params, type ParamsPatch } from '../store';
 
-export function ParamControl({ def, onCommit }: { def: ParamDef; onCommit?: (partial: Partial<Params>) => void }) {
+type Group = keyof Params;
+
+/**
+ * One generated control: `group` is the feature whose schema the parameter belongs to
+ * (setup, attack, or an analysis kind). Its id is `param-<key>` for the setup and attack
+ * panels, `param-<group>-<key>` in the views.
+ */
+export function ParamControl({ group, name, def, onCommit }: { group: Group; name: string; def: ParamDef; onCommit?: (patch: ParamsPatch) => void }) {
   // Subscribe to this parameter only: an ε drag must not re-render every control.
-  const value = useLab((s) => s.params[def.key as keyof Params]);
-  const currentData = useLab((s) => s.params.data);
+  const value = useLab((s) => (s.params[group] as Record<string, unknown>)[name]);
+  const currentData = useLab((s) => s.params.setup.data);
   const zoo = useLab((s) => s.zoo);
   const datasets = useLab((s) => s.datasets);
   const userModel = useLab((s) => s.userModelLabel);
-  const id = `param-${def.key}`;
-  let options = def.options;
-  if (def.key === 'model') {
+  const id = group === 'setup' || group === 'attack' ? `param-${name}` : `param-${group}-${name}`;
+  let options = def.kind === 'select' ? def.options : undefined;
+  if (group === 'setup' && name === 'model') {
     options = zoo.map((z) => ({ value: z.id, label: z.label }));
     if (userModel) options = [...options, { value: userModel, label: `${userModel.slice(5)} (your files)` }];
     if (typeof value === 'string' && !options.some((o) => o.value === value) && (value.endsWith('.json') || /\.onnx$/i.test(value))) options = [...options, { value, label: value }];
   }
-  if (def.key === 'data') {
+  if (group === 'setup' && name === 'data') {
     options = datasets.map((d) => ({ value: d.id, label: `${d.name} (${d.n})` }));
     if (currentData === 'user:images') options = [...options, { value: 'user:images', label: 'your images' }];
   }
   const commit = (raw: string) => {
-    const { value: v, error } = coerce({ ...def, options }, raw);
+    const { value: v, error } = coerce(def.kind === 'select' && options ? { ...def, options } : def, raw);
     if (error) useLab.getState().set({ error });
-    const partial = { [def.key]: v } as Partial<Params>;
-    if (onCommit) onCommit(partial);
-    else void applyParams(partial);
+    const patch = { [group]: { [name]: v } } as ParamsPatch;
+    if (onCommit) onCommit(patch);
+    else void applyParams(patch);
   };
+  const listText = (v: unknown) => (Array.isArray(v) ? v.join(',') : String(v ?? ''));
   return (
     <label className="control" htmlFor={id} title={def.help}>
       <span>{def.label}</span>
-      {def.kind === 'select' ? (
+      {options ? (
         <select id={id} value={String(value)} onChange={(e) => commit(e.target.value)}>
           {options?.map((o) => (
             <option key={o.value} value={o.value}>
@@ -44,14 +52,14 @@ export function ParamControl({ def, onCommit }: { def: ParamDef; onCommit?: (par
             </option>
           ))}
         </select>
-      ) : def.kind === 'list' || def.kind === 'text' ? (
+      ) : def.kind === 'list' || def.kind === 'numbers' || def.kind === 'text' ? (
         <input
           id={id}
           type="text"
-          defaultValue={Array.isArray(value) ? value.join(',') : String(value ?? '')}
-          key={String(value)}
-          placeholder={def.kind === 'list' ? 'auto' : ''}
-          onBlur={(e) => e.target.value !== (Array.isArray(value) ? value.join(',') : String(value ?? '')) && commit(e.target.value)}
+          defaultValue={listText(value)}
+          key={listText(value)}
+          placeholder={def.kind === 'list' || def.kind === 'numbers' ? 'auto' : ''}
+          onBlur={(e) => e.target.value !== listText(value) && commit(e.target.value)}
           onKeyDown={(e) => e.key === 'Enter' && commit((e.target as HTMLInputElement).value)}
         />
       ) : (
@@ -60,9 +68,9 @@ export function ParamControl({ def, onCommit }: { def: ParamDef; onCommit?: (par
           type="number"
           defaultValue={String(value)}
           key={String(value)}
-          min={def.min}
-          max={def.max}
-          step={def.step}
+          min={def.kind === 'int' || def.kind === 'number' ? def.min : undefined}
+          max={def.kind === 'int' || def.kind === 'number' ? def.max : undefined}
+          step={def.kind === 'int' || def.kind === 'number' ? def.step : undefined}
           onBlur={(e) => e.target.value !== String(value) && commit(e.target.value)}
           onKeyDown={(e) => e.key === 'Enter' && commit((e.target as HTMLInputElement).value)}
         />
@@ -71,12 +79,17 @@ export function ParamControl({ def, onCommit }: { def: ParamDef; onCommit?: (par
   );
 }
 
+/** A schema's parameters that have a generated control, in schema order. */
+export function controlsOf(schema: Schema): [string, ParamDef][] {
+  return Object.entries(schema).filter(([, d]) => d.control !== false);
+}
+
 export function SetupControls() {
   return (
     <fieldset className="controls">
       <legend>Setup</legend>
-      {setupSchema.map((def) => (
-        <ParamControl key={def.key} def={def} />
+      {controlsOf(setupSchema).map(([name, def]) => (
+        <ParamControl key={name} group="setup" name={name} def={def} />
       ))}
       <CompareControl />
       <label className="control" title="a tfjs model.json (layers or graph model) or an .onnx file, served from any URL that allows it">
@@ -87,7 +100,7 @@ export function SetupControls() {
           data-testid="model-url"
           onKeyDown={(e) => {
             const url = (e.target as HTMLInputElement).value.trim();
-            if (e.key === 'Enter' && url) void applyParams({ model: url });
+            if (e.key === 'Enter' && url) void applyParams({ setup: { model: url } });
           }}
         />
       </label>
@@ -115,15 +128,15 @@ export function SetupControls() {
 
 /** Model B for compare mode: any zoo model, or none. */
 export function CompareControl() {
-  const compare = useLab((s) => s.params.compare);
+  const compare = useLab((s) => s.params.lab.compare);
   const zoo = useLab((s) => s.zoo);
-  const modelA = useLab((s) => s.params.model);
-  const dataset = useLab((s) => s.params.data);
+  const modelA = useLab((s) => s.params.setup.model);
+  const dataset = useLab((s) => s.params.setup.data);
   const fits = zoo.filter((z) => z.id !== modelA && z.dataset === dataset);
   return (
     <label className="control" htmlFor="param-compare" title="a second model B shown next to or over model A in every view (dashed lines, B columns)">
       <span>Compare with</span>
-      <select id="param-compare" data-testid="compare" value={compare} onChange={(e) => void applyParams({ compare: e.target.value })}>
+      <select id="param-compare" data-testid="compare" value={compare} onChange={(e) => void applyParams({ lab: { compare: e.target.value } })}>
         <option value="">— none —</option>
         {fits.map((z) => (
           <option key={z.id} value={z.id}>
@@ -141,7 +154,7 @@ export function CompareControl() {
  * look; standard is the usual evaluation (PGD-40, APGD-100 as in AutoAttack); strong adds
  * restarts and all 9 targets, the budget of a careful robustness claim (spec attacks.md).
  */
-export const ATTACK_PRESETS: Record<'weak' | 'standard' | 'strong', Partial<Params>> = {
+export const ATTACK_PRESETS: Record<'weak' | 'standard' | 'strong', Partial<Params['attack']>> = {
   weak: { steps: 10, restarts: 1, targets: 3, draws: 5 },
   standard: { steps: 40, restarts: 1, targets: 9, draws: 10 },
   strong: { steps: 100, restarts: 5, targets: 9, draws: 50 },
@@ -149,7 +162,7 @@ export const ATTACK_PRESETS: Record<'weak' | 'standard' | 'strong', Partial<Para
 
 function presetOf(p: Params): string {
   for (const [name, preset] of Object.entries(ATTACK_PRESETS)) {
-    if (Object.entries(preset).every(([k, v]) => p[k as keyof Params] === v)) return name;
+    if (Object.entries(preset).every(([k, v]) => p.attack[k as keyof Params['attack']] === v)) return name;
   }
   return 'custom';
 }
@@ -170,15 +183,15 @@ const ATTACK_PARAMS: Record<string, string[]> = {
 };
 
 export function AttackControls() {
-  const attack = useLab((s) => s.params.attack);
+  const attack = useLab((s) => s.params.attack.attack);
   const preset = useLab((s) => presetOf(s.params));
-  const shown = ATTACK_PARAMS[attack] ?? attackSchema.map((d) => d.key);
+  const shown = ATTACK_PARAMS[attack] ?? Object.keys(attackSchema);
   return (
     <fieldset className="controls">
       <legend>Attack</legend>
       <label className="control" htmlFor="attack-preset" title="step, restart and target budgets: weak = quick look, standard = usual evaluation, strong = careful claim">
         <span>Strength</span>
-        <select id="attack-preset" data-testid="attack-preset" value={preset} onChange={(e) => e.target.value !== 'custom' && void applyParams(ATTACK_PRESETS[e.target.value as keyof typeof ATTACK_PRESETS])}>
+        <select id="attack-preset" data-testid="attack-preset" value={preset} onChange={(e) => e.target.value !== 'custom' && void applyParams({ attack: ATTACK_PRESETS[e.target.value as keyof typeof ATTACK_PRESETS] })}>
           <option value="weak">weak</option>
           <option value="standard">standard</option>
           <option value="strong">strong</option>
@@ -187,10 +200,10 @@ export function AttackControls() {
           </option>
         </select>
       </label>
-      {attackSchema
-        .filter((d) => d.key !== 'eps' && (d.key === 'attack' || shown.includes(d.key)))
-        .map((def) => (
-          <ParamControl key={def.key} def={def} />
+      {controlsOf(attackSchema)
+        .filter(([name]) => name !== 'eps' && (name === 'attack' || shown.includes(name)))
+        .map(([name, def]) => (
+          <ParamControl key={name} group="attack" name={name} def={def} />
         ))}
     </fieldset>
   );
@@ -199,7 +212,7 @@ export function AttackControls() {
 /** Which layers to tap; empty selection in the URL means the model's feature layers. */
 export function LayerPicker() {
   const model = useLab((s) => s.model);
-  const chosen = useLab((s) => s.params.layers);
+  const chosen = useLab((s) => s.params.view.layers);
   // A ResNet-20 has ~70 tappable layers: a filter keeps the list usable (view state only).
   const [filter, setFilter] = useState('');
   if (!model) return null;
@@ -212,7 +225,7 @@ export function LayerPicker() {
     // Keep model order; an empty pick falls back to the defaults.
     const ordered = model.layers.map((l) => l.name).filter((n) => next.has(n));
     const same = ordered.length === defaults.length && ordered.every((n, i) => n === defaults[i]);
-    void applyParams({ layers: same ? [] : ordered });
+    void applyParams({ view: { layers: same ? [] : ordered } });
   };
   const tappable = model.layers.filter((l) => l.className !== 'InputLayer');
   const needle = filter.trim().toLowerCase();

@@ -3,8 +3,8 @@
  * on release: the chosen attack. Arrow keys step ε (the native range input), and the
  * key release commits. ε is shown in [0,1] units and, for L∞, in 8-bit pixel units.
  */
-import { applyParams } from '../controller';
-import { useLab } from '../store';
+import { applyParams } from '../setup';
+import { shownSlice, useLab } from '../store';
 
 export function epsRange(norm: string, channels: number): { max: number; step: number } {
   if (norm === 'linf') return channels === 1 ? { max: 0.5, step: 0.01 } : { max: 32 / 255, step: 1 / 255 };
@@ -15,23 +15,23 @@ export function EpsSlider() {
   const params = useLab((s) => s.params);
   const dataset = useLab((s) => s.dataset);
   const job = useLab((s) => s.job);
-  const shown = useLab((s) => (s.shownKey ? s.results[s.shownKey] : null));
-  const { max, step } = epsRange(params.norm, dataset?.shape[2] ?? 1);
-  const eps = params.eps;
+  const shown = useLab((s) => shownSlice(s));
+  const { max, step } = epsRange(params.attack.norm, dataset?.shape[2] ?? 1);
+  const eps = params.attack.eps;
   const preview = (v: number) => {
     useLab.getState().set({ dragging: true });
-    void applyParams({ eps: v }, { preview: true });
+    void applyParams({ attack: { eps: v } }, { preview: true });
   };
   const commit = () => {
     useLab.getState().set({ dragging: false });
-    void applyParams({ eps: useLab.getState().params.eps });
+    void applyParams({ attack: { eps: useLab.getState().params.attack.eps } });
   };
   const shownLabel = shown ? (shown.preview ? `FGSM preview (ε=${shown.eps})` : `${shown.spec.attack.toUpperCase()}${shown.spec.attack === 'fgsm' ? '' : `-${shown.spec.steps}`} (ε=${shown.eps})`) : 'nothing yet';
   return (
     <div className="eps">
       <label htmlFor="eps-slider">
-        ε = <strong data-testid="eps-value">{eps.toFixed(params.norm === 'linf' ? 4 : 3)}</strong>
-        {params.norm === 'linf' && <span className="muted"> ({(eps * 255).toFixed(1)}/255)</span>}
+        ε = <strong data-testid="eps-value">{eps.toFixed(params.attack.norm === 'linf' ? 4 : 3)}</strong>
+        {params.attack.norm === 'linf' && <span className="muted"> ({(eps * 255).toFixed(1)}/255)</span>}
       </label>
       <input
         id="eps-slider"

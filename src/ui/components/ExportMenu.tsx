@@ -3,14 +3,14 @@
  * JSON run manifest (model, data, parameters, seed, versions) that reproduces it.
  */
 import { serializeSvg, svgToPngBlob, toCsv, downloadBlob } from '../charts/export';
-import { runManifest } from '../controller';
-import { useLab } from '../store';
+import { runManifest } from '../manifest';
+import { ladderOf, shownSlice, useLab } from '../store';
 
 function viewData() {
   const s = useLab.getState();
-  const shown = s.shownKey ? s.results[s.shownKey] : null;
+  const shown = shownSlice(s);
   if (!shown || !s.sample) return null;
-  const ladder = Object.values(s.results).filter((r) => r.ladderKey === shown.ladderKey).sort((a, b) => a.eps - b.eps);
+  const ladder = ladderOf(s).map((e) => e.slice.a);
   const layerRows = ladder.flatMap((r) =>
     r.shifts.map((sh) => ({ eps: r.eps, attack: r.spec.attack, norm: r.spec.norm, layer: sh.layer, mean: sh.mean, sd: sh.sd, median: sh.median, q25: sh.q25, q75: sh.q75, nonFinite: sh.nonFinite })),
   );
@@ -22,7 +22,7 @@ function viewData() {
   return { layerRows, sampleRows, shown };
 }
 
-const stamp = () => `layerwise-seed${useLab.getState().params.seed}`;
+const stamp = () => `layerwise-seed${useLab.getState().params.setup.seed}`;
 
 export function ExportMenu({ chartRef }: { chartRef: React.RefObject<SVGSVGElement | null> }) {
   const hasResult = useLab((s) => s.shownKey !== null);

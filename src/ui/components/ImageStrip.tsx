@@ -4,7 +4,7 @@
  * true label, predictions and confidences. Hover or click links the sample to every view.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { useLab } from '../store';
+import { shownSlice, useLab } from '../store';
 
 function drawImage(canvas: HTMLCanvasElement, pixels: Float32Array, offset: number, shape: [number, number, number], map: (v: number) => number) {
   const [h, w, c] = shape;
@@ -35,7 +35,7 @@ function Thumb({ pixels, offset, shape, map, label }: { pixels: Float32Array; of
 
 export function ImageStrip() {
   const sample = useLab((s) => s.sample);
-  const result = useLab((s) => (s.shownKey ? s.results[s.shownKey] : null));
+  const result = useLab((s) => shownSlice(s));
   const dataset = useLab((s) => s.dataset);
   const hovered = useLab((s) => s.hovered);
   const brushed = useLab((s) => s.brushed);

@@ -5,18 +5,17 @@
  */
 import { useEffect, useMemo, useRef } from 'react';
 import { createLayerChart, type LayerChartData, type LayerSeries } from '../charts/layerChart';
-import { useLab } from '../store';
+import { ladderOf, useLab } from '../store';
 
 export function useLayerSeries(): { layers: string[]; series: LayerSeries[]; compare: LayerSeries[] } {
-  const results = useLab((s) => s.results);
+  const cache = useLab((s) => s.cache);
   const shownKey = useLab((s) => s.shownKey);
-  const compareId = useLab((s) => (s.compareModel ? s.params.compare : ''));
+  const compareOn = useLab((s) => !!s.compareModel);
   return useMemo(() => {
-    const shown = shownKey ? results[shownKey] : null;
+    const entries = ladderOf({ cache, shownKey });
+    const shown = entries.find((e) => e.key === shownKey)?.slice.a;
     if (!shown) return { layers: [], series: [], compare: [] };
-    const ladder = Object.values(results)
-      .filter((r) => r.ladderKey === shown.ladderKey)
-      .sort((a, b) => a.eps - b.eps);
+    const ladder = entries.map((e) => e.slice.a);
     const layers = shown.shifts.map((s) => s.layer);
     const series = ladder.map((r) => ({
       eps: r.eps,
@@ -28,10 +27,10 @@ export function useLayerSeries(): { layers: string[]; series: LayerSeries[]; com
       perSample: r.key === shown.key ? r.shifts.map((s) => s.values) : undefined,
     }));
     // Compare mode: model B's results of the same ladder, on the layers both models have.
-    const compare = compareId
-      ? ladder
-          .map((r) => results[`B:${compareId}|${r.key}`])
-          .filter((r) => r)
+    const compare = compareOn
+      ? entries
+          .map((e) => e.slice.b)
+          .filter((r) => r !== null)
           .map((r) => ({
             eps: r.eps,
             label: `B ε = ${r.eps}`,
@@ -42,7 +41,7 @@ export function useLayerSeries(): { layers: string[]; series: LayerSeries[]; com
           }))
       : [];
     return { layers, series, compare };
-  }, [results, shownKey, compareId]);
+  }, [cache, shownKey, compareOn]);
 }
 
 export function LayerChartView({ svgRef }: { svgRef?: React.RefObject<SVGSVGElement | null> }) {

@@ -78,7 +78,7 @@ export function suiteTable(card: ZooCard): { norm: string; eps: number; n: numbe
 }
 
 export function ModelCard() {
-  const id = useLab((s) => s.params.model);
+  const id = useLab((s) => s.params.setup.model);
   const inZoo = useLab((s) => s.zoo.some((z) => z.id === id));
   const [card, setCard] = useState<{ id: string; card: ZooCard } | null>(null);
   useEffect(() => {

@@ -8,8 +8,8 @@
 import * as d3 from 'd3';
 import { useEffect, useRef, useState } from 'react';
 import { channelPlanes, divergingRgb } from '../charts/diverging';
-import { getBridge } from '../controller';
-import { useLab } from '../store';
+import { getBridge } from '../runtime';
+import { shownSlice, useLab } from '../store';
 
 function ChannelHeat({ plane, width, height, maxAbs, label }: { plane: Float32Array; width: number; height: number; maxAbs: number; label: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
@@ -73,7 +73,7 @@ function LogitBars({ clean, adv, names, label }: { clean: Float32Array; adv: Flo
 
 export function SampleDetail() {
   const sample = useLab((s) => s.sample);
-  const result = useLab((s) => (s.shownKey ? s.results[s.shownKey] : null));
+  const result = useLab((s) => shownSlice(s));
   const brushed = useLab((s) => s.brushed);
   const names = useLab((s) => s.dataset?.classNames) ?? [];
   const i = brushed.length === 1 ? brushed[0] : -1;

@@ -1,5 +1,5 @@
 /** Backend badge (with the fallback reason), job progress with cancel, errors and notices. */
-import { cancelJob } from '../controller';
+import { cancelLane } from '../jobs';
 import { useLab } from '../store';
 
 export function BackendBadge() {
@@ -23,7 +23,7 @@ export function JobStatus() {
       <progress max={1} value={job.fraction} />
       <span className="muted">{job.status === 'running' ? job.message : job.status}</span>
       {job.status === 'running' && (
-        <button type="button" data-testid="cancel" onClick={cancelJob}>
+        <button type="button" data-testid="cancel" onClick={() => cancelLane('main')}>
           Cancel
         </button>
       )}

@@ -10,48 +10,27 @@
 import * as d3 from 'd3';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { CollisionAnalysisResult } from '../../core/collision/analysis';
-import type { CollisionJobResult } from '../../core/jobs';
-import { collisionSchema } from '../../core/schema';
+import type { CollisionJobResult } from '../../core/collision/job';
 import { runAnalysis } from '../analyses';
-import { applyParams, layersFor } from '../controller';
+import { applyParams } from '../setup';
 import { classColor, epsColor } from '../charts/colors';
 import { type LineChartData, type LineSeries } from '../charts/lines';
 import { availablePresets, COLLISION_PRESETS } from '../presets';
 import { useLab, type Params } from '../store';
-import { AnalysisBar, LineChartView, ViewControls } from './common';
+import { AnalysisBar, LineChartView, useAnalysisResult, ViewControls } from './common';
 
 export function runCollisions(): void {
-  const p = useLab.getState().params;
-  const classes = p.colClasses.map(Number).filter((v) => Number.isInteger(v) && v >= 0);
-  const layers = ['input', ...layersFor(p)];
-  const params = {
-    layers,
-    classes: classes.length ? classes : [3, 7],
-    perClass: p.colPerClass,
-    m: p.colM,
-    projections: p.colN,
-    projection: p.colProjection,
-    epsList: p.colEps.map(Number).filter((v) => Number.isFinite(v) && v >= 0),
-    box: p.colBox === 1,
-    maxIter: p.colIter,
-    mSweep: p.colMSweep.map(Number).filter((v) => Number.isInteger(v) && v >= 1),
-    keepPoints: true,
-    extraModels: extraModelsOf(p),
-  };
-  const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
-  void runAnalysis('collision', key, params);
+  void runAnalysis('collision', { own: { extra: extraModelsOf(useLab.getState().params) } });
 }
 
-const BASE = import.meta.env.BASE_URL;
-
-/** "Also compare" ids that are zoo models for the current data (other than A and B), as URLs for the worker. */
-function extraModelsOf(p: Params): { id: string; url: string }[] {
+/** "Also compare" ids that are zoo models for the current data (other than A and B); others are skipped with a notice. */
+function extraModelsOf(p: Params): string[] {
   // Only zoo models trained on the current data (the worker checks the input shape too).
-  const fits = new Set(useLab.getState().zoo.filter((z) => z.dataset === p.data).map((z) => z.id));
-  const ids = [...new Set(p.colExtra.map((x) => x.trim()))].filter((id) => id && id !== p.model && id !== p.compare);
+  const fits = new Set(useLab.getState().zoo.filter((z) => z.dataset === p.setup.data).map((z) => z.id));
+  const ids = [...new Set(p.collision.extra.map((x) => x.trim()))].filter((id) => id && id !== p.setup.model && id !== p.lab.compare);
   const skipped = ids.filter((id) => !fits.has(id));
-  if (skipped.length) useLab.getState().set({ notice: `not a zoo model for ${p.data}, skipped: ${skipped.join(', ')}` });
-  return ids.filter((id) => fits.has(id)).map((id) => ({ id, url: `${BASE}models/${id}/model.json` }));
+  if (skipped.length) useLab.getState().set({ notice: `not a zoo model for ${p.setup.data}, skipped: ${skipped.join(', ')}` });
+  return ids.filter((id) => fits.has(id));
 }
 
 /** Every analysed model of a result with its label and line style (A solid, B dashed, extras dotted). */
@@ -341,8 +320,7 @@ function PairExplorer({ r, pair }: { r: CollisionJobResult; pair: number }) {
 }
 
 export function CollisionView() {
-  const state = useLab((s) => s.analyses.collision);
-  const r = (state?.result as CollisionJobResult | null) ?? null;
+  const r = useAnalysisResult('collision');
   const [graphLayer, setGraphLayer] = useState('');
   const [graphEps, setGraphEps] = useState(2);
   const [pair, setPair] = useState(0);
@@ -363,7 +341,7 @@ export function CollisionView() {
     const ids = new Set(zoo.map((z) => z.id));
     return [...availablePresets(COLLISION_PRESETS.mnist, ids), ...availablePresets(COLLISION_PRESETS.cifar, ids)];
   }, [zoo]);
-  const twins = zoo.filter((z) => z.id !== params.model && z.id !== params.compare && z.dataset === params.data);
+  const twins = zoo.filter((z) => z.id !== params.setup.model && z.id !== params.lab.compare && z.dataset === params.setup.data);
   const layerNames = r?.a?.layers.map((l) => l.layer) ?? [];
   const shownLayer = graphLayer && layerNames.includes(graphLayer) ? graphLayer : layerNames[layerNames.length - 1] ?? '';
   return (
@@ -371,7 +349,7 @@ export function CollisionView() {
       <h2>Collisions and optimal adversarial loss per layer</h2>
       <p className="muted">
         For a random projection A of the layer, d(x, x′) is the smallest L2 perturbation of two different-class inputs that makes A·f(x̃) = A·f(x̃′); no classifier on that layer can then get both right. The curve is the lowest
-        cross-entropy any classifier on the layer can reach against perturbations of size ε (averaged over projections; log 2 = chance). Distances are {useLab.getState().params.colBox ? 'box-constrained (not the paper)' : 'unconstrained, as in the seed paper'}.
+        cross-entropy any classifier on the layer can reach against perturbations of size ε (averaged over projections; log 2 = chance). Distances are {useLab.getState().params.collision.box ? 'box-constrained (not the paper)' : 'unconstrained, as in the seed paper'}.
       </p>
       {presets.length > 0 && (
         <div className="muted">
@@ -383,15 +361,15 @@ export function CollisionView() {
           ))}
         </div>
       )}
-      <ViewControls schema={collisionSchema} legend="Collisions" />
+      <ViewControls kind="collision" legend="Collisions" />
       {twins.length > 0 && (
         <div className="muted" data-testid="collision-extra-picker">
           also compare (same pairs):{' '}
           {twins.map((z) => {
-            const on = params.colExtra.includes(z.id);
+            const on = params.collision.extra.includes(z.id);
             return (
               <label key={z.id} style={{ marginRight: 8 }}>
-                <input type="checkbox" checked={on} onChange={() => void applyParams({ colExtra: on ? params.colExtra.filter((x) => x !== z.id) : [...params.colExtra, z.id] })} /> {z.id}
+                <input type="checkbox" checked={on} onChange={() => void applyParams({ collision: { extra: on ? params.collision.extra.filter((x) => x !== z.id) : [...params.collision.extra, z.id] } })} /> {z.id}
               </label>
             );
           })}

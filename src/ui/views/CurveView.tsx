@@ -6,42 +6,28 @@
  * values can sort the image strip.
  */
 import { useMemo } from 'react';
-import type { CurveResult } from '../../core/jobs';
-import { curveSchema } from '../../core/schema';
 import { runAnalysis } from '../analyses';
-import { applyParams, attackSpec } from '../controller';
+import { applyParams } from '../setup';
 import { type LineChartData } from '../charts/lines';
-import { useLab, type Params } from '../store';
-import { AnalysisBar, LineChartView, fmtPct, ViewControls } from './common';
+import { useLab } from '../store';
+import { AnalysisBar, LineChartView, fmtPct, useAnalysisResult, ViewControls } from './common';
 
 const NO_NAMES: string[] = [];
 const A_COLOR = '#1f6feb';
 const B_COLOR = '#d1495b';
 
-export function curveLadder(p: Params): number[] {
-  const explicit = p.curveEps.map(Number).filter((v) => Number.isFinite(v) && v >= 0);
-  if (explicit.length) return explicit;
-  const max = p.norm === 'linf' ? 1 : 50;
-  return [...new Set([0, 0.25, 0.5, 1, 1.5, 2, 3].map((f) => Math.min(max, +(f * p.eps).toPrecision(4))))];
-}
-
 export function runCurve(): void {
-  const p = useLab.getState().params;
-  const { eps: _eps, ...spec } = attackSpec(p, false);
-  const params = { spec, epsList: curveLadder(p), n: p.curveN };
-  const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
-  void runAnalysis('curve', key, params);
+  void runAnalysis('curve');
 }
 
-const onClickEps = (x: number | string) => void applyParams({ eps: Number(x) });
+const onClickEps = (x: number | string) => void applyParams({ attack: { eps: Number(x) } });
 
 export function CurveView() {
-  const state = useLab((s) => s.analyses.curve);
-  const eps = useLab((s) => s.params.eps);
+  const eps = useLab((s) => s.params.attack.eps);
   const names = useLab((s) => s.dataset?.classNames ?? NO_NAMES);
-  const compareLabel = useLab((s) => s.params.compare);
-  const modelLabel = useLab((s) => s.params.model);
-  const r = (state?.result as CurveResult | null) ?? null;
+  const compareLabel = useLab((s) => s.params.lab.compare);
+  const modelLabel = useLab((s) => s.params.setup.model);
+  const r = useAnalysisResult('curve');
   const norm = r?.spec.norm;
 
   const curve = useMemo<LineChartData | null>(() => {
@@ -80,7 +66,7 @@ export function CurveView() {
     <section data-testid="curve-view">
       <h2>Robustness curve</h2>
       <p className="muted">robust accuracy of the chosen attack (left panel) over an ε ladder; per sample, the smallest ε that broke it</p>
-      <ViewControls schema={curveSchema} legend="Curve" />
+      <ViewControls kind="curve" legend="Curve" />
       <AnalysisBar kind="curve" onRun={runCurve} runLabel="Run curve">
         {r && (
           <button type="button" onClick={shareScores} data-testid="curve-sort-strip">

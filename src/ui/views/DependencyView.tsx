@@ -5,22 +5,17 @@
  * adversarial; model B dashed in compare mode.
  */
 import { useMemo } from 'react';
-import type { DependencyJobResult, ModelDependency } from '../../core/jobs';
-import { dependencySchema } from '../../core/schema';
+import type { DependencyJobResult, ModelDependency } from '../../core/dependency/job';
 import { runAnalysis } from '../analyses';
-import { attackSpec, layersFor } from '../controller';
 import { type LineChartData, type LineSeries } from '../charts/lines';
 import { useLab } from '../store';
-import { AnalysisBar, LineChartView, fmtPct, ViewControls } from './common';
+import { AnalysisBar, LineChartView, fmtPct, useAnalysisResult, ViewControls } from './common';
 
 const A = '#1f6feb';
 const B = '#d1495b';
 
 export function runDependency(): void {
-  const p = useLab.getState().params;
-  const params = { n: p.depN, layers: layersFor(p), spec: p.eps > 0 ? attackSpec(p, false) : null };
-  const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
-  void runAnalysis('dependency', key, params);
+  void runAnalysis('dependency');
 }
 
 type Pick = (m: ModelDependency, layer: string) => number | null;
@@ -39,9 +34,8 @@ function chart(r: DependencyJobResult, picks: { label: string; pick: Pick; light
 const layerOf = (m: ModelDependency, layer: string) => m.layers.find((l) => l.layer === layer);
 
 export function DependencyView() {
-  const state = useLab((s) => s.analyses.dependency);
-  const eps = useLab((s) => s.params.eps);
-  const r = (state?.result as DependencyJobResult | null) ?? null;
+  const eps = useLab((s) => s.params.attack.eps);
+  const r = useAnalysisResult('dependency');
   const probes = useMemo(() => r && chart(r, [
     { label: 'probe, clean (held out)', pick: (m, l) => layerOf(m, l)?.probeHeldOutCleanAccuracy ?? null },
     { label: `probe, attacked ε=${eps}`, pick: (m, l) => layerOf(m, l)?.probeHeldOutAdversarialAccuracy ?? null, light: true },
@@ -62,7 +56,7 @@ export function DependencyView() {
     <section data-testid="dependency-view">
       <h2>Layer dependency: linear probes and mutual information</h2>
       <p className="muted">Craig et al.: how much each layer depends on the previous one, and what a linear readout of a frozen prefix still predicts under attack (the attack is the one chosen on the left, at the current ε; ε = 0 means clean only).</p>
-      <ViewControls schema={dependencySchema} legend="Dependency" />
+      <ViewControls kind="dependency" legend="Dependency" />
       <AnalysisBar kind="dependency" onRun={runDependency} runLabel="Run probes and MI">
         {r?.a && (
           <span className="muted" data-testid="dependency-summary">

@@ -7,34 +7,21 @@
  */
 import * as d3 from 'd3';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { LogitsJobResult, ModelLogits } from '../../core/jobs';
+import type { LogitsJobResult, ModelLogits } from '../../core/logits/job';
 import type { Histogram } from '../../core/logits';
-import { logitsSchema } from '../../core/schema';
 import { runAnalysis } from '../analyses';
-import { applyParams, attackSpec } from '../controller';
+import { applyParams } from '../setup';
 import { type LineChartData, type LineSeries } from '../charts/lines';
 import { drawRidgeline } from '../charts/ridgeline';
 import { availablePreset, LOGITS_PRESETS } from '../presets';
 import { useLab } from '../store';
-import { AnalysisBar, LineChartView, fmtPct, ViewControls } from './common';
+import { AnalysisBar, LineChartView, fmtPct, useAnalysisResult, ViewControls } from './common';
 
 const A = '#1f6feb';
 const B = '#d1495b';
-const BASE = import.meta.env.BASE_URL;
 
 export function runLogits(): void {
-  const s = useLab.getState();
-  const p = s.params;
-  // Training snapshots of A and of B where the zoo ships them (the seed's Figure 1 sets ST and
-  // AT side by side), each closed by the trained model itself at its final epoch.
-  const entryA = s.zoo.find((z) => z.id === p.model);
-  const entryB = p.compare ? s.zoo.find((z) => z.id === p.compare) : undefined;
-  const snapsOf = (entry: typeof entryA, which: 'a' | 'b') => (entry?.snapshots ?? []).map((x) => ({ which, epoch: x.epoch, url: `${BASE}models/${x.id}/model.json` }));
-  const snapshots = p.logitsEpochs ? [...snapsOf(entryA, 'a'), ...snapsOf(entryB, 'b')] : [];
-  const finalEpochs = { a: entryA?.snapshots?.length ? entryA.epochs : undefined, b: entryB?.snapshots?.length ? entryB.epochs : undefined };
-  const params = { n: p.logitsN, spec: p.logitsAttack ? attackSpec(p, false) : null, bins: 30, snapshots, finalEpochs };
-  const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
-  void runAnalysis('logits', key, params);
+  void runAnalysis('logits');
 }
 
 function density(h: Histogram): number[] {
@@ -122,9 +109,8 @@ function Ridge({ epochs, which }: { epochs: NonNullable<LogitsJobResult['epochs'
 }
 
 export function LogitsView() {
-  const state = useLab((s) => s.analyses.logits);
   const names = useLab((s) => s.dataset?.classNames);
-  const r = (state?.result as LogitsJobResult | null) ?? null;
+  const r = useAnalysisResult('logits');
   const [cls, setCls] = useState(0);
   const [focus, setFocus] = useState<number | null>(null);
   const zoo = useLab((s) => s.zoo);
@@ -180,7 +166,7 @@ export function LogitsView() {
           </button>
         </div>
       )}
-      <ViewControls schema={logitsSchema} legend="Logits" />
+      <ViewControls kind="logits" legend="Logits" />
       <AnalysisBar kind="logits" onRun={runLogits} runLabel="Run logit analysis">
         {r && (
           <span className="muted" data-testid="logits-summary">

@@ -4,16 +4,15 @@
  * ρ), one line per σ/ε of the ladder, model B dashed; a layer × σ/ε heat map of capacity.
  */
 import { useEffect, useMemo, useRef } from 'react';
-import type { MftmaJobResult, MftmaPoint } from '../../core/jobs';
+import type { MftmaJobResult, MftmaPoint } from '../../core/mftma/job';
 import type { SweepAccuracy } from '../../core/mftma/manifolds';
-import { mftmaSchema } from '../../core/schema';
 import { runAnalysis } from '../analyses';
-import { applyParams, layersFor } from '../controller';
+import { applyParams } from '../setup';
 import { epsColor } from '../charts/colors';
 import { createLineChart, type LineChartData, type LineSeries } from '../charts/lines';
 import { availablePreset, MFTMA_PRESETS, type Preset } from '../presets';
 import { useLab } from '../store';
-import { AnalysisBar, fmtPct, ViewControls } from './common';
+import { AnalysisBar, fmtPct, useAnalysisResult, ViewControls } from './common';
 
 type Metric = 'capacity' | 'radius' | 'dimension' | 'centerCorrelation';
 
@@ -30,11 +29,7 @@ async function applyPresetAndRun(preset: Preset): Promise<void> {
 }
 
 export function runManifolds(): void {
-  const p = useLab.getState().params;
-  const ladder = p.mfLadder.map(Number).filter((v) => Number.isFinite(v) && v >= 0);
-  const params = { kind: p.mfKind, perturb: p.mfPerturb, norm: p.norm, ladder, p: p.mfP, m: p.mfM, layers: layersFor(p), maxDims: p.mfMaxDims };
-  const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
-  void runAnalysis('mftma', key, params);
+  void runAnalysis('mftma');
 }
 
 function MetricChart({ r, metric }: { r: MftmaJobResult; metric: (typeof METRICS)[number] }) {
@@ -125,8 +120,7 @@ function Heatmap({ points, accuracy, ladder, layers, label }: { points: MftmaPoi
 }
 
 export function ManifoldView() {
-  const state = useLab((s) => s.analyses.mftma);
-  const r = (state?.result as MftmaJobResult | null) ?? null;
+  const r = useAnalysisResult('mftma');
   const projected = r ? [...r.a, ...(r.b ?? [])].filter((p) => p.projection) : [];
   const zoo = useLab((s) => s.zoo);
   const zooIds = useMemo(() => new Set(zoo.map((z) => z.id)), [zoo]);
@@ -152,7 +146,7 @@ export function ManifoldView() {
           )}
         </div>
       )}
-      <ViewControls schema={mftmaSchema} legend="Manifolds" />
+      <ViewControls kind="mftma" legend="Manifolds" />
       <AnalysisBar kind="mftma" onRun={runManifolds} runLabel="Run MFTMA">
         {r && (
           <span className="muted" data-testid="mftma-summary">

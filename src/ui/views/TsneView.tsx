@@ -6,66 +6,53 @@
  * re-runs the embedding as a warm start, so the points move instead of jumping.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { LayerEmbedding, TsneJobResult } from '../../core/jobs';
-import { tsneSchema } from '../../core/schema';
-import { runAnalysis } from '../analyses';
-import { applyParams, attackSpec, layersFor, onApplied } from '../controller';
+import type { LayerEmbedding, TsneJobResult } from '../../core/tsne/job';
+import { resultOf, runAnalysis } from '../analyses';
+import { applyParams, onApplied } from '../setup';
 import { createLineChart, type LineChartData } from '../charts/lines';
 import { createScatter } from '../charts/scatter';
 import { epsColor } from '../charts/colors';
-import { useLab, type Params } from '../store';
-import { AnalysisBar, fmtPct, ViewControls } from './common';
+import { useLab, type ParamsPatch } from '../store';
+import { AnalysisBar, fmtPct, useAnalysisResult, ViewControls } from './common';
 
-export function runTsneView(whichOverride?: 'a' | 'b', queue = false): Promise<void> {
+export async function runTsneView(whichOverride?: 'a' | 'b', queue = false): Promise<void> {
   const p = useLab.getState().params;
-  const which = whichOverride ?? (p.tsneModel === 'b' && p.compare ? 'b' : 'a');
+  const which = whichOverride ?? (p.tsne.model === 'b' && p.lab.compare ? 'b' : 'a');
   // A warm start carries the shown positions: the worker may have been replaced since.
-  const shown = queue ? (useLab.getState().analyses[`tsne:${which}`]?.result as TsneJobResult | null) : null;
+  const shown = queue ? resultOf<TsneJobResult>(`tsne:${which}`) : null;
   const warmFrom = shown ? Object.fromEntries(shown.layers.filter((e) => e.done).map((e) => [e.layer, e.positions])) : undefined;
-  const params = {
-    spec: attackSpec(p, false),
-    layers: layersFor(p),
-    n: p.tsneN,
-    perplexity: p.perplexity,
-    iterations: p.tsneIter,
-    seeds: p.tsneSeeds,
-    mode: p.tsneMode,
-    impl: p.tsneImpl,
-    which,
-  };
-  const key = JSON.stringify({ params, model: p.model, compare: p.compare, data: p.data, seed: p.seed });
-  return runAnalysis('tsne', key, { ...params, warmFrom }, { slot: `tsne:${which}`, queue });
+  await runAnalysis('tsne', { own: { model: which }, slot: `tsne:${which}`, queue, carry: { warmFrom } });
 }
 
 /** Both models one after the other, so the overlap chart can compare them. */
 async function runBoth(): Promise<void> {
   await runTsneView('a');
-  if (useLab.getState().params.compare) await runTsneView('b');
+  if (useLab.getState().params.lab.compare) await runTsneView('b');
 }
 
 /**
  * The seed paper's setting (Valentim et al.): a standard and an adversarially trained model
  * of the zoo, APGD-CE at the AT model's training radius, the overlap over all layers.
  */
-const SEED_PRESETS = {
-  linf: { model: 'mnist-small-st', compare: 'mnist-small-pgd-linf', data: 'mnist-test', attack: 'apgd-ce', norm: 'linf', eps: 0.3, steps: 100, restarts: 1, layers: [], tsneN: 300, tsneSeeds: 3, tsneIter: 750 },
-  l2: { model: 'mnist-small-st', compare: 'mnist-small-pgd-linf', data: 'mnist-test', attack: 'apgd-ce', norm: 'l2', eps: 2.0, steps: 100, restarts: 1, layers: [], tsneN: 300, tsneSeeds: 3, tsneIter: 750 },
-} as const;
+const SEED_PAIR = { setup: { model: 'mnist-small-st', data: 'mnist-test' }, lab: { compare: 'mnist-small-pgd-linf' }, view: { layers: [] }, tsne: { n: 300, seeds: 3, iterations: 750 } };
+const SEED_PRESETS: Record<'linf' | 'l2', ParamsPatch> = {
+  linf: { ...SEED_PAIR, attack: { attack: 'apgd-ce', norm: 'linf', eps: 0.3, steps: 100, restarts: 1 } },
+  l2: { ...SEED_PAIR, attack: { attack: 'apgd-ce', norm: 'l2', eps: 2.0, steps: 100, restarts: 1 } },
+};
 
 async function applySeedPreset(which: keyof typeof SEED_PRESETS): Promise<void> {
-  await applyParams({ ...SEED_PRESETS[which], layers: [] } as unknown as Partial<Params>);
+  await applyParams(SEED_PRESETS[which]);
   await runBoth();
 }
 
 // The ε slider drives the embeddings: on release, a warm start at the new ε.
 onApplied((before, next) => {
-  if (!before || next.view !== 'tsne') return;
-  const which = next.tsneModel === 'b' && next.compare ? 'b' : 'a';
+  if (!before || next.lab.view !== 'tsne') return;
+  const which = next.tsne.model === 'b' && next.lab.compare ? 'b' : 'a';
   // Compare with the ε of the shown embedding, not `before`: while dragging, the preview has
-  // already moved params.eps, so the release sees before.eps === next.eps.
-  const have = useLab.getState().analyses[`tsne:${which}`];
-  const shownEps = (have?.result as TsneJobResult | null)?.eps;
-  if (have && shownEps !== undefined && next.eps !== shownEps) void runTsneView(undefined, true);
+  // already moved params.attack.eps, so the release sees before.eps === next.eps.
+  const shownEps = resultOf<TsneJobResult>(`tsne:${which}`)?.eps;
+  if (shownEps !== undefined && next.attack.eps !== shownEps) void runTsneView(undefined, true);
 });
 
 function LayerScatter({ e, r, enlarged }: { e: LayerEmbedding; r: TsneJobResult; enlarged: boolean }) {
@@ -115,14 +102,13 @@ function LayerScatter({ e, r, enlarged }: { e: LayerEmbedding; r: TsneJobResult;
 }
 
 export function TsneView() {
-  const which = useLab((s) => (s.params.tsneModel === 'b' && s.params.compare ? 'b' : 'a'));
-  const state = useLab((s) => s.analyses[`tsne:${which}`]);
-  const other = useLab((s) => s.analyses[`tsne:${which === 'a' ? 'b' : 'a'}`]);
-  const compare = useLab((s) => s.params.compare);
+  const which = useLab((s) => (s.params.tsne.model === 'b' && s.params.lab.compare ? 'b' : 'a'));
+
+  const compare = useLab((s) => s.params.lab.compare);
   const datasetSize = useLab((s) => s.dataset?.n ?? 0);
   const selectedCount = useLab((s) => s.brushedIndices.length);
-  const r = (state?.result as TsneJobResult | null) ?? null;
-  const rOther = (other?.result as TsneJobResult | null) ?? null;
+  const r = useAnalysisResult('tsne', `tsne:${which}`);
+  const rOther = useAnalysisResult('tsne', `tsne:${which === 'a' ? 'b' : 'a'}`);
   const overlapRef = useRef<SVGSVGElement>(null);
   const chart = useRef<ReturnType<typeof createLineChart> | null>(null);
   const [hoveredLayer, setHoveredLayer] = useState<string | null>(null);
@@ -180,7 +166,7 @@ export function TsneView() {
         filled = clean, hollow = adversarial, faint line = a pair, colour = true class, red ring = misclassified. Release the ε slider to move the points
         (warm start). Overlap per spec: misclassified clean images excluded, strict inequality, undefined shown as n/a.
       </p>
-      <ViewControls schema={tsneSchema} legend="t-SNE" />
+      <ViewControls kind="tsne" legend="t-SNE" />
       <div className="muted">
         preset (seed paper): <button type="button" data-testid="tsne-preset-linf" onClick={() => void applySeedPreset('linf')}>ST vs AT, APGD-CE L∞ 0.3</button>{' '}
         <button type="button" onClick={() => void applySeedPreset('l2')}>ST vs AT, APGD-CE L2 2.0</button>
@@ -190,7 +176,7 @@ export function TsneView() {
           </>
         )}
       </div>
-      <AnalysisBar kind={`tsne:${which}`} testId="tsne" onRun={() => void runTsneView()} runLabel="Run t-SNE">
+      <AnalysisBar kind="tsne" slot={`tsne:${which}`} testId="tsne" onRun={() => void runTsneView()} runLabel="Run t-SNE">
         {r && (
           <span className="muted" data-testid="tsne-summary">
             model {r.which.toUpperCase()} · ε={r.eps} · {r.labels.length} pairs

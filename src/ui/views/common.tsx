@@ -1,36 +1,69 @@
 /** Pieces every analysis view shares: its schema's controls, the run/cancel/progress bar. */
-import { useEffect, useRef, type ReactNode } from 'react';
-import type { Schema } from '../../core/schema';
-import { cancelAnalysis } from '../analyses';
-import { writeHash } from '../controller';
-import { ParamControl } from '../components/Controls';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { findAnalysis, type AnalysisKind, type DefinitionOf } from '../../core/analyses';
+import type { ResultOf } from '../../core/analyses/define';
+import { cancelAnalysis, commandFor } from '../analyses';
+import { writeHash } from '../url';
+import { controlsOf, ParamControl } from '../components/Controls';
 import { createLineChart, type LineChartData } from '../charts/lines';
-import { useLab, type Params } from '../store';
+import { useLab, type Params, type ParamsPatch } from '../store';
 
-/** Controls generated from a view's schema; changing one only updates the params (and the URL). */
-export function ViewControls({ schema, legend }: { schema: Schema; legend: string }) {
-  const commit = (partial: Partial<Params>) => {
-    useLab.getState().setParams(partial);
+/** Controls generated from an analysis's schema; changing one only updates the params (and the URL). */
+export function ViewControls({ kind, legend }: { kind: AnalysisKind; legend: string }) {
+  const schema = findAnalysis(kind)?.schema ?? {};
+  const commit = (patch: ParamsPatch) => {
+    useLab.getState().setParams(patch);
     writeHash(useLab.getState().params);
   };
   return (
     <fieldset className="controls inline">
       <legend>{legend}</legend>
-      {schema.map((def) => (
-        <ParamControl key={def.key} def={def} onCommit={commit} />
+      {controlsOf(schema).map(([name, def]) => (
+        <ParamControl key={name} group={kind as keyof Params} name={name} def={def} onCommit={commit} />
       ))}
     </fieldset>
   );
 }
 
-export function AnalysisBar({ kind, onRun, runLabel, children, testId = kind }: { kind: string; onRun: () => void; runLabel: string; children?: ReactNode; testId?: string }) {
-  const state = useLab((s) => s.analyses[kind]);
+/** The streamed or finished result of an analysis in its store slot, typed by its definition. */
+export function useAnalysisResult<K extends AnalysisKind>(kind: K, slot: string = kind): ResultOf<DefinitionOf<K>> | null {
+  return useLab((s) => (s.analyses[slot]?.result ?? null) as ResultOf<DefinitionOf<K>> | null);
+}
+
+/**
+ * "Copy CLI command": the exact `layerwise` command that reproduces the view's numbers (the
+ * same definition, the same values; core/analyses/define.ts cliCommand), shown and copied.
+ */
+export function CopyCommand({ kind, testId = kind }: { kind: AnalysisKind; testId?: string }) {
+  const [shown, setShown] = useState<string | null>(null);
+  const copy = () => {
+    const command = commandFor(kind);
+    setShown(command);
+    void navigator.clipboard?.writeText(command).catch(() => undefined);
+  };
+  return (
+    <>
+      <button type="button" onClick={copy} data-testid={`${testId}-copy-cli`} title="the layerwise command that reproduces these numbers">
+        Copy CLI command
+      </button>
+      {shown && (
+        <code className="cli-command" data-testid={`${testId}-cli-command`}>
+          {shown}
+        </code>
+      )}
+    </>
+  );
+}
+
+export function AnalysisBar({ kind, slot = kind, onRun, runLabel, children, testId = kind }: { kind: AnalysisKind; slot?: string; onRun: () => void; runLabel: string; children?: ReactNode; testId?: string }) {
+  const state = useLab((s) => s.analyses[slot]);
   const ready = useLab((s) => !!s.model && !!s.dataset);
   return (
     <div className="job analysis-bar" data-testid={`${testId}-bar`}>
       <button type="button" onClick={onRun} disabled={!ready} data-testid={`${testId}-run`}>
         {runLabel}
       </button>
+      <CopyCommand kind={kind} testId={testId} />
       {state?.status === 'running' && (
         <>
           <progress max={1} value={state.fraction} />

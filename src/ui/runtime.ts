@@ -1,0 +1,55 @@
+/**
+ * The lab's runtime: the one worker bridge (respawn, device loss, replay), and the hooks on
+ * window.layerwise for tests and the curious (tensor count, a simulated device loss, the
+ * kernel-parity self-test in a worker of its own).
+ */
+import * as Comlink from 'comlink';
+import type { BackendName } from '../core/backend';
+import { LabBridge } from './bridge';
+import { useLab } from './store';
+import type { ParityReport, ParityWorkerApi } from '../../workers/parity.worker';
+
+export const APP_VERSION = '0.1.0';
+
+let bridge: LabBridge | null = null;
+const get = () => useLab.getState();
+
+export function getBridge(): LabBridge {
+  if (!bridge) {
+    bridge = new LabBridge({
+      onDeviceLost: (reason) => get().set({ notice: `WebGPU device lost (${reason}); restarting the worker (a job that was running is re-run)` }),
+      onRespawn: (reason) => {
+        get().set({ notice: `compute worker restarted: ${reason}` });
+      },
+      // The fresh worker holds less than the store shows: say so, and drop the sample it lacks.
+      onReplayFailed: (reason) => get().set({ error: reason, sample: null }),
+    });
+  }
+  return bridge;
+}
+
+/** The first line of whatever was thrown, for the status bar. */
+export function message(e: unknown): string {
+  return ((e as Error)?.message ?? String(e)).split('\n')[0];
+}
+
+export function installDebugHooks(): void {
+  (window as unknown as { layerwise: unknown }).layerwise = {
+    tensors: () => getBridge().memory(),
+    loseDevice: () => getBridge().debugLoseDevice(),
+    kernelParity: runKernelParityInWorker,
+    /** Run one analysis in the lab's worker with explicit values, as `layerwise <kind> --json` would (parity tests). */
+    analysis: (kind: string, request: unknown) => getBridge().analysis(kind as never, request as never, {}),
+  };
+}
+
+/** Run the kernel-parity suite (ops and the given models) on `backend` against the CPU backend. */
+export async function runKernelParityInWorker(backend: BackendName, modelUrls: string[] = []): Promise<ParityReport> {
+  const worker = new Worker(new URL('../../workers/parity.worker.ts', import.meta.url), { type: 'module' });
+  try {
+    // Relative to the page, not to the worker's script in assets/.
+    return await Comlink.wrap<ParityWorkerApi>(worker).run(backend, modelUrls.map((u) => new URL(u, document.baseURI).href));
+  } finally {
+    worker.terminate();
+  }
+}

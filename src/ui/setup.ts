@@ -1,0 +1,263 @@
+/**
+ * The lab's setup: backend, model, data, compare model and sample, loaded in the order the
+ * parameters need (backend → model/data → sample → slice), one change at a time, and
+ * transactional (a failed load reverts the parameters it touched and keeps the working setup).
+ */
+import type { BackendRequest } from '../core/backend';
+import { CancelledError } from './bridge';
+import { startMainJob } from './jobs';
+import { getBridge, message } from './runtime';
+import { runSlice } from './slice';
+import { readHash, writeHash } from './url';
+import { useLab, type DataEntry, type Params, type ParamsPatch, type ZooEntry } from './store';
+import type { DataSource, ModelSource } from '../../workers/lab.worker';
+import { patchParams } from '../core/analyses/lab';
+
+const BASE = import.meta.env.BASE_URL;
+
+/** The user's own model/data sources, kept so a respawned worker can reload them. */
+const userSources: { model?: ModelSource; data?: DataSource } = {};
+
+const get = () => useLab.getState();
+
+/** Other origins the user agreed, in this page session, to load a model from. */
+const confirmedOrigins = new Set<string>();
+
+/**
+ * A model URL on another origin (a shared link's #model=https://…) is fetched only after the
+ * user confirms: the lab makes no request the user did not ask for. Declining is an error
+ * that keeps the current setup. (The CSP lets fetches reach other https origins for exactly
+ * this: vite.config.ts.)
+ */
+function confirmModelOrigin(id: string): void {
+  let url: URL;
+  try {
+    url = new URL(id, location.href);
+  } catch {
+    throw new Error(`model URL "${id}" is not a valid URL`);
+  }
+  if (url.origin === location.origin || confirmedOrigins.has(url.origin)) return;
+  const ok = window.confirm(`Load a model from another site?\n\n${url.href}\n\nThe lab fetches nothing from other sites unless you agree.`);
+  if (!ok) throw new Error(`model from ${url.origin} not loaded: a model on another site loads only after you confirm`);
+  confirmedOrigins.add(url.origin);
+}
+
+export function modelSource(id: string): ModelSource {
+  if (id.startsWith('user:') && userSources.model) return userSources.model;
+  // A model given by URL (e.g. #model=https://host/path/model.json) loads from there, once confirmed if cross-origin.
+  if (/^(https?:)?\/\//.test(id) || id.endsWith('.json') || /\.onnx$/i.test(id)) {
+    confirmModelOrigin(id);
+    return { url: id };
+  }
+  return { url: `${BASE}models/${id}/model.json` };
+}
+
+function dataSource(id: string): DataSource {
+  if (id.startsWith('user:') && userSources.data) return userSources.data;
+  return { indexUrl: `${BASE}data/${id}.json` };
+}
+
+/**
+ * Setup changes (backend, model, data, compare model, sample) run one at a time: two in flight
+ * interleave in the worker, and the one that finishes last there (and in the store) need not be
+ * the one the user asked for last, e.g. a preset clicked while the page is still booting.
+ */
+let setupChain: Promise<unknown> = Promise.resolve();
+function serialSetup<T>(work: () => Promise<T>): Promise<T> {
+  const run = setupChain.then(work, work);
+  setupChain = run.catch(() => undefined);
+  return run;
+}
+
+async function drawSample(): Promise<void> {
+  const { params } = get();
+  const { controller, finish } = startMainJob('sample', `sampling ${params.setup.n} images`);
+  try {
+    const sample = await getBridge().drawSample(params.setup.n, params.setup.seed, controller.signal);
+    get().set({ sample, brushed: [], hovered: null });
+    finish('done');
+  } catch (e) {
+    finish(e instanceof CancelledError ? 'cancelled' : 'error');
+    throw e;
+  }
+}
+
+/**
+ * Apply new parameters: reload what they touch (backend → model/data → sample → slice).
+ * A failed load reverts the parameters it touched and keeps the working setup.
+ */
+export async function applyParams(patch: ParamsPatch, opts: { preview?: boolean } = {}): Promise<void> {
+  const before = get().params;
+  const next = patchParams(before, patch);
+  // A zoo model brings its own dataset when the current one does not fit.
+  if (patch.setup?.model && patch.setup.model !== before.setup.model && !patch.setup.data) {
+    const entry = get().zoo.find((z) => z.id === patch.setup?.model);
+    if (entry && entry.dataset !== before.setup.data && get().datasets.some((d) => d.id === entry.dataset)) next.setup = { ...next.setup, data: entry.dataset };
+  }
+  get().set({ params: next });
+  writeHash(next);
+  const modelChanged = next.setup.model !== before.setup.model;
+  const dataChanged = next.setup.data !== before.setup.data;
+  try {
+    await serialSetup(() => applySetup(before, next, modelChanged, dataChanged));
+    await runSlice(opts.preview ?? false);
+    if (!opts.preview) onParamsApplied(before, next);
+  } catch (e) {
+    // A cancelled load is the user's choice, not an error; the previous setup stays.
+    if (!(e instanceof CancelledError)) get().set({ error: message(e) });
+  }
+}
+
+async function applySetup(before: Params, next: Params, modelChanged: boolean, dataChanged: boolean): Promise<void> {
+  if (next.setup.backend !== before.setup.backend) {
+    const state = await getBridge().init(next.setup.backend as BackendRequest);
+    get().set({ backend: state });
+  }
+  if (modelChanged || dataChanged) {
+    const { controller, finish } = startMainJob('load', 'loading model and data');
+    try {
+      const r = await getBridge().configure(
+        {
+          model: modelChanged ? modelSource(next.setup.model) : undefined,
+          data: dataChanged ? dataSource(next.setup.data) : undefined,
+        },
+        controller.signal,
+      );
+      get().set({ model: r.model, dataset: r.data, error: null });
+      finish('done');
+    } catch (e) {
+      finish(e instanceof CancelledError ? 'cancelled' : 'error');
+      get().setParams({ setup: { model: before.setup.model, data: before.setup.data } });
+      writeHash(get().params);
+      throw e;
+    }
+  }
+  if (next.lab.compare !== before.lab.compare || (modelChanged && next.lab.compare)) await applyCompare(next.lab.compare);
+  if (modelChanged || dataChanged || next.setup.n !== before.setup.n || next.setup.seed !== before.setup.seed) await drawSample();
+}
+
+async function fetchJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Error(`${url}: not JSON (is the file missing?)`);
+  }
+}
+
+/** Boot: URL → params, backend, indexes, model and data, first sample and slice. */
+export async function boot(): Promise<void> {
+  const { params, errors } = readHash();
+  get().set({ params, notice: errors.length ? `ignored in the URL: ${errors.join('; ')}` : null });
+  try {
+    await serialSetup(() => bootSetup(params));
+    await runSlice(false);
+    onParamsApplied(null, params);
+  } catch (e) {
+    get().set({ error: message(e) });
+  }
+}
+
+async function bootSetup(params: Params): Promise<void> {
+  const backendReady = getBridge().init(params.setup.backend as BackendRequest);
+  const [zoo, datasets] = await Promise.all([
+    fetchJson<{ models: ZooEntry[] } | ZooEntry[]>(`${BASE}models/index.json`).catch((e) => {
+      get().set({ notice: `model zoo index unavailable (${message(e)})` });
+      return [] as ZooEntry[];
+    }),
+    fetchJson<{ datasets: DataEntry[] } | DataEntry[]>(`${BASE}data/index.json`),
+  ]);
+  get().set({
+    zoo: Array.isArray(zoo) ? zoo : zoo.models,
+    datasets: Array.isArray(datasets) ? datasets : datasets.datasets,
+  });
+  get().set({ backend: await backendReady });
+  const { controller, finish } = startMainJob('load', 'loading model and data');
+  try {
+    const r = await getBridge().configure({ model: modelSource(params.setup.model), data: dataSource(params.setup.data) }, controller.signal);
+    get().set({ model: r.model, dataset: r.data });
+    finish('done');
+  } catch (e) {
+    finish(e instanceof CancelledError ? 'cancelled' : 'error');
+    throw e;
+  }
+  // Not `params`: a change made while booting (it waits in the setup chain) is already in the store.
+  writeHash(get().params);
+  if (params.lab.compare) await applyCompare(params.lab.compare);
+  await drawSample();
+}
+
+/** Load or clear the compare model B; a failure clears the parameter and says why. */
+async function applyCompare(id: string): Promise<void> {
+  try {
+    const summary = await getBridge().setCompare(id ? modelSource(id) : null);
+    get().set({ compareModel: summary, analyses: {} });
+  } catch (e) {
+    get().setParams({ lab: { compare: '' } });
+    writeHash(get().params);
+    get().set({ compareModel: null, error: `compare model: ${message(e)}` });
+  }
+}
+
+type AppliedHook = (before: Params | null, next: Params) => void;
+const appliedHooks: AppliedHook[] = [];
+/** Views register what should re-run when parameters change (e.g. t-SNE warm start on ε). */
+export function onApplied(hook: AppliedHook): void {
+  appliedHooks.push(hook);
+}
+function onParamsApplied(before: Params | null, next: Params): void {
+  for (const hook of appliedHooks) hook(before, next);
+}
+
+/** Load a model from files the user picked (model.json + shards, several at once). */
+export async function loadModelFiles(files: File[]): Promise<void> {
+  const payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
+  const { controller, finish } = startMainJob('load', `loading ${files.length} model files`);
+  try {
+    const source: ModelSource = { files: payload };
+    await serialSetup(async () => {
+      const r = await getBridge().configure({ model: source }, controller.signal);
+      userSources.model = source;
+      const id = `user:${(files.find((f) => /\.onnx$/i.test(f.name)) ?? files.find((f) => f.name.endsWith('.json')))?.name ?? 'model'}`;
+      get().set({ model: r.model, dataset: r.data, userModelLabel: id, error: null, cache: {}, shownKey: null });
+      get().setParams({ setup: { model: id } });
+      finish('done');
+      await drawSample();
+    });
+    await runSlice(false);
+  } catch (e) {
+    finish(e instanceof CancelledError ? 'cancelled' : 'error');
+    if (!(e instanceof CancelledError)) get().set({ error: message(e) });
+  }
+}
+
+/** Load an image folder (files with relative paths class/image.png; optional labels.txt). */
+export async function loadImageFiles(files: File[], paths?: Map<File, string>): Promise<void> {
+  const { controller, finish } = startMainJob('load', `decoding ${files.length} images`);
+  try {
+    const rel = (f: File) => paths?.get(f) || (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name;
+    const labelsFile = files.find((f) => rel(f).split('/').pop() === 'labels.txt');
+    // Paths relative to the chosen folder: drop its own name, keep class/image.
+    // Hidden files (.DS_Store and the like) are not images.
+    const images = files.filter((f) => f !== labelsFile && !f.name.startsWith('.'));
+    // A folder keeps class/image; loose files (IDX pair, CIFAR batches) keep their name.
+    const payload = await Promise.all(images.map(async (f) => ({ path: rel(f).split('/').slice(-2).join('/'), bytes: await f.arrayBuffer() })));
+    const source: DataSource = { files: payload, labelsTxt: labelsFile ? await labelsFile.text() : undefined };
+    await serialSetup(async () => {
+      const r = await getBridge().configure({ data: source }, controller.signal);
+      userSources.data = source;
+      get().set({ model: r.model, dataset: r.data, error: null });
+      get().setParams({ setup: { data: 'user:images' } });
+      get().set({ cache: {}, shownKey: null });
+      finish('done');
+      await drawSample();
+    });
+    await runSlice(false);
+  } catch (e) {
+    finish(e instanceof CancelledError ? 'cancelled' : 'error');
+    if (!(e instanceof CancelledError)) get().set({ error: message(e) });
+  }
+}
+
