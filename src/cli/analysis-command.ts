@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ParseArgsConfig } from 'node:util';
 import { type AnalysisSetup, type AnyAnalysis, cliCommand, resultJson, runParams } from '../core/analyses/define';
 import { labDefaults, labHash, patchParams, type LabPatch } from '../core/analyses/lab';
-import { attackSchema, coerce, defaults, flagOf, setupSchema, type ParamDef, type Schema } from '../core/schema';
+import { attackSchema, coerce, defaults, flagOf, formatValue, setupSchema, type ParamDef, type Schema } from '../core/schema';
 import { checkInputCompatibility, type LabModel } from '../core/model/model';
 import { predictAll } from '../core/model/predict';
 import { escapeControl } from '../core/text';
@@ -85,10 +85,29 @@ export interface ParsedAnalysisArgs {
   url: boolean;
 }
 
-/** Parse an analysis command's arguments into the values its run receives (usage errors exit 2). */
+/** A 0/1 parameter (an int from 0 to 1) written bare, `--box`, means 1, as the older boolean flags did. */
+function isSwitch(d: ParamDef): boolean {
+  return d.kind === 'int' && d.min === 0 && d.max === 1;
+}
+
+function bareSwitches(def: AnyAnalysis, args: string[], flags: Map<string, FlagTarget>): string[] {
+  return args.map((a, i) => {
+    const f = a.startsWith('--') ? a.slice(2) : '';
+    const target = flags.get(f);
+    if (!target || !isSwitch(target.def) || def.cliLegacy?.[f]) return a;
+    const next = args[i + 1];
+    return next === undefined || next.startsWith('--') ? `${a}=1` : a;
+  });
+}
+
+/**
+ * Parse an analysis command's arguments into the values its run receives (usage errors exit 2).
+ * A `cliLegacy` entry named like a parameter's flag reads that flag itself (e.g. `--perturb
+ * gaussian:0.1` as well as `--perturb gaussian`); every own value is then checked against the schema.
+ */
 export function parseAnalysisArgs(def: AnyAnalysis, args: string[]): ParsedAnalysisArgs {
   const flags = flagsOf(def);
-  const v = parse(args, parseOptions(def, flags));
+  const v = parse(bareSwitches(def, args, flags), parseOptions(def, flags));
   const setup = { ...defaults(setupSchema), model: str(v.model, 'model'), data: str(v.data, 'data') };
   setup.seed = parseFlag('seed', setupSchema.seed, String(v.seed)) as number;
   const attack: Record<string, unknown> = { ...defaults(attackSchema) };
@@ -96,10 +115,13 @@ export function parseAnalysisArgs(def: AnyAnalysis, args: string[]): ParsedAnaly
   for (const [f, legacy] of Object.entries(def.cliLegacy ?? {})) if (v[f] !== undefined && v[f] !== false) legacy.apply(v[f] as string | true, own, attack);
   for (const [f, target] of flags) {
     const text = v[f];
-    if (text === undefined) continue;
+    if (text === undefined || def.cliLegacy?.[f]) continue;
     const value = parseFlag(f, target.def, String(text));
     (target.group === 'setup' ? (setup as Record<string, unknown>) : target.group === 'attack' ? attack : own)[target.key] = value;
   }
+  // Values a legacy flag set are held to the schema like any other (same one-line message).
+  for (const [key, d] of Object.entries(def.schema as Schema)) parseFlag(flagOf(key, d), d, formatValue(own[key]));
+  for (const [key, d] of Object.entries(attackSchema)) parseFlag(flagOf(key, d), d, formatValue(attack[key]));
   const layers = def.uses.layers && typeof v.layers === 'string' ? (parseFlag('layers', { kind: 'list', url: 'layers', label: 'Layers', default: [] }, v.layers) as string[]) : [];
   const compare = typeof v.compare === 'string' ? v.compare : '';
   return {
@@ -162,7 +184,7 @@ export async function runAnalysisCommand(def: AnyAnalysis, args: string[]): Prom
 export function analysisHelp(def: AnyAnalysis): string {
   const lines = [`usage: layerwise ${def.kind} --model M --data D [--compare M2] [options]${def.cliAliases?.length ? `   (also: ${def.cliAliases.join(', ')})` : ''}`, `  ${def.summary}`];
   const row = (flag: string, d: ParamDef) => {
-    const values = d.kind === 'select' ? d.options.map((o) => o.value).join('|') : d.kind;
+    const values = d.kind === 'select' ? d.options.map((o) => o.value).join('|') : isSwitch(d) ? '0|1 (bare = 1)' : d.kind;
     const dflt = Array.isArray(d.default) ? d.default.join(',') || '(none)' : String(d.default);
     lines.push(`  --${flag.padEnd(14)} ${values.padEnd(12)} default ${dflt.padEnd(10)} ${d.label}${d.help ? `: ${d.help}` : ''}`);
   };

@@ -313,6 +313,9 @@ function dataCases() {
   writeFileSync(path.join(oneNamed, 'labels.txt'), Array.from({ length: 10 }, (_, i) => (i === 0 ? 'cat' : `k${i}`)).join('\n'));
   add('one-class data with a 10-name labels.txt (attack)', ['attack', '--backend', 'cpu', '--model', 'mnist-small-st', '--data', oneNamed, '--eps', '0.1', '--n', '2'], /holds a single class \(cat\); accuracies and attacks need samples of at least two classes/);
   add('one-class data with a 10-name labels.txt (eval)', evalOn('mnist-small-st', oneNamed, '2'), /holds a single class \(cat\)/);
+  // Collision pairs from fewer samples than asked for would answer another question: refused.
+  const few = folder('few', Array.from({ length: 10 }, (_, i) => `c${i}`), 2, (_, i) => [`${i}.png`, png28]);
+  add('collision --per-class beyond the data', ['collision', '--backend', 'cpu', '--model', 'mnist-small-st', '--data', few, '--classes', '3,7', '--per-class', '3', '--layers', 'fc1'], /per class 3 is more than the 2 samples of class 3 in /);
   const text = folder('text-png', ['a', 'b'], 1, () => ['x.png', new TextEncoder().encode('I am not a PNG')]);
   add('text posing as PNG', evalOn('mnist-small-st', text, '1'), /x\.png: not a PNG or JPEG image/);
   const big = pngBytes(1, 1);
@@ -357,11 +360,23 @@ function argumentCases() {
   add('--out is a folder', at('--eps', '0.1', '--out', dir), /--out .*: is a folder/, 2);
   // collision.
   const co = (...extra: string[]) => ['collision', '--backend', 'cpu', '--model', 'mnist-small-st', '--data', 'mnist', '--layers', 'fc1', '--projections', '1', '--m', '3', ...extra];
-  add('collision --batch 0', co('--batch', '0'), /--batch must be a positive integer/, 2);
-  add('collision --max-iter 0', co('--max-iter', '0'), /--max-iter must be a positive integer/, 2);
-  add('collision --per-class beyond the data', co('--classes', '3,7', '--per-class', '5000'), /--per-class 5000 is more than the \d+ samples of class 3 in mnist-test/, 2);
+  add('collision --batch 0', co('--batch', '0'), /--batch must be an integer ≥ 1 and ≤ 1024 \(got "0"\)/, 2);
+  add('collision --max-iter 0', co('--max-iter', '0'), /--max-iter must be an integer ≥ 10 and ≤ 5000 \(got "0"\)/, 2);
+  add('collision --per-class 5000', co('--classes', '3,7', '--per-class', '5000'), /--per-class must be an integer ≥ 2 and ≤ 200 \(got "5000"\)/, 2);
   add('collision --classes with an empty item', co('--classes', '3,,7'), /--classes has an empty item/, 2);
-  add('collision --gamma 1', co('--gamma', '1'), /--gamma must be a number > 0 and < 1/, 2);
+  add('collision --classes not of the data', co('--classes', '3,12'), /classes must be "all" or class indices 0…9 of mnist-test \(got "3,12"\)/, 2);
+  add('collision --gamma 1', co('--gamma', '1'), /--gamma must be a number ≥ 0\.01 and ≤ 0\.999 \(got "1"\)/, 2);
+  add('collision --m 0,10', co('--m', '0,10'), /--m must be an integer ≥ 1 and ≤ 200, or a comma list of them/, 2);
+  add('collision --box 2', co('--box', '2'), /--box must be an integer ≥ 0 and ≤ 1 \(got "2"\)/, 2);
+  // mftma (the analysis of a model).
+  const mf = (...extra: string[]) => ['mftma', '--backend', 'cpu', '--model', 'mnist-small-st', '--data', 'mnist', '--P', '2', '--M', '2', '--layers', 'fc2', ...extra];
+  add('mftma --manifolds unknown', mf('--manifolds', 'spheres'), /--manifolds must be one of exemplar, class \(got "spheres"\)/, 2);
+  add('mftma --perturb unknown', mf('--perturb', 'blur:2'), /--perturb must be gaussian, linf, l2, attack/, 2);
+  add('mftma --perturb attack without a random start', mf('--perturb', 'attack:fgsm:0.3'), /--perturb attack:fgsm:0\.3: manifold attacks need a random start/, 2);
+  add('mftma --P 1', mf('--P', '1'), /--P must be an integer ≥ 2 and ≤ 100 \(got "1"\)/, 2);
+  add('mftma --sweep with an empty item', mf('--sweep', '0.1,,1'), /--sweep has an empty item/, 2);
+  add('mftma exemplar manifolds unperturbed', mf('--perturb', 'none'), /exemplar manifolds need a perturbation/, 2);
+  add('mftma class manifolds beyond the classes', mf('--manifolds', 'class', '--P', '11', '--sweep', '0.1'), /class manifolds: P = 11 but mnist-test has only 10 classes/, 2);
 }
 
 function arrayCases() {

@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cliCommand } from '../../core/analyses/define';
+import { collisionDefinition } from '../../core/collision/definition';
+import { parseAnalysisArgs } from '../analysis-command';
 import { UsageError } from '../args';
+import { main as cliMain } from '../main';
 import { collisionCommands, runCollide, runOptloss } from './collision';
 
 const fixtures = new URL('../../core/collision/fixtures/', import.meta.url);
@@ -32,6 +36,20 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 afterEach(() => vi.restoreAllMocks());
+
+/** `layerwise …` in-process: exit code, stdout and stderr. */
+async function main(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  try {
+    return { code: await cliMain(argv), stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
 
 describe('optloss command', () => {
   it('runOptloss solves every fixture case', () => {
@@ -98,19 +116,27 @@ describe('layerwise binary', () => {
   });
 });
 
-// Layer-by-layer analysis on a zoo CNN: tiny S, short Algorithm 1 runs; checks shapes and
+// Layer-by-layer analysis on a zoo CNN through `layerwise collision` (the command generated from
+// the collision definition, in-process): tiny S, short Algorithm 1 runs; checks shapes and
 // invariants that hold for any model, not recorded numbers.
-describe('collision command (zoo model mnist-small-st)', () => {
+describe('layerwise collision (zoo model mnist-small-st)', () => {
   const EPS = [0.5, 1, 2, 3, 4, 6, 8];
   it('--json: per-pair distances, loss ≤ ln 2, nondecreasing in ε, exact input baseline', async () => {
-    const args = ['--model', 'mnist-small-st', '--data', 'mnist', '--classes', '3,7', '--per-class', '2', '--layers', 'input,conv1,fc2', '--m', '3', '--projections', '2'];
+    const args = ['collision', '--model', 'mnist-small-st', '--data', 'mnist', '--classes', '3,7', '--per-class', '2', '--m', '3', '--projections', '2', '--backend', 'wasm'];
     const before = tf.memory().numTensors;
-    const out = await capture('collision', [...args, '--eps-list', EPS.join(','), '--gamma', '0.8', '--max-iter', '80', '--backend', 'wasm', '--json']);
+    const run = await main([...args, '--layers', 'input,conv1,fc2', '--eps-list', EPS.join(','), '--gamma', '0.8', '--max-iter', '80', '--json']);
+    expect(run.code, run.stderr).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
-    const p = JSON.parse(out);
+    const out = JSON.parse(run.stdout);
+    expect(out.analysis).toBe('collision');
+    expect(out.command).toBe('layerwise collision --model mnist-small-st --data mnist --layers input,conv1,fc2 --per-class 2 --m 3 --projections 2 --eps-list 0.5,1,2,3,4,6,8 --max-iter 80 --gamma 0.8');
+    const p = out.result.a;
+    expect(out.result.b).toBeNull();
     expect(p.classes).toEqual([3, 7]);
     expect(p.sampleLabels).toEqual([3, 3, 7, 7]);
-    expect(p.pairs).toEqual([[0, 2], [0, 3], [1, 2], [1, 3]]);
+    expect(p.pairI).toEqual([0, 0, 1, 1]);
+    expect(p.pairJ).toEqual([2, 3, 2, 3]);
+    expect(p.settings.collision).toMatchObject({ gamma: 0.8, maxIter: 80 });
     expect(p.layers.map((l: { layer: string }) => l.layer)).toEqual(['input', 'conv1', 'fc2']);
     const [input, conv1, fc2] = p.layers;
     // Input: exact, unprojected, d = ‖x − x′‖/2 recomputed here from the data.
@@ -118,19 +144,21 @@ describe('collision command (zoo model mnist-small-st)', () => {
     expect(input.m).toBe(784);
     // conv1 (3136 features) and fc2 (10 > m = 3) are projected N times, seeds recorded.
     expect(conv1.projected).toBe(true);
-    expect(conv1.projections).toHaveLength(2);
-    expect(conv1.projections[0].seed).not.toBe(conv1.projections[1].seed);
+    expect(conv1.stats).toHaveLength(2);
+    expect(conv1.stats[0].seed).not.toBe(conv1.stats[1].seed);
     expect(fc2.features).toBe(10);
     for (const l of p.layers) {
-      for (const pr of l.projections) {
-        expect(pr.distances).toHaveLength(4);
+      expect(l.distances).toHaveLength(l.exact ? 1 : 2);
+      for (let n = 0; n < l.distances.length; n++) {
+        expect(l.distances[n]).toHaveLength(4);
+        l.distances[n].forEach((d: number | null) => d !== null && expect(d).toBeGreaterThanOrEqual(0));
         // Distances feasible: residual within the float32 tolerance of spec §2 (1e-4 · s).
-        pr.distances.forEach((d: number | null) => d !== null && expect(d).toBeGreaterThanOrEqual(0));
-        if (!l.exact) expect(pr.maxRelResidual).toBeLessThanOrEqual(1e-4 + 1e-12);
+        if (!l.exact) expect(Math.max(...l.relResidual[n])).toBeLessThanOrEqual(1e-4 + 1e-12);
       }
+      // The colliding points are kept for the lab's pair explorer: pairs × 784 per projection.
+      expect(l.points[0].xTilde).toHaveLength(4 * 784);
       const c = l.curve;
       expect(c.eps).toEqual(EPS);
-      // JSON losses carry 12 decimals, hence the 1e-12 slack below.
       for (let i = 0; i < EPS.length; i++) {
         expect(c.meanLogLoss[i]).toBeLessThanOrEqual(Math.LN2 + 1e-12);
         expect(c.meanLogLoss[i]).toBeGreaterThanOrEqual(0);
@@ -147,23 +175,50 @@ describe('collision command (zoo model mnist-small-st)', () => {
     // edges (K_{2,2}, one block with A = B) exactly ln 2.
     const data = await import('../common').then((m) => m.openData('mnist'));
     const n0 = 784;
-    p.pairs.forEach(([i, j]: number[], k: number) => {
+    p.pairI.forEach((i: number, k: number) => {
       const a = p.sampleIndices[i];
-      const b = p.sampleIndices[j];
+      const b = p.sampleIndices[p.pairJ[k]];
       let s = 0;
       for (let t = 0; t < n0; t++) s += (data.images[a * n0 + t] - data.images[b * n0 + t]) ** 2;
-      expect(input.projections[0].distances[k]).toBeCloseTo(Math.sqrt(s) / 2, 5);
+      expect(input.distances[0][k]).toBeCloseTo(Math.sqrt(s) / 2, 5);
     });
-    const dmax = Math.max(...input.projections[0].distances);
+    const dmax = Math.max(...input.distances[0]);
     const firstAll = EPS.findIndex((e) => e >= dmax);
     if (firstAll >= 0) expect(input.curve.meanLogLoss[firstAll]).toBeCloseTo(Math.LN2, 12);
-    const dmin = Math.min(...input.projections[0].distances);
+    const dmin = Math.min(...input.distances[0]);
     EPS.forEach((e, i) => e < dmin && expect(input.curve.meanLogLoss[i]).toBe(0));
-    // Text mode and one-line errors.
-    const text = await capture('collision', [...args.slice(0, 8), '--layers', 'input', '--eps-list', '1,8', '--backend', 'wasm']);
-    expect(text).toMatch(/^input\s+784\s/m);
-    await expect(collisionCommands.collision([...args.slice(0, 8), '--layers', 'nope', '--backend', 'wasm'])).rejects.toThrow(/has no layer "nope"/);
-    await expect(collisionCommands.collision([...args.slice(0, 6), '--per-class', '0'])).rejects.toThrow(/--per-class must be a positive integer/);
-    await expect(collisionCommands.collision([...args, '--no-projection', '--layers', 'conv1', '--backend', 'wasm'])).rejects.toThrow(/3136 features/);
+    // Text mode: the input row with its width; the older --m list is m and the m sweep.
+    const text = await main([...args.slice(0, 10), '3,5', ...args.slice(11), '--layers', 'input', '--eps-list', '1,8']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^ {2}input\s+784\s/m);
+    expect(text.stdout).toMatch(/^m sweep, m = 5, model A: classes 3,7, 2 per class, 4 cross-class pairs, m = 5/m);
+    // One-line errors, exit 2.
+    const fails: [string[], RegExp][] = [
+      [[...args, '--layers', 'nope'], /^layerwise: model has no layer named "nope"\n$/],
+      [[...args, '--per-class', '0'], /^layerwise: --per-class must be an integer ≥ 2 and ≤ 200 \(got "0"\)\n$/],
+      [[...args, '--classes', '3,12'], /^layerwise: classes must be "all" or class indices 0…9 of mnist-test \(got "3,12"\)\n$/],
+      [[...args, '--no-projection', '--layers', 'conv1'], /^layerwise: layer "conv1" has 3136 features; the unprojected search needs/],
+    ];
+    for (const [argv, re] of fails) {
+      const r = await main(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stderr, argv.join(' ')).toMatch(re);
+    }
   }, 600_000);
+
+  it('the older flags land on the schema, and the reproducing command parses back to the same values', () => {
+    const legacy = ['--classes', 'all', '--per-class', '3', '--m', '3,10,30', '--projections', '5', '--eps-list', '1,2', '--box', '--no-projection', '--edge', 'max', '--gamma', '0.9', '--max-iter', '100', '--batch', '8', '--layers', 'input,fc1', '--seed', '2'];
+    const a = parseAnalysisArgs(collisionDefinition, ['--model', 'mnist-small-st', '--data', 'mnist', ...legacy]);
+    expect(a.own).toEqual({
+      classes: ['all'], perClass: 3, m: 3, mSweep: [10, 30], projections: 5, projection: 'none', epsList: [1, 2], iterations: 100, gamma: 0.9, edge: 'max', batch: 8, extra: [], box: 1,
+    });
+    const command = cliCommand(collisionDefinition, a.setup, a.own);
+    expect(command).toBe('layerwise collision --model mnist-small-st --data mnist --seed 2 --layers input,fc1 --classes all --per-class 3 --m 3 --m-sweep 10,30 --projections 5 --projection none --eps-list 1,2 --max-iter 100 --gamma 0.9 --edge max --batch 8 --box 1');
+    const b = parseAnalysisArgs(collisionDefinition, command.split(' ').slice(2));
+    expect(b.own).toEqual(a.own);
+    expect(b.setup).toEqual(a.setup);
+    // A bare --box is 1 wherever it stands; --box 0 and --box 1 as written.
+    const box = (...x: string[]) => parseAnalysisArgs(collisionDefinition, ['--model', 'm', '--data', 'd', ...x]).own.box;
+    expect([box('--box'), box('--box', '--json'), box('--box', '0'), box('--box', '1'), box('--box=0'), box()]).toEqual([1, 1, 0, 1, 0, 0]);
+  });
 });

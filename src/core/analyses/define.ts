@@ -38,6 +38,9 @@ export interface AnalysisDefinition<S extends Schema = Schema, R = unknown, P = 
   /**
    * Flags of the CLI command this analysis replaced that do not map one-to-one onto a
    * parameter (e.g. `--perturb gaussian:0.1`): each sets parameter values; `boolean` ones take no value.
+   * An entry named like a parameter's flag reads that flag itself, so it must accept the
+   * parameter's own values too; the values it sets are then checked against the schema.
+   * (A 0/1 int parameter needs no entry for its older boolean form: `--box` alone means 1.)
    */
   cliLegacy?: Record<string, { boolean?: boolean; help: string; apply(value: string | true, own: Record<string, unknown>, attack: Record<string, unknown>): void }>;
   /** Results are large typed arrays the worker transfers rather than copies (it keeps no reference). */

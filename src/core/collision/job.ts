@@ -12,6 +12,7 @@
  * every model and the pair explorer can line them up.
  */
 import { collisionAnalysis, type CollisionAnalysisOptions, type CollisionAnalysisResult } from '../collision/analysis';
+import type { EdgeRule } from '../collision/graph';
 import type { LayerTap } from '../collision/maps';
 import type { LabModel } from '../model/model';
 import { JobCancelledError, LabError, type JobControl } from '../types';
@@ -30,6 +31,12 @@ export interface CollisionJobParams {
   keepPoints: boolean;
   /** Algorithm 1 iteration cap per pair (spec default 600); fewer is faster but may stop above the optimum. */
   maxIter?: number;
+  /** Algorithm 1's geometric step decay γ (default 0.95). */
+  gamma?: number;
+  /** Pairs searched in lock-step per batch (default 16; memory and speed only). */
+  batchSize?: number;
+  /** Edge rule of the conflict graph: d_rms (default, the primary distance) or d_max. */
+  edgeRule?: EdgeRule;
   /**
    * Extra projection sizes m (the seed's sweep of m): the analysis reruns for each (same
    * samples, pairs and seeds; no kept points), after the main run at `m`.
@@ -86,7 +93,12 @@ export async function collisionJob(
   const runs = models.length + extras.length + models.length * extraM.length;
   const common = (layers: string[], m: number): CollisionAnalysisOptions => ({
     layers, classes, perClass: params.perClass, m, numProjections: params.projections, projection: params.projection, epsList: params.epsList, seed: ctx.seed, box: params.box,
-    ...(params.maxIter ? { collision: { maxIter: params.maxIter } } : {}),
+    ...(params.edgeRule ? { edgeRule: params.edgeRule } : {}),
+    collision: {
+      ...(params.maxIter ? { maxIter: params.maxIter } : {}),
+      ...(params.gamma ? { gamma: params.gamma } : {}),
+      ...(params.batchSize ? { batchSize: params.batchSize } : {}),
+    },
   });
   const mainRuns: { label: string; model: LabModel; tap?: LayerTap; get: () => CollisionAnalysisResult | null; put: (r: CollisionAnalysisResult) => void }[] = [
     ...models.map(({ which, model }) => ({ label: `model ${which.toUpperCase()}`, model, tap: taps[which], get: () => result[which], put: (r: CollisionAnalysisResult) => (result[which] = r) })),

@@ -11,19 +11,29 @@ import { modelsOf, subProgress, type Emit, type JobContext } from '../analyses/c
 
 export interface MftmaJobParams {
   kind: ManifoldKind;
-  perturb: 'gaussian' | 'linf' | 'l2' | 'attack';
+  /** 'attack': APGD-CE runs in the ball; 'pgd': PGD runs (both with a random start). */
+  perturb: 'gaussian' | 'linf' | 'l2' | 'attack' | 'pgd';
   /** Attack manifolds: the attack's norm. */
   norm: Norm;
+  /** σ / ε values; 0 = the clean manifolds (class manifolds only). */
   ladder: number[];
   p: number;
   m: number;
   layers: string[];
   maxDims: number;
+  /** Attack manifolds: iterations per run; 0 or absent = the attack's default (APGD-CE 100, PGD 40). */
+  steps?: number;
+  /** MFTMA margin κ (default 0), Gaussian samples n_t (200), center-search restarts (10). */
+  kappa?: number;
   nT?: number;
+  nReps?: number;
 }
 
-/** A layer × ladder point, without the per-manifold detail (keeps the transfer small). */
-export type MftmaPoint = Omit<LayerMftmaResult, 'result'>;
+/**
+ * A layer × ladder point: the summary numbers and the per-manifold capacity, radius and
+ * dimension (P numbers each), without the rest of the per-manifold detail (keeps the transfer small).
+ */
+export type MftmaPoint = Omit<LayerMftmaResult, 'result'> & { capacityPerManifold: number[]; radiusPerManifold: number[]; dimensionPerManifold: number[] };
 
 export interface MftmaJobResult {
   a: MftmaPoint[];
@@ -35,6 +45,7 @@ export interface MftmaJobResult {
 }
 
 function perturbation(params: MftmaJobParams, size: number): Perturbation {
+  const steps = params.steps ? { steps: params.steps } : {};
   switch (params.perturb) {
     case 'gaussian':
       return { kind: 'gaussian', sigma: size };
@@ -43,7 +54,9 @@ function perturbation(params: MftmaJobParams, size: number): Perturbation {
     case 'l2':
       return { kind: 'l2', eps: size };
     case 'attack':
-      return { kind: 'attack', attack: 'apgd-ce', norm: params.norm, eps: size };
+      return { kind: 'attack', attack: 'apgd-ce', norm: params.norm, eps: size, ...steps };
+    case 'pgd':
+      return { kind: 'attack', attack: 'pgd', norm: params.norm, eps: size, ...steps };
     default:
       throw new LabError(`unknown perturbation "${params.perturb as string}"`);
   }
@@ -62,10 +75,21 @@ export async function mftmaAnalysis(ctx: JobContext, params: MftmaJobParams, con
       await mftmaSweep(
         model,
         ctx.dataset,
-        { kind: params.kind, p: params.p, m: params.m, seed: ctx.seed, perturbation: perturbation(params, params.ladder[0]), ladder: params.ladder, layers, analysis: { maxDims: params.maxDims, nT: params.nT, seed: ctx.seed } },
+        {
+          kind: params.kind, p: params.p, m: params.m, seed: ctx.seed,
+          // The kind of perturbation; each ladder value sets its size (0: none).
+          perturbation: perturbation(params, params.ladder.find((x) => x > 0) ?? 1),
+          ladder: params.ladder, layers,
+          analysis: { maxDims: params.maxDims, kappa: params.kappa, nT: params.nT, nReps: params.nReps, seed: ctx.seed },
+        },
         subProgress(control, i, models.length, `model ${which.toUpperCase()}`),
-        ({ result: _detail, ...point }) => {
-          sink.push(point);
+        ({ result: detail, ...point }) => {
+          sink.push({
+            ...point,
+            capacityPerManifold: detail.manifolds.map((x) => x.alpha),
+            radiusPerManifold: detail.manifolds.map((x) => x.radius),
+            dimensionPerManifold: detail.manifolds.map((x) => x.dimension),
+          });
           emit(result);
         },
         (acc) => {

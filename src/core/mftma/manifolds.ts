@@ -170,8 +170,9 @@ export function perturbationSize(p: Perturbation): number {
   return p.kind === 'none' ? 0 : p.kind === 'gaussian' ? p.sigma : p.eps;
 }
 
-/** The same perturbation at another σ / ε (a ladder point). */
+/** The same perturbation at another σ / ε (a ladder point); size 0 is the clean manifolds. */
 export function withSize(p: Perturbation, size: number): Perturbation {
+  if (size === 0) return { kind: 'none' };
   switch (p.kind) {
     case 'none':
       return p;
