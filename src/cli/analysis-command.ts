@@ -171,7 +171,8 @@ export async function runAnalysisCommand(def: AnyAnalysis, args: string[]): Prom
     const params = runParams(def, parsed.setup, parsed.own as never);
     const result = await def.run(ctx, params, {}, () => undefined);
     const command = cliCommand(def, parsed.setup, parsed.own);
-    const payload = { analysis: def.kind, model: setup.model, compare: ids.b, data: dataset.id, seed: setup.seed, backend: backend.active, versions: { tfjs: tf.version.tfjs }, command, result };
+    // `request` is what the lab's worker receives for the same run (window.layerwise.analysis takes it).
+    const payload = { analysis: def.kind, model: setup.model, compare: ids.b, data: dataset.id, seed: setup.seed, backend: backend.active, versions: { tfjs: tf.version.tfjs }, command, request: { setup: parsed.setup, own: parsed.own }, result };
     if (parsed.json) process.stdout.write(resultJson(payload) + '\n');
     else print(false, payload, () => `${def.title}: ${setup.model}${ids.b ? ` vs ${ids.b}` : ''} on ${dataset.id} (seed ${setup.seed}, ${backend.active})\n${def.summarise(result, params)}`);
   } finally {

@@ -6,6 +6,7 @@
 import * as Comlink from 'comlink';
 import type { BackendName } from '../core/backend';
 import { LabBridge } from './bridge';
+import { resultJson } from '../core/analyses/define';
 import { useLab } from './store';
 import type { ParityReport, ParityWorkerApi } from '../../workers/parity.worker';
 
@@ -38,8 +39,8 @@ export function installDebugHooks(): void {
     tensors: () => getBridge().memory(),
     loseDevice: () => getBridge().debugLoseDevice(),
     kernelParity: runKernelParityInWorker,
-    /** Run one analysis in the lab's worker with explicit values, as `layerwise <kind> --json` would (parity tests). */
-    analysis: (kind: string, request: unknown) => getBridge().analysis(kind as never, request as never, {}),
+    /** Run one analysis in the lab's worker with explicit values; its result as `layerwise <kind> --json` prints it (the CLI parity test). */
+    analysis: async (kind: string, request: unknown) => resultJson(await getBridge().analysis(kind as never, request as never, {})),
   };
 }
 

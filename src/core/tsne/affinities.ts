@@ -10,6 +10,10 @@
  * - Symmetrise p_ij = (p_{j|i} + p_{i|j}) / 2N, stored as CSR with both directions, sorted by
  *   (i, j) so every later reduction runs in a fixed order.
  */
+// Deterministic exp/log (detmath.ts): Math.exp/log differ in the last bit between Node's and
+// Chromium's V8, and t-SNE amplifies a last-bit difference in P into a different layout, so the
+// lab and the CLI would disagree on the same seed.
+import { detExp, detLog } from '../detmath';
 import { LabError } from '../types';
 import { exactKnnTf } from './knn';
 
@@ -66,7 +70,7 @@ export function calibrateRows(sqDistances: Float64Array, k: number, perplexity: 
   const rows = sqDistances.length / k;
   const p = new Float64Array(sqDistances.length);
   const beta = new Float64Array(rows);
-  const target = Math.log(perplexity);
+  const target = detLog(perplexity);
   for (let r = 0; r < rows; r++) {
     const off = r * k;
     let dmin = Infinity;
@@ -78,13 +82,13 @@ export function calibrateRows(sqDistances: Float64Array, k: number, perplexity: 
       let z = 0;
       let wsum = 0;
       for (let t = 0; t < k; t++) {
-        const e = Math.exp(-b * (sqDistances[off + t] - dmin));
+        const e = detExp(-b * (sqDistances[off + t] - dmin));
         p[off + t] = e;
         z += e;
         wsum += e * (sqDistances[off + t] - dmin);
       }
       // H = log Z + β·E[d − d_min] (natural log, as log(perplexity)).
-      const h = Math.log(z) + (b * wsum) / z;
+      const h = detLog(z) + (b * wsum) / z;
       for (let t = 0; t < k; t++) p[off + t] /= z;
       if (Math.abs(h - target) < 1e-5) break;
       if (h > target) {

@@ -32,6 +32,7 @@
  * Determinism: scatterND sums in index order on CPU/WASM; on GPUs its float atomics may make
  * the last bits order-dependent (spec §2.7) — the exact engine is the bit-repeatable one.
  */
+import { detSinCos } from '../detmath';
 import * as tf from '@tensorflow/tfjs';
 import { LabError } from '../types';
 
@@ -94,8 +95,9 @@ function buildDft(m: number): DftCache {
     for (let k = 0; k < L; k++) {
       // (a·k) mod L keeps the angle small, so cos/sin are accurate to float64 before rounding.
       const ang = (2 * Math.PI * ((a * k) % L)) / L;
-      c[a * L + k] = Math.cos(ang);
-      if (k < m) s[a * m + k] = Math.sin(ang);
+      const [sin, cos] = detSinCos(ang);
+      c[a * L + k] = cos;
+      if (k < m) s[a * m + k] = sin;
     }
   }
   const off2 = new Float32Array(L);

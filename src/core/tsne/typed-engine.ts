@@ -34,6 +34,7 @@
  *    Cost O(N·p²) + O(L² log L) per iteration instead of O(N²). The error is set by the interval
  *    width relative to the kernel's unit length scale (third-order interpolation: ∝ width³).
  */
+import { detLog, detSinCos } from '../detmath';
 import { LabError } from '../types';
 import { updateP, type KnnResult, type SparseP } from './affinities';
 import type { FftRepulsionOptions } from './fft';
@@ -228,7 +229,7 @@ export function pLogW(y: Float64Array | Float32Array, p: SparseP): number {
       const j = cols[e];
       const dx = y[2 * i] - y[2 * j];
       const dy = y[2 * i + 1] - y[2 * j + 1];
-      s -= vals[e] * Math.log(1 + dx * dx + dy * dy);
+      s -= vals[e] * detLog(1 + dx * dx + dy * dy);
     }
   }
   return s;
@@ -257,8 +258,10 @@ class Fft {
     this.sin = new Float64Array(size / 2);
     for (let k = 0; k < size / 2; k++) {
       const a = (2 * Math.PI * k) / size;
-      this.cos[k] = Math.cos(a);
-      this.sin[k] = Math.sin(a);
+      // detSinCos: the same twiddles in every JavaScript engine (detmath.ts).
+      const [sin, cos] = detSinCos(a);
+      this.cos[k] = cos;
+      this.sin[k] = sin;
     }
   }
 
@@ -596,7 +599,7 @@ export function createTypedTsne(s: TypedTsneSetup): Tsne {
   let pLogP = 0;
   const refreshPlogP = () => {
     pLogP = 0;
-    for (let e = 0; e < p.vals.length; e++) if (p.vals[e] > 0) pLogP += p.vals[e] * Math.log(p.vals[e]);
+    for (let e = 0; e < p.vals.length; e++) if (p.vals[e] > 0) pLogP += p.vals[e] * detLog(p.vals[e]);
   };
   refreshPlogP();
   const adaptive = engine === 'exact' && s.adaptive === true;
@@ -649,7 +652,7 @@ export function createTypedTsne(s: TypedTsneSetup): Tsne {
   const kl = (): number => {
     const z = engineNow() === 'fft' && fft ? fft.compute(y, n, rep) : exactZ(y, n, scratch);
     // KL = Σ p log p − Σ p log w + log Z (Σ p = 1).
-    return pLogP - pLogW(y, p) + Math.log(z);
+    return pLogP - pLogW(y, p) + detLog(z);
   };
 
   const schedule = (it: number) => {
