@@ -23,9 +23,10 @@ import { INPUT_LAYER, loadPlainLayerTap } from '../../core/collision/maps';
 import { checkInputCompatibility } from '../../core/model/model';
 import { LabError } from '../../core/types';
 import { nameList, num, numList, parse, print, str, UsageError } from '../args';
-import { checkAttackable, openData, openModel, resolveModelPath, setupBackend } from '../common';
+import { setupBackend } from '../../node/backend';
+import { checkAttackable, openData, openModel, resolveModelPath } from '../../node/open';
 import { predictAll } from '../../core/model/predict';
-import { nodeModelReader } from '../files';
+import { nodeModelReader } from '../../node/files';
 
 type Json = Record<string, unknown>;
 

@@ -15,7 +15,8 @@ import { DEFAULT_MAX_DIMS } from '../../core/mftma/projection';
 import { checkInputCompatibility } from '../../core/model/model';
 import { LabError } from '../../core/types';
 import { nameList, num, numList, parse, print, str, UsageError } from '../args';
-import { openData, openModel, setupBackend } from '../common';
+import { setupBackend } from '../../node/backend';
+import { openData, openModel } from '../../node/open';
 
 const USAGE = `usage: layerwise mftma --input X.f32 --header case.json [--kappa 0] [--nt 200] [--reps 10] [--seed S]
        [--t-vectors t.f32] [--center-subspace V11.f64] [--json]

@@ -1,5 +1,5 @@
 /**
- * Tests of the Node adapter src/cli/images.ts (kept next to the readers it wraps):
+ * Tests of the Node adapter src/node/images.ts (kept next to the readers it wraps):
  * real files in a temporary folder, PNG/JPEG written with pngjs/jpeg-js.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
