@@ -108,6 +108,23 @@ describe('loadDatasetFromPath', () => {
     expect([...(await loadDatasetFromPath(path.join(root, 'c'), { split: 'test' })).labels]).toEqual([5]);
   });
 
+  it('applies the shared detection rule (src/core/data/detect.ts) to folders and single IDX files', async () => {
+    const pixels = Array.from({ length: 28 * 28 }, (_, i) => i % 256);
+    // Kaggle names, gzipped labels: an MNIST pair, from the folder or either file.
+    await put('k/train-images.idx3-ubyte', idxFile([1, 28, 28], pixels));
+    const lbl = await put('k/train-labels.idx1-ubyte.gz', gzipSync(idxFile([1], [7])));
+    expect(await loadDatasetFromPath(path.join(root, 'k'))).toMatchObject({ id: 'mnist-train', n: 1 });
+    expect([...(await loadDatasetFromPath(lbl)).labels]).toEqual([7]);
+    expect([...(await loadDatasetFromPath(`./${path.relative('.', lbl)}`)).labels]).toEqual([7]);
+    // A wrong-sized .bin in a folder is a CIFAR batch with a size error, not an image.
+    await put('odd/x.bin', Buffer.alloc(100));
+    await expect(loadDatasetFromPath(path.join(root, 'odd'))).rejects.toThrow(/x\.bin: size 100 bytes is not a multiple of 3073/);
+    // IDX files and batches together: two datasets.
+    await put('both/t10k-images-idx3-ubyte', idxFile([1, 28, 28], pixels));
+    await put('both/test_batch.bin', Buffer.alloc(3073));
+    await expect(loadDatasetFromPath(path.join(root, 'both'))).rejects.toThrow(/found MNIST IDX files \(t10k-images-idx3-ubyte\) and CIFAR-10 batches \(test_batch\.bin\) together/);
+  });
+
   it('falls back to an image folder and reports missing paths', async () => {
     expect((await loadDatasetFromPath(path.join(root, 'f1'))).classNames).toEqual(['red', 'gray']);
     await expect(loadDatasetFromPath(path.join(root, 'nope'))).rejects.toThrow(/nope: no such file or folder/);
