@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports -- a Node test: reads the zoo model and MNIST from public/ */
 /**
  * The lab's analysis jobs on a real zoo model (mnist-small-st, with its adversarially
  * trained twin as model B), tiny sizes: shapes, streamed partials, compare mode, and a
