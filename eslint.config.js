@@ -30,13 +30,13 @@ function restrictImports(layers, { browserOnly = false } = {}) {
   }];
 }
 
-/** The same ban for `import('…')` expressions, which no-restricted-imports does not see. */
-function restrictDynamicImports(layers) {
+/** The same ban for `import('…')` expressions, which no-restricted-imports does not see (`browserOnly`: node:* too). */
+function restrictDynamicImports(layers, { browserOnly = false } = {}) {
   return ['error', ...layers.map((l) => ({
     // esquery regexes cannot hold a "/", even escaped: \x2F stands for it.
     selector: `ImportExpression > Literal.source[value=/${layerImport(l).replaceAll('/', '\\x2F')}/]`,
     message: `this layer must not import ${LAYER_NAMES[l]} (see the architecture guard in eslint.config.js)`,
-  }))];
+  })), ...(browserOnly ? [{ selector: 'ImportExpression > Literal.source[value=/^node:/]', message: 'core runs in the browser too: no Node modules' }] : [])];
 }
 
 export default tseslint.config(
@@ -57,7 +57,7 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts'],
     ignores: CORE_TEST_FILES,
-    rules: { 'no-restricted-imports': restrictImports(['ui', 'workers', 'cli', 'node'], { browserOnly: true }), 'no-restricted-syntax': restrictDynamicImports(['ui', 'workers', 'cli', 'node']) },
+    rules: { 'no-restricted-imports': restrictImports(['ui', 'workers', 'cli', 'node'], { browserOnly: true }), 'no-restricted-syntax': restrictDynamicImports(['ui', 'workers', 'cli', 'node'], { browserOnly: true }) },
   },
   {
     // Core tests run in Node and may read their fixtures with Node's modules; they still may
