@@ -20,11 +20,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { arg, ROOT } from './common';
+import { arg } from './common';
+import { ROOT } from '../src/node/paths';
 import { selectBackend, type BackendName } from '../src/core/backend';
 import { loadLabModel } from '../src/core/model/model';
-import { nodeModelReader } from '../src/cli/files';
-import { loadBuiltinDataset } from '../src/cli/images';
+import { nodeModelReader } from '../src/node/files';
+import { loadBuiltinDataset } from '../src/node/images';
 import { classBalancedSample, takeSamples } from '../src/core/data/sampler';
 import { DEFAULT_ATTACK_BATCH } from '../src/core/attacks/runner';
 import { measureAttack, type BenchAttack, type MeasureConfig, type Measurement } from './browser/measure';

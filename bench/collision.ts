@@ -17,15 +17,16 @@
  */
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { arg, ROOT } from './common';
+import { arg } from './common';
+import { ROOT } from '../src/node/paths';
 import { selectBackend, type BackendName } from '../src/core/backend';
 import { findCollisions, type CollisionOptions } from '../src/core/collision/collision';
 import { gaussianProjection, loadPlainLayerTap, mlpCollisionMap64, mlpFeatureFn, modelFeatureFn, projectFn, tfCollisionMap, type MlpSpec } from '../src/core/collision/maps';
 import { optimalLogLoss, optimalZeroOneLoss, type ConflictGraph } from '../src/core/collision/optloss';
 import { createRng } from '../src/core/random';
 import { loadLabModel } from '../src/core/model/model';
-import { nodeModelReader } from '../src/cli/files';
-import { loadBuiltinDataset } from '../src/cli/images';
+import { nodeModelReader } from '../src/node/files';
+import { loadBuiltinDataset } from '../src/node/images';
 import { readFileSync } from 'node:fs';
 
 /** Spec §7 "practical" settings in float32 (τ_feas = 1e-4 is the float32 floor, pitfall 4). */

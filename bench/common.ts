@@ -1,7 +1,4 @@
 /** Shared pieces of the benchmark suites. */
-import path from 'node:path';
-
-export const ROOT = path.resolve(import.meta.dirname ?? '.', '..');
 
 export function arg(args: string[], name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`);

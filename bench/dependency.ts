@@ -11,12 +11,13 @@
  */
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { arg, ROOT, time } from './common';
+import { arg, time } from './common';
+import { ROOT } from '../src/node/paths';
 import { selectBackend, type BackendName } from '../src/core/backend';
 import { loadLabModel } from '../src/core/model/model';
 import { predictAll } from '../src/core/model/predict';
-import { nodeModelReader } from '../src/cli/files';
-import { loadBuiltinDataset } from '../src/cli/images';
+import { nodeModelReader } from '../src/node/files';
+import { loadBuiltinDataset } from '../src/node/images';
 import { classBalancedSample, takeSamples } from '../src/core/data/sampler';
 import { createRng } from '../src/core/random';
 import { layerDependency, type LayerActivations } from '../src/core/dependency/layers';

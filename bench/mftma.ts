@@ -21,9 +21,10 @@ import { analyzeLayers, buildManifoldImages, layerMftmaInput, reduceWideLayer, t
 import { deriveSeed } from '../src/core/random';
 import { manifoldAnalysis } from '../src/core/mftma/mftma';
 import { loadLabModel, type LabModel } from '../src/core/model/model';
-import { nodeModelReader } from '../src/cli/files';
-import { loadBuiltinDataset } from '../src/cli/images';
-import { arg, ROOT } from './common';
+import { nodeModelReader } from '../src/node/files';
+import { loadBuiltinDataset } from '../src/node/images';
+import { arg } from './common';
+import { ROOT } from '../src/node/paths';
 
 export const FIXTURES = path.join(ROOT, 'src/core/mftma/fixtures');
 /** Fastest reference run of mnist-pixels on this kind of machine (fixture README: 20–38 s). */

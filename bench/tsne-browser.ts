@@ -36,10 +36,11 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { createServer } from 'vite';
-import { arg, ROOT } from './common';
+import { arg } from './common';
+import { ROOT } from '../src/node/paths';
 import { benchData, evaluate } from './tsne';
 import { selectBackend, type BackendName } from '../src/core/backend';
-import { loadBuiltinDataset } from '../src/cli/images';
+import { loadBuiltinDataset } from '../src/node/images';
 import type { TsneImpl } from '../src/core/tsne/tsne';
 import type { LabInit, LabInitResult, LabJob, LabResult } from './tsne-browser/page';
 

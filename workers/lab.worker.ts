@@ -20,6 +20,7 @@ import { parsePackedDataset } from '../src/core/data/packed';
 import { imageFolderDataset } from '../src/core/data/imageFolder';
 import { mnistFromIdx } from '../src/core/data/mnist';
 import { cifarFromBatches } from '../src/core/data/cifar';
+import { detectDataFormat } from '../src/core/data/detect';
 import { classBalancedSample, takeSamples } from '../src/core/data/sampler';
 import { JobCancelledError, LabError, type ImageDataset, type JobProgress } from '../src/core/types';
 import { findAnalysis, type AnalysisKind } from '../src/core/analyses';
@@ -159,18 +160,14 @@ async function loadData(source: DataSource): Promise<ImageDataset> {
     if (!binRes.ok) throw new LabError(`${binUrl}: HTTP ${binRes.status}`);
     return parsePackedDataset(index, new Uint8Array(await binRes.arrayBuffer()));
   }
-  const names = source.files.map((f) => f.path.split('/').pop() as string);
-  if (names.some((n) => /idx\d|ubyte/.test(n))) {
-    const images = source.files.find((f) => /images/.test(f.path));
-    const labels = source.files.find((f) => /labels/.test(f.path));
-    if (!images || !labels) throw new LabError('MNIST IDX needs two files: one with "images" and one with "labels" in its name');
-    return mnistFromIdx({ name: images.path, bytes: new Uint8Array(images.bytes) }, { name: labels.path, bytes: new Uint8Array(labels.bytes) });
-  }
-  if (names.every((n) => n.endsWith('.bin') || n === 'batches.meta.txt')) {
-    return cifarFromBatches(source.files.filter((f) => f.path.endsWith('.bin')).map((f) => ({ name: f.path, bytes: new Uint8Array(f.bytes) })));
-  }
+  // One rule for dropped files and the CLI's --data folder (src/core/data/detect.ts).
+  const found = detectDataFormat(source.files);
+  const byPath = new Map(source.files.map((f) => [f.path, f.bytes]));
+  const named = (p: string) => ({ name: p, bytes: new Uint8Array(byPath.get(p) as ArrayBuffer) });
+  if (found.format === 'mnist-idx') return mnistFromIdx(named(found.images), named(found.labels), { id: found.id, name: found.name });
+  if (found.format === 'cifar-batches') return cifarFromBatches([...(found.meta ? [found.meta] : []), ...found.batches].map(named));
   const entries = [];
-  for (const f of source.files) entries.push({ path: f.path, image: await decodeImageFile(f.path, f.bytes) });
+  for (const p of found.images) entries.push({ path: p, image: await decodeImageFile(p, byPath.get(p) as ArrayBuffer) });
   return imageFolderDataset(entries, { labelsTxt: source.labelsTxt, id: 'dropped-images', name: 'Dropped images' });
 }
 

@@ -32,7 +32,8 @@ import { selectBackend, BACKEND_ORDER, type BackendName } from '../../src/core/b
 import { manifoldAnalysis } from '../../src/core/mftma/mftma';
 import { analyzeLayers, layerMftmaInput, reduceWideLayer } from '../../src/core/mftma/manifolds';
 import { deriveSeed } from '../../src/core/random';
-import { arg, ROOT } from '../common';
+import { arg } from '../common';
+import { ROOT } from '../../src/node/paths';
 import { caseNames, loadCase, loadWideSetup, REFERENCE_ANCHOR_SECONDS, WIDE_DATASET, WIDE_SPEC, WIDE_WIDTHS } from '../mftma';
 import { startBenchBrowser } from './serve';
 import type { MftmaNumbers, MftmaWorkerReply, WideApi, WideInputs, WideNumbers, WideRequest, WideSetup } from './mftma.worker';

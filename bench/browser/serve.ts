@@ -7,7 +7,7 @@
  */
 import { chromium, type Browser } from '@playwright/test';
 import { createServer } from 'vite';
-import { ROOT } from '../common';
+import { ROOT } from '../../src/node/paths';
 
 export const CHROMIUM = process.env.LAYERWISE_CHROMIUM || '/usr/bin/chromium';
 export const FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'];

@@ -14,8 +14,9 @@ import { predictAll } from '../core/model/predict';
 import { escapeControl } from '../core/text';
 import { LabError } from '../core/types';
 import { parse, print, str, UsageError } from './args';
-import { BUILTIN_DATA, checkAttackable, openData, openModel, setupBackend } from './common';
-import { nodeContext, nodeResources } from './host';
+import { setupBackend } from '../node/backend';
+import { nodeContext, nodeResources } from '../node/host';
+import { BUILTIN_DATA, checkAttackable, openData, openModel } from '../node/open';
 
 /** Where `npm start` serves the lab; --url prints links against it (LAYERWISE_LAB_URL overrides). */
 export const DEFAULT_LAB_URL = 'http://127.0.0.1:5173/';

@@ -1,9 +1,6 @@
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkNumber, MAX_SEED, nameList, numList, print, sampleSize, UsageError } from './args';
-import { prepareOutFile } from './common';
+import { UsageError as NodeUsageError } from '../node/errors';
 
 describe('numeric options are checked in one place', () => {
   it('seeds are integers in 0…2^32−1 written in decimal', () => {
@@ -41,22 +38,12 @@ describe('numeric options are checked in one place', () => {
     expect(() => sampleSize('51', 50, 'dataset d')).toThrow('--n 51 is more than the 50 samples in dataset d');
   });
 
+  it('UsageError is one class: the Node layer throws the one the CLI maps to exit 2', () => {
+    expect(UsageError).toBe(NodeUsageError);
+  });
+
   it('escapes control characters in a value it quotes', () => {
     expect(() => checkNumber('\u001b[2J', 'n')).toThrow('--n must be a positive integer (got "\\x1b[2J")');
-  });
-});
-
-describe('--out is proved writable before any compute', () => {
-  it('creates missing folders, refuses a file as folder, /proc, and returns promptly', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'lw-out-'));
-    await prepareOutFile(path.join(dir, 'a/b/out.f32'), 'out');
-    expect(existsSync(path.join(dir, 'a/b/out.f32'))).toBe(true);
-    writeFileSync(path.join(dir, 'file'), 'x');
-    await expect(prepareOutFile(path.join(dir, 'file/out.f32'), 'out')).rejects.toThrow(/is not a folder/);
-    await expect(prepareOutFile(dir, 'out')).rejects.toThrow(/is a folder/);
-    const t0 = performance.now();
-    await expect(prepareOutFile('/proc/layerwise-test/x/out.f32', 'out')).rejects.toThrow(/^--out \/proc\/layerwise-test\/x\/out.f32: cannot create the folder/);
-    expect(performance.now() - t0).toBeLessThan(1000);
   });
 });
 

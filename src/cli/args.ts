@@ -8,8 +8,10 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { escapeControl } from '../core/text';
+import { UsageError } from '../node/errors';
 
-export class UsageError extends Error {}
+// The class lives in the Node layer (which throws it too); CLI code keeps importing it from here.
+export { UsageError };
 
 export const COMMON = {
   json: { type: 'boolean' },

@@ -9,8 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../core/backend';
 import { loadLabModel } from '../core/model/model';
 import { predictAll } from '../core/model/predict';
-import { nodeModelReader } from './files';
-import { loadBuiltinDataset } from './images';
+import { nodeModelReader } from '../node/files';
+import { loadBuiltinDataset } from '../node/images';
 
 const PUBLIC = path.resolve('public');
 const index = JSON.parse(readFileSync(path.join(PUBLIC, 'models/index.json'), 'utf8'));

@@ -15,7 +15,9 @@ import { runAttack } from '../../src/core/attacks/runner';
 import type { AttackResult } from '../../src/core/attacks/types';
 import { gradientMaskingWarnings } from '../../src/core/attacks/sanity';
 import type { AttackSpec } from '../../src/core/attacks/types';
-import { openData, openModel, PUBLIC_DIR, sampleData, setupBackend } from '../../src/cli/common';
+import { setupBackend } from '../../src/node/backend';
+import { openData, openModel, sampleDataset } from '../../src/node/open';
+import { PUBLIC_DIR } from '../../src/node/paths';
 
 const SEED = 0;
 
@@ -75,7 +77,7 @@ export async function main(args: string[]): Promise<number> {
     const card = JSON.parse(readFileSync(cardPath, 'utf8'));
     const model = await openModel(id);
     const ds = await openData(card.dataset);
-    const { data } = sampleData(ds, n, SEED);
+    const { data } = sampleDataset(ds, n, SEED);
     const input = { images: data.images, labels: data.labels, shape: [data.height, data.width, data.channels] as [number, number, number] };
     const rows = [];
     const results: AttackResult[] = [];

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PYTHON, readF32, requireTorch } from './torch-testing';
 import { loadModelArtifacts } from '../../src/core/model/artifacts';
-import { nodeModelReader } from '../../src/cli/files';
+import { nodeModelReader } from '../../src/node/files';
 import { RESNET20_BLOCK_OUTPUTS } from '../../src/ui/presets';
 
 const ZOO = path.dirname(fileURLToPath(import.meta.url));

@@ -25,7 +25,8 @@ import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PYTHON, readBytes, readF32, requireTorch, tieMask } from './torch-testing';
-import { openData, openModel, PUBLIC_DIR, ROOT, sampleData } from '../../src/cli/common';
+import { openData, openModel, sampleDataset } from '../../src/node/open';
+import { PUBLIC_DIR, ROOT } from '../../src/node/paths';
 import { selectBackend, type BackendName } from '../../src/core/backend';
 import { crossEntropyPerSample } from '../../src/core/attacks/common';
 import { runAttack, type AttackInput } from '../../src/core/attacks/runner';
@@ -167,7 +168,7 @@ const report: Record<string, unknown>[] = [];
 async function input(spec: 'mnist' | 'cifar10'): Promise<AttackInput> {
   let v = datasets.get(spec);
   if (!v) {
-    const { data } = sampleData(await openData(spec), N, SEED);
+    const { data } = sampleDataset(await openData(spec), N, SEED);
     v = { images: data.images, labels: data.labels, shape: [data.height, data.width, data.channels] };
     writeTyped(path.join(dir, `${spec}.x.f32`), v.images);
     writeTyped(path.join(dir, `${spec}.y.i32`), v.labels);

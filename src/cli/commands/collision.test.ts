@@ -173,7 +173,7 @@ describe('layerwise collision (zoo model mnist-small-st)', () => {
     }
     // Hand-checkable input curve: 0 below the smallest distance, and once all four pairs are
     // edges (K_{2,2}, one block with A = B) exactly ln 2.
-    const data = await import('../common').then((m) => m.openData('mnist'));
+    const data = await import('../../node/open').then((m) => m.openData('mnist'));
     const n0 = 784;
     p.pairI.forEach((i: number, k: number) => {
       const a = p.sampleIndices[i];

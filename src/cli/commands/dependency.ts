@@ -17,7 +17,9 @@ import { checkInputCompatibility } from '../../core/model/model';
 import { predictAll } from '../../core/model/predict';
 import { LabError } from '../../core/types';
 import { nameList, num, parse, print, str } from '../args';
-import { checkAttackable, openData, openModel, sampleData, setupBackend } from '../common';
+import { sampleData } from '../common';
+import { setupBackend } from '../../node/backend';
+import { checkAttackable, openData, openModel } from '../../node/open';
 
 async function cmdDependency(args: string[]) {
   const v = parse(args, {

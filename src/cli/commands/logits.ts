@@ -32,7 +32,10 @@ import { checkInputCompatibility, type LabModel } from '../../core/model/model';
 import { predictAll } from '../../core/model/predict';
 import { LabError } from '../../core/types';
 import { num, parse, print, str } from '../args';
-import { checkAttackable, openData, openModel, PUBLIC_DIR, sampleData, setupBackend } from '../common';
+import { sampleData } from '../common';
+import { setupBackend } from '../../node/backend';
+import { checkAttackable, openData, openModel } from '../../node/open';
+import { PUBLIC_DIR } from '../../node/paths';
 
 const BINS = 20;
 const GAP_BINS = 8;

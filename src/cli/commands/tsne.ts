@@ -19,7 +19,10 @@ import { layerOverlap, type LayerOverlapResult } from '../../core/tsne/layer-ove
 import { runTsne, type TsneEngine } from '../../core/tsne/tsne';
 import { LabError } from '../../core/types';
 import { nameList, num, parse, print, str, UsageError } from '../args';
-import { checkAttackable, openData, openModel, prepareOutFile, sampleData, setupBackend } from '../common';
+import { sampleData } from '../common';
+import { setupBackend } from '../../node/backend';
+import { prepareOutFile } from '../../node/files';
+import { checkAttackable, openData, openModel } from '../../node/open';
 import { predictAll } from '../../core/model/predict';
 
 function engineArg(value: string | boolean | undefined): 'auto' | TsneEngine {

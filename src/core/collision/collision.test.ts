@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';

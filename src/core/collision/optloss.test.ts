@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../random';

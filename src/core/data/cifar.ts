@@ -7,6 +7,7 @@
 import { LabError, type ImageDataset } from '../types';
 import { toU8 } from './idx';
 import type { NamedBytes } from './mnist';
+import { baseName, CIFAR_META_FILE } from './detect';
 
 export const CIFAR10_CLASS_NAMES: readonly string[] = [
   'airplane',
@@ -24,7 +25,6 @@ export const CIFAR10_CLASS_NAMES: readonly string[] = [
 const SIDE = 32;
 const PLANE = SIDE * SIDE;
 export const CIFAR_RECORD_BYTES = 1 + 3 * PLANE; // 3073
-const META_NAME = 'batches.meta.txt';
 
 export interface CifarOptions {
   id?: string;
@@ -36,11 +36,6 @@ export interface CifarOptions {
    * 60k images = 737 MB as float32, more than a browser tab should hold at once.
    */
   limit?: number;
-}
-
-function baseName(p: string): string {
-  const parts = p.split(/[\\/]/);
-  return parts[parts.length - 1];
 }
 
 /** Parse batches.meta.txt: one class name per non-blank line, 10 expected. */
@@ -63,13 +58,13 @@ export function cifarFromBatches(files: NamedBytes[], opts: CifarOptions = {}): 
   let classNames = [...CIFAR10_CLASS_NAMES];
   const batches: { name: string; bytes: Uint8Array }[] = [];
   for (const f of files) {
-    if (baseName(f.name) === META_NAME) {
+    if (baseName(f.name) === CIFAR_META_FILE) {
       if (opts.metaTxt === undefined) classNames = parseCifarMeta(f.name, new TextDecoder().decode(toU8(f.bytes)));
       continue;
     }
     batches.push({ name: f.name, bytes: toU8(f.bytes) });
   }
-  if (opts.metaTxt !== undefined) classNames = parseCifarMeta(META_NAME, opts.metaTxt);
+  if (opts.metaTxt !== undefined) classNames = parseCifarMeta(CIFAR_META_FILE, opts.metaTxt);
   if (batches.length === 0) throw new LabError('CIFAR-10: no batch files given (expected e.g. test_batch.bin)');
 
   let total = 0;

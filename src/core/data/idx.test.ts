@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-// Core bans node:* imports so it stays browser-safe; this test-only import builds the
-// gzip fixture with an encoder independent of the DecompressionStream under test.
-// eslint-disable-next-line no-restricted-imports
+// Node's gzip (core tests may use Node's modules) builds the fixture with an encoder
+// independent of the DecompressionStream under test.
 import { gzipSync } from 'node:zlib';
 import { gunzip, isGzip, parseIdx, readIdx } from './idx';
 import { LabError } from '../types';

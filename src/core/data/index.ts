@@ -20,3 +20,4 @@ export {
 export { parsePackedDataset, packDataset, validatePackedIndex, type PackedDatasetIndex } from './packed';
 export { classBalancedSample, takeSamples, type SampleOptions } from './sampler';
 export { checkImageHeader, readImageHeader, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, type ImageHeader } from './imageHeader';
+export { detectDataFormat, pairMnistFiles, isIdxName, isJunkName, baseName, CIFAR_META_FILE, type DataFile, type DataFormat } from './detect';

@@ -1,8 +1,7 @@
-/* eslint-disable no-restricted-imports */
 // End-to-end MFTMA (spec §1–§6) against the reference fixtures (fixture README checks 1, 3, 4, 5).
-import { fileURLToPath } from 'node:url';
+// The `layerwise mftma` replay of the same fixtures is src/cli/mftma-fixtures.test.ts.
 import { CASES, bytes, f32, f64 } from './testFixtures';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRng } from '../random';
 import { manifoldAnalysis, summarize, type MftmaInput } from './mftma';
 
@@ -150,33 +149,6 @@ describe('own center search over more seeds (statistical check 4)', () => {
       }
     });
   }
-});
-
-describe('CLI command', () => {
-  it('mftma --json replays a fixture with injected t-vectors and center subspace', async () => {
-    const { mftmaCommands } = await import('../../cli/commands/mftma');
-    const path = (f: string) => fileURLToPath(new URL(`./fixtures/mnist-noise-exemplars/${f}`, import.meta.url));
-    let out = '';
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    try {
-      await mftmaCommands.mftma(['--input', path('input.f32'), '--header', path('case.json'), '--t-vectors', path('t_vectors.f32'), '--center-subspace', path('center_subspace_V11.f64'), '--json']);
-    } finally {
-      spy.mockRestore();
-    }
-    const got = JSON.parse(out) as { capacity: number; K: number; centerCorrelation: number };
-    const ref = load('mnist-noise-exemplars').c.seed0_deterministic;
-    expect(got.K).toBe(ref.K);
-    expect(relErr(got.capacity, ref.capacity)).toBeLessThan(1e-6);
-    expect(Math.abs(got.centerCorrelation - ref.center_correlation)).toBeLessThan(1e-9);
-  });
-  it('mftma rejects a header that does not match the input size', async () => {
-    const { mftmaCommands } = await import('../../cli/commands/mftma');
-    const path = (f: string) => fileURLToPath(new URL(`./fixtures/balls/${f}`, import.meta.url));
-    await expect(mftmaCommands.mftma(['--input', path('input.f32'), '--header', fileURLToPath(new URL('./fixtures/mnist-pixels/case.json', import.meta.url)), '--json'])).rejects.toThrow(/expected .* float32 values/);
-  });
 });
 
 /** Largest sine of the principal angles between two K-dim subspaces given as K rows of length n. */

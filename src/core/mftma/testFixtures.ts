@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports */
 // Test support only (Node): reads the copied reference fixtures next to this file.
 import { readFileSync } from 'node:fs';
 

@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports -- a Node test: mutates the zoo model.json from public/ */
 /**
  * Seeded mutation fuzzers of the two parsers that take files from strangers: model.json (the
  * validator, then the full load through tfjs) and IDX. Each mutant must come back, within a

@@ -1,4 +1,3 @@
-/* eslint-disable no-restricted-imports -- a Node test: reads zoo models from public/ and the pooling fixture from tools/ */
 /**
  * The kernel-parity suite on WASM in Node (WebGL and WebGPU: e2e/parity.spec.ts), the lab's
  * gradient replacements checked on their own, and proof that the suite catches the tfjs

@@ -10,7 +10,8 @@ import type { LabModel } from '../core/model/model';
 import { isOnnxName } from '../core/onnx/import';
 import type { ImageDataset } from '../core/types';
 import { nodeModelReader } from './files';
-import { openModel, PUBLIC_DIR, resolveModelPath } from './common';
+import { openModel, resolveModelPath } from './open';
+import { PUBLIC_DIR } from './paths';
 
 export function nodeResources(ids: { a: string; b: string | null }): AnalysisResources & { dispose(): void } {
   const sessions = new Map<string, { dispose(): void }>();

@@ -1,5 +1,5 @@
 /**
- * Tests of the Node adapter src/cli/images.ts (kept next to the readers it wraps):
+ * Tests of the Node adapter src/node/images.ts (kept next to the readers it wraps):
  * real files in a temporary folder, PNG/JPEG written with pngjs/jpeg-js.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +106,23 @@ describe('loadDatasetFromPath', () => {
     await put('c/readme.html', 'x');
     expect([...(await loadDatasetFromPath(path.join(root, 'c'))).labels]).toEqual([1, 2, 5]);
     expect([...(await loadDatasetFromPath(path.join(root, 'c'), { split: 'test' })).labels]).toEqual([5]);
+  });
+
+  it('applies the shared detection rule (src/core/data/detect.ts) to folders and single IDX files', async () => {
+    const pixels = Array.from({ length: 28 * 28 }, (_, i) => i % 256);
+    // Kaggle names, gzipped labels: an MNIST pair, from the folder or either file.
+    await put('k/train-images.idx3-ubyte', idxFile([1, 28, 28], pixels));
+    const lbl = await put('k/train-labels.idx1-ubyte.gz', gzipSync(idxFile([1], [7])));
+    expect(await loadDatasetFromPath(path.join(root, 'k'))).toMatchObject({ id: 'mnist-train', n: 1 });
+    expect([...(await loadDatasetFromPath(lbl)).labels]).toEqual([7]);
+    expect([...(await loadDatasetFromPath(`./${path.relative('.', lbl)}`)).labels]).toEqual([7]);
+    // A wrong-sized .bin in a folder is a CIFAR batch with a size error, not an image.
+    await put('odd/x.bin', Buffer.alloc(100));
+    await expect(loadDatasetFromPath(path.join(root, 'odd'))).rejects.toThrow(/x\.bin: size 100 bytes is not a multiple of 3073/);
+    // IDX files and batches together: two datasets.
+    await put('both/t10k-images-idx3-ubyte', idxFile([1, 28, 28], pixels));
+    await put('both/test_batch.bin', Buffer.alloc(3073));
+    await expect(loadDatasetFromPath(path.join(root, 'both'))).rejects.toThrow(/found MNIST IDX files \(t10k-images-idx3-ubyte\) and CIFAR-10 batches \(test_batch\.bin\) together/);
   });
 
   it('falls back to an image folder and reports missing paths', async () => {

@@ -9,15 +9,20 @@ import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { LabError, type ImageDataset } from '../core/types';
 import {
-  CIFAR_RECORD_BYTES,
   checkImageHeader,
   cifarFromBatches,
   classOfPath,
   decodeErrorMessage,
+  CIFAR_META_FILE,
+  detectDataFormat,
   imageFolderDataset,
+  isIdxName,
+  isJunkName,
   mnistFromIdx,
+  pairMnistFiles,
   parsePackedDataset,
   validatePackedIndex,
+  type DataFormat,
   type DecodedImage,
   type ImageFolderEntry,
   type NamedBytes,
@@ -47,11 +52,6 @@ function startsWith(b: Uint8Array, sig: number[]): boolean {
   return b.length >= sig.length && sig.every((v, i) => b[i] === v);
 }
 
-/** Files a folder walk skips: dotfiles (.DS_Store, ._x) and OS thumbnails caches. */
-function isJunk(name: string): boolean {
-  return name.startsWith('.') || name === 'Thumbs.db' || name === 'desktop.ini';
-}
-
 /** Decode PNG or JPEG bytes to RGBA; anything else is a LabError naming `label`. */
 export function decodeImageBytes(label: string, bytes: Uint8Array): DecodedImage {
   const expected = 'a PNG or JPEG image';
@@ -78,7 +78,7 @@ async function listFiles(root: string, rel = ''): Promise<string[]> {
   const dirents = await readdir(dir, { withFileTypes: true });
   const out: string[] = [];
   for (const d of dirents) {
-    if (isJunk(d.name)) continue;
+    if (isJunkName(d.name)) continue;
     const r = rel ? `${rel}/${d.name}` : d.name;
     if (d.isDirectory()) out.push(...(await listFiles(root, r)));
     else if (d.isFile()) out.push(r);
@@ -141,35 +141,9 @@ export async function loadImageFolder(dirPath: string, opts: ImageFolderLoadOpti
   });
 }
 
-/** `*images-idx3*` → `*labels-idx1*`, trying with and without `.gz`. */
-async function findMnistPartner(imagesPath: string, from: string, to: string): Promise<string | undefined> {
-  const dir = path.dirname(imagesPath);
-  const base = path.basename(imagesPath).replace(from, to);
-  const stem = base.endsWith('.gz') ? base.slice(0, -3) : base;
-  for (const cand of [base, stem, `${stem}.gz`]) {
-    const p = path.join(dir, cand);
-    if (await exists(p)) return p;
-  }
-  return undefined;
-}
-
-async function loadMnistPair(filePath: string): Promise<ImageDataset> {
-  const base = path.basename(filePath);
-  const isImages = base.includes('images-idx3');
-  const partner = isImages
-    ? await findMnistPartner(filePath, 'images-idx3', 'labels-idx1')
-    : await findMnistPartner(filePath, 'labels-idx1', 'images-idx3');
-  if (!partner) {
-    const want = isImages ? base.replace('images-idx3', 'labels-idx1') : base.replace('labels-idx1', 'images-idx3');
-    throw new LabError(`${filePath}: no matching ${isImages ? 'labels' : 'images'} file (${want}, raw or .gz) next to it`);
-  }
-  const [imagesPath, labelsPath] = isImages ? [filePath, partner] : [partner, filePath];
-  // "t10k-images-idx3-ubyte" → "t10k"; the prefix tells splits (and MNIST look-alikes) apart.
-  const stem = path.basename(imagesPath).replace(/[-._]?images-idx3.*$/, '');
-  return mnistFromIdx(await readNamed(imagesPath), await readNamed(labelsPath), {
-    id: stem ? `mnist-${stem}` : 'mnist',
-    name: stem ? `MNIST (${stem})` : 'MNIST',
-  });
+/** An MNIST pair as found by pairMnistFiles / detectDataFormat (src/core/data/detect.ts). */
+async function loadMnistPair(pair: Extract<DataFormat, { format: 'mnist-idx' }>): Promise<ImageDataset> {
+  return mnistFromIdx(await readNamed(pair.images), await readNamed(pair.labels), { id: pair.id, name: pair.name });
 }
 
 async function loadCifarFiles(batchPaths: string[], metaPath: string | undefined, opts: LoadDatasetOptions, name: string): Promise<ImageDataset> {
@@ -195,11 +169,11 @@ async function loadPackedFromJson(jsonPath: string): Promise<ImageDataset> {
 
 /**
  * Load whatever dataset `p` points at:
- *  - a folder of CIFAR-10 binary batches (*.bin whose sizes are multiples of 3073);
- *  - a folder holding one MNIST IDX pair (`*images-idx3*` + `*labels-idx1*`, raw or .gz);
- *  - a folder of class sub-folders of PNG/JPEG images;
- *  - an MNIST images (or labels) IDX file, its partner found by swapping
- *    "images-idx3" ↔ "labels-idx1";
+ *  - a folder: its files (all levels) go through detectDataFormat (src/core/data/detect.ts,
+ *    the rule the lab applies to dropped files too): an MNIST IDX pair, CIFAR-10 binary
+ *    batches (`opts.split` picks test_batch* or data_batch*), else class sub-folders of
+ *    PNG/JPEG images;
+ *  - an MNIST images (or labels) IDX file, its partner found next to it (pairMnistFiles);
  *  - a single CIFAR batch (.bin) or a packed dataset index (.json).
  */
 export async function loadDatasetFromPath(p: string, opts: LoadDatasetOptions = {}): Promise<ImageDataset> {
@@ -210,39 +184,35 @@ export async function loadDatasetFromPath(p: string, opts: LoadDatasetOptions = 
     throw new LabError(`${p}: no such file or folder`);
   }
   if (st.isDirectory()) {
-    const names = (await readdir(p)).filter((n) => !isJunk(n)).sort();
-    const bins: string[] = [];
-    for (const n of names.filter((n) => n.endsWith('.bin'))) {
-      const s = await stat(path.join(p, n));
-      if (s.isFile() && s.size > 0 && s.size % CIFAR_RECORD_BYTES === 0) bins.push(n);
-    }
-    if (bins.length > 0) {
+    const files = (await listFiles(p)).filter((rel) => rel !== 'labels.txt').map((rel) => ({ path: path.join(p, rel) }));
+    const found = detectDataFormat(files);
+    if (found.format === 'mnist-idx') return loadMnistPair(found);
+    if (found.format === 'cifar-batches') {
       const split = opts.split ?? 'all';
-      const chosen = bins.filter((n) => split === 'all' || (split === 'test' ? n.startsWith('test') : n.startsWith('data')));
-      if (chosen.length === 0) throw new LabError(`${p}: no CIFAR ${split} batches (found ${bins.join(', ')})`);
-      const meta = names.includes('batches.meta.txt') ? path.join(p, 'batches.meta.txt') : undefined;
+      const chosen = found.batches.filter((b) => {
+        const n = path.basename(b);
+        return split === 'all' || (split === 'test' ? n.startsWith('test') : n.startsWith('data'));
+      });
+      if (chosen.length === 0) throw new LabError(`${p}: no CIFAR ${split} batches (found ${found.batches.map((b) => path.basename(b)).join(', ')})`);
       const label = split === 'all' ? 'CIFAR-10' : `CIFAR-10 ${split}`;
-      return loadCifarFiles(chosen.map((n) => path.join(p, n)), meta, opts, label);
-    }
-    const idx = names.filter((n) => n.includes('images-idx3'));
-    if (idx.length > 0) {
-      // Prefer the test split (t10k) when both splits are present: evaluation is what the lab does.
-      const uniq = [...new Set(idx.map((n) => n.replace(/\.gz$/, '')))];
-      const pick = uniq.length === 1 ? idx[0] : idx.find((n) => n.startsWith('t10k'));
-      if (!pick) throw new LabError(`${p}: several MNIST image files (${idx.join(', ')}); pass the one to use`);
-      return loadMnistPair(path.join(p, pick));
+      return loadCifarFiles(chosen, found.meta, opts, label);
     }
     return loadImageFolder(p, opts);
   }
   const base = path.basename(p);
-  if (base.includes('images-idx3') || base.includes('labels-idx1')) return loadMnistPair(p);
+  if (isIdxName(base)) {
+    // Siblings named with p's own folder prefix, so the partner is found whatever form p has.
+    const prefix = p.slice(0, p.length - base.length);
+    const siblings = (await readdir(path.dirname(p))).map((n) => prefix + n);
+    return loadMnistPair(pairMnistFiles(p, siblings));
+  }
   if (base.endsWith('.bin')) {
-    const meta = path.join(path.dirname(p), 'batches.meta.txt');
+    const meta = path.join(path.dirname(p), CIFAR_META_FILE);
     return loadCifarFiles([p], (await exists(meta)) ? meta : undefined, opts, `CIFAR-10 (${base})`);
   }
   if (base.endsWith('.json')) return loadPackedFromJson(p);
   throw new LabError(
-    `${p}: unrecognised dataset (expected a folder of class sub-folders, CIFAR-10 .bin batches, an MNIST *images-idx3* file or a packed .json)`,
+    `${p}: unrecognised dataset (expected a folder of class sub-folders, CIFAR-10 .bin batches, an MNIST IDX file such as t10k-images-idx3-ubyte or a packed .json)`,
   );
 }
 

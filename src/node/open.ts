@@ -1,0 +1,57 @@
+/** Models and data by name or path for Node runs (CLI, tools, benchmarks): resolution, loading, sampling. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { classBalancedSample, takeSamples } from '../core/data/sampler';
+import { loadLabModel, type LabModel } from '../core/model/model';
+import { isOnnxName, loadOnnxModel } from '../core/onnx/import';
+import { escapeControl } from '../core/text';
+import { LabError, type ImageDataset } from '../core/types';
+import { nodeModelReader } from './files';
+import { loadBuiltinDataset, loadDatasetFromPath } from './images';
+import { PUBLIC_DIR } from './paths';
+
+/** A zoo id (public/models/<id>/model.json), a path to a model.json or to an .onnx file. */
+export function resolveModelPath(spec: string): string {
+  if (existsSync(spec)) return existsSync(path.join(spec, 'model.json')) ? path.join(spec, 'model.json') : spec;
+  const zoo = path.join(PUBLIC_DIR, 'models', spec, 'model.json');
+  if (existsSync(zoo)) return zoo;
+  throw new LabError(`model "${spec}" is neither a file nor a zoo id (see public/models/index.json)`);
+}
+
+export async function openModel(spec: string): Promise<LabModel> {
+  const file = resolveModelPath(spec);
+  const reader = nodeModelReader(file);
+  if (isOnnxName(file)) {
+    // External data (a .data file written past 2 GB) is read from the .onnx's own folder only.
+    return loadOnnxModel({ model: await reader.read(reader.name), readExternal: reader.read }, file);
+  }
+  return loadLabModel(reader.name, reader.read, file);
+}
+
+export const BUILTIN_DATA: Record<string, string> = { mnist: 'mnist-test', 'mnist-test': 'mnist-test', cifar10: 'cifar10-test', 'cifar10-test': 'cifar10-test' };
+
+export async function openData(spec: string): Promise<ImageDataset> {
+  const builtin = BUILTIN_DATA[spec];
+  if (builtin) return loadBuiltinDataset(builtin, PUBLIC_DIR);
+  if (!existsSync(spec)) throw new LabError(`data "${spec}" is neither mnist, cifar10 nor an existing path`);
+  return loadDatasetFromPath(spec);
+}
+
+/**
+ * A class-balanced sample of `count` items (capped at what the data holds; all of it when
+ * `count` reaches that), with the indices drawn. An empty dataset is an error.
+ */
+export function sampleDataset(ds: ImageDataset, count: number, seed: number): { data: ImageDataset; indices: Int32Array } {
+  if (ds.n === 0) throw new LabError(`dataset ${escapeControl(ds.id)} has no samples`);
+  const k = Math.min(count, ds.n);
+  if (k === ds.n) return { data: ds, indices: Int32Array.from({ length: ds.n }, (_, i) => i) };
+  const indices = classBalancedSample(ds.labels, ds.classNames.length, k, seed);
+  return { data: takeSamples(ds, indices), indices };
+}
+
+/** Accuracies and attacks need at least two classes in the data: with one, "accuracy" is a statement about one label. */
+export function checkAttackable(ds: ImageDataset): void {
+  const seen = new Set<number>();
+  for (let i = 0; i < ds.labels.length && seen.size < 2; i++) seen.add(ds.labels[i]);
+  if (seen.size < 2) throw new LabError(`dataset ${escapeControl(ds.id)} holds a single class${seen.size ? ` (${escapeControl(ds.classNames[[...seen][0]] ?? String([...seen][0]))})` : ''}; accuracies and attacks need samples of at least two classes`);
+}
