@@ -1,10 +1,11 @@
 /** Pieces every analysis view shares: its schema's controls, the run/cancel/progress bar. */
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useCallback, type ReactNode } from 'react';
 import type { Schema } from '../../core/schema';
 import { cancelAnalysis } from '../analyses';
 import { writeHash } from '../controller';
 import { ParamControl } from '../components/Controls';
 import { createLineChart, type LineChartData } from '../charts/lines';
+import { useChart } from '../charts/useChart';
 import { useLab, type Params } from '../store';
 
 /** Controls generated from a view's schema; changing one only updates the params (and the URL). */
@@ -53,17 +54,9 @@ export function AnalysisBar({ kind, onRun, runLabel, children, testId = kind }: 
 
 export const fmtPct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : `${(100 * v).toFixed(1)}%`);
 
-/** React shell of a D3 line chart: the svg is React's, its inside D3's. */
-export function LineChartView({ data, onClickX, testId }: { data: LineChartData | null; onClickX?: (x: number | string) => void; testId: string }) {
-  const ref = useRef<SVGSVGElement>(null);
-  const chart = useRef<ReturnType<typeof createLineChart> | null>(null);
-  useEffect(() => {
-    if (!ref.current) return;
-    chart.current = createLineChart(ref.current, { onClickX });
-    return () => chart.current?.destroy();
-  }, [onClickX]);
-  useEffect(() => {
-    if (data) chart.current?.update(data);
-  }, [data]);
+/** React shell of a D3 line chart: the svg is React's, its inside D3's. Callbacks must keep their identity. */
+export function LineChartView({ data, onClickX, onHoverX, testId }: { data: LineChartData | null; onClickX?: (x: number | string) => void; onHoverX?: (x: number | string | null) => void; testId: string }) {
+  const create = useCallback((el: SVGSVGElement) => createLineChart(el, { onClickX, onHoverX }), [onClickX, onHoverX]);
+  const ref = useChart(create, data);
   return <svg ref={ref} className="line-chart" data-testid={testId} />;
 }
