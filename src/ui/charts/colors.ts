@@ -2,7 +2,7 @@
  * Shared colour choices for every chart, so a class or an ε looks the same in the
  * layer chart, the embedding view and the exported files.
  */
-import { interpolateViridis, schemeTableau10 } from 'd3';
+import { color, interpolateViridis, schemeTableau10 } from 'd3';
 
 /**
  * Colour of class k. Tableau10 is designed for categorical distinctness and stays legible
@@ -36,3 +36,59 @@ export function epsColor(eps: number, maxEps: number): string {
 export const HIGHLIGHT_COLOR = '#f28e2b';
 /** Accent for the single hovered sample: red, so it stands out even among highlighted ones. */
 export const HOVER_COLOR = '#e15759';
+
+const BLUE = '#1f6feb';
+const RED = '#d1495b';
+
+/**
+ * Semantic colours: one meaning, one colour, in every view and chart. Model A is blue and
+ * solid, model B red and dashed; within one model, clean is blue and adversarial red (the
+ * same two hues, so "A / clean" and "B / adversarial" read alike across views).
+ */
+const SEMANTIC = {
+  modelA: BLUE,
+  modelB: RED,
+  /** A model's secondary series (attacked probes, mean over draws, seed means): lighter, hollow markers. */
+  modelALight: '#7aa6f0',
+  modelBLight: '#e89aa5',
+  clean: BLUE,
+  adversarial: RED,
+  /** The other of A/B when one view shows a single model's result (t-SNE overlap chart). */
+  otherModel: '#2f7d4f',
+  /** Samples two models rank far apart (the logit rank scatter and its image row: "red"). */
+  far: RED,
+  /** Points a model gets wrong, ringed (t-SNE scatter). */
+  misclassified: '#b42318',
+  /** The current x (e.g. the lab's ε) marked on a chart. */
+  current: BLUE,
+  /** Baselines and controls: the 50-D PCA baseline; the permutation control, ordinary points. */
+  baseline: '#555',
+  control: '#888',
+  /** Reference rules (log 2, chance) and their labels; the y = x diagonal. */
+  rule: '#999',
+  ruleText: '#777',
+  diagonal: '#bbb',
+  /** Graph edges at rest, and edges / outlines of the focused vertex. */
+  edge: '#999',
+  focus: '#222',
+  /** Captions and notes drawn inside a chart. */
+  note: '#666',
+  /** The brush rectangle being dragged on a canvas. */
+  brush: '#333',
+  /** A heat-map cell whose value has not arrived yet. */
+  pending: '#f4f4f4',
+  /** Numbers on heat-map cells: light ink on dark cells, dark ink on light ones. */
+  inkOnDark: '#fff',
+  inkOnLight: '#000',
+  /** Fill of hollow markers (the page background). */
+  paper: '#fff',
+};
+export const COLOR: Readonly<typeof SEMANTIC> = SEMANTIC;
+
+/**
+ * The adversarial variant of a series colour in a clean-vs-adversarial pair of histograms
+ * (same hue, brighter; d3's brighter(1.2)).
+ */
+export function adversarialVariant(c: string): string {
+  return color(c)?.brighter(1.2)?.formatHex() ?? c;
+}

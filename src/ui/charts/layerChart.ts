@@ -28,6 +28,7 @@ import {
   type ScaleLinear,
   type ScalePoint,
 } from 'd3';
+import type { Chart } from './chart';
 import { epsColor, HIGHLIGHT_COLOR, HOVER_COLOR } from './colors';
 
 export interface LayerSeries {
@@ -59,10 +60,7 @@ export interface LayerChartCallbacks {
   onHoverLayer?(layer: string | null): void;
 }
 
-export interface LayerChart {
-  update(data: LayerChartData): void;
-  destroy(): void;
-}
+export type LayerChart = Chart<LayerChartData>;
 
 // ---- Layout constants (px). Font metrics are estimated rather than measured so that a
 // redraw never forces a synchronous layout; 11px system-ui averages ~6.2px per character.

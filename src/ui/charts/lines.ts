@@ -5,6 +5,8 @@
  * the robustness curve, the per-layer overlap, probes, MI, capacity and optimal-loss views.
  */
 import * as d3 from 'd3';
+import type { Chart } from './chart';
+import { COLOR } from './colors';
 
 export interface LineSeries {
   label: string;
@@ -32,10 +34,7 @@ export interface LineChartData {
   format?: (v: number) => string;
 }
 
-export interface LineChart {
-  update(data: LineChartData): void;
-  destroy(): void;
-}
+export type LineChart = Chart<LineChartData>;
 
 const M = { top: 14, right: 16, bottom: 46, left: 52 };
 
@@ -80,12 +79,12 @@ export function createLineChart(svgEl: SVGSVGElement, opts: { onClickX?: (x: num
     g.append('text').attr('x', w / 2).attr('y', h + 40).attr('text-anchor', 'middle').attr('font-size', 11).text(data.xLabel);
     g.append('text').attr('transform', 'rotate(-90)').attr('x', -h / 2).attr('y', -40).attr('text-anchor', 'middle').attr('font-size', 11).text(data.yLabel);
     for (const rule of data.rules ?? []) {
-      g.append('line').attr('x1', 0).attr('x2', w).attr('y1', y(rule.y)).attr('y2', y(rule.y)).attr('stroke', '#999').attr('stroke-dasharray', '2,3');
-      g.append('text').attr('x', w - 2).attr('y', y(rule.y) - 3).attr('text-anchor', 'end').attr('font-size', 10).attr('fill', '#777').text(rule.label);
+      g.append('line').attr('x1', 0).attr('x2', w).attr('y1', y(rule.y)).attr('y2', y(rule.y)).attr('stroke', COLOR.rule).attr('stroke-dasharray', '2,3');
+      g.append('text').attr('x', w - 2).attr('y', y(rule.y) - 3).attr('text-anchor', 'end').attr('font-size', 10).attr('fill', COLOR.ruleText).text(rule.label);
     }
     if (data.markX !== undefined && data.markX !== null) {
       const i = data.x.findIndex((v) => v === data.markX);
-      if (i >= 0) g.append('line').attr('x1', xPos(i)).attr('x2', xPos(i)).attr('y1', 0).attr('y2', h).attr('stroke', '#1f6feb').attr('stroke-width', 1).attr('opacity', 0.5);
+      if (i >= 0) g.append('line').attr('x1', xPos(i)).attr('x2', xPos(i)).attr('y1', 0).attr('y2', h).attr('stroke', COLOR.current).attr('stroke-width', 1).attr('opacity', 0.5);
     }
     const ok = (v: number | null): v is number => v !== null && Number.isFinite(v);
     for (const s of data.series) {
@@ -110,7 +109,7 @@ export function createLineChart(svgEl: SVGSVGElement, opts: { onClickX?: (x: num
         .attr('cx', (i) => xPos(i))
         .attr('cy', (i) => y(s.y[i] as number))
         .attr('r', 3.5)
-        .attr('fill', s.hollow ? '#fff' : s.color)
+        .attr('fill', s.hollow ? COLOR.paper : s.color)
         .attr('stroke', s.color)
         .style('cursor', opts.onClickX ? 'pointer' : 'default')
         .on('mouseenter', (_e, i) => {

@@ -4,6 +4,7 @@
  * vertically; later rows drawn on top. D3 owns only the inside of the given svg.
  */
 import * as d3 from 'd3';
+import type { Chart } from './chart';
 import { epsColor } from './colors';
 
 export interface RidgeRow {
@@ -11,7 +12,24 @@ export interface RidgeRow {
   counts: ArrayLike<number>;
 }
 
-export function drawRidgeline(svgEl: SVGSVGElement, edges: ArrayLike<number>, rows: RidgeRow[], xLabel: string): void {
+export interface RidgelineData {
+  /** Shared bin edges (one more than each row's counts). */
+  edges: ArrayLike<number>;
+  rows: RidgeRow[];
+  xLabel: string;
+}
+
+export function createRidgeline(svgEl: SVGSVGElement): Chart<RidgelineData> {
+  const svg = d3.select(svgEl);
+  return {
+    update: (data) => draw(svgEl, data),
+    destroy() {
+      svg.selectAll('*').remove();
+    },
+  };
+}
+
+function draw(svgEl: SVGSVGElement, { edges, rows, xLabel }: RidgelineData): void {
   const svg = d3.select(svgEl);
   svg.selectAll('*').remove();
   const width = svgEl.clientWidth || 400;

@@ -5,7 +5,8 @@
  * positions animate from the previous frame (no jumps on warm start), with the view box
  * eased too so a growing layout does not snap.
  */
-import { classColor } from './colors';
+import type { Chart } from './chart';
+import { classColor, COLOR } from './colors';
 
 export interface ScatterFrame {
   /** 2n × 2 positions: clean rows then adversarial rows. */
@@ -17,10 +18,7 @@ export interface ScatterFrame {
   highlighted?: Set<number>;
 }
 
-export interface Scatter {
-  update(frame: ScatterFrame): void;
-  destroy(): void;
-}
+export type Scatter = Chart<ScatterFrame>;
 
 const ANIMATION_MS = 350;
 
@@ -93,12 +91,12 @@ export function createScatter(canvas: HTMLCanvasElement, opts: { onBrush?: (pair
       ctx.arc(X(p[2 * i]), Y(p[2 * i + 1]), 2.6, 0, 2 * Math.PI);
       ctx.fill();
       if (frame.cleanPred[i] !== frame.labels[i]) {
-        ctx.strokeStyle = '#b42318';
+        ctx.strokeStyle = COLOR.misclassified;
         ctx.lineWidth = 1;
         ctx.stroke();
       }
       // Adversarial: hollow; red ring when the attack succeeded.
-      ctx.strokeStyle = frame.advPred[i] !== frame.labels[i] ? '#b42318' : col;
+      ctx.strokeStyle = frame.advPred[i] !== frame.labels[i] ? COLOR.misclassified : col;
       ctx.lineWidth = 1.2;
       ctx.beginPath();
       ctx.arc(X(p[2 * (n + i)]), Y(p[2 * (n + i) + 1]), 2.8, 0, 2 * Math.PI);
@@ -106,7 +104,7 @@ export function createScatter(canvas: HTMLCanvasElement, opts: { onBrush?: (pair
     }
     ctx.globalAlpha = 1;
     if (brush) {
-      ctx.strokeStyle = '#333';
+      ctx.strokeStyle = COLOR.brush;
       ctx.setLineDash([3, 3]);
       ctx.strokeRect(Math.min(brush.x0, brush.x1), Math.min(brush.y0, brush.y1), Math.abs(brush.x1 - brush.x0), Math.abs(brush.y1 - brush.y0));
       ctx.setLineDash([]);
@@ -152,6 +150,9 @@ export function createScatter(canvas: HTMLCanvasElement, opts: { onBrush?: (pair
     draw(shown, shownBox);
     opts.onBrush?.(pairs);
   };
+  // The cell can grow or shrink (hovering a layer enlarges it): redraw at the new size.
+  const resize = typeof ResizeObserver === 'undefined' ? null : new ResizeObserver(() => shown && draw(shown, shownBox));
+  resize?.observe(canvas);
   if (opts.onBrush) {
     canvas.addEventListener('pointerdown', onDown);
     canvas.addEventListener('pointermove', onMove);
@@ -184,6 +185,7 @@ export function createScatter(canvas: HTMLCanvasElement, opts: { onBrush?: (pair
     },
     destroy() {
       cancelAnimationFrame(raf);
+      resize?.disconnect();
       canvas.removeEventListener('pointerdown', onDown);
       canvas.removeEventListener('pointermove', onMove);
       canvas.removeEventListener('pointerup', onUp);

@@ -3,35 +3,9 @@
  * perturbation magnified around mid-grey (one factor for the whole strip, printed), with
  * true label, predictions and confidences. Hover or click links the sample to every view.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { shownSlice, useLab } from '../store';
-
-function drawImage(canvas: HTMLCanvasElement, pixels: Float32Array, offset: number, shape: [number, number, number], map: (v: number) => number) {
-  const [h, w, c] = shape;
-  canvas.width = w;
-  canvas.height = h;
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return;
-  const img = ctx.createImageData(w, h);
-  for (let p = 0; p < h * w; p++) {
-    for (let k = 0; k < 3; k++) {
-      const v = map(pixels[offset + p * c + (c === 1 ? 0 : k)]);
-      img.data[p * 4 + k] = Math.max(0, Math.min(255, Math.round(v * 255)));
-    }
-    img.data[p * 4 + 3] = 255;
-  }
-  ctx.putImageData(img, 0, 0);
-}
-
-const identity = (v: number) => v;
-
-function Thumb({ pixels, offset, shape, map, label }: { pixels: Float32Array; offset: number; shape: [number, number, number]; map: (v: number) => number; label: string }) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    if (ref.current) drawImage(ref.current, pixels, offset, shape, map);
-  }, [pixels, offset, shape, map]);
-  return <canvas ref={ref} className="thumb" aria-label={label} />;
-}
+import { ImageCanvas } from './ImageCanvas';
 
 export function ImageStrip() {
   const sample = useLab((s) => s.sample);
@@ -118,9 +92,9 @@ export function ImageStrip() {
               }}
             >
               <div className="thumbs">
-                <Thumb pixels={sample.images} offset={i * d} shape={sample.shape} map={identity} label={`clean sample ${i}`} />
-                <Thumb pixels={result ? result.adversarial : sample.images} offset={i * d} shape={sample.shape} map={identity} label={`adversarial sample ${i}`} />
-                {perturbation && <Thumb pixels={perturbation.delta} offset={i * d} shape={sample.shape} map={magnify} label={`perturbation sample ${i}`} />}
+                <ImageCanvas pixels={sample.images} offset={i * d} shape={sample.shape} label={`clean sample ${i}`} />
+                <ImageCanvas pixels={result ? result.adversarial : sample.images} offset={i * d} shape={sample.shape} label={`adversarial sample ${i}`} />
+                {perturbation && <ImageCanvas pixels={perturbation.delta} offset={i * d} shape={sample.shape} map={magnify} label={`perturbation sample ${i}`} />}
               </div>
               <div className="meta">
                 <span title="true label">y={names[label] ?? label}</span>

@@ -3,8 +3,9 @@
  * cached results (one line each), the current result's per-sample lines, and the linked
  * selection.
  */
-import { useEffect, useMemo, useRef } from 'react';
+import { useMemo } from 'react';
 import { createLayerChart, type LayerChartData, type LayerSeries } from '../charts/layerChart';
+import { useChart } from '../charts/useChart';
 import { ladderOf, useLab } from '../store';
 
 export function useLayerSeries(): { layers: string[]; series: LayerSeries[]; compare: LayerSeries[] } {
@@ -44,10 +45,14 @@ export function useLayerSeries(): { layers: string[]; series: LayerSeries[]; com
   }, [cache, shownKey, compareOn]);
 }
 
+/** The chart reports hover and brush straight into the store (module-level: created once). */
+const createShiftChart = (el: SVGSVGElement) =>
+  createLayerChart(el, {
+    onHoverSample: (i) => useLab.getState().set({ hovered: i }),
+    onBrushSamples: (indices) => useLab.getState().set({ brushed: indices, brushedIndices: [] }),
+  });
+
 export function LayerChartView({ svgRef }: { svgRef?: React.RefObject<SVGSVGElement | null> }) {
-  const ownRef = useRef<SVGSVGElement>(null);
-  const ref = svgRef ?? ownRef;
-  const chart = useRef<ReturnType<typeof createLayerChart> | null>(null);
   const { layers, series, compare } = useLayerSeries();
   const hovered = useLab((s) => s.hovered);
   const brushed = useLab((s) => s.brushed);
@@ -59,23 +64,8 @@ export function LayerChartView({ svgRef }: { svgRef?: React.RefObject<SVGSVGElem
     const extra = Array.from(stripIndices.keys()).filter((i) => brushedIndices.includes(stripIndices[i]));
     return [...new Set([...brushed, ...extra])];
   }, [brushed, brushedIndices, stripIndices]);
-
-  useEffect(() => {
-    if (!ref.current) return;
-    chart.current = createLayerChart(ref.current, {
-      onHoverSample: (i) => useLab.getState().set({ hovered: i }),
-      onBrushSamples: (indices) => useLab.getState().set({ brushed: indices, brushedIndices: [] }),
-    });
-    return () => {
-      chart.current?.destroy();
-      chart.current = null;
-    };
-  }, [ref]);
-
-  useEffect(() => {
-    const data: LayerChartData = { layers, series, compare, highlighted, hovered, yLabel: '‖f(x_adv) − f(x)‖ / ‖f(x)‖' };
-    chart.current?.update(data);
-  }, [layers, series, compare, hovered, highlighted]);
+  const data = useMemo<LayerChartData>(() => ({ layers, series, compare, highlighted, hovered, yLabel: '‖f(x_adv) − f(x)‖ / ‖f(x)‖' }), [layers, series, compare, hovered, highlighted]);
+  const ref = useChart(createShiftChart, data, svgRef);
 
   return <svg ref={ref} className="layer-chart" data-testid="layer-chart" tabIndex={0} aria-label="relative representation shift per layer" />;
 }

@@ -5,69 +5,26 @@
  * (blue negative, red positive, symmetric scale at max |δ|), so a user sees where and in
  * which colour channel the attack pushed.
  */
-import * as d3 from 'd3';
-import { useEffect, useRef, useState } from 'react';
-import { channelPlanes, divergingRgb } from '../charts/diverging';
+import { useEffect, useMemo, useState } from 'react';
+import { channelPlanes } from '../charts/diverging';
+import { createLogitBars, type LogitBarsData } from '../charts/logitBars';
+import { useChart } from '../charts/useChart';
 import { getBridge } from '../runtime';
 import { shownSlice, useLab } from '../store';
+import { DifferenceCanvas } from './ImageCanvas';
 
 function ChannelHeat({ plane, width, height, maxAbs, label }: { plane: Float32Array; width: number; height: number; maxAbs: number; label: string }) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    const c = ref.current;
-    const ctx = c?.getContext('2d');
-    if (!c || !ctx) return;
-    c.width = width;
-    c.height = height;
-    const img = ctx.createImageData(width, height);
-    for (let p = 0; p < width * height; p++) {
-      const [r, g, b] = divergingRgb(maxAbs > 0 ? plane[p] / maxAbs : 0);
-      img.data.set([r, g, b, 255], p * 4);
-    }
-    ctx.putImageData(img, 0, 0);
-  }, [plane, width, height, maxAbs]);
   return (
     <figure className="heat-channel">
-      <canvas ref={ref} className="thumb large" data-testid="sample-heat" title={`${label}: δ from −${maxAbs.toFixed(3)} (blue) to +${maxAbs.toFixed(3)} (red)`} />
+      <DifferenceCanvas plane={plane} width={width} height={height} maxAbs={maxAbs} className="thumb large" testId="sample-heat" title={`${label}: δ from −${maxAbs.toFixed(3)} (blue) to +${maxAbs.toFixed(3)} (red)`} />
       <figcaption>{label}</figcaption>
     </figure>
   );
 }
 
-function LogitBars({ clean, adv, names, label }: { clean: Float32Array; adv: Float32Array; names: string[]; label: number }) {
-  const ref = useRef<SVGSVGElement>(null);
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const svg = d3.select(el);
-    svg.selectAll('*').remove();
-    const w = el.clientWidth || 360;
-    const h = el.clientHeight || 180;
-    const m = { l: 36, r: 6, t: 8, b: 30 };
-    const k = clean.length;
-    const x = d3.scaleBand<number>().domain(d3.range(k)).range([m.l, w - m.r]).padding(0.2);
-    const lo = Math.min(0, d3.min([...clean, ...adv]) ?? 0);
-    const hi = Math.max(0, d3.max([...clean, ...adv]) ?? 0);
-    const y = d3.scaleLinear().domain([lo, hi]).nice().range([h - m.b, m.t]);
-    const half = x.bandwidth() / 2;
-    for (const [series, values, colour, dx] of [['clean', clean, '#1f6feb', 0], ['adversarial', adv, '#d1495b', half]] as const) {
-      svg
-        .append('g')
-        .selectAll('rect')
-        .data(Array.from(values))
-        .join('rect')
-        .attr('x', (_v, i) => (x(i) ?? 0) + dx)
-        .attr('width', half)
-        .attr('y', (v) => y(Math.max(0, v)))
-        .attr('height', (v) => Math.abs(y(v) - y(0)))
-        .attr('fill', colour)
-        .append('title')
-        .text((v, i) => `${series} logit of ${names[i] ?? i}: ${v.toFixed(3)}`);
-    }
-    svg.append('g').attr('transform', `translate(0,${y(0)})`).call(d3.axisBottom(x).tickFormat((i) => `${names[i] ?? i}${i === label ? '*' : ''}`).tickSizeOuter(0));
-    svg.append('g').attr('transform', `translate(${m.l},0)`).call(d3.axisLeft(y).ticks(5));
-    svg.append('text').attr('x', m.l).attr('y', h - 4).attr('font-size', 10).attr('fill', '#666').text('logits: clean (blue) vs adversarial (red); * = true class');
-  }, [clean, adv, names, label]);
+function LogitBars({ clean, adv, names, label }: LogitBarsData) {
+  const data = useMemo(() => ({ clean, adv, names, label }), [clean, adv, names, label]);
+  const ref = useChart(createLogitBars, data);
   return <svg ref={ref} className="logit-bars" data-testid="sample-logits" />;
 }
 

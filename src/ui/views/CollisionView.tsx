@@ -7,14 +7,16 @@
  * colliding images at every layer. Model B dashed in compare mode; further zoo models
  * ("Also compare", e.g. the PGD and TRADES twins) dotted, on the same pairs.
  */
-import * as d3 from 'd3';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import type { CollisionAnalysisResult } from '../../core/collision/analysis';
 import type { CollisionJobResult } from '../../core/collision/job';
 import { runAnalysis } from '../analyses';
 import { applyParams } from '../setup';
-import { classColor, epsColor } from '../charts/colors';
+import { classColor, COLOR, epsColor } from '../charts/colors';
+import { createConflictGraph } from '../charts/conflictGraph';
 import { type LineChartData, type LineSeries } from '../charts/lines';
+import { useChart } from '../charts/useChart';
+import { ImageCanvas } from '../components/ImageCanvas';
 import { availablePresets, COLLISION_PRESETS } from '../presets';
 import { useLab, type Params } from '../store';
 import { AnalysisBar, LineChartView, useAnalysisResult, ViewControls } from './common';
@@ -121,7 +123,7 @@ function Heat({ res, label }: { res: CollisionAnalysisResult; label: string }) {
           <tr key={l.layer}>
             <th>{l.layer}</th>
             {l.curve.meanLogLoss.map((v, i) => (
-              <td key={i} style={{ background: epsColor(1 - v / Math.log(2), 1), color: v > 0.4 ? '#fff' : '#000' }}>
+              <td key={i} style={{ background: epsColor(1 - v / Math.log(2), 1), color: v > 0.4 ? COLOR.inkOnDark : COLOR.inkOnLight }}>
                 {v.toFixed(3)}
               </td>
             ))}
@@ -138,79 +140,16 @@ function Heat({ res, label }: { res: CollisionAnalysisResult; label: string }) {
  * edges; clicking selects it in every view (shared dataset-index brush).
  */
 function ConflictGraph({ res, layer, eps, onPair, focus, onFocus }: { res: CollisionAnalysisResult; layer: string; eps: number; onPair: (k: number) => void; focus: number | null; onFocus: (v: number | null) => void }) {
-  const ref = useRef<SVGSVGElement>(null);
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const svg = d3.select(el);
-    // Clear first: a model still running (or without this layer) must not show another's graph.
-    svg.selectAll('*').remove();
-    const l = res.layers.find((x) => x.layer === layer);
-    if (!l || !l.distances.length || !res.pairI.length) {
-      svg.append('text').attr('x', 4).attr('y', 14).attr('font-size', 11).attr('fill', '#666').text(`no distances at ${layer} for this model yet`);
-      return;
-    }
-    const w = el.clientWidth || 300;
-    const h = el.clientHeight || 260;
-    const verts = res.sampleLabels.length;
-    const cls = res.classes;
-    const colOf = (v: number) => cls.indexOf(res.sampleLabels[v]);
-    const rowOf = (v: number) => {
-      let k = 0;
-      for (let u = 0; u < v; u++) if (res.sampleLabels[u] === res.sampleLabels[v]) k++;
-      return k;
-    };
-    const per = Math.max(1, res.perClass);
-    const x = (v: number) => 30 + (colOf(v) * (w - 60)) / Math.max(1, cls.length - 1);
-    const y = (v: number) => 14 + (rowOf(v) * (h - 28)) / Math.max(1, per - 1);
-    const d = l.distances[0];
-    const edges = Array.from(res.pairI.keys()).filter((k) => d[k] <= eps);
-    svg
-      .selectAll(null)
-      .data(edges)
-      .join('line')
-      .attr('x1', (k) => x(res.pairI[k]))
-      .attr('y1', (k) => y(res.pairI[k]))
-      .attr('x2', (k) => x(res.pairJ[k]))
-      .attr('y2', (k) => y(res.pairJ[k]))
-      .attr('class', 'edge')
-      .attr('stroke', '#999')
-      .attr('stroke-width', 1.2)
-      .style('cursor', 'pointer')
-      .on('click', (_e, k) => onPair(k))
-      .append('title')
-      .text((k) => `pair ${res.pairI[k]}–${res.pairJ[k]}: d = ${d[k].toFixed(3)}`);
-    svg
-      .selectAll(null)
-      .data(d3.range(verts))
-      .join('circle')
-      .attr('cx', x)
-      .attr('cy', y)
-      .attr('class', 'vertex')
-      .attr('r', 4)
-      .attr('fill', (v) => classColor(res.sampleLabels[v]))
-      .style('cursor', 'pointer')
-      .on('mouseenter', (_e, v) => onFocus(v))
-      .on('mouseleave', () => onFocus(null))
-      .on('click', (e: MouseEvent, v) => {
-        const idx = res.sampleIndices[v];
-        const prev = useLab.getState().brushedIndices;
-        useLab.getState().set({ brushedIndices: e.shiftKey ? [...new Set([...prev, idx])] : [idx] });
-      })
-      .append('title')
-      .text((v) => `sample ${res.sampleIndices[v]} (class ${res.sampleLabels[v]}): ${edges.filter((k) => res.pairI[k] === v || res.pairJ[k] === v).length} conflicts at ε=${eps}`);
-    svg.append('text').attr('x', 4).attr('y', h - 2).attr('font-size', 10).attr('fill', '#666').text(`${edges.length} conflict edges at ε=${eps} (${layer}, projection 1); click an edge`);
-  }, [res, layer, eps, onPair, onFocus]);
-  // Focus only restyles (a redraw would replace the vertex under the pointer).
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const svg = d3.select(el);
-    const on = (k: number) => focus !== null && (res.pairI[k] === focus || res.pairJ[k] === focus);
-    svg.selectAll<SVGLineElement, number>('line.edge').attr('stroke', (k) => (on(k) ? '#222' : '#999')).attr('stroke-width', (k) => (on(k) ? 2.4 : 1.2));
-    svg.selectAll<SVGCircleElement, number>('circle.vertex').attr('r', (v) => (v === focus ? 7 : 4)).attr('stroke', (v) => (v === focus ? '#222' : 'none'));
-  }, [res, layer, eps, focus]);
+  const create = useCallback((el: SVGSVGElement) => createConflictGraph(el, { onPair, onFocus, onSelectSample: selectSample }), [onPair, onFocus]);
+  const data = useMemo(() => ({ res, layer, eps, focus }), [res, layer, eps, focus]);
+  const ref = useChart(create, data);
   return <svg ref={ref} className="line-chart" data-testid="conflict-graph" />;
+}
+
+/** Select a sample in every view (shared dataset-index brush); shift adds it. */
+function selectSample(idx: number, add: boolean): void {
+  const prev = useLab.getState().brushedIndices;
+  useLab.getState().set({ brushedIndices: add ? [...new Set([...prev, idx])] : [idx] });
 }
 
 /** The collision samples (the graph's vertices), linked with the graph and the lab's brush. */
@@ -228,7 +167,7 @@ function VertexStrip({ r, res, focus, onFocus }: { r: CollisionJobResult; res: C
           onMouseLeave={() => onFocus(null)}
           onClick={(e) => useLab.getState().set({ brushedIndices: e.shiftKey ? [...new Set([...brushed, idx])] : [idx] })}
         >
-          <Img pixels={r.images!.subarray(v * d, (v + 1) * d)} shape={r.shape} title={`sample ${idx}`} />
+          <ImageCanvas pixels={r.images!} offset={v * d} shape={r.shape} title={`sample ${idx}`} />
           <div className="meta">
             <span>#{idx}</span>
             <span>y={res.sampleLabels[v]}</span>
@@ -237,26 +176,6 @@ function VertexStrip({ r, res, focus, onFocus }: { r: CollisionJobResult; res: C
       ))}
     </div>
   );
-}
-
-function Img({ pixels, shape, title }: { pixels: Float32Array; shape: [number, number, number]; title: string }) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    const c = ref.current;
-    if (!c) return;
-    const [h, w, ch] = shape;
-    c.width = w;
-    c.height = h;
-    const ctx = c.getContext('2d');
-    if (!ctx) return;
-    const img = ctx.createImageData(w, h);
-    for (let p = 0; p < h * w; p++) {
-      for (let k = 0; k < 3; k++) img.data[p * 4 + k] = Math.max(0, Math.min(255, Math.round(255 * pixels[p * ch + (ch === 1 ? 0 : k)])));
-      img.data[p * 4 + 3] = 255;
-    }
-    ctx.putImageData(img, 0, 0);
-  }, [pixels, shape]);
-  return <canvas ref={ref} className="thumb" title={title} />;
 }
 
 /**
@@ -281,8 +200,8 @@ function PairExplorer({ r, pair }: { r: CollisionJobResult; pair: number }) {
         <div className="strip" key={label} data-testid="pair-row">
           <div className="card">
             <div className="thumbs">
-              <Img pixels={x} shape={r.shape} title="x" />
-              <Img pixels={xp} shape={r.shape} title="x′" />
+              <ImageCanvas pixels={x} shape={r.shape} title="x" />
+              <ImageCanvas pixels={xp} shape={r.shape} title="x′" />
             </div>
             <div className="meta">
               <b>{label}</b> clean pair
@@ -302,8 +221,8 @@ function PairExplorer({ r, pair }: { r: CollisionJobResult; pair: number }) {
             return (
               <div className="card" key={l.layer}>
                 <div className="thumbs">
-                  <Img pixels={xt} shape={r.shape} title="x̃" />
-                  <Img pixels={xpt} shape={r.shape} title="x̃′" />
+                  <ImageCanvas pixels={xt} shape={r.shape} title="x̃" />
+                  <ImageCanvas pixels={xpt} shape={r.shape} title="x̃′" />
                 </div>
                 <div className="meta">
                   <b>{l.layer}</b>

@@ -8,13 +8,12 @@
 import { useMemo } from 'react';
 import { runAnalysis } from '../analyses';
 import { applyParams } from '../setup';
+import { COLOR } from '../charts/colors';
 import { type LineChartData } from '../charts/lines';
 import { useLab } from '../store';
 import { AnalysisBar, LineChartView, fmtPct, useAnalysisResult, ViewControls } from './common';
 
 const NO_NAMES: string[] = [];
-const A_COLOR = '#1f6feb';
-const B_COLOR = '#d1495b';
 
 export function runCurve(): void {
   void runAnalysis('curve');
@@ -33,11 +32,11 @@ export function CurveView() {
   const curve = useMemo<LineChartData | null>(() => {
     if (!r || !r.a.points.length) return null;
     const x = r.a.points.map((p) => p.eps);
-    const series = [{ label: `A ${modelLabel}: robust`, color: A_COLOR, y: r.a.points.map((p) => p.robustAccuracy) }];
-    if (r.a.points.some((p) => p.meanDrawAccuracy !== undefined)) series.push({ label: 'A: mean over draws', color: '#7aa6f0', y: r.a.points.map((p) => p.meanDrawAccuracy ?? null) as number[] });
+    const series = [{ label: `A ${modelLabel}: robust`, color: COLOR.modelA, y: r.a.points.map((p) => p.robustAccuracy) }];
+    if (r.a.points.some((p) => p.meanDrawAccuracy !== undefined)) series.push({ label: 'A: mean over draws', color: COLOR.modelALight, y: r.a.points.map((p) => p.meanDrawAccuracy ?? null) as number[] });
     if (r.b && r.b.points.length) {
       const yb = x.map((e) => r.b!.points.find((p) => p.eps === e)?.robustAccuracy ?? null);
-      series.push({ label: `B ${compareLabel}: robust`, color: B_COLOR, y: yb as number[], dashed: true } as never);
+      series.push({ label: `B ${compareLabel}: robust`, color: COLOR.modelB, y: yb as number[], dashed: true } as never);
     }
     return { x, series, xLabel: `ε (${norm === 'linf' ? 'L∞' : 'L2'}; ×255 for 8-bit units) — click a point to show it`, yLabel: 'accuracy', yDomain: [0, 1], markX: eps, format: (v) => `${(100 * v).toFixed(1)}%` };
   }, [r, eps, modelLabel, compareLabel, norm]);
@@ -47,9 +46,9 @@ export function CurveView() {
     const fin = (v: number) => (Number.isFinite(v) ? v : null);
     const x = r.a.perClass.map((c) => names[c.cls] ?? String(c.cls));
     const series = [
-      { label: 'A median (IQR band)', color: A_COLOR, y: r.a.perClass.map((c) => fin(c.median)), band: { low: r.a.perClass.map((c) => fin(c.q25)), high: r.a.perClass.map((c) => fin(c.q75)) } },
+      { label: 'A median (IQR band)', color: COLOR.modelA, y: r.a.perClass.map((c) => fin(c.median)), band: { low: r.a.perClass.map((c) => fin(c.q25)), high: r.a.perClass.map((c) => fin(c.q75)) } },
     ];
-    if (r.b?.perClass.length) series.push({ label: 'B median (IQR band)', color: B_COLOR, y: r.b.perClass.map((c) => fin(c.median)), band: { low: r.b.perClass.map((c) => fin(c.q25)), high: r.b.perClass.map((c) => fin(c.q75)) }, dashed: true } as never);
+    if (r.b?.perClass.length) series.push({ label: 'B median (IQR band)', color: COLOR.modelB, y: r.b.perClass.map((c) => fin(c.median)), band: { low: r.b.perClass.map((c) => fin(c.q25)), high: r.b.perClass.map((c) => fin(c.q75)) }, dashed: true } as never);
     const what = r.a.minimalNorm ? 'minimal perturbation norm' : 'smallest ladder ε that broke the sample';
     return { x, series, xLabel: 'class (n/a: not broken within the ladder)', yLabel: what, format: (v) => v.toPrecision(3) };
   }, [r, names]);

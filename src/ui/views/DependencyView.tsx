@@ -7,12 +7,10 @@
 import { useMemo } from 'react';
 import type { DependencyJobResult, ModelDependency } from '../../core/dependency/job';
 import { runAnalysis } from '../analyses';
+import { COLOR } from '../charts/colors';
 import { type LineChartData, type LineSeries } from '../charts/lines';
 import { useLab } from '../store';
 import { AnalysisBar, LineChartView, fmtPct, useAnalysisResult, ViewControls } from './common';
-
-const A = '#1f6feb';
-const B = '#d1495b';
 
 export function runDependency(): void {
   void runAnalysis('dependency');
@@ -24,9 +22,9 @@ function chart(r: DependencyJobResult, picks: { label: string; pick: Pick; light
   if (!r.a) return null;
   const x = r.a.layers.map((l) => l.layer);
   const series: LineSeries[] = [];
-  for (const [name, m, color] of [['A', r.a, A], ['B', r.b, B]] as const) {
+  for (const [name, m, color, light] of [['A', r.a, COLOR.modelA, COLOR.modelALight], ['B', r.b, COLOR.modelB, COLOR.modelBLight]] as const) {
     if (!m) continue;
-    for (const p of picks) series.push({ label: `${name} ${p.label}`, color: p.light ? (name === 'A' ? '#7aa6f0' : '#e89aa5') : color, dashed: name === 'B', hollow: p.light, y: x.map((layer) => p.pick(m, layer)) });
+    for (const p of picks) series.push({ label: `${name} ${p.label}`, color: p.light ? light : color, dashed: name === 'B', hollow: p.light, y: x.map((layer) => p.pick(m, layer)) });
   }
   return { x, series, xLabel: 'layer', yLabel, yDomain };
 }

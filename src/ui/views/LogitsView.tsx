@@ -5,20 +5,21 @@
  * per-class rank-order scatter of confidences with its far samples shown as images, which
  * classes become the errors, and the per-epoch ridgeline of the zoo's training snapshots.
  */
-import * as d3 from 'd3';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import type { LogitsJobResult, ModelLogits } from '../../core/logits/job';
 import type { Histogram } from '../../core/logits';
 import { runAnalysis } from '../analyses';
 import { applyParams } from '../setup';
+import { adversarialVariant, COLOR } from '../charts/colors';
 import { type LineChartData, type LineSeries } from '../charts/lines';
-import { drawRidgeline } from '../charts/ridgeline';
+import { createRankScatter } from '../charts/rankScatter';
+import { createRidgeline } from '../charts/ridgeline';
+import { useChart } from '../charts/useChart';
+import { ImageCanvas } from '../components/ImageCanvas';
 import { availablePreset, LOGITS_PRESETS } from '../presets';
 import { useLab } from '../store';
 import { AnalysisBar, LineChartView, fmtPct, useAnalysisResult, ViewControls } from './common';
 
-const A = '#1f6feb';
-const B = '#d1495b';
 
 export function runLogits(): void {
   void runAnalysis('logits');
@@ -34,77 +35,31 @@ function histChart(r: LogitsJobResult, pick: (m: ModelLogits, adv: boolean) => H
   if (!first) return null;
   const x = Array.from({ length: first.counts.length }, (_, i) => +((first.edges[i] + first.edges[i + 1]) / 2).toPrecision(4));
   const series: LineSeries[] = [];
-  for (const [name, m, color] of [['A', r.a, A], ['B', r.b, B]] as const) {
+  for (const [name, m, color] of [['A', r.a, COLOR.modelA], ['B', r.b, COLOR.modelB]] as const) {
     if (!m) continue;
     const c = pick(m, false);
     const a = pick(m, true);
     if (c) series.push({ label: `${name} clean (mean ${c.mean.toFixed(2)}, skew ${c.skewness.toFixed(2)})`, color, y: density(c), dashed: name === 'B' });
-    if (a) series.push({ label: `${name} adversarial (mean ${a.mean.toFixed(2)}, skew ${a.skewness.toFixed(2)})`, color: d3.color(color)?.brighter(1.2)?.formatHex() ?? color, y: density(a), dashed: name === 'B', hollow: true });
+    if (a) series.push({ label: `${name} adversarial (mean ${a.mean.toFixed(2)}, skew ${a.skewness.toFixed(2)})`, color: adversarialVariant(color), y: density(a), dashed: name === 'B', hollow: true });
   }
   return { x, series, xLabel, yLabel: 'fraction of samples' };
 }
 
-function Thumb({ pixels, shape }: { pixels: Float32Array; shape: [number, number, number] }) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  useEffect(() => {
-    const c = ref.current;
-    if (!c) return;
-    const [h, w, ch] = shape;
-    c.width = w;
-    c.height = h;
-    const ctx = c.getContext('2d');
-    if (!ctx) return;
-    const img = ctx.createImageData(w, h);
-    for (let p = 0; p < h * w; p++) {
-      for (let k = 0; k < 3; k++) img.data[p * 4 + k] = Math.round(255 * pixels[p * ch + (ch === 1 ? 0 : k)]);
-      img.data[p * 4 + 3] = 255;
-    }
-    ctx.putImageData(img, 0, 0);
-  }, [pixels, shape]);
-  return <canvas ref={ref} className="thumb" />;
-}
-
 function RankScatter({ r, cls, focus, onFocus }: { r: LogitsJobResult; cls: number; focus: number | null; onFocus: (i: number | null) => void }) {
-  const ref = useRef<SVGSVGElement>(null);
-  useEffect(() => {
-    const el = ref.current;
-    const c = r.compare?.perClass.find((p) => p.label === cls);
-    if (!el || !c) return;
-    const svg = d3.select(el);
-    svg.selectAll('*').remove();
-    const size = Math.min(el.clientWidth || 280, 280);
-    const m = 36;
-    const x = d3.scaleLinear().domain([1, Math.max(2, c.n)]).range([m, size - 8]);
-    const y = d3.scaleLinear().domain([1, Math.max(2, c.n)]).range([size - m, 8]);
-    svg.append('g').attr('transform', `translate(0,${size - m})`).call(d3.axisBottom(x).ticks(4));
-    svg.append('g').attr('transform', `translate(${m},0)`).call(d3.axisLeft(y).ticks(4));
-    svg.append('line').attr('x1', x(1)).attr('y1', y(1)).attr('x2', x(c.n)).attr('y2', y(c.n)).attr('stroke', '#bbb');
-    svg.append('text').attr('x', size / 2).attr('y', size - 4).attr('text-anchor', 'middle').attr('font-size', 10).text('confidence rank under A');
-    svg.append('text').attr('transform', 'rotate(-90)').attr('x', -size / 2).attr('y', 10).attr('text-anchor', 'middle').attr('font-size', 10).text('rank under B');
-    const far = new Set(Array.from(c.farIndices));
-    svg
-      .selectAll(null)
-      .data(Array.from(c.indices.keys()))
-      .join('circle')
-      .attr('cx', (j) => x(c.rankA[j]))
-      .attr('cy', (j) => y(c.rankB[j]))
-      .attr('r', (j) => (c.indices[j] === focus ? 5 : 3))
-      .attr('fill', (j) => (far.has(c.indices[j]) ? B : '#888'))
-      .attr('opacity', 0.8)
-      .style('cursor', (j) => (far.has(c.indices[j]) ? 'pointer' : 'default'))
-      .on('click', (_e, j) => far.has(c.indices[j]) && onFocus(c.indices[j]));
-  }, [r, cls, focus, onFocus]);
+  const c = r.compare?.perClass.find((p) => p.label === cls);
+  const create = useCallback((el: SVGSVGElement) => createRankScatter(el, { onFocus }), [onFocus]);
+  const data = useMemo(() => (c ? { cls: c, focus } : null), [c, focus]);
+  const ref = useChart(create, data);
   return <svg ref={ref} className="rank-scatter" data-testid="rank-scatter" />;
 }
 
 function Ridge({ epochs, which }: { epochs: NonNullable<LogitsJobResult['epochs']>[number]; which: 'maxLogit' | 'gap' }) {
-  const ref = useRef<SVGSVGElement>(null);
-  useEffect(() => {
+  const data = useMemo(() => {
     const e = epochs.summaries;
-    if (!ref.current) return;
     const title = `${which === 'gap' ? 'logit gap (max − second)' : 'max logit'}, model ${epochs.model}`;
-    drawRidgeline(ref.current, which === 'gap' ? e.gapEdges : e.maxLogitEdges, e.epochs.map((x) => ({ label: `epoch ${x.epoch}`, counts: which === 'gap' ? x.gap.counts : x.maxLogit.counts })), title);
+    return { edges: which === 'gap' ? e.gapEdges : e.maxLogitEdges, rows: e.epochs.map((x) => ({ label: `epoch ${x.epoch}`, counts: which === 'gap' ? x.gap.counts : x.maxLogit.counts })), xLabel: title };
   }, [epochs, which]);
+  const ref = useChart(createRidgeline, data);
   return <svg ref={ref} className="line-chart" data-testid={`ridge-${which}${epochs.model === 'B' ? '-b' : ''}`} />;
 }
 
@@ -122,7 +77,7 @@ export function LogitsView() {
     if (!r || !bins) return null;
     const x = bins.map((b) => +((b.low + b.high) / 2).toPrecision(3));
     const series: LineSeries[] = [];
-    for (const [name, m, color] of [['A', r.a, A], ['B', r.b, B]] as const) {
+    for (const [name, m, color] of [['A', r.a, COLOR.modelA], ['B', r.b, COLOR.modelB]] as const) {
       const bs = m?.robustByGap;
       if (!bs) continue;
       // A's bins set x; B's bins differ in range, so B is plotted only when its bins align.
@@ -138,8 +93,8 @@ export function LogitsView() {
     return {
       x: k,
       series: [
-        { label: 'AO@k, A vs B (same images)', color: A, y: Array.from(r.compare.aok) },
-        { label: 'control: B permuted within class', color: '#888', y: Array.from(r.compare.aokControl), dashed: true },
+        { label: 'AO@k, A vs B (same images)', color: COLOR.modelA, y: Array.from(r.compare.aok) },
+        { label: 'control: B permuted within class', color: COLOR.control, y: Array.from(r.compare.aokControl), dashed: true },
       ],
       xLabel: 'k (top-k classes)',
       yLabel: 'average overlap',
@@ -149,8 +104,8 @@ export function LogitsView() {
   const errors = useMemo<LineChartData | null>(() => {
     if (!r?.a) return null;
     const x = Array.from(r.a.errorClasses, (_, i) => i + 1);
-    const series: LineSeries[] = [{ label: `A (${r.a.errorCount} errors)`, color: A, y: Array.from(r.a.errorClasses) }];
-    if (r.b) series.push({ label: `B (${r.b.errorCount} errors)`, color: B, y: Array.from(r.b.errorClasses), dashed: true });
+    const series: LineSeries[] = [{ label: `A (${r.a.errorCount} errors)`, color: COLOR.modelA, y: Array.from(r.a.errorClasses) }];
+    if (r.b) series.push({ label: `B (${r.b.errorCount} errors)`, color: COLOR.modelB, y: Array.from(r.b.errorClasses), dashed: true });
     return { x, series, xLabel: 'rank k of the predicted class among the true class’s average logits', yLabel: 'share of errors', yDomain: [0, 1] };
   }, [r]);
   const farShown = r?.compare?.farImages.filter((f) => f.label === cls) ?? [];
@@ -202,7 +157,7 @@ export function LogitsView() {
             <div className="strip" data-testid="far-strip">
               {farShown.map((f) => (
                 <div key={f.index} className={`card${focus === f.index ? ' focus' : ''}`} onClick={() => setFocus(f.index)}>
-                  <Thumb pixels={f.pixels} shape={r.compare!.shape} />
+                  <ImageCanvas pixels={f.pixels} shape={r.compare!.shape} />
                   <div className="meta">
                     <span>#{f.index}</span>
                     <span>A {(100 * f.confA).toFixed(0)}%</span>

@@ -3,16 +3,16 @@
  * four linked per-layer charts (capacity α_M, radius R_M, dimension D_M, center correlation
  * ρ), one line per σ/ε of the ladder, model B dashed; a layer × σ/ε heat map of capacity.
  */
-import { useEffect, useMemo, useRef } from 'react';
+import { useMemo } from 'react';
 import type { MftmaJobResult, MftmaPoint } from '../../core/mftma/job';
 import type { SweepAccuracy } from '../../core/mftma/manifolds';
 import { runAnalysis } from '../analyses';
 import { applyParams } from '../setup';
-import { epsColor } from '../charts/colors';
-import { createLineChart, type LineChartData, type LineSeries } from '../charts/lines';
+import { COLOR, epsColor } from '../charts/colors';
+import { type LineChartData, type LineSeries } from '../charts/lines';
 import { availablePreset, MFTMA_PRESETS, type Preset } from '../presets';
 import { useLab } from '../store';
-import { AnalysisBar, fmtPct, useAnalysisResult, ViewControls } from './common';
+import { AnalysisBar, fmtPct, LineChartView, useAnalysisResult, ViewControls } from './common';
 
 type Metric = 'capacity' | 'radius' | 'dimension' | 'centerCorrelation';
 
@@ -33,13 +33,6 @@ export function runManifolds(): void {
 }
 
 function MetricChart({ r, metric }: { r: MftmaJobResult; metric: (typeof METRICS)[number] }) {
-  const ref = useRef<SVGSVGElement>(null);
-  const chart = useRef<ReturnType<typeof createLineChart> | null>(null);
-  useEffect(() => {
-    if (!ref.current) return;
-    chart.current = createLineChart(ref.current);
-    return () => chart.current?.destroy();
-  }, []);
   const data = useMemo<LineChartData | null>(() => {
     if (!r.a.length) return null;
     const layers = r.layers.filter((l) => r.a.some((p) => p.layer === l));
@@ -55,15 +48,12 @@ function MetricChart({ r, metric }: { r: MftmaJobResult; metric: (typeof METRICS
     }
     return { x: layers, series, xLabel: 'layer', yLabel: metric.label };
   }, [r, metric]);
-  useEffect(() => {
-    if (data) chart.current?.update(data);
-  }, [data]);
   return (
     <figure className="metric-chart" title={metric.help}>
       <figcaption>
         <b>{metric.label}</b> <span className="muted">{metric.help}</span>
       </figcaption>
-      <svg ref={ref} className="line-chart" data-testid={`mftma-${metric.key}`} />
+      <LineChartView data={data} testId={`mftma-${metric.key}`} />
     </figure>
   );
 }
@@ -100,7 +90,7 @@ function Heatmap({ points, accuracy, ladder, layers, label }: { points: MftmaPoi
               const p = points.find((x) => x.layer === layer && x.size === s);
               const t = p && hi > lo ? (p.capacity - lo) / (hi - lo) : 0.5;
               return (
-                <td key={s} style={{ background: p ? epsColor(t, 1) : '#f4f4f4', color: t > 0.6 ? '#000' : '#fff' }} title={p ? `α=${p.capacity.toFixed(4)} R=${p.radius.toFixed(3)} D=${p.dimension.toFixed(2)}${p.projection ? ` (${p.projection.kind === 'span' ? 'exact reduction' : 'random projection'} ${p.width}→${p.projection.toDims} dims)` : ''}` : 'pending'}>
+                <td key={s} style={{ background: p ? epsColor(t, 1) : COLOR.pending, color: t > 0.6 ? COLOR.inkOnLight : COLOR.inkOnDark }} title={p ? `α=${p.capacity.toFixed(4)} R=${p.radius.toFixed(3)} D=${p.dimension.toFixed(2)}${p.projection ? ` (${p.projection.kind === 'span' ? 'exact reduction' : 'random projection'} ${p.width}→${p.projection.toDims} dims)` : ''}` : 'pending'}>
                   {p ? p.capacity.toFixed(3) : '…'}
                 </td>
               );

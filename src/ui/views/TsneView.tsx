@@ -5,15 +5,16 @@
  * attack-success-restricted variant and the 50-D PCA baseline. Releasing the ε slider
  * re-runs the embedding as a warm start, so the points move instead of jumping.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useMemo, useRef, useState } from 'react';
 import type { LayerEmbedding, TsneJobResult } from '../../core/tsne/job';
 import { resultOf, runAnalysis } from '../analyses';
 import { applyParams, onApplied } from '../setup';
-import { createLineChart, type LineChartData } from '../charts/lines';
-import { createScatter } from '../charts/scatter';
-import { epsColor } from '../charts/colors';
+import { type LineChartData } from '../charts/lines';
+import { createScatter, type ScatterFrame } from '../charts/scatter';
+import { COLOR, epsColor } from '../charts/colors';
+import { useChart } from '../charts/useChart';
 import { useLab, type ParamsPatch } from '../store';
-import { AnalysisBar, fmtPct, useAnalysisResult, ViewControls } from './common';
+import { AnalysisBar, fmtPct, LineChartView, useAnalysisResult, ViewControls } from './common';
 
 export async function runTsneView(whichOverride?: 'a' | 'b', queue = false): Promise<void> {
   const p = useLab.getState().params;
@@ -56,8 +57,6 @@ onApplied((before, next) => {
 });
 
 function LayerScatter({ e, r, enlarged }: { e: LayerEmbedding; r: TsneJobResult; enlarged: boolean }) {
-  const ref = useRef<HTMLCanvasElement>(null);
-  const scatter = useRef<ReturnType<typeof createScatter> | null>(null);
   const indices = useRef(r.indices);
   indices.current = r.indices;
   // Linked selection: pairs brushed in any scatter, or samples selected in the image strip.
@@ -73,16 +72,13 @@ function LayerScatter({ e, r, enlarged }: { e: LayerEmbedding; r: TsneJobResult;
     });
     return out;
   }, [brushedIndices, brushed, stripIndices, r.indices]);
-  useEffect(() => {
-    if (!ref.current) return;
-    scatter.current = createScatter(ref.current, {
-      onBrush: (pairs) => useLab.getState().set({ brushedIndices: pairs.map((k) => indices.current[k]), brushed: [] }),
-    });
-    return () => scatter.current?.destroy();
-  }, []);
-  useEffect(() => {
-    scatter.current?.update({ positions: e.positions, labels: r.labels, cleanPred: r.cleanPred, advPred: r.advPred, highlighted });
-  }, [e.positions, r, highlighted, enlarged]);
+  const create = useCallback(
+    (el: HTMLCanvasElement) => createScatter(el, { onBrush: (pairs) => useLab.getState().set({ brushedIndices: pairs.map((k) => indices.current[k]), brushed: [] }) }),
+    [],
+  );
+  // Enlarging the cell needs no new frame: the scatter redraws itself when its canvas resizes.
+  const frame = useMemo<ScatterFrame>(() => ({ positions: e.positions, labels: r.labels, cleanPred: r.cleanPred, advPred: r.advPred, highlighted }), [e.positions, r, highlighted]);
+  const ref = useChart(create, frame);
   const startLabel = e.start === 'cold' ? 'cold start' : e.start === 'warm-joint' ? 'warm start, joint' : 'warm start, anchored';
   return (
     <figure className={`tsne-cell${enlarged ? ' enlarged' : ''}`} data-testid="tsne-cell" data-layer={e.layer}>
@@ -109,14 +105,8 @@ export function TsneView() {
   const selectedCount = useLab((s) => s.brushedIndices.length);
   const r = useAnalysisResult('tsne', `tsne:${which}`);
   const rOther = useAnalysisResult('tsne', `tsne:${which === 'a' ? 'b' : 'a'}`);
-  const overlapRef = useRef<SVGSVGElement>(null);
-  const chart = useRef<ReturnType<typeof createLineChart> | null>(null);
   const [hoveredLayer, setHoveredLayer] = useState<string | null>(null);
-  useEffect(() => {
-    if (!overlapRef.current) return;
-    chart.current = createLineChart(overlapRef.current, { onHoverX: (x) => setHoveredLayer(x === null ? null : String(x)) });
-    return () => chart.current?.destroy();
-  }, []);
+  const onHoverLayer = useCallback((x: number | string | null) => setHoveredLayer(x === null ? null : String(x)), []);
   // One line per ε the slider visited (the cached ladder of this model, sample and layers):
   // the overlap of each finished embedding, kept while the setup stays the same.
   const history = useRef<{ setup: string; byEps: Map<number, Map<string, number | null>> }>({ setup: '', byEps: new Map() });
@@ -130,7 +120,7 @@ export function TsneView() {
     const L = r.layers;
     const otherLayers = rOther?.layers ?? [];
     const otherSeries = otherLayers.length
-      ? [{ label: `model ${rOther!.which.toUpperCase()} (ε=${rOther!.eps}): t-SNE overlap`, color: '#2f7d4f', dashed: true, y: L.map((e) => otherLayers.find((o) => o.layer === e.layer)?.overlap?.value ?? null) }]
+      ? [{ label: `model ${rOther!.which.toUpperCase()} (ε=${rOther!.eps}): t-SNE overlap`, color: COLOR.otherModel, dashed: true, y: L.map((e) => otherLayers.find((o) => o.layer === e.layer)?.overlap?.value ?? null) }]
       : [];
     const visited = [...history.current.byEps.entries()].filter(([eps]) => eps !== r.eps).sort((a, b) => a[0] - b[0]);
     const epsMax = Math.max(r.eps, ...visited.map(([eps]) => eps), 1e-9);
@@ -140,15 +130,15 @@ export function TsneView() {
       series: [
         ...ladderSeries,
         ...otherSeries,
-        { label: `t-SNE overlap (shown layout, ε=${r.eps})`, color: '#1f6feb', y: L.map((e) => e.overlap?.value ?? null) },
+        { label: `t-SNE overlap (shown layout, ε=${r.eps})`, color: COLOR.modelA, y: L.map((e) => e.overlap?.value ?? null) },
         {
           label: 'mean ± sd over seeds',
-          color: '#7aa6f0',
+          color: COLOR.modelALight,
           y: L.map((e) => e.overlapSeeds?.mean ?? null),
           band: { low: L.map((e) => (e.overlapSeeds?.mean ?? null) !== null && e.overlapSeeds?.sd !== null ? (e.overlapSeeds!.mean as number) - (e.overlapSeeds!.sd as number) : null), high: L.map((e) => (e.overlapSeeds?.mean ?? null) !== null && e.overlapSeeds?.sd !== null ? (e.overlapSeeds!.mean as number) + (e.overlapSeeds!.sd as number) : null) },
         },
-        { label: 'successful attacks only', color: '#d1495b', y: L.map((e) => e.overlap?.successRestricted ?? null), dashed: true },
-        { label: '50-D PCA space (baseline)', color: '#555', y: L.map((e) => e.overlapPca?.value ?? null), hollow: true, dashed: true },
+        { label: 'successful attacks only', color: COLOR.adversarial, y: L.map((e) => e.overlap?.successRestricted ?? null), dashed: true },
+        { label: '50-D PCA space (baseline)', color: COLOR.baseline, y: L.map((e) => e.overlapPca?.value ?? null), hollow: true, dashed: true },
       ],
       xLabel: 'layer',
       yLabel: 'overlap: adversarial point nearer its clean partner than any other-class clean point',
@@ -156,9 +146,6 @@ export function TsneView() {
       format: (v) => `${(100 * v).toFixed(1)}%`,
     };
   }, [r, rOther]);
-  useEffect(() => {
-    if (data) chart.current?.update(data);
-  }, [data]);
   return (
     <section data-testid="tsne-view">
       <h2>Layerwise t-SNE of clean and adversarial activations</h2>
@@ -202,7 +189,7 @@ export function TsneView() {
           </span>
         )}
       </div>
-      <svg ref={overlapRef} className="line-chart" data-testid="tsne-overlap-chart" />
+      <LineChartView data={data} onHoverX={onHoverLayer} testId="tsne-overlap-chart" />
     </section>
   );
 }

@@ -1,11 +1,12 @@
 /** Pieces every analysis view shares: its schema's controls, the run/cancel/progress bar. */
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useState, type ReactNode } from 'react';
 import { findAnalysis, type AnalysisKind, type DefinitionOf } from '../../core/analyses';
 import type { ResultOf } from '../../core/analyses/define';
 import { cancelAnalysis, commandFor } from '../analyses';
 import { writeHash } from '../url';
 import { controlsOf, ParamControl } from '../components/Controls';
 import { createLineChart, type LineChartData } from '../charts/lines';
+import { useChart } from '../charts/useChart';
 import { useLab, type Params, type ParamsPatch } from '../store';
 
 /** Controls generated from an analysis's schema; changing one only updates the params (and the URL). */
@@ -86,17 +87,9 @@ export function AnalysisBar({ kind, slot = kind, onRun, runLabel, children, test
 
 export const fmtPct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : `${(100 * v).toFixed(1)}%`);
 
-/** React shell of a D3 line chart: the svg is React's, its inside D3's. */
-export function LineChartView({ data, onClickX, testId }: { data: LineChartData | null; onClickX?: (x: number | string) => void; testId: string }) {
-  const ref = useRef<SVGSVGElement>(null);
-  const chart = useRef<ReturnType<typeof createLineChart> | null>(null);
-  useEffect(() => {
-    if (!ref.current) return;
-    chart.current = createLineChart(ref.current, { onClickX });
-    return () => chart.current?.destroy();
-  }, [onClickX]);
-  useEffect(() => {
-    if (data) chart.current?.update(data);
-  }, [data]);
+/** React shell of a D3 line chart: the svg is React's, its inside D3's. Callbacks must keep their identity. */
+export function LineChartView({ data, onClickX, onHoverX, testId }: { data: LineChartData | null; onClickX?: (x: number | string) => void; onHoverX?: (x: number | string | null) => void; testId: string }) {
+  const create = useCallback((el: SVGSVGElement) => createLineChart(el, { onClickX, onHoverX }), [onClickX, onHoverX]);
+  const ref = useChart(create, data);
   return <svg ref={ref} className="line-chart" data-testid={testId} />;
 }
