@@ -19,8 +19,9 @@ import { LogitsView } from './views/LogitsView';
 import { DependencyView } from './views/DependencyView';
 import { ManifoldView } from './views/ManifoldView';
 import { CollisionView } from './views/CollisionView';
+import { CkaView } from './views/CkaView';
 
-const VIEWS: Partial<Record<ViewName, () => React.JSX.Element>> = { curve: CurveView, tsne: TsneView, logits: LogitsView, dependency: DependencyView, mftma: ManifoldView, collision: CollisionView };
+const VIEWS: Partial<Record<ViewName, () => React.JSX.Element>> = { curve: CurveView, tsne: TsneView, logits: LogitsView, dependency: DependencyView, mftma: ManifoldView, collision: CollisionView, cka: CkaView };
 /** Tab test ids that predate the kinds' names. */
 const TAB_IDS: Partial<Record<ViewName, string>> = { mftma: 'manifolds' };
 

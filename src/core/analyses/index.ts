@@ -10,9 +10,10 @@ import { logitsDefinition } from '../logits/definition';
 import { dependencyDefinition } from '../dependency/definition';
 import { mftmaDefinition } from '../mftma/definition';
 import { collisionDefinition } from '../collision/definition';
+import { ckaDefinition } from '../cka/definition';
 import type { AnyAnalysis } from './define';
 
-export const ANALYSES = [sliceDefinition, curveDefinition, tsneDefinition, logitsDefinition, dependencyDefinition, mftmaDefinition, collisionDefinition] as const;
+export const ANALYSES = [sliceDefinition, curveDefinition, tsneDefinition, logitsDefinition, dependencyDefinition, mftmaDefinition, collisionDefinition, ckaDefinition] as const;
 
 export type AnalysisKind = (typeof ANALYSES)[number]['kind'];
 export type DefinitionOf<K extends AnalysisKind> = Extract<(typeof ANALYSES)[number], { kind: K }>;
