@@ -5,6 +5,7 @@
  * (CKA of clean vs attacked activations of the same images; B dashed), with A vs B per
  * shared layer in compare mode. Heat maps are tables, as in the MFTMA and collision views.
  */
+import { COLOR } from '../charts/colors';
 import { interpolateViridis } from 'd3';
 import { useMemo, useState } from 'react';
 import type { CkaResult } from '../../core/cka/definition';
@@ -12,8 +13,8 @@ import { runAnalysis } from '../analyses';
 import type { LineChartData, LineSeries } from '../charts/lines';
 import { AnalysisBar, LineChartView, fmtPct, useAnalysisResult, ViewControls } from './common';
 
-const A = '#1f6feb';
-const B = '#d1495b';
+const A = COLOR.modelA;
+const B = COLOR.modelB;
 
 const shown = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
 const fmt = (v: number | null | undefined) => (shown(v) === null ? 'n/a' : (v as number).toFixed(3));
@@ -44,7 +45,7 @@ function CkaHeatmap({ rows, cols, matrix, caption, testId, onHover }: { rows: st
               const t = v === null ? 0 : Math.max(0, Math.min(1, v));
               const text = `${r} × ${c}: CKA ${fmt(v)}`;
               return (
-                <td key={c} title={text} onMouseEnter={() => onHover(text)} style={{ background: v === null ? '#f4f4f4' : interpolateViridis(t), color: v === null || t > 0.6 ? '#000' : '#fff' }}>
+                <td key={c} title={text} onMouseEnter={() => onHover(text)} style={{ background: v === null ? COLOR.pending : interpolateViridis(t), color: v === null || t > 0.6 ? COLOR.inkOnLight : COLOR.inkOnDark }}>
                   {fmt(v)}
                 </td>
               );
@@ -80,7 +81,7 @@ function attackChart(r: CkaResult): LineChartData | null {
 function compareChart(r: CkaResult): LineChartData | null {
   const ab = r.ab;
   if (!ab || !ab.shared.length) return null;
-  const series: LineSeries[] = [{ label: 'A vs B, clean', color: '#444', y: ab.clean.map(shown) }];
+  const series: LineSeries[] = [{ label: 'A vs B, clean', color: COLOR.baseline, y: ab.clean.map(shown) }];
   if (ab.onAttackA) series.push({ label: "A vs B on A's attacked images", color: A, hollow: true, y: ab.onAttackA.map(shown) });
   if (ab.onAttackB) series.push({ label: "A vs B on B's attacked images", color: B, hollow: true, dashed: true, y: ab.onAttackB.map(shown) });
   return { x: ab.shared, series, xLabel: 'layer (same name in A and B)', yLabel: 'CKA(A’s layer, B’s layer)', yDomain: [floorOf(series), 1] };
