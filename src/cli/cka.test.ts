@@ -17,7 +17,7 @@ import { parsePackedDataset } from '../core/data/packed';
 import { loadLabModel, type LabModel } from '../core/model/model';
 import { attackSchema, defaults, setupSchema } from '../core/schema';
 import type { ImageDataset } from '../core/types';
-import { runAnalysisCommand } from '../cli/analysis-command';
+import { runAnalysisCommand } from './analysis-command';
 
 const PUBLIC = path.resolve('public');
 let a: LabModel;
