@@ -69,6 +69,22 @@ export function flagsOf(def: AnyAnalysis): Map<string, FlagTarget> {
   return flags;
 }
 
+/** A 0/1 parameter is an on/off switch: the CLI also takes it as a bare flag, meaning 1 (`--epochs` = `--epochs 1`). */
+function isSwitch(d: ParamDef): boolean {
+  return d.kind === 'int' && d.min === 0 && d.max === 1;
+}
+
+/** Bare switches (last, or followed by another option) get their value 1 written in. */
+function expandSwitches(args: string[], flags: Map<string, FlagTarget>): string[] {
+  return args.map((a, i) => {
+    const name = /^--([^=]+)$/.exec(a)?.[1];
+    const target = name === undefined ? undefined : flags.get(name);
+    if (!target || !isSwitch(target.def)) return a;
+    const next = args[i + 1];
+    return next === undefined || next.startsWith('-') ? `${a}=1` : a;
+  });
+}
+
 function parseOptions(def: AnyAnalysis, flags: Map<string, FlagTarget>): ParseArgsConfig['options'] {
   const options: NonNullable<ParseArgsConfig['options']> = { model: { type: 'string' }, data: { type: 'string' }, compare: { type: 'string' }, url: { type: 'boolean' } };
   if (def.uses.layers) options.layers = { type: 'string' };
@@ -88,7 +104,7 @@ export interface ParsedAnalysisArgs {
 /** Parse an analysis command's arguments into the values its run receives (usage errors exit 2). */
 export function parseAnalysisArgs(def: AnyAnalysis, args: string[]): ParsedAnalysisArgs {
   const flags = flagsOf(def);
-  const v = parse(args, parseOptions(def, flags));
+  const v = parse(expandSwitches(args, flags), parseOptions(def, flags));
   const setup = { ...defaults(setupSchema), model: str(v.model, 'model'), data: str(v.data, 'data') };
   setup.seed = parseFlag('seed', setupSchema.seed, String(v.seed)) as number;
   const attack: Record<string, unknown> = { ...defaults(attackSchema) };
@@ -162,13 +178,14 @@ export async function runAnalysisCommand(def: AnyAnalysis, args: string[]): Prom
 export function analysisHelp(def: AnyAnalysis): string {
   const lines = [`usage: layerwise ${def.kind} --model M --data D [--compare M2] [options]${def.cliAliases?.length ? `   (also: ${def.cliAliases.join(', ')})` : ''}`, `  ${def.summary}`];
   const row = (flag: string, d: ParamDef) => {
-    const values = d.kind === 'select' ? d.options.map((o) => o.value).join('|') : d.kind;
+    const values = d.kind === 'select' ? d.options.map((o) => o.value).join('|') : isSwitch(d) ? '0|1' : d.kind;
     const dflt = Array.isArray(d.default) ? d.default.join(',') || '(none)' : String(d.default);
     lines.push(`  --${flag.padEnd(14)} ${values.padEnd(12)} default ${dflt.padEnd(10)} ${d.label}${d.help ? `: ${d.help}` : ''}`);
   };
   for (const [f, t] of flagsOf(def)) if (f === flagOf(t.key, t.def)) row(f, t.def);
   if (def.uses.layers) lines.push(`  --layers         a,b,…        default (the model's feature layers)`);
   for (const [f, legacy] of Object.entries(def.cliLegacy ?? {})) lines.push(`  --${f.padEnd(14)} ${legacy.help}`);
+  if ([...flagsOf(def).values()].some((t) => isSwitch(t.def))) lines.push('  a 0|1 switch given alone (--flag) means 1');
   lines.push('  common: --json (the result object the lab receives)  --url (print the lab URL of this run)  --seed S  --backend auto|cpu|wasm');
   return lines.join('\n');
 }
