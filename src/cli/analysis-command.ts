@@ -6,13 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ParseArgsConfig } from 'node:util';
-import { type AnalysisSetup, type AnyAnalysis, cliCommand, resultJson, runParams } from '../core/analyses/define';
+import { type AnalysisSetup, type AnyAnalysis, cliCommand, resultJson, runParams, type RunParams } from '../core/analyses/define';
 import { labDefaults, labHash, patchParams, type LabPatch } from '../core/analyses/lab';
 import { attackSchema, coerce, defaults, flagOf, formatValue, setupSchema, type ParamDef, type Schema } from '../core/schema';
 import { checkInputCompatibility, type LabModel } from '../core/model/model';
 import { predictAll } from '../core/model/predict';
 import { escapeControl } from '../core/text';
-import { LabError } from '../core/types';
+import { LabError, type ImageDataset } from '../core/types';
 import { parse, print, str, UsageError } from './args';
 import { setupBackend } from '../node/backend';
 import { nodeContext, nodeResources } from '../node/host';
@@ -86,7 +86,7 @@ export interface ParsedAnalysisArgs {
   url: boolean;
 }
 
-/** A 0/1 parameter (an int from 0 to 1) written bare, `--box`, means 1, as the older boolean flags did. */
+/** A 0/1 parameter (an int from 0 to 1) is an on/off switch: written bare (`--box`, `--epochs`) it means 1, as the older boolean flags did. */
 function isSwitch(d: ParamDef): boolean {
   return d.kind === 'int' && d.min === 0 && d.max === 1;
 }
@@ -144,12 +144,12 @@ export function labUrlOf(def: AnyAnalysis, parsed: ParsedAnalysisArgs, base = pr
 /** Samples the CLI runs through a model before the analysis: non-finite logits refuse here, with the layer. */
 const PROBE_SAMPLES = 2;
 
-export async function runAnalysisCommand(def: AnyAnalysis, args: string[]): Promise<void> {
-  const parsed = parseAnalysisArgs(def, args);
-  if (parsed.url) {
-    process.stdout.write(labUrlOf(def, parsed) + '\n');
-    return;
-  }
+/**
+ * Run an analysis from parsed arguments as the lab does: open the models and the data, check
+ * they fit and that the models give finite logits, build the Node context, run the definition.
+ * The command prints the result; the definitions' tests call this directly for the typed result.
+ */
+export async function runParsedAnalysis<R = unknown>(def: AnyAnalysis, parsed: ParsedAnalysisArgs): Promise<{ result: R; params: RunParams<Schema>; dataset: ImageDataset; backend: string }> {
   const backend = await setupBackend({ backend: parsed.backend });
   const { setup } = parsed.setup;
   const ids = { a: setup.model, b: parsed.setup.compare || null };
@@ -170,16 +170,27 @@ export async function runAnalysisCommand(def: AnyAnalysis, args: string[]): Prom
     for (const m of owned) await predictAll(m, dataset.images.subarray(0, probe * per), dataset.labels.subarray(0, probe), [dataset.height, dataset.width, dataset.channels]);
     const ctx = nodeContext({ a, b }, ids, dataset, setup.seed, backend.active, resources);
     const params = runParams(def, parsed.setup, parsed.own as never);
-    const result = await def.run(ctx, params, {}, () => undefined);
-    const command = cliCommand(def, parsed.setup, parsed.own);
-    // `request` is what the lab's worker receives for the same run (window.layerwise.analysis takes it).
-    const payload = { analysis: def.kind, model: setup.model, compare: ids.b, data: dataset.id, seed: setup.seed, backend: backend.active, versions: { tfjs: tf.version.tfjs }, command, request: { setup: parsed.setup, own: parsed.own }, result };
-    if (parsed.json) process.stdout.write(resultJson(payload) + '\n');
-    else print(false, payload, () => `${def.title}: ${setup.model}${ids.b ? ` vs ${ids.b}` : ''} on ${dataset.id} (seed ${setup.seed}, ${backend.active})\n${def.summarise(result, params)}`);
+    const result = (await def.run(ctx, params, {}, () => undefined)) as R;
+    return { result, params, dataset, backend: backend.active };
   } finally {
     resources.dispose();
     for (const m of owned) m.dispose();
   }
+}
+
+export async function runAnalysisCommand(def: AnyAnalysis, args: string[]): Promise<void> {
+  const parsed = parseAnalysisArgs(def, args);
+  if (parsed.url) {
+    process.stdout.write(labUrlOf(def, parsed) + '\n');
+    return;
+  }
+  const { result, params, dataset, backend } = await runParsedAnalysis(def, parsed);
+  const { setup, compare } = parsed.setup;
+  const command = cliCommand(def, parsed.setup, parsed.own);
+  // `request` is what the lab's worker receives for the same run (window.layerwise.analysis takes it).
+  const payload = { analysis: def.kind, model: setup.model, compare: compare || null, data: dataset.id, seed: setup.seed, backend, versions: { tfjs: tf.version.tfjs }, command, request: { setup: parsed.setup, own: parsed.own }, result };
+  if (parsed.json) process.stdout.write(resultJson(payload) + '\n');
+  else print(false, payload, () => `${def.title}: ${setup.model}${compare ? ` vs ${compare}` : ''} on ${dataset.id} (seed ${setup.seed}, ${backend})\n${def.summarise(result, params)}`);
 }
 
 /** The help of one analysis command, generated from its definition. */
@@ -193,6 +204,7 @@ export function analysisHelp(def: AnyAnalysis): string {
   for (const [f, t] of flagsOf(def)) if (f === flagOf(t.key, t.def)) row(f, t.def);
   if (def.uses.layers) lines.push(`  --layers         a,b,…        default (the model's feature layers)`);
   for (const [f, legacy] of Object.entries(def.cliLegacy ?? {})) lines.push(`  --${f.padEnd(14)} ${legacy.help}`);
+  if ([...flagsOf(def).values()].some((t) => isSwitch(t.def))) lines.push('  a 0|1 switch given alone (--flag) means 1');
   lines.push('  common: --json (the result object the lab receives)  --url (print the lab URL of this run)  --seed S  --backend auto|cpu|wasm');
   return lines.join('\n');
 }

@@ -152,27 +152,40 @@ describe('analysis commands through the binary', () => {
     const r = await layerwise('dependency', '--model', ZOO_MODEL, '--data', 'mnist', '--n', '100', '--layers', 'relu_1,fc2', '--attack', 'fgsm', '--eps', '0.2', '--json');
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.layers.map((l: { layer: string }) => l.layer)).toEqual(['relu_1', 'fc2']);
-    const logits = out.layers[1];
+    expect(out.analysis).toBe('dependency');
+    expect(out.command).toBe('layerwise dependency --model mnist-small-st --data mnist --attack fgsm --eps 0.2 --layers relu_1,fc2 --n 100');
+    const a = out.result.a;
+    expect(out.result.b).toBeNull();
+    expect(a.layers.map((l: { layer: string }) => l.layer)).toEqual(['relu_1', 'fc2']);
+    const logits = a.layers[1];
     expect(logits.probeHeldOutCleanAccuracy).toBeGreaterThan(0.8);
     expect(logits.probeHeldOutAdversarialAccuracy).toBeLessThan(logits.probeHeldOutCleanAccuracy);
     expect(logits.labelMi).toBeGreaterThan(0);
     expect(logits.labelMi).toBeLessThanOrEqual(Math.log(10) + 0.2);
-    expect((await layerwise('dependency', '--model', ZOO_MODEL, '--data', 'mnist', '--layers', 'nope')).code).toBe(2);
+    expect(a.robustAccuracy).toBeLessThan(a.cleanAccuracy);
+    expect(a.prefix).toHaveLength(2);
+    const bad = await layerwise('dependency', '--model', ZOO_MODEL, '--data', 'mnist', '--layers', 'nope');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^layerwise: model has no layer named "nope"\n$/);
   });
 
   it('logits compares a standard and an AT model: the AT model has lower max logits and gaps (Seguin et al.)', async () => {
-    const r = await layerwise('logits', '--model', ZOO_MODEL, '--compare', 'mnist-small-pgd-linf', '--data', 'mnist', '--n', '60', '--attack', 'fgsm', '--eps', '0.1', '--json');
+    const r = await layerwise('logits', '--model', ZOO_MODEL, '--compare', 'mnist-small-pgd-linf', '--data', 'mnist', '--n', '60', '--attack', 'fgsm', '--eps', '0.1', '--epochs', '0', '--json');
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
-    const [st, at] = out.models;
-    expect(at.maxLogit.mean).toBeLessThan(st.maxLogit.mean);
-    expect(at.gap.mean).toBeLessThan(st.gap.mean);
+    expect(out.compare).toBe('mnist-small-pgd-linf');
+    const { a: st, b: at, compare } = out.result;
+    expect(at.clean.maxLogit.mean).toBeLessThan(st.clean.maxLogit.mean);
+    expect(at.clean.gap.mean).toBeLessThan(st.clean.gap.mean);
     expect(at.robustAccuracy).toBeGreaterThan(st.robustAccuracy);
-    expect(out.comparison.averageOverlap).toHaveLength(10);
-    expect(out.comparison.averageOverlap[9]).toBeGreaterThan(0);
-    expect(out.comparison.rankOrder).toHaveLength(10);
-    expect(st.robustAccuracyByCleanGap.reduce((s: number, b: { count: number }) => s + b.count, 0)).toBe(60);
+    expect(compare.aok).toHaveLength(10);
+    expect(compare.aok[9]).toBeGreaterThan(0);
+    expect(compare.aokExcludingLabel).toHaveLength(9);
+    expect(compare.perClass).toHaveLength(10);
+    expect(st.robustByGap.reduce((s: number, b: { count: number }) => s + b.count, 0)).toBe(60);
+    expect(st.perSample.clean.gap).toHaveLength(60);
+    expect(out.result.indices).toHaveLength(60);
+    expect(out.result.epochs).toBeNull();
   });
 
   it('mftma on the balls fixture lands inside the reference seed spread', async () => {

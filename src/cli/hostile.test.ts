@@ -397,6 +397,17 @@ function arrayCases() {
   add('tsne perplexity above n', ts(ok, '--perplexity', '45'), /--perplexity 45 must be less than --n 40/, 2);
   add('tsne wrong size', ['tsne', '--input', ok, '--n', '41', '--d', '3', '--out', tmp('arrays', 'y.f32')], /expected 492 for 41×3 float32 input/);
   add('tsne --out under a file', ts(ok, '--out', path.join(ok, 'y.f32')), /is not a folder/, 2);
+  // The model forms: tsne (overlap), logits and dependency, generated from their definitions.
+  const an = (kind: string, ...extra: string[]) => [kind, '--backend', 'cpu', '--model', 'mnist-small-st', '--data', 'mnist', ...extra];
+  add('overlap --engine bh', an('overlap', '--engine', 'bh'), /--engine must be one of auto, exact, fft \(got "bh"\)/, 2);
+  add('tsne --init umap', an('tsne', '--init', 'umap'), /--init must be one of pca, random \(got "umap"\)/, 2);
+  add('tsne --seeds 0', an('tsne', '--seeds', '0'), /--seeds must be an integer ≥ 1 and ≤ 10 \(got "0"\)/, 2);
+  add('tsne --perplexity abc', an('tsne', '--perplexity', 'abc'), /--perplexity must be a number ≥ 2 and ≤ 100 \(got "abc"\)/, 2);
+  add('logits --epochs 2', an('logits', '--epochs', '2'), /--epochs must be an integer ≥ 0 and ≤ 1 \(got "2"\)/, 2);
+  add('logits --n 5', an('logits', '--n', '5'), /--n must be an integer ≥ 20 and ≤ 10000 \(got "5"\)/, 2);
+  add('dependency --probe-dims 0', an('dependency', '--probe-dims', '0'), /--probe-dims must be an integer ≥ 1 and ≤ 100000 \(got "0"\)/, 2);
+  add('dependency --layers with an empty item', an('dependency', '--layers', 'fc1,,fc2'), /--layers has an empty item/, 2);
+  add('dependency --layers unknown', an('dependency', '--layers', 'nope'), /model has no layer named "nope"/, 2);
   const header = tmp('arrays', 'case.json');
   writeFileSync(header, JSON.stringify({ N: 3, M: [4, 4] }));
   const manifold = Array.from({ length: 24 }, (_, i) => Math.cos(i * 1.3));

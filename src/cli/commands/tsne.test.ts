@@ -1,83 +1,120 @@
+/**
+ * `layerwise tsne --model …` (alias `overlap`): the t-SNE analysis's generated command, run
+ * in-process through the CLI's entry. Its JSON is `{ …, command, result }` with the lab's
+ * result object (core/tsne/job.ts).
+ */
 import * as tf from '@tensorflow/tfjs';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { UsageError } from '../args';
-import { tsneCommands } from './tsne';
+import { describe, expect, it } from 'vitest';
+import { main } from '../main';
 
-/** Runs a command function and returns what it wrote to stdout. */
-async function capture(cmd: string, args: string[]): Promise<string> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
+/** Runs the CLI in-process; returns the exit code, stdout and stderr. */
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const w1 = process.stdout.write;
+  const w2 = process.stderr.write;
+  process.stdout.write = ((s: string) => out.push(String(s))) as never;
+  process.stderr.write = ((s: string) => err.push(String(s))) as never;
   try {
-    await tsneCommands[cmd](args);
+    const code = await main(argv);
+    return { code, stdout: out.join(''), stderr: err.join('') };
   } finally {
-    spy.mockRestore();
+    process.stdout.write = w1;
+    process.stderr.write = w2;
   }
-  return out;
 }
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
-afterEach(() => vi.restoreAllMocks());
+interface Stats { mean: number | null; sd: number | null; n: number; values: (number | null)[] }
+interface Summary { value: number | null; successRestricted: number | null; count: number; successCount: number }
+interface Layer { layer: string; pcaDims: number; engine: string; start: string; overlap: Summary; overlapPca: Summary; overlapSeeds: Stats & { successRestricted: Stats } }
 
-interface Summary { mean: number | null; sd: number | null; n: number; values: (number | null)[] }
-interface Layer { layer: string; count: number; successCount: number; pcaDims: number; tsne: Summary; tsneSuccess: Summary; pca: { value: number | null; reason: string | null }; pcaSuccess: { value: number | null; reason: string | null } | null; engine: string }
+const base = ['--model', 'mnist-small-st', '--data', 'mnist', '--n', '20', '--seeds', '3', '--iters', '60', '--perplexity', '4', '--backend', 'cpu', '--json'];
 
-const base = ['--model', 'mnist-small-st', '--data', 'mnist', '--n', '16', '--seeds', '3', '--iters', '60', '--perplexity', '4', '--backend', 'cpu', '--json'];
+async function overlap(...extra: string[]) {
+  const r = await cli('overlap', ...base, ...extra);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
 
-describe('overlap command (spec §3)', () => {
+describe('overlap command (spec §3), the lab pipeline', () => {
   it('ε = 0: every pair coincides, so the PCA-space overlap is exactly 1 and the success-only variant is undefined', async () => {
+    await tf.setBackend('cpu');
     const before = tf.memory().numTensors;
-    const out = JSON.parse(await capture('overlap', [...base, '--attack', 'fgsm', '--eps', '0', '--layers', 'conv1', '--init', 'pca']));
+    const out = await overlap('--attack', 'fgsm', '--eps', '0', '--layers', 'conv1', '--engine', 'exact');
     expect(tf.memory().numTensors).toBe(before);
-    expect(out.layers).toHaveLength(1);
-    const l = out.layers[0] as Layer;
+    expect(out.analysis).toBe('tsne');
+    expect(out.command).toBe('layerwise tsne --model mnist-small-st --data mnist --attack fgsm --eps 0 --layers conv1 --n 20 --perplexity 4 --iters 60 --engine exact');
+    const r = out.result;
+    expect(r.layers).toHaveLength(1);
+    const l = r.layers[0] as Layer;
     expect(l.layer).toBe('conv1');
-    expect(l.count).toBe(Math.round(out.cleanAccuracy * 16));
+    expect(l.overlapPca.count).toBe(Math.round(r.cleanAccuracy * 20));
     // a_i = 0 < r_i for every i ∈ S (distinct images of other classes are at r_i > 0).
-    expect(l.pca.value).toBe(1);
+    expect(l.overlapPca.value).toBe(1);
     // No attack succeeds at ε = 0 → empty set → null ("n/a"), never 0.
-    expect(l.successCount).toBe(0);
-    expect(l.pcaSuccess?.value).toBeNull();
-    expect(l.pcaSuccess?.reason).toBe('empty');
-    expect(l.tsneSuccess.mean).toBeNull();
-    expect(l.tsne.values).toHaveLength(3);
+    expect(r.robustAccuracy).toBe(r.cleanAccuracy);
+    expect(l.overlapPca.successCount).toBe(0);
+    expect(l.overlapPca.successRestricted).toBeNull();
+    expect(l.overlapSeeds.successRestricted.mean).toBeNull();
+    expect(l.overlapSeeds.values).toHaveLength(3);
+    expect(l.overlapSeeds.values[0]).toBe(l.overlap.value);
     expect(l.engine).toBe('exact');
-    // PCA init is deterministic: the seeds cannot differ.
-    expect(l.tsne.sd).toBe(0);
+    expect(l.start).toBe('cold');
+    // ≤ M − 1 components: beyond the clean rows' rank PCA has no directions of its own.
+    expect(l.pcaDims).toBe(19);
   }, 240_000);
 
   it('FGSM on the default taps: one row per tap, mean and sd are those of the per-seed values', async () => {
-    const out = JSON.parse(await capture('overlap', [...base, '--attack', 'fgsm', '--norm', 'linf', '--eps', '0.3']));
-    expect(out.layers.length).toBeGreaterThanOrEqual(2);
-    for (const l of out.layers as Layer[]) {
-      const vals = l.tsne.values.filter((x): x is number => x !== null);
-      expect(l.tsne.values).toHaveLength(3);
-      for (const x of vals) expect(x).toBeGreaterThanOrEqual(0);
-      for (const x of vals) expect(x).toBeLessThanOrEqual(1);
+    const out = await overlap('--attack', 'fgsm', '--norm', 'linf', '--eps', '0.3');
+    const r = out.result;
+    expect(r.layers.length).toBeGreaterThanOrEqual(2);
+    for (const l of r.layers as Layer[]) {
+      const count = l.overlapPca.count;
+      for (const stats of [l.overlapSeeds, l.overlapSeeds.successRestricted]) {
+        expect(stats.values).toHaveLength(3);
+        const vals = stats.values.filter((x): x is number => x !== null);
+        for (const x of vals) expect(x).toBeGreaterThanOrEqual(0);
+        for (const x of vals) expect(x).toBeLessThanOrEqual(1);
+        const mean = vals.reduce((s, x) => s + x, 0) / vals.length;
+        expect(stats.mean).toBeCloseTo(mean, 12);
+        const sd = Math.sqrt(vals.reduce((s, x) => s + (x - mean) ** 2, 0) / (vals.length - 1));
+        expect(stats.sd).toBeCloseTo(sd, 12);
+      }
       // Each value is a fraction over |S|.
-      for (const x of vals) expect(Math.abs(x * l.count - Math.round(x * l.count))).toBeLessThan(1e-9);
-      const mean = vals.reduce((s, x) => s + x, 0) / vals.length;
-      expect(l.tsne.mean).toBeCloseTo(mean, 12);
-      const sd = Math.sqrt(vals.reduce((s, x) => s + (x - mean) ** 2, 0) / (vals.length - 1));
-      expect(l.tsne.sd).toBeCloseTo(sd, 12);
-      expect(l.pcaDims).toBeLessThanOrEqual(15); // ≤ M − 1 clean rows
-      expect(l.successCount).toBeLessThanOrEqual(l.count);
+      for (const x of l.overlapSeeds.values) if (x !== null) expect(Math.abs(x * count - Math.round(x * count))).toBeLessThan(1e-9);
+      expect(l.pcaDims).toBeLessThanOrEqual(19);
+      expect(l.overlapPca.successCount).toBeLessThanOrEqual(count);
     }
-    // Random cold starts (the default) do differ between seeds somewhere.
-    expect((out.layers as Layer[]).some((l) => (l.tsne.sd ?? 0) > 0)).toBe(true);
+    // Seeds 1.. start from random layouts: they differ from one another somewhere.
+    expect((r.layers as Layer[]).some((l) => (l.overlapSeeds.sd ?? 0) > 0)).toBe(true);
     // FGSM at 0.3 fools the standard-trained model on most images.
-    expect(out.robustAccuracy).toBeLessThan(out.cleanAccuracy);
+    expect(r.robustAccuracy).toBeLessThan(r.cleanAccuracy);
   }, 300_000);
 
-  it('rejects bad usage with one-line errors', async () => {
-    await expect(capture('overlap', ['--model', 'mnist-small-st', '--data', 'mnist', '--eps', '0.1'])).rejects.toThrow(UsageError);
-    await expect(capture('overlap', [...base, '--attack', 'pgd', '--eps', '0.1', '--engine', 'bh'])).rejects.toThrow(/--engine/);
-    await expect(capture('overlap', [...base, '--attack', 'pgd', '--eps', '0.1', '--seeds', '0'])).rejects.toThrow(/--seeds/);
-    await expect(capture('overlap', [...base, '--attack', 'pgd', '--eps', '0.1', '--init', 'umap'])).rejects.toThrow(/--init/);
-    await expect(capture('overlap', [...base, '--attack', 'pgd', '--eps', '0.1', '--layers', 'nope'])).rejects.toThrow(/no layer named "nope"/);
+  it('--init changes only seed 0: seeds 1.. are the same runs (one seed rule)', async () => {
+    const args = ['--attack', 'fgsm', '--eps', '0.3', '--layers', 'fc1'];
+    const pca = (await overlap(...args)).result.layers[0] as Layer & { positions: number[] };
+    const random = (await overlap(...args, '--init', 'random')).result.layers[0] as Layer & { positions: number[] };
+    expect(random.overlapSeeds.values.slice(1)).toEqual(pca.overlapSeeds.values.slice(1));
+    expect(random.positions).not.toEqual(pca.positions);
+    expect(random.overlapPca).toEqual(pca.overlapPca);
+  }, 240_000);
+
+  it('rejects bad usage with one line naming the flag, exit 2', async () => {
+    const bad = async (pattern: RegExp, ...extra: string[]) => {
+      const r = await cli('overlap', ...base, ...extra);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(pattern);
+    };
+    await bad(/^layerwise: --engine must be one of auto, exact, fft \(got "bh"\)/, '--engine', 'bh');
+    await bad(/^layerwise: --seeds must be an integer ≥ 1/, '--seeds', '0');
+    await bad(/^layerwise: --init must be one of pca, random \(got "umap"\)/, '--init', 'umap');
+    await bad(/^layerwise: --n must be an integer ≥ 20/, '--n', '16');
+    await bad(/^layerwise: model has no layer named "nope"/, '--layers', 'nope');
+    const missing = await cli('overlap', '--data', 'mnist');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--model/);
   }, 120_000);
 });

@@ -1,7 +1,8 @@
 /**
  * Layer dependency as an analysis (issue #9; Craig et al.): ridge probes clean vs attacked,
  * the prefix probes, and mutual information with the label and the previous layer.
- * The attack runs when ε > 0 (ε = 0: clean only).
+ * The attack runs when ε > 0 (ε = 0: clean only), with the attack panel's values (the CLI's
+ * attack flags and defaults; the command it replaced attacked only when given --attack).
  */
 import { attackSpecOf } from '../attacks/spec';
 import { defineAnalysis } from '../analyses/define';
@@ -25,14 +26,20 @@ export const dependencyDefinition = defineAnalysis({
     const spec = params.attack.eps > 0 ? attackSpecOf(params.attack) : null;
     return dependencyAnalysis(ctx, { n: params.n, layers: tappedLayers(ctx.models.a, params.layers), spec, probeFeatures: params.probeDims, prefixFeatures: params.prefixDims }, control, emit);
   },
-  summarise(r: DependencyJobResult) {
-    const f = (x: number | null | undefined) => (x === null || x === undefined ? '  n/a' : x.toFixed(3));
-    const lines: string[] = [];
+  summarise(r: DependencyJobResult, params) {
+    const f = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(3));
+    const pair = (c: number | null | undefined, a: number | null | undefined) => `${f(c)}/${f(a)}`;
+    const spec = params.attack.eps > 0 ? attackSpecOf(params.attack) : null;
+    const lines: string[] = [`${r.n} samples (probes: 70% train, 30% held out), ${spec ? `clean/attacked by ${spec.attack} ${spec.norm} ε=${spec.eps}` : 'clean only (ε = 0)'}; MI in nats`];
     for (const [name, m] of [['A', r.a], ['B', r.b]] as const) {
       if (!m) continue;
-      lines.push(`model ${name} (${r.n} samples${m.robustAccuracy === null ? '' : `, robust ${(100 * m.robustAccuracy).toFixed(2)}%`})`);
-      lines.push(`  layer                 probe clean  probe adv  I(layer;y)  I(prev;layer|y)  prefix clean  prefix adv`);
-      m.layers.forEach((l, i) => lines.push(`  ${l.layer.padEnd(22)}${f(l.probeHeldOutCleanAccuracy).padStart(10)}${f(l.probeHeldOutAdversarialAccuracy).padStart(11)}${f(l.labelMi).padStart(12)}${f(l.gaussianConditionalMiWithPrevious).padStart(17)}${f(m.prefix[i]?.cleanAccuracy).padStart(14)}${f(m.prefix[i]?.adversarialAccuracy).padStart(12)}`));
+      lines.push(`model ${name}: clean ${(100 * m.cleanAccuracy).toFixed(1)}%${m.robustAccuracy === null ? '' : `, robust ${(100 * m.robustAccuracy).toFixed(1)}%`}`);
+      lines.push(`  layer                 probe CV  held-out clean/adv  I(layer;y) clean/adv  I(prev;layer)  I(prev;layer|y)  Gauss I(prev;layer|y) clean/adv  prefix clean/adv`);
+      m.layers.forEach((l, i) =>
+        lines.push(
+          `  ${l.layer.padEnd(20)}${f(l.probeCleanAccuracy).padStart(9)}${pair(l.probeHeldOutCleanAccuracy, l.probeHeldOutAdversarialAccuracy).padStart(20)}${pair(l.labelMi, l.labelMiAdversarial).padStart(22)}${f(l.miWithPrevious).padStart(15)}${f(l.conditionalMiWithPrevious).padStart(17)}${pair(l.gaussianConditionalMiWithPrevious, l.gaussianConditionalMiWithPreviousAdversarial).padStart(32)}${pair(m.prefix[i]?.cleanAccuracy, m.prefix[i]?.adversarialAccuracy).padStart(18)}`,
+        ),
+      );
     }
     return lines.join('\n');
   },

@@ -28,6 +28,8 @@ export interface DependencyJobParams {
 export interface ModelDependency {
   layers: LayerDependency[];
   prefix: PrefixProbe[];
+  /** The model's accuracy on the sample, clean and (when attacked) under the attack. */
+  cleanAccuracy: number;
   robustAccuracy: number | null;
 }
 
@@ -60,12 +62,13 @@ export async function dependencyAnalysis(ctx: JobContext, params: DependencyJobP
         advPred = r.advPred;
         adv = await collectActivations(model, r.adversarial, sample.shape, layers, { signal: control.signal });
       }
-      const cleanPred = (await predictAll(model, sample.images, sample.labels, sample.shape)).pred;
+      const predicted = await predictAll(model, sample.images, sample.labels, sample.shape);
+      const cleanPred = predicted.pred;
       const acts = layers.map((name, l) => ({ name, size: model.layers.find((x) => x.name === name)?.size ?? 0, clean: clean[l], adversarial: adv?.[l] }));
       if (control.signal?.aborted) throw new JobCancelledError(result);
       const dep = layerDependency(acts, sample.labels, k, ctx.seed, sub, { maxProbeFeatures: params.probeFeatures });
       const prefix = prefixProbes(acts, sample.labels, k, ctx.seed, { maxFeatures: params.prefixFeatures, modelPredictions: { clean: cleanPred, adversarial: advPred } }, sub);
-      result[which] = { layers: dep, prefix, robustAccuracy };
+      result[which] = { layers: dep, prefix, cleanAccuracy: predicted.accuracy, robustAccuracy };
       emit(result);
     }
   } catch (e) {

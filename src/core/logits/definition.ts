@@ -7,6 +7,7 @@ import { attackSpecOf } from '../attacks/spec';
 import { defineAnalysis } from '../analyses/define';
 import type { LabModel } from '../model/model';
 import { param } from '../schema';
+import type { Histogram } from './summary';
 import { logitAnalysis, type LogitsJobResult, type SnapshotModel } from './job';
 
 export const logitsDefinition = defineAnalysis({
@@ -16,7 +17,7 @@ export const logitsDefinition = defineAnalysis({
   schema: {
     n: param.int({ url: 'ln', label: 'Samples', default: 500, min: 20, max: 10000, step: 10 }),
     underAttack: param.int({ url: 'latt', label: 'Under attack', default: 1, min: 0, max: 1, step: 1, help: '1 = also the distributions under the chosen attack at the current ε; 0 = clean only.' }),
-    epochs: param.int({ url: 'lep', label: 'Epochs', default: 1, min: 0, max: 1, step: 1, help: '1 = include the zoo’s training snapshots of model A (ridgeline per epoch), when it has them.' }),
+    epochs: param.int({ url: 'lep', label: 'Epochs', default: 1, min: 0, max: 1, step: 1, help: '1 = include the zoo’s training snapshots of models A and B (ridgeline per epoch), when it has them; 0 = none.' }),
   },
   uses: { attack: true },
   async run(ctx, params, control, emit) {
@@ -36,12 +37,27 @@ export const logitsDefinition = defineAnalysis({
       for (const s of loaded) s.model.dispose();
     }
   },
-  summarise(r: LogitsJobResult) {
-    const pct = (x: number | null) => (x === null ? 'n/a' : `${(100 * x).toFixed(2)}%`);
-    const lines: string[] = [];
+  summarise(r: LogitsJobResult, params) {
+    const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+    const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+    const dist = (d: { maxLogit: Histogram; gap: Histogram; confidence: Histogram }) => `max logit ${f(d.maxLogit.mean)} (skew ${f(d.maxLogit.skewness)}), gap ${f(d.gap.mean)} (skew ${f(d.gap.skewness)}), confidence ${f(d.confidence.mean)}`;
+    const spec = params.underAttack ? attackSpecOf(params.attack) : null;
+    const lines: string[] = [`${r.n} samples, ${spec ? `under ${spec.attack} ${spec.norm} ε=${spec.eps}` : 'clean only'} (means over the samples)`];
     for (const [name, m] of [['A', r.a], ['B', r.b]] as const) {
       if (!m) continue;
-      lines.push(`model ${name}: clean ${pct(m.cleanAccuracy)}, robust ${pct(m.robustAccuracy)}, ${m.errorCount} clean errors`);
+      lines.push(`model ${name}: clean ${pct(m.cleanAccuracy)}${m.robustAccuracy === null ? '' : `, robust ${pct(m.robustAccuracy)}`}, ${m.errorCount} clean error${m.errorCount === 1 ? '' : 's'}`);
+      lines.push(`  clean:    ${dist(m.clean)}`);
+      if (m.adversarial) lines.push(`  attacked: ${dist(m.adversarial)}`);
+      if (m.robustByGap) lines.push(`  robust accuracy by clean gap: ${m.robustByGap.filter((b) => b.count > 0).map((b) => `${f(b.low, 1)}–${f(b.high, 1)} ${pct(b.accuracy)} of ${b.count}`).join(', ')}`);
+      if (m.errorCount > 0) lines.push(`  clean errors on the k-th likeliest other class: ${Array.from(m.errorClasses.subarray(0, 3), (x, k) => `k=${k + 1} ${pct(x)}`).join(', ')}`);
+    }
+    if (r.compare) {
+      const at = (xs: Float64Array) => [1, 3, 5, xs.length].filter((k, i, all) => k <= xs.length && all.indexOf(k) === i).map((k) => `@${k} ${f(xs[k - 1], 3)}`).join(' ');
+      lines.push(`A vs B: far-rank fraction ${f(r.compare.fractionFar, 3)}; AO ${at(r.compare.aok)}, within-class permuted ${at(r.compare.aokControl)}`);
+      lines.push(`  without the true label: AO ${at(r.compare.aokExcludingLabel)}, permuted ${at(r.compare.aokExcludingLabelControl)}`);
+    }
+    for (const e of r.epochs ?? []) {
+      lines.push(`epochs of model ${e.model}: ${e.summaries.epochs.map((x) => `${x.epoch}: max logit ${f(x.maxLogit.mean)}, gap ${f(x.gap.mean)}`).join('; ')}`);
     }
     return lines.join('\n');
   },

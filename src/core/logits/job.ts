@@ -10,7 +10,10 @@
  */
 import { runAttack } from '../attacks/runner';
 import type { AttackSpec } from '../attacks/types';
-import { accuracyByGap, averageOverlap, averageOverlapControl, classConfidence, epochSummariesByModel, errorClassRanks, logitDistributions, rankOrderByClass, type EpochSummaries, type GapAccuracyBin, type Histogram, type LogitDistributions, type ClassRankOrder } from '../logits';
+import {
+  accuracyByGap, averageOverlap, averageOverlapControl, classConfidence, epochSummariesByModel, errorClassRanks, logitDistributions, manipulationDistributions, perSampleLogits, rankOrderByClass,
+  type ClassRankOrder, type EpochSummaries, type GapAccuracyBin, type Histogram, type LogitDistributions, type Manipulation, type ManipulationDistribution, type PerSampleLogits,
+} from '../logits';
 import type { LabModel } from '../model/model';
 import { predictAll } from '../model/predict';
 import { deriveSeed } from '../random';
@@ -34,15 +37,37 @@ export interface ModelLogits {
   robustAccuracy: number | null;
   clean: LogitDistributions;
   adversarial: LogitDistributions | null;
+  /** Per sample (in the order of `indices`): max logit, gap, confidence and prediction, clean and attacked. */
+  perSample: { clean: PerSampleLogits; adversarial: PerSampleLogits | null };
   /** Robust accuracy by clean logit gap (Wilson 95% band), when attacked. */
   robustByGap: GapAccuracyBin[] | null;
   /** Share of clean errors on the k-th most likely other class of the class-average logits. */
   errorClasses: Float64Array;
   errorCount: number;
+  /** The same for the errors under attack, ranked against the clean class-average logits. */
+  adversarialErrorClasses: Float64Array | null;
+  adversarialErrorCount: number | null;
+  /**
+   * Seguin et al.'s manipulations of the clean logits (fix the top-1 or top-3 and permute or
+   * average the rest, correct-fix-1), after the unmanipulated row, on shared bins.
+   */
+  manipulations: ManipulationDistribution[];
 }
+
+/** The manipulations reported: fix the top-1 or top-3 and destroy the rest, and correct-fix-1. */
+export const LOGIT_MANIPULATIONS: Manipulation[] = [
+  { kind: 'fixPermute', k: 1 },
+  { kind: 'fixAverage', k: 1 },
+  { kind: 'fixPermute', k: 3 },
+  { kind: 'fixAverage', k: 3 },
+  { kind: 'correctFix1' },
+];
 
 export interface LogitsJobResult {
   n: number;
+  /** Dataset indices and labels of the samples, in the order of the per-sample arrays. */
+  indices: Int32Array;
+  labels: Int32Array;
   a: ModelLogits | null;
   b: ModelLogits | null;
   compare: {
@@ -51,6 +76,9 @@ export interface LogitsJobResult {
     fractionFar: number;
     aok: Float64Array;
     aokControl: Float64Array;
+    /** AO@k over the other classes only (the true label left out of both rankings), and its control. */
+    aokExcludingLabel: Float64Array;
+    aokExcludingLabelControl: Float64Array;
     /** Far samples' images (NHWC floats) by dataset index, for the view's mini strip. */
     farImages: { index: number; label: number; confA: number; confB: number; pixels: Float32Array }[];
     shape: [number, number, number];
@@ -77,7 +105,7 @@ export async function logitAnalysis(ctx: JobContext, params: LogitsJobParams, sn
   const bins = params.bins ?? 30;
   const models = modelsOf(ctx);
   const steps = models.length + (snapshots.length ? 1 : 0);
-  const result: LogitsJobResult = { n: sample.labels.length, a: null, b: null, compare: null, epochs: null };
+  const result: LogitsJobResult = { n: sample.labels.length, indices: sample.indices, labels: sample.labels, a: null, b: null, compare: null, epochs: null };
   const raw: Record<'a' | 'b', { clean: Float32Array; adv: Float32Array | null; correct: Uint8Array; robust: Uint8Array | null }> = {} as never;
   try {
     // Pass 1: logits of every model, clean and attacked.
@@ -108,27 +136,21 @@ export async function logitAnalysis(ctx: JobContext, params: LogitsJobParams, sn
       const clean = dists[s++];
       const adversarial = r.adv ? dists[s++] : null;
       const errors = errorClassRanks(r.clean, sample.labels, k);
-      const gaps = new Float32Array(sample.labels.length);
-      for (let i = 0; i < gaps.length; i++) {
-        const row = r.clean.subarray(i * k, (i + 1) * k);
-        let first = -Infinity;
-        let second = -Infinity;
-        for (const v of row) {
-          if (v > first) {
-            second = first;
-            first = v;
-          } else if (v > second) second = v;
-        }
-        gaps[i] = first - second;
-      }
+      const cleanStats = perSampleLogits(r.clean, k);
+      const advStats = r.adv ? perSampleLogits(r.adv, k) : null;
+      const advErrors = advStats ? errorClassRanks(r.clean, sample.labels, k, advStats.argmax) : null;
       result[which] = {
         cleanAccuracy: r.correct.reduce((a, b) => a + b, 0) / r.correct.length,
         robustAccuracy: r.robust ? r.robust.reduce((a, b) => a + b, 0) / r.robust.length : null,
         clean,
         adversarial,
-        robustByGap: r.robust ? accuracyByGap(gaps, r.robust, { bins: 8 }) : null,
+        perSample: { clean: cleanStats, adversarial: advStats },
+        robustByGap: r.robust ? accuracyByGap(cleanStats.gap, r.robust, { bins: 8 }) : null,
         errorClasses: errors.fraction,
         errorCount: errors.errors,
+        adversarialErrorClasses: advErrors?.fraction ?? null,
+        adversarialErrorCount: advErrors?.errors ?? null,
+        manipulations: manipulationDistributions(r.clean, k, LOGIT_MANIPULATIONS, { seed: deriveSeed(ctx.seed, 'manipulations'), labels: sample.labels, bins }),
       };
     }
     emit(result);
@@ -143,6 +165,8 @@ export async function logitAnalysis(ctx: JobContext, params: LogitsJobParams, sn
         fractionFar: far.length / Math.max(1, sample.labels.length),
         aok: averageOverlap(raw.a.clean, raw.b.clean, k),
         aokControl: averageOverlapControl(raw.a.clean, raw.b.clean, sample.labels, k, deriveSeed(ctx.seed, 'aok-control')),
+        aokExcludingLabel: averageOverlap(raw.a.clean, raw.b.clean, k, { excludeLabel: true, labels: sample.labels }),
+        aokExcludingLabelControl: averageOverlapControl(raw.a.clean, raw.b.clean, sample.labels, k, deriveSeed(ctx.seed, 'aok-control'), { excludeLabel: true }),
         farImages: far.slice(0, MAX_FAR_IMAGES).map((i) => ({ index: sample.indices[i], label: sample.labels[i], confA: confA[i], confB: confB[i], pixels: sample.images.slice(i * d, (i + 1) * d) })),
         shape: sample.shape,
       };
