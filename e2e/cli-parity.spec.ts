@@ -84,3 +84,20 @@ test('the CLI and the lab worker give identical results for every kind', async (
     expect(firstDifference(fromLab, fromCli.result), `${kind}: the lab's result differs from the CLI's`).toBeNull();
   }
 });
+
+test("a view's Copy CLI command reproduces the numbers the view shows", async ({ page }) => {
+  test.setTimeout(600_000);
+  await page.goto(`/#model=${MODEL}&data=mnist-test&n=8&seed=5&backend=wasm&attack=pgd&steps=3&view=curve&ceps=0,0.1,0.2&cn=20`);
+  await expect(page.getByTestId('backend-badge')).toContainText('wasm', { timeout: 120_000 });
+  await page.getByTestId('curve-run').click();
+  await expect(page.getByTestId('curve-summary')).toContainText('0.2→', { timeout: 300_000 });
+  const shown = (await page.getByTestId('curve-summary').textContent()) ?? '';
+  await page.getByTestId('curve-copy-cli').click();
+  const command = (await page.getByTestId('curve-cli-command').textContent()) ?? '';
+  expect(command).toBe(`layerwise curve --model ${MODEL} --data mnist-test --seed 5 --steps 3 --ladder 0,0.1,0.2 --n 20`);
+  const [, kind, ...args] = command.split(' ');
+  const { stdout } = await run('node', ['src/cli/layerwise.mjs', kind, ...args, '--backend', 'wasm', '--json'], { maxBuffer: 1 << 26 });
+  const points = (JSON.parse(stdout) as { result: { a: { points: { eps: number; robustAccuracy: number }[] } } }).result.a.points;
+  // The view prints robust accuracy to 0.1 %: the CLI's numbers, formatted the same way, are in it.
+  for (const p of points) expect(shown).toContain(`${p.eps}→${(100 * p.robustAccuracy).toFixed(1)}%`);
+});
