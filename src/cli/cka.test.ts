@@ -6,35 +6,26 @@
  * alone, prints the very numbers its `run` returns. (A Node test because core tests may not
  * read files: part of the CKA change.)
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalysisContext } from '../core/analyses/context';
 import { resultJson, runParams, type AnalysisSetup } from '../core/analyses/define';
-import { selectBackend } from '../core/backend';
 import { ckaDefinition, type CkaResult } from '../core/cka/definition';
-import { parsePackedDataset } from '../core/data/packed';
-import { loadLabModel, type LabModel } from '../core/model/model';
+import type { LabModel } from '../core/model/model';
 import { attackSchema, defaults, setupSchema } from '../core/schema';
 import type { ImageDataset } from '../core/types';
-import { runAnalysisCommand } from './analysis-command';
+import { setupBackend } from '../node/backend';
+import { openData, openModel } from '../node/open';
+import { runCliInProcess } from './testing';
 
-const PUBLIC = path.resolve('public');
 let a: LabModel;
 let b: LabModel;
 let ds: ImageDataset;
 
-async function zoo(id: string): Promise<LabModel> {
-  const dir = path.join(PUBLIC, 'models', id);
-  return loadLabModel('model.json', async (rel) => new Uint8Array(readFileSync(path.join(dir, rel))), id);
-}
-
 beforeAll(async () => {
-  await selectBackend('wasm', { node: true, wasmPaths: path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep });
-  a = await zoo('mnist-small-st');
-  b = await zoo('mnist-small-pgd-linf');
-  const index = JSON.parse(readFileSync(path.join(PUBLIC, 'data/mnist-test.json'), 'utf8'));
-  ds = parsePackedDataset(index, new Uint8Array(readFileSync(path.join(PUBLIC, 'data', index.file))));
+  await setupBackend({ backend: 'wasm' });
+  a = await openModel('mnist-small-st');
+  b = await openModel('mnist-small-pgd-linf');
+  ds = await openData('mnist');
 }, 60_000);
 
 afterAll(() => {
@@ -114,15 +105,9 @@ describe('CKA definition on mnist-small-st', () => {
   }, 120_000);
 
   it('`layerwise cka --json` (generated from the definition) prints the numbers its run returns', async () => {
-    const chunks: string[] = [];
-    const write = process.stdout.write;
-    process.stdout.write = ((s: string) => (chunks.push(String(s)), true)) as never;
-    try {
-      await runAnalysisCommand(ckaDefinition, ['--model', 'mnist-small-st', '--data', 'mnist', '--attack', 'fgsm', '--n', '40', '--backend', 'wasm', '--json']);
-    } finally {
-      process.stdout.write = write;
-    }
-    const out = JSON.parse(chunks.join('')) as { analysis: string; command: string; result: unknown };
+    const run = await runCliInProcess(['cka', '--model', 'mnist-small-st', '--data', 'mnist', '--attack', 'fgsm', '--n', '40', '--backend', 'wasm', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as { analysis: string; command: string; result: unknown };
     expect(out.analysis).toBe('cka');
     expect(out.command).toBe('layerwise cka --model mnist-small-st --data mnist --attack fgsm --n 40');
     expect(out.result).toEqual(JSON.parse(resultJson(direct)));

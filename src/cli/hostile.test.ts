@@ -14,7 +14,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from './main';
+import { runCliInProcess } from './testing';
 
 /** Per-case limit; measured times are reported, and most cases take a small fraction of this. */
 const CASE_LIMIT_MS = 3_000;
@@ -419,29 +419,7 @@ function arrayCases() {
   add('mftma one manifold', ['mftma', '--input', f32('m-ok.f32', manifold), '--header', badHeader], /"M" must list at least 2 positive point counts/);
 }
 
-interface Outcome {
-  code: number;
-  stderr: string;
-  stdout: string;
-  ms: number;
-}
-
-async function runCli(argv: string[]): Promise<Outcome> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const w1 = process.stdout.write;
-  const w2 = process.stderr.write;
-  process.stdout.write = ((s: string) => out.push(String(s))) as never;
-  process.stderr.write = ((s: string) => err.push(String(s))) as never;
-  const t0 = performance.now();
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join(''), stderr: err.join(''), ms: performance.now() - t0 };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-}
+const runCli = runCliInProcess;
 
 const timings: { name: string; ms: number }[] = [];
 

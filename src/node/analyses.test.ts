@@ -3,13 +3,9 @@
  * trained twin as model B), tiny sizes: shapes, streamed partials, compare mode, and a
  * flat tensor count.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../core/backend';
-import { loadLabModel, type LabModel } from '../core/model/model';
-import { parsePackedDataset } from '../core/data/packed';
+import type { LabModel } from '../core/model/model';
 import type { ImageDataset } from '../core/types';
 import { collisionJob } from '../core/collision/job';
 import { dependencyAnalysis } from '../core/dependency/job';
@@ -18,23 +14,18 @@ import { logitAnalysis } from '../core/logits/job';
 import { mftmaAnalysis } from '../core/mftma/job';
 import { robustnessCurve } from '../core/curve/curve';
 import type { JobContext } from '../core/analyses/context';
+import { setupBackend } from './backend';
+import { openData, openModel } from './open';
 
-const PUBLIC = path.resolve('public');
 let a: LabModel;
 let b: LabModel;
 let ds: ImageDataset;
 
-async function zoo(id: string): Promise<LabModel> {
-  const dir = path.join(PUBLIC, 'models', id);
-  return loadLabModel('model.json', async (rel) => new Uint8Array(readFileSync(path.join(dir, rel))), id);
-}
-
 beforeAll(async () => {
-  await selectBackend('wasm', { node: true, wasmPaths: path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep });
-  a = await zoo('mnist-small-st');
-  b = await zoo('mnist-small-pgd-linf');
-  const index = JSON.parse(readFileSync(path.join(PUBLIC, 'data/mnist-test.json'), 'utf8'));
-  ds = parsePackedDataset(index, new Uint8Array(readFileSync(path.join(PUBLIC, 'data', index.file))));
+  await setupBackend({ backend: 'wasm' });
+  a = await openModel('mnist-small-st');
+  b = await openModel('mnist-small-pgd-linf');
+  ds = await openData('mnist');
 }, 60_000);
 
 const ctx = (compare: boolean): JobContext => ({ models: { a, b: compare ? b : null }, dataset: ds, seed: 3 });

@@ -5,24 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { main } from '../main';
+import { runCliInProcess } from '../testing';
 
-/** Runs the CLI in-process; returns the exit code, stdout and stderr. */
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const w1 = process.stdout.write;
-  const w2 = process.stderr.write;
-  process.stdout.write = ((s: string) => out.push(String(s))) as never;
-  process.stderr.write = ((s: string) => err.push(String(s))) as never;
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-}
+const cli = (...argv: string[]) => runCliInProcess(argv);
 
 interface Stats { mean: number | null; sd: number | null; n: number; values: (number | null)[] }
 interface Summary { value: number | null; successRestricted: number | null; count: number; successCount: number }
