@@ -246,3 +246,19 @@ test('collision presets on the seed models: the MNIST medium ST/PGD/TRADES trio 
   await expect(page.getByTestId('error')).toHaveCount(0);
   await page.screenshot({ path: `${ARTIFACTS}/preset-collision-medium.png`, fullPage: true });
 });
+
+test('CKA: layer × layer heat maps for A, B and A × B, clean vs attacked per layer, hover names the layers', async ({ page }) => {
+  await page.goto(`/${BASE}&backend=wasm&view=cka&kn=40&layers=conv1,relu_1,fc1,fc2&vs=mnist-small-pgd-linf`);
+  await expect(page.getByTestId('compare-info')).toBeVisible({ timeout: 120_000 });
+  await page.getByTestId('cka-run').click();
+  await expect(page.getByTestId('cka-summary')).toContainText('40 samples', { timeout: 240_000 });
+  // 4 layers: 4 × 4 cells in each map (A, B, A × B); the diagonal of A's own map is 1.
+  for (const map of ['a', 'b', 'ab']) await expect(page.locator(`[data-testid=cka-heatmap-${map}] td[title]`)).toHaveCount(16, { timeout: 240_000 });
+  await expect(page.locator('[data-testid=cka-heatmap-a] td[title]').first()).toContainText('1.00');
+  await page.locator('[data-testid=cka-heatmap-a] td[title]').nth(1).hover();
+  await expect(page.getByTestId('cka-hover')).toContainText('conv1');
+  await expect(page.locator('[data-testid=cka-lines] circle')).not.toHaveCount(0);
+  await page.getByTestId('cka-copy-cli').click();
+  await expect(page.getByTestId('cka-cli-command')).toHaveText('layerwise cka --model mnist-small-st --data mnist-test --compare mnist-small-pgd-linf --seed 1 --attack fgsm --layers conv1,relu_1,fc1,fc2 --n 40');
+  await page.screenshot({ path: `${ARTIFACTS}/cka.png`, fullPage: true });
+});
