@@ -196,9 +196,14 @@ async function probeModel(m: LabModel, d: ImageDataset): Promise<void> {
 
 const BASE = import.meta.env.BASE_URL;
 
-/** A zoo id as the URL of its model.json (ids with a slash or an extension are URLs already). */
+/**
+ * A zoo id as the URL of its model.json. Analyses open further models by zoo id only (collision's
+ * "also compare", logits' training snapshots): a URL or path here would be a fetch the user never
+ * confirmed (the lab asks before loading a model from another site, setup.ts).
+ */
 function zooModelUrl(id: string): string {
-  return /^(https?:)?\/\//.test(id) || id.endsWith('.json') || isOnnxName(id) ? id : `${BASE}models/${id}/model.json`;
+  if (!/^[\w.-]+$/.test(id) || id.startsWith('.')) throw new LabError(`"${id}" is not a zoo model id`);
+  return `${BASE}models/${id}/model.json`;
 }
 
 /** What the worker lends an analysis: zoo models by id, the zoo index, plain-op taps, sessions. */
