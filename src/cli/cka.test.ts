@@ -13,8 +13,7 @@ import { ckaDefinition, type CkaResult } from '../core/cka/definition';
 import type { LabModel } from '../core/model/model';
 import { attackSchema, defaults, setupSchema } from '../core/schema';
 import type { ImageDataset } from '../core/types';
-import { setupBackend } from '../node/backend';
-import { openData, openModel } from '../node/open';
+import { openMnistTwins } from '../node/testing';
 import { runCliInProcess } from './testing';
 
 let a: LabModel;
@@ -22,10 +21,7 @@ let b: LabModel;
 let ds: ImageDataset;
 
 beforeAll(async () => {
-  await setupBackend({ backend: 'wasm' });
-  a = await openModel('mnist-small-st');
-  b = await openModel('mnist-small-pgd-linf');
-  ds = await openData('mnist');
+  ({ a, b, ds } = await openMnistTwins());
 }, 60_000);
 
 afterAll(() => {

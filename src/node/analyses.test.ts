@@ -14,18 +14,14 @@ import { logitAnalysis } from '../core/logits/job';
 import { mftmaAnalysis } from '../core/mftma/job';
 import { robustnessCurve } from '../core/curve/curve';
 import type { JobContext } from '../core/analyses/context';
-import { setupBackend } from './backend';
-import { openData, openModel } from './open';
+import { openMnistTwins } from './testing';
 
 let a: LabModel;
 let b: LabModel;
 let ds: ImageDataset;
 
 beforeAll(async () => {
-  await setupBackend({ backend: 'wasm' });
-  a = await openModel('mnist-small-st');
-  b = await openModel('mnist-small-pgd-linf');
-  ds = await openData('mnist');
+  ({ a, b, ds } = await openMnistTwins());
 }, 60_000);
 
 const ctx = (compare: boolean): JobContext => ({ models: { a, b: compare ? b : null }, dataset: ds, seed: 3 });
