@@ -13,6 +13,7 @@ const SUITES: Record<string, (args: string[]) => Promise<void>> = {
   mftma: (a) => import('./mftma').then((m) => m.benchMftma(a)),
   collision: (a) => import('./collision').then((m) => m.benchCollision(a)),
   dependency: (a) => import('./dependency').then((m) => m.benchDependency(a)),
+  estimates: (a) => import('./estimates').then((m) => m.benchEstimates(a)),
 };
 
 export async function main(args: string[]): Promise<number> {

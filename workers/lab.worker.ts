@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { AttackCache } from '../src/core/attacks/shared';
 import { selectBackend, type BackendRequest, type BackendState } from '../src/core/backend';
 import { checkInputCompatibility, loadLabModel, type LabModel, type LayerInfo } from '../src/core/model/model';
 import { shardUrl } from '../src/core/model/artifacts';
@@ -24,7 +25,7 @@ import { detectDataFormat } from '../src/core/data/detect';
 import { classBalancedSample, takeSamples } from '../src/core/data/sampler';
 import { JobCancelledError, LabError, type ImageDataset, type JobProgress } from '../src/core/types';
 import { findAnalysis, type AnalysisKind } from '../src/core/analyses';
-import { runParams, type AnalysisSetup, type AnyAnalysis } from '../src/core/analyses/define';
+import { estimateAnalysis, runParams, type AnalysisSetup, type AnyAnalysis } from '../src/core/analyses/define';
 import type { AnalysisContext, AnalysisResources, ZooModelEntry } from '../src/core/analyses/context';
 import { loadPlainLayerTap } from '../src/core/collision/maps';
 import { decodeImageFile } from './images';
@@ -73,9 +74,12 @@ let compareModel: LabModel | null = null;
 let compareSummary: ModelSummary | null = null;
 /** State analyses keep across runs (t-SNE warm starts), dropped when the models or data change. */
 const sessions = new Map<string, { dispose(): void }>();
+/** Adversarial examples every analysis shares (core/attacks/shared.ts), valid for the loaded models and data. */
+const attacks = new AttackCache();
 function dropSessions(): void {
   for (const s of sessions.values()) s.dispose();
   sessions.clear();
+  attacks.clear();
 }
 /** Where A and B came from: the collision search reloads them as plain-op taps (fast input gradients). */
 let modelSourceA: ModelSource | null = null;
@@ -227,12 +231,30 @@ const resources: AnalysisResources = {
     if (isOnnxName(reader.name)) return null;
     return loadPlainLayerTap(reader.name, reader.read);
   },
+  attacks,
   session(name, make) {
     let s = sessions.get(name);
     if (!s) sessions.set(name, (s = make()));
     return s as ReturnType<typeof make>;
   },
 };
+
+/** The analyses' context for a request on the loaded model(s) and data. */
+function contextOf(request: AnalysisRequest): AnalysisContext {
+  if (!model || !dataset) throw new LabError('load a model and data first');
+  return {
+    models: { a: model, b: compareModel },
+    modelIds: { a: request.setup.setup.model, b: compareModel ? request.setup.compare || 'B' : null },
+    dataset,
+    seed: request.setup.setup.seed,
+    backend: tf.getBackend(),
+    resources,
+    carry: request.carry,
+  };
+}
+
+/** How long an estimate waits for running jobs before it gives up (it is asked again later). */
+const ESTIMATE_WAIT_MS = 15_000;
 
 /** Every ArrayBuffer of a result, for a transfer instead of a copy. */
 function buffersOf(value: unknown, out = new Set<ArrayBuffer>()): ArrayBuffer[] {
@@ -388,15 +410,7 @@ const api = {
     const controller = new AbortController();
     jobs.set(jobId, controller);
     try {
-      const ctx: AnalysisContext = {
-        models: { a: model, b: compareModel },
-        modelIds: { a: request.setup.setup.model, b: compareModel ? request.setup.compare || 'B' : null },
-        dataset,
-        seed: request.setup.setup.seed,
-        backend: tf.getBackend(),
-        resources,
-        carry: request.carry,
-      };
+      const ctx = contextOf(request);
       const before = tf.memory().numTensors;
       const job = def.run(ctx, runParams(def, request.setup, request.own as never), { signal: controller.signal, onProgress }, (r: unknown) => onPartial?.(r));
       // Answer a cancel at once, even while the job awaits the GPU; the abandoned job stops at
@@ -412,6 +426,28 @@ const api = {
       throw asLabError(e);
     } finally {
       jobs.delete(jobId);
+    }
+  },
+
+  /**
+   * How long an analysis would take here, before it runs (core/analyses/estimate.ts). The
+   * model's throughput is timed once per model and backend; the timing waits for running
+   * jobs to finish (up to ESTIMATE_WAIT_MS), since a job sharing the thread would slow it.
+   */
+  async estimate(kind: AnalysisKind, request: AnalysisRequest): Promise<{ seconds: number } | null> {
+    if (!model || !dataset) return null;
+    const def: AnyAnalysis | undefined = findAnalysis(kind);
+    if (!def) throw new LabError(`unknown analysis "${kind}"`);
+    for (let waited = 0; jobs.size > 0; waited += 100) {
+      if (waited > ESTIMATE_WAIT_MS) return null;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const ctx = contextOf(request);
+    try {
+      return { seconds: (await estimateAnalysis(def, ctx, runParams(def, request.setup, request.own as never))).seconds };
+    } catch {
+      // Parameters the run itself would refuse (its error says why then).
+      return null;
     }
   },
 

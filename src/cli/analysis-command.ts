@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ParseArgsConfig } from 'node:util';
-import { type AnalysisSetup, type AnyAnalysis, cliCommand, resultJson, runParams, type RunParams } from '../core/analyses/define';
+import { type AnalysisEstimate, type AnalysisSetup, type AnyAnalysis, cliCommand, estimateAnalysis, resultJson, runParams, type RunParams } from '../core/analyses/define';
+import { formatSeconds } from '../core/analyses/estimate';
 import { labDefaults, labHash, patchParams, type LabPatch } from '../core/analyses/lab';
 import { attackSchema, coerce, defaults, flagOf, formatValue, setupSchema, type ParamDef, type Schema } from '../core/schema';
 import { checkInputCompatibility, type LabModel } from '../core/model/model';
@@ -71,7 +72,7 @@ export function flagsOf(def: AnyAnalysis): Map<string, FlagTarget> {
 }
 
 function parseOptions(def: AnyAnalysis, flags: Map<string, FlagTarget>): ParseArgsConfig['options'] {
-  const options: NonNullable<ParseArgsConfig['options']> = { model: { type: 'string' }, data: { type: 'string' }, compare: { type: 'string' }, url: { type: 'boolean' } };
+  const options: NonNullable<ParseArgsConfig['options']> = { model: { type: 'string' }, data: { type: 'string' }, compare: { type: 'string' }, url: { type: 'boolean' }, estimate: { type: 'boolean' } };
   if (def.uses.layers) options.layers = { type: 'string' };
   for (const f of flags.keys()) options[f] = { type: 'string' };
   for (const [f, legacy] of Object.entries(def.cliLegacy ?? {})) options[f] = { type: legacy.boolean ? 'boolean' : 'string' };
@@ -84,6 +85,8 @@ export interface ParsedAnalysisArgs {
   backend: string;
   json: boolean;
   url: boolean;
+  /** Print how long the run would take here instead of running it. */
+  estimate: boolean;
 }
 
 /** A 0/1 parameter (an int from 0 to 1) is an on/off switch: written bare (`--box`, `--epochs`) it means 1, as the older boolean flags did. */
@@ -131,6 +134,7 @@ export function parseAnalysisArgs(def: AnyAnalysis, args: string[]): ParsedAnaly
     backend: String(v.backend),
     json: !!v.json,
     url: !!v.url,
+    estimate: !!v.estimate,
   };
 }
 
@@ -149,7 +153,10 @@ const PROBE_SAMPLES = 2;
  * they fit and that the models give finite logits, build the Node context, run the definition.
  * The command prints the result; the definitions' tests call this directly for the typed result.
  */
-export async function runParsedAnalysis<R = unknown>(def: AnyAnalysis, parsed: ParsedAnalysisArgs): Promise<{ result: R; params: RunParams<Schema>; dataset: ImageDataset; backend: string }> {
+export async function runParsedAnalysis<R = unknown>(
+  def: AnyAnalysis,
+  parsed: ParsedAnalysisArgs,
+): Promise<{ result: R; params: RunParams<Schema>; dataset: ImageDataset; backend: string; estimate: AnalysisEstimate | null }> {
   const backend = await setupBackend({ backend: parsed.backend });
   const { setup } = parsed.setup;
   const ids = { a: setup.model, b: parsed.setup.compare || null };
@@ -170,8 +177,9 @@ export async function runParsedAnalysis<R = unknown>(def: AnyAnalysis, parsed: P
     for (const m of owned) await predictAll(m, dataset.images.subarray(0, probe * per), dataset.labels.subarray(0, probe), [dataset.height, dataset.width, dataset.channels]);
     const ctx = nodeContext({ a, b }, ids, dataset, setup.seed, backend.active, resources);
     const params = runParams(def, parsed.setup, parsed.own as never);
+    if (parsed.estimate) return { result: null as R, params, dataset, backend: backend.active, estimate: await estimateAnalysis(def, ctx, params) };
     const result = (await def.run(ctx, params, {}, () => undefined)) as R;
-    return { result, params, dataset, backend: backend.active };
+    return { result, params, dataset, backend: backend.active, estimate: null };
   } finally {
     resources.dispose();
     for (const m of owned) m.dispose();
@@ -184,8 +192,16 @@ export async function runAnalysisCommand(def: AnyAnalysis, args: string[]): Prom
     process.stdout.write(labUrlOf(def, parsed) + '\n');
     return;
   }
-  const { result, params, dataset, backend } = await runParsedAnalysis(def, parsed);
+  const { result, params, dataset, backend, estimate } = await runParsedAnalysis(def, parsed);
   const { setup, compare } = parsed.setup;
+  if (estimate) {
+    const { seconds, throughput: t } = estimate;
+    const payload = { analysis: def.kind, model: setup.model, compare: compare || null, data: dataset.id, backend, estimate: { seconds, throughput: t } };
+    print(parsed.json, payload, () =>
+      `${def.title}: ${formatSeconds(seconds)} here (${seconds.toFixed(1)} s; ${backend}: ${(t.gradient.a * 1e3).toFixed(2)} ms per input gradient and ${(t.forward.a * 1e3).toFixed(2)} ms per forward pass of one image through ${setup.model}, ${(t.operation * 1e9).toFixed(2)} ns per arithmetic operation)`,
+    );
+    return;
+  }
   const command = cliCommand(def, parsed.setup, parsed.own);
   // `request` is what the lab's worker receives for the same run (window.layerwise.analysis takes it).
   const payload = { analysis: def.kind, model: setup.model, compare: compare || null, data: dataset.id, seed: setup.seed, backend, versions: { tfjs: tf.version.tfjs }, command, request: { setup: parsed.setup, own: parsed.own }, result };
@@ -205,6 +221,6 @@ export function analysisHelp(def: AnyAnalysis): string {
   if (def.uses.layers) lines.push(`  --layers         a,b,…        default (the model's feature layers)`);
   for (const [f, legacy] of Object.entries(def.cliLegacy ?? {})) lines.push(`  --${f.padEnd(14)} ${legacy.help}`);
   if ([...flagsOf(def).values()].some((t) => isSwitch(t.def))) lines.push('  a 0|1 switch given alone (--flag) means 1');
-  lines.push('  common: --json (the result object the lab receives)  --url (print the lab URL of this run)  --seed S  --backend auto|cpu|wasm');
+  lines.push('  common: --json (the result object the lab receives)  --url (print the lab URL of this run)  --estimate (how long it would take here)  --seed S  --backend auto|cpu|wasm');
   return lines.join('\n');
 }

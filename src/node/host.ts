@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AnalysisContext, AnalysisResources, ZooModelEntry } from '../core/analyses/context';
+import { AttackCache } from '../core/attacks/shared';
 import { loadPlainLayerTap } from '../core/collision/maps';
 import type { LabModel } from '../core/model/model';
 import { isOnnxName } from '../core/onnx/import';
@@ -15,7 +16,9 @@ import { PUBLIC_DIR } from './paths';
 
 export function nodeResources(ids: { a: string; b: string | null }): AnalysisResources & { dispose(): void } {
   const sessions = new Map<string, { dispose(): void }>();
+  const attacks = new AttackCache();
   return {
+    attacks,
     openModel: (id) => openModel(id),
     async zoo() {
       const text = await readFile(path.join(PUBLIC_DIR, 'models', 'index.json'), 'utf8').catch(() => '[]');
@@ -37,6 +40,7 @@ export function nodeResources(ids: { a: string; b: string | null }): AnalysisRes
     dispose() {
       for (const s of sessions.values()) s.dispose();
       sessions.clear();
+      attacks.clear();
     },
   };
 }

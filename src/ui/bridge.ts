@@ -235,6 +235,12 @@ export class LabBridge {
     return this.api.logitsOf(images, which);
   }
 
+  /** How long an analysis would take on the loaded models (null: not known now). */
+  async estimate(kind: AnalysisKind, request: AnalysisRequest): Promise<{ seconds: number } | null> {
+    await this.ready;
+    return this.api.estimate(kind, request);
+  }
+
   /** Run an analysis (core/analyses); partial results arrive through `onPartial`; rejects with CancelledError when `signal` aborts. */
   async analysis(kind: AnalysisKind, request: AnalysisRequest, control: { signal?: AbortSignal; onProgress?: (p: JobProgress) => void; onPartial?: (r: unknown) => void }): Promise<unknown> {
     return this.track(control.signal, (jobId) =>

@@ -9,6 +9,8 @@
  * the same samples and the same random choices, so the two are directly comparable.
  */
 import type { LayerTap } from '../collision/maps';
+import { sharedAttack, type AttackCache } from '../attacks/shared';
+import type { AttackResult, AttackSpec } from '../attacks/types';
 import type { LabModel } from '../model/model';
 import type { ImageDataset, JobControl } from '../types';
 import { classBalancedSample, takeSamples } from '../data/sampler';
@@ -36,6 +38,11 @@ export interface AnalysisResources {
    * plain ops). The caller disposes it.
    */
   plainTap(model: 'a' | 'b' | string): Promise<{ tap: LayerTap; dispose(): void } | null>;
+  /**
+   * Adversarial examples shared by every analysis (attacks/shared.ts); the host clears it when
+   * the models or data change. Without one every analysis attacks for itself.
+   */
+  attacks?: AttackCache;
   /** State kept across runs of one analysis (t-SNE warm starts); the host drops it when the models or data change. */
   session<T extends { dispose(): void }>(name: string, make: () => T): T;
 }
@@ -97,5 +104,20 @@ export function subProgress(control: JobControl, i: number, total: number, prefi
   };
 }
 
-/** The part of the context the analyses' algorithms read (tests build it by hand). */
-export type JobContext = Pick<AnalysisContext, 'models' | 'dataset' | 'seed'>;
+/**
+ * The part of the context the analyses' algorithms read (tests build it by hand); with the
+ * model ids and the host's resources, attacks are shared across analyses.
+ */
+export type JobContext = Pick<AnalysisContext, 'models' | 'dataset' | 'seed'> & Partial<Pick<AnalysisContext, 'modelIds' | 'resources'>>;
+
+/**
+ * Model `which`'s attack on a job's sample: computed once and shared with every analysis that
+ * asks for the same (model, data, samples, attack, seed) through the host's cache, or a prefix
+ * of it (attacks/shared.ts: reuse is exact, never approximate).
+ */
+export function attackSample(ctx: JobContext, which: 'a' | 'b', sample: JobSample, spec: AttackSpec, control: JobControl): Promise<AttackResult> {
+  const model = which === 'a' ? ctx.models.a : ctx.models.b;
+  if (!model) throw new LabError('no model B loaded');
+  const modelId = ctx.modelIds?.[which];
+  return sharedAttack(modelId ? ctx.resources?.attacks : undefined, model.logits, sample, spec, { modelId: modelId ?? '', dataId: ctx.dataset.id, indices: sample.indices, seed: ctx.seed }, control);
+}

@@ -10,6 +10,11 @@
 import { flagOf, formatValue, stableKey, type AttackValues, type Schema, type SetupValues, type Values, attackSchema, setupSchema } from '../schema';
 import type { JobControl } from '../types';
 import type { AnalysisContext, Emit } from './context';
+import { secondsOf, throughputOf, type Cost, type Throughput } from './estimate';
+import { attackFamily } from '../attacks/shared';
+import { attackBatchSize } from '../attacks/runner';
+import type { AttackSpec } from '../attacks/types';
+import { classBalancedSample } from '../data/sampler';
 
 /** What `run` receives: the analysis's own values plus the shared ones it declared in `uses`. */
 export type RunParams<S extends Schema> = Values<S> & {
@@ -46,6 +51,11 @@ export interface AnalysisDefinition<S extends Schema = Schema, R = unknown, P = 
   /** Results are large typed arrays the worker transfers rather than copies (it keeps no reference). */
   transfer?: boolean;
   run(ctx: AnalysisContext, params: RunParams<S>, control: JobControl, emit: Emit<P>): Promise<R>;
+  /**
+   * The work `run` will do, in units the host prices by measuring them (estimate.ts): the
+   * lab shows "≈ 40 s" next to Run, the CLI prints it with --estimate.
+   */
+  cost(ctx: AnalysisContext, params: RunParams<S>): Cost | Promise<Cost>;
   /** A plain-text summary of a result (the CLI's default output). */
   summarise(result: R, params: RunParams<S>): string;
 }
@@ -130,4 +140,29 @@ export function resultJson(value: unknown, space?: number): string {
     },
     space,
   );
+}
+
+export interface AnalysisEstimate {
+  /** Predicted wall time of `run` in seconds. */
+  seconds: number;
+  cost: Cost;
+  throughput: Throughput;
+}
+
+/** How long `run` will take with these parameters on this machine, before running it. */
+export async function estimateAnalysis<S extends Schema>(def: AnalysisDefinition<S, unknown, unknown>, ctx: AnalysisContext, params: RunParams<S>): Promise<AnalysisEstimate> {
+  // Attacks the host already holds (attacks/shared.ts) cost nothing but their re-evaluation.
+  const cost = (await def.cost(ctx, params)).map((part) => (part.attack && attackIsShared(ctx, part.which ?? 'a', part.attack.spec, part.attack.n) ? { ...part, gradients: 0 } : part));
+  const throughput = await throughputOf(ctx.models, [ctx.dataset.height, ctx.dataset.width, ctx.dataset.channels]);
+  return { seconds: secondsOf(cost, throughput), cost, throughput };
+}
+
+function attackIsShared(ctx: AnalysisContext, which: 'a' | 'b', spec: AttackSpec, n: number): boolean {
+  const model = ctx.models[which];
+  const modelId = ctx.modelIds[which];
+  if (!model || !modelId || !ctx.resources.attacks) return false;
+  const ds = ctx.dataset;
+  const indices = classBalancedSample(ds.labels, ds.classNames.length, Math.min(n, ds.n), ctx.seed);
+  const family = attackFamily({ modelId, dataId: ds.id, seed: ctx.seed }, spec, [ds.height, ds.width, ds.channels]);
+  return ctx.resources.attacks.has(family, indices, attackBatchSize(model.logits, indices.length), spec);
 }

@@ -5,8 +5,9 @@
  * values; `layerwise slice` prints the same numbers.
  */
 import { attackSpecOf } from '../attacks/spec';
+import { attackCost } from '../analyses/estimate';
 import { defineAnalysis } from '../analyses/define';
-import { jobSample, subProgress, tappedLayers } from '../analyses/context';
+import { attackSample, jobSample, subProgress, tappedLayers } from '../analyses/context';
 import { param } from '../schema';
 import { JobCancelledError } from '../types';
 import type { AttackSpec } from '../attacks/types';
@@ -63,7 +64,9 @@ export const sliceDefinition = defineAnalysis({
         const which = models[m];
         const model = which === 'a' ? ctx.models.a : (ctx.models.b as NonNullable<typeof ctx.models.b>);
         const layers = tappedLayers(model, params.layers);
-        const r = await runSlice(model, sample, spec, layers, ctx.seed, subProgress(control, m, models.length, models.length > 1 ? `model ${which.toUpperCase()}` : ''));
+        const r = await runSlice(model, sample, spec, layers, ctx.seed, subProgress(control, m, models.length, models.length > 1 ? `model ${which.toUpperCase()}` : ''), (_x, s, c) =>
+          attackSample(ctx, which, sample, s, c),
+        );
         const a = r.attack;
         result[which] = {
           spec: a.spec, adversarial: a.adversarial, advPred: a.advPred, advConfidence: a.advConfidence, cleanPred: a.cleanPred,
@@ -76,6 +79,12 @@ export const sliceDefinition = defineAnalysis({
       throw e;
     }
     return result as SliceAnalysisResult;
+  },
+  cost(ctx, params) {
+    const spec = attackSpecOf(params.attack);
+    const n = Math.min(params.sampleSize, ctx.dataset.n);
+    const models = ctx.models.b && params.models === 'both' ? (['a', 'b'] as const) : (['a'] as const);
+    return models.flatMap((which) => [attackCost(spec, n, ctx.dataset.classNames.length, which), { which, forwards: 2 * n }]);
   },
   summarise(r) {
     const pct = (x: number) => `${(100 * x).toFixed(2)}%`;

@@ -20,6 +20,9 @@ export interface SliceResult {
   shifts: LayerShift[];
 }
 
+/** Who attacks: runAttack, or the analyses' shared attack (analyses/context.ts attackSample). */
+export type SliceAttack = (input: SliceInput, spec: AttackSpec, control: JobControl) => Promise<AttackResult>;
+
 export async function runSlice(
   model: LabModel,
   input: SliceInput,
@@ -27,10 +30,11 @@ export async function runSlice(
   layers: string[],
   seed: number,
   control: JobControl = {},
+  attackWith: SliceAttack = (x, s, c) => runAttack(model.logits, x, s, { seed }, c),
 ): Promise<SliceResult> {
   // Attack dominates the cost (steps × forward+backward); the taps are two forwards.
   const attackShare = spec.attack === 'fgsm' ? 0.5 : 0.9;
-  const attack = await runAttack(model.logits, input, spec, { seed }, {
+  const attack = await attackWith(input, spec, {
     signal: control.signal,
     onProgress: (p) => control.onProgress?.({ fraction: p.fraction * attackShare, message: p.message }),
   });

@@ -123,6 +123,47 @@ export function attackBatchForMemory(logits: (x: tf.Tensor4D) => tf.Tensor2D): n
   return Math.max(1, Math.floor(ACTIVATION_BUDGET_BYTES / perSample));
 }
 
+/** The batch runAttack uses for `n` samples: the requested size (default 32), capped by n and by memory. */
+export function attackBatchSize(logits: (x: tf.Tensor4D) => tf.Tensor2D, n: number, requested = DEFAULT_ATTACK_BATCH): number {
+  return Math.max(1, Math.min(requested, n, attackBatchForMemory(logits)));
+}
+
+/**
+ * ε = 0 (σ = 0 for noise) leaves every image where it is: the answer is the clean
+ * evaluation, with no attack step run (issue #21: "trivial cases answered without
+ * attacking"). Nothing was attacked, so no zero-gradient flags either.
+ */
+async function answerWithoutAttacking(logits: (x: tf.Tensor4D) => tf.Tensor2D, input: AttackInput, spec: AttackSpec, control: JobControl): Promise<AttackResult> {
+  const n = input.labels.length;
+  const [h, w, c] = input.shape;
+  const d = h * w * c;
+  const result: AttackResult = {
+    spec: { ...spec, stepSize: resolvedStepSize(spec) }, n, shape: input.shape, adversarial: input.images.slice(), labels: input.labels,
+    cleanPred: new Int32Array(n), advPred: new Int32Array(n), cleanConfidence: new Float32Array(n), advConfidence: new Float32Array(n),
+    success: new Uint8Array(n), linf: new Float32Array(n), l2: new Float32Array(n), firstSuccessStep: new Int32Array(n).fill(-1),
+    zeroGradient: new Uint8Array(n), cleanAccuracy: 0, robustAccuracy: 0, completed: 0,
+  };
+  const batch = attackBatchSize(logits, Math.max(1, n));
+  for (let start = 0; start < n; start += batch) {
+    if (control.signal?.aborted) throw new JobCancelledError(finish(result));
+    const count = Math.min(batch, n - start);
+    const packed = tf.tidy(() => {
+      const z = logits(tf.tensor4d(input.images.subarray(start * d, (start + count) * d), [count, h, w, c]));
+      return tf.stack([tf.cast(tf.argMax(z, 1), 'float32'), tf.max(tf.softmax(z), 1)]);
+    });
+    const rows = (await packed.data()) as Float32Array;
+    packed.dispose();
+    for (let i = 0; i < count; i++) {
+      result.cleanPred[start + i] = result.advPred[start + i] = rows[i];
+      result.cleanConfidence[start + i] = result.advConfidence[start + i] = rows[count + i];
+    }
+    result.completed = start + count;
+    control.onProgress?.({ fraction: result.completed / n, message: 'ε = 0: the clean evaluation, nothing to attack' });
+  }
+  if (spec.attack === 'gaussian') result.meanDrawAccuracy = finish(result).cleanAccuracy;
+  return finish(result);
+}
+
 /** Relative slack on the ε-ball check: float32 rounding of x0 + δ and of the norm itself. */
 const BALL_SLACK = 1e-5;
 
@@ -134,12 +175,13 @@ export async function runAttack(
   control: JobControl = {},
 ): Promise<AttackResult> {
   validateAttackSpec(spec);
-  if (spec.attack === 'aa') return runAutoAttackLite(logits, input, spec, options, control);
   const [h, w, c] = input.shape;
   const d = h * w * c;
   const n = input.labels.length;
   if (input.images.length !== n * d) throw new LabError(`attack input has ${input.images.length} floats, expected ${n}×${h}×${w}×${c}`);
-  const batchSize = Math.max(1, Math.min(options.batchSize ?? DEFAULT_ATTACK_BATCH, n, attackBatchForMemory(logits)));
+  if (spec.eps === 0 && !isMinimumNormAttack(spec.attack)) return answerWithoutAttacking(logits, input, spec, control);
+  if (spec.attack === 'aa') return runAutoAttackLite(logits, input, spec, options, control);
+  const batchSize = attackBatchSize(logits, n, options.batchSize);
   const rng = createRng(deriveSeed(options.seed, `attack:${spec.attack}:${spec.norm}:${spec.eps}`));
   const stepSize = resolvedStepSize(spec);
   const result: AttackResult = {

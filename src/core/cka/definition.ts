@@ -13,9 +13,9 @@
  */
 import { collectActivations } from '../analysis/activations';
 import { defineAnalysis } from '../analyses/define';
-import { jobSample, modelsOf, subProgress, tappedLayers, type AnalysisContext, type Emit, type JobSample } from '../analyses/context';
-import { runAttack } from '../attacks/runner';
+import { attackSample, jobSample, modelsOf, subProgress, tappedLayers, type Emit, type JobContext, type JobSample } from '../analyses/context';
 import { attackSpecOf } from '../attacks/spec';
+import { attackCost, layerSizes, type Cost } from '../analyses/estimate';
 import type { AttackSpec } from '../attacks/types';
 import type { LabModel } from '../model/model';
 import { param } from '../schema';
@@ -121,7 +121,7 @@ export interface CkaJobParams {
   debiased: boolean;
 }
 
-export async function ckaAnalysis(ctx: Pick<AnalysisContext, 'models' | 'dataset' | 'seed'>, params: CkaJobParams, control: JobControl = {}, emit: Emit<CkaResult> = () => undefined): Promise<CkaResult> {
+export async function ckaAnalysis(ctx: JobContext, params: CkaJobParams, control: JobControl = {}, emit: Emit<CkaResult> = () => undefined): Promise<CkaResult> {
   const sample = jobSample(ctx.dataset, params.n, ctx.seed);
   const models = modelsOf(ctx);
   const spec = params.spec;
@@ -146,8 +146,8 @@ export async function ckaAnalysis(ctx: Pick<AnalysisContext, 'models' | 'dataset
     // Each model attacked on the same samples with the same seed (as every analysis does).
     const attacked: { images: Float32Array; robustAccuracy: number }[] = [];
     if (spec) {
-      for (const { which, model } of models) {
-        const r = await runAttack(model.logits, sample, spec, { seed: ctx.seed }, step.next(`model ${which.toUpperCase()}: attack`));
+      for (const { which } of models) {
+        const r = await attackSample(ctx, which, sample, spec, step.next(`model ${which.toUpperCase()}: attack`));
         attacked.push({ images: r.adversarial, robustAccuracy: r.robustAccuracy });
       }
     }
@@ -228,6 +228,9 @@ export function ckaSummary(r: CkaResult): string {
   return lines.join('\n');
 }
 
+/** Calibration of the Gram and HSIC operation count against timed runs (bench/estimates.ts). */
+const CKA_OPS = 1;
+
 export const ckaDefinition = defineAnalysis({
   kind: 'cka',
   title: 'CKA',
@@ -244,6 +247,24 @@ export const ckaDefinition = defineAnalysis({
     }),
   },
   uses: { attack: true, layers: true },
+  cost(ctx, params) {
+    const n = Math.min(params.n, ctx.dataset.n);
+    const spec = params.attack.eps > 0 ? attackSpecOf(params.attack) : null;
+    const models = ctx.models.b ? (['a', 'b'] as const) : (['a'] as const);
+    // Image sets per model: clean, and each model's adversarial images (B's attack on A too).
+    const sets = spec ? models.length + 1 : 1;
+    const cost: Cost = [];
+    for (const which of models) {
+      const model = which === 'a' ? ctx.models.a : (ctx.models.b as LabModel);
+      if (spec) cost.push(attackCost(spec, n, ctx.dataset.classNames.length, which));
+      cost.push({ which, forwards: sets * n });
+      // One n × n Gram matrix per layer and image set (n² · size), then HSIC between all pairs (n² each).
+      const sizes = layerSizes(model, tappedLayers(model, params.layers));
+      const gram = sizes.reduce((s, size) => s + n * n * size, 0);
+      cost.push({ which, operations: CKA_OPS * sets * (gram + sizes.length * sizes.length * models.length * n * n) });
+    }
+    return cost;
+  },
   run(ctx, params, control, emit) {
     const spec = params.attack.eps > 0 ? attackSpecOf(params.attack) : null;
     return ckaAnalysis(ctx, { n: params.n, layers: params.layers, spec, debiased: params.estimator === 'debiased' }, control, emit);

@@ -64,6 +64,9 @@ function analysisText(r: CollisionAnalysisResult, name: string): string[] {
   return lines;
 }
 
+/** Calibration of Algorithm 1's gradient count against timed runs (bench/estimates.ts). */
+const COLLISION_GRADIENTS = 1;
+
 export const collisionDefinition = defineAnalysis({
   kind: 'collision',
   title: 'Collisions',
@@ -133,6 +136,22 @@ export const collisionDefinition = defineAnalysis({
     } finally {
       for (const o of owned) o.dispose();
     }
+  },
+  cost(ctx, params) {
+    const classes = collisionClasses(params.classes, params.perClass, ctx.dataset);
+    const k = classes === 'all' ? ctx.dataset.classNames.length : classes.length;
+    const pairs = ((k * (k - 1)) / 2) * params.perClass * params.perClass;
+    const requested = params.layers.filter((l) => l !== INPUT_LAYER);
+    const inner = params.layers.length && !requested.length ? [] : tappedLayers(ctx.models.a, requested).filter((l) => l !== INPUT_LAYER);
+    const runs = 1 + params.mSweep.length;
+    const models = [...(ctx.models.b ? (['a', 'b'] as const) : (['a'] as const)), ...new Set(params.extra.filter((id) => id !== ctx.modelIds.a && id !== ctx.modelIds.b))];
+    // Algorithm 1: per inner layer, projection and pair, up to `iterations` steps, each the
+    // Jacobian of the m projected outputs at both points (2m input gradients through the
+    // layer's prefix of the network). The input layer is exact and cheap.
+    return models.map((which) => ({
+      which: which === 'b' ? ('b' as const) : ('a' as const),
+      gradients: COLLISION_GRADIENTS * runs * inner.length * params.projections * pairs * params.iterations * 2 * params.m,
+    }));
   },
   summarise(r: CollisionJobResult) {
     const lines: string[] = [];

@@ -6,10 +6,9 @@
  *
  * Per-sample values are shared with the other views (sorting the image strip).
  */
-import { runAttack } from '../attacks/runner';
 import type { AttackSpec } from '../attacks/types';
 import { JobCancelledError, LabError, type JobControl } from '../types';
-import { jobSample, modelsOf, subProgress, type Emit, type JobContext } from '../analyses/context';
+import { attackSample, jobSample, modelsOf, subProgress, type Emit, type JobContext } from '../analyses/context';
 
 export interface CurveParams {
   spec: Omit<AttackSpec, 'eps'>;
@@ -111,12 +110,12 @@ export async function robustnessCurve(ctx: JobContext, params: CurveParams, cont
   const total = models.length * epsList.length;
   let step = 0;
   try {
-    for (const { which, model } of models) {
+    for (const { which } of models) {
       const curve = result[which] as ModelCurve;
       let cleanCorrect = new Uint8Array(n);
       for (const eps of epsList) {
         const spec = { ...params.spec, eps } as AttackSpec;
-        const r = await runAttack(model.logits, sample, spec, { seed: ctx.seed }, subProgress(control, step, total, `${which.toUpperCase()} ${spec.attack} ε=${eps}`));
+        const r = await attackSample(ctx, which, sample, spec, subProgress(control, step, total, `${which.toUpperCase()} ${spec.attack} ε=${eps}`));
         cleanCorrect = Uint8Array.from(r.cleanPred, (p, i) => (p === sample.labels[i] ? 1 : 0));
         const zero = r.zeroGradient.reduce((s, v) => s + v, 0);
         curve.points.push({ eps, cleanAccuracy: r.cleanAccuracy, robustAccuracy: r.robustAccuracy, meanDrawAccuracy: r.meanDrawAccuracy, zeroGradientFraction: zero / Math.max(1, cleanCorrect.reduce((s, v) => s + v, 0)) });

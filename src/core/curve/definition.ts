@@ -1,5 +1,6 @@
 /** The robustness curve as an analysis (issue #5): one attack over an ε ladder, model A and B. */
 import { attackSpecOf } from '../attacks/spec';
+import { attackCost } from '../analyses/estimate';
 import { defineAnalysis } from '../analyses/define';
 import { param, type AttackValues } from '../schema';
 import { robustnessCurve, type CurveResult } from './curve';
@@ -23,6 +24,12 @@ export const curveDefinition = defineAnalysis({
   run(ctx, params, control, emit) {
     const { eps: _eps, ...spec } = attackSpecOf(params.attack);
     return robustnessCurve(ctx, { spec, epsList: curveLadder(params.ladder, params.attack), n: params.n }, control, emit);
+  },
+  cost(ctx, params) {
+    const { eps: _eps, ...spec } = attackSpecOf(params.attack);
+    const n = Math.min(params.n, ctx.dataset.n);
+    const models = ctx.models.b ? (['a', 'b'] as const) : (['a'] as const);
+    return models.flatMap((which) => curveLadder(params.ladder, params.attack).map((eps) => attackCost({ ...spec, eps }, n, ctx.dataset.classNames.length, which)));
   },
   summarise(r: CurveResult) {
     const pct = (x: number) => `${(100 * x).toFixed(2)}%`;

@@ -5,12 +5,17 @@
  * attack flags and defaults; the command it replaced attacked only when given --attack).
  */
 import { attackSpecOf } from '../attacks/spec';
+import { attackCost, layerSizes, type Cost } from '../analyses/estimate';
+import type { LabModel } from '../model/model';
 import { defineAnalysis } from '../analyses/define';
 import { tappedLayers } from '../analyses/context';
 import { param } from '../schema';
 import { dependencyAnalysis, type DependencyJobResult } from './job';
 import { DEFAULT_PROBE_FEATURES } from './layers';
 import { DEFAULT_PREFIX_FEATURES } from './prefix';
+
+/** Calibration of the probes' operation count against timed runs (bench/estimates.ts). */
+const DEPENDENCY_OPS = 1;
 
 export const dependencyDefinition = defineAnalysis({
   kind: 'dependency',
@@ -25,6 +30,27 @@ export const dependencyDefinition = defineAnalysis({
   run(ctx, params, control, emit) {
     const spec = params.attack.eps > 0 ? attackSpecOf(params.attack) : null;
     return dependencyAnalysis(ctx, { n: params.n, layers: tappedLayers(ctx.models.a, params.layers), spec, probeFeatures: params.probeDims, prefixFeatures: params.prefixDims }, control, emit);
+  },
+  cost(ctx, params) {
+    const n = Math.min(params.n, ctx.dataset.n);
+    const spec = params.attack.eps > 0 ? attackSpecOf(params.attack) : null;
+    const k = ctx.dataset.classNames.length;
+    const cost: Cost = [];
+    for (const which of ctx.models.b ? (['a', 'b'] as const) : (['a'] as const)) {
+      const model = which === 'a' ? ctx.models.a : (ctx.models.b as LabModel);
+      const sizes = layerSizes(model, tappedLayers(ctx.models.a, params.layers).filter((l) => model.layers.some((x) => x.name === l)));
+      cost.push({ which, forwards: 2 * n }, ...(spec ? [attackCost(spec, n, k, which), { which, forwards: n }] : []));
+      // Per layer: a ridge probe on p projected features (n·p² + p³, per fold and class), the
+      // prefix probe on up to P features, and the MI estimates (n² per layer pair).
+      let prefix = 0;
+      for (const size of sizes) {
+        const p = Math.min(size, params.probeDims);
+        prefix = Math.min(prefix + size, params.prefixDims);
+        const sets = spec ? 2 : 1;
+        cost.push({ which, operations: DEPENDENCY_OPS * sets * (n * p * (p + k) + p * p * p + n * prefix * (prefix + k) + prefix ** 3 + n * n * 4) });
+      }
+    }
+    return cost;
   },
   summarise(r: DependencyJobResult, params) {
     const f = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(3));

@@ -7,13 +7,12 @@
  * compare mode gets the same on the same samples.
  */
 import { collectActivations } from '../analysis/activations';
-import { runAttack } from '../attacks/runner';
 import type { AttackSpec } from '../attacks/types';
 import { layerDependency, type LayerDependency } from '../dependency/layers';
 import { prefixProbes, type PrefixProbe } from '../dependency/prefix';
 import { predictAll } from '../model/predict';
 import { JobCancelledError, LabError, type JobControl } from '../types';
-import { jobSample, modelsOf, subProgress, type Emit, type JobContext } from '../analyses/context';
+import { attackSample, jobSample, modelsOf, subProgress, type Emit, type JobContext } from '../analyses/context';
 
 export interface DependencyJobParams {
   n: number;
@@ -57,7 +56,7 @@ export async function dependencyAnalysis(ctx: JobContext, params: DependencyJobP
       let robustAccuracy: number | null = null;
       let advPred: Int32Array | null = null;
       if (params.spec) {
-        const r = await runAttack(model.logits, sample, params.spec, { seed: ctx.seed }, sub);
+        const r = await attackSample(ctx, which, sample, params.spec, sub);
         robustAccuracy = r.robustAccuracy;
         advPred = r.advPred;
         adv = await collectActivations(model, r.adversarial, sample.shape, layers, { signal: control.signal });

@@ -4,6 +4,7 @@
  * of the zoo's training snapshots of A and B.
  */
 import { attackSpecOf } from '../attacks/spec';
+import { attackCost, type Cost } from '../analyses/estimate';
 import { defineAnalysis } from '../analyses/define';
 import type { LabModel } from '../model/model';
 import { param } from '../schema';
@@ -36,6 +37,19 @@ export const logitsDefinition = defineAnalysis({
     } finally {
       for (const s of loaded) s.model.dispose();
     }
+  },
+  async cost(ctx, params) {
+    const n = Math.min(params.n, ctx.dataset.n);
+    const zoo = params.epochs ? await ctx.resources.zoo() : [];
+    const cost: Cost = [];
+    for (const which of ctx.models.b ? (['a', 'b'] as const) : (['a'] as const)) {
+      cost.push({ which, forwards: n });
+      if (params.underAttack) cost.push(attackCost(attackSpecOf(params.attack), n, ctx.dataset.classNames.length, which), { which, forwards: n });
+      const snapshots = zoo.find((z) => z.id === ctx.modelIds[which])?.snapshots?.length ?? 0;
+      // A snapshot is another model of the same architecture: loading it costs about a forward pass of the sample.
+      cost.push({ which, forwards: snapshots * 2 * n });
+    }
+    return cost;
   },
   summarise(r: LogitsJobResult, params) {
     const pct = (x: number | null) => (x === null || !Number.isFinite(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);

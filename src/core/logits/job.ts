@@ -8,7 +8,6 @@
  * within-class permutation control; with training snapshots, the per-epoch distributions
  * (the seed's Figure 1).
  */
-import { runAttack } from '../attacks/runner';
 import type { AttackSpec } from '../attacks/types';
 import {
   accuracyByGap, averageOverlap, averageOverlapControl, classConfidence, epochSummariesByModel, errorClassRanks, logitDistributions, manipulationDistributions, perSampleLogits, rankOrderByClass,
@@ -18,7 +17,7 @@ import type { LabModel } from '../model/model';
 import { predictAll } from '../model/predict';
 import { deriveSeed } from '../random';
 import { JobCancelledError, type JobControl } from '../types';
-import { jobSample, modelsOf, subProgress, type Emit, type JobContext } from '../analyses/context';
+import { attackSample, jobSample, modelsOf, subProgress, type Emit, type JobContext } from '../analyses/context';
 
 export interface LogitsJobParams {
   n: number;
@@ -116,7 +115,7 @@ export async function logitAnalysis(ctx: JobContext, params: LogitsJobParams, sn
       let adv: Float32Array | null = null;
       let robust: Uint8Array | null = null;
       if (params.spec) {
-        const r = await runAttack(model.logits, sample, params.spec, { seed: ctx.seed }, sub);
+        const r = await attackSample(ctx, which, sample, params.spec, sub);
         adv = (await predictAll(model, r.adversarial, sample.labels, sample.shape)).logits;
         robust = Uint8Array.from(sample.labels, (y, i) => (r.cleanPred[i] === y && r.advPred[i] === y ? 1 : 0));
       }

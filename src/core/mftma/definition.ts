@@ -4,6 +4,8 @@
  * ladder of Gaussian, uniform-ball or random-start attack perturbations, model A and B.
  */
 import { defineAnalysis } from '../analyses/define';
+import { attackCost, layerSizes, type Cost } from '../analyses/estimate';
+import type { LabModel } from '../model/model';
 import { tappedLayers } from '../analyses/context';
 import type { Norm } from '../attacks/common';
 import { param } from '../schema';
@@ -61,6 +63,9 @@ function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
+/** Calibration of the capacity's operation count against timed runs (bench/estimates.ts). */
+const MFTMA_OPS = 40;
+
 export const mftmaDefinition = defineAnalysis({
   kind: 'mftma',
   title: 'Manifolds',
@@ -100,6 +105,29 @@ export const mftmaDefinition = defineAnalysis({
       layers: tappedLayers(ctx.models.a, params.layers), maxDims: params.maxDims, steps: params.attackSteps, kappa: params.kappa, nT: params.nT, nReps: params.nReps,
     };
     return mftmaAnalysis(ctx, job, control, emit);
+  },
+  cost(ctx, params) {
+    const points = params.P * params.M;
+    const models = ctx.models.b ? (['a', 'b'] as const) : (['a'] as const);
+    const cost: Cost = [];
+    for (const which of models) {
+      const model = which === 'a' ? ctx.models.a : (ctx.models.b as LabModel);
+      const sizes = layerSizes(model, tappedLayers(ctx.models.a, params.layers).filter((l) => model.layers.some((x) => x.name === l)));
+      for (const size of params.ladder) {
+        if ((params.perturb === 'attack' || params.perturb === 'pgd') && size > 0) {
+          const attack = params.perturb === 'attack' ? 'apgd-ce' : 'pgd';
+          cost.push(attackCost({ attack, norm: params.attack.norm as Norm, eps: size, steps: params.attackSteps || (attack === 'pgd' ? 40 : 100) }, points, ctx.dataset.classNames.length, which));
+        }
+        cost.push({ which, forwards: points });
+        // Per layer: the capacity's n_t Gaussian draws per manifold, each a small QP over the
+        // manifold's M points in D′ dimensions, and the centre-subspace search's restarts.
+        for (const layerSize of sizes) {
+          const dims = Math.min(layerSize, params.maxDims, points);
+          cost.push({ which, operations: MFTMA_OPS * params.P * (params.nT * params.M * dims + params.nReps * dims * dims) });
+        }
+      }
+    }
+    return cost;
   },
   summarise(r: MftmaJobResult, params) {
     const sizeName = params.perturb === 'gaussian' ? 'σ' : 'ε';

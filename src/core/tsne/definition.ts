@@ -5,11 +5,17 @@
  * overlap numbers. The fixture form `layerwise tsne --input X.f32` stays a CLI tool.
  */
 import { attackSpecOf } from '../attacks/spec';
+import { attackCost, layerSizes, type Cost } from '../analyses/estimate';
+import type { LabModel } from '../model/model';
 import { defineAnalysis } from '../analyses/define';
 import { tappedLayers } from '../analyses/context';
 import { param } from '../schema';
 import { LabError } from '../types';
 import { layerwiseTsne, TsneSession, type SeedStats, type TsneJobResult } from './job';
+
+/** Calibration of the t-SNE operation count against timed runs (bench/estimates.ts). */
+const TSNE_PCA_DIMS = 50;
+const TSNE_OPS_PER_POINT_ITERATION = 1200;
 
 export const tsneDefinition = defineAnalysis({
   kind: 'tsne',
@@ -52,6 +58,19 @@ export const tsneDefinition = defineAnalysis({
       control,
       emit,
     );
+  },
+  cost(ctx, params) {
+    const which = params.model === 'b' && ctx.models.b ? 'b' : 'a';
+    const model = (which === 'b' ? ctx.models.b : ctx.models.a) as LabModel;
+    const n = Math.min(params.n, ctx.dataset.n);
+    const points = 2 * n;
+    const cost: Cost = [attackCost(attackSpecOf(params.attack), n, ctx.dataset.classNames.length, which), { which, forwards: 2 * n }];
+    // Per layer: exact neighbours on the (PCA-reduced) activations, then per seed the
+    // gradient iterations over the points' neighbour lists and the repulsion.
+    for (const size of layerSizes(model, tappedLayers(model, params.layers))) {
+      cost.push({ which, operations: points * points * Math.min(size, TSNE_PCA_DIMS) + params.seeds * params.iterations * points * TSNE_OPS_PER_POINT_ITERATION });
+    }
+    return cost;
   },
   summarise(r: TsneJobResult, params) {
     const f = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x.toFixed(3));

@@ -21,7 +21,6 @@
  * keep their positions ('anchored' freezes them; 'joint' lets everything move).
  */
 import { collectActivations } from '../analysis/activations';
-import { runAttack } from '../attacks/runner';
 import type { AttackSpec } from '../attacks/types';
 import type { LabModel } from '../model/model';
 import { deriveSeed } from '../random';
@@ -29,7 +28,7 @@ import { overlapAcrossSeeds, tsneOverlap, type OverlapResult } from '../tsne/ove
 import { fitPca, projectPca, PCA_DEFAULT_COMPONENTS } from '../tsne/pca';
 import { createTsne, type Tsne, type TsneEngine } from '../tsne/tsne';
 import { JobCancelledError, LabError, type JobControl } from '../types';
-import { jobSample, subProgress, type Emit, type JobContext } from '../analyses/context';
+import { attackSample, jobSample, subProgress, type Emit, type JobContext } from '../analyses/context';
 
 export interface TsneJobParams {
   spec: AttackSpec;
@@ -174,7 +173,7 @@ export async function layerwiseTsne(
   const sample = jobSample(ctx.dataset, params.n, ctx.seed);
   const n = sample.labels.length;
   const total = params.layers.length;
-  const attack = await runAttack(model.logits, sample, params.spec, { seed: ctx.seed }, subProgress(control, 0, total + 1, `${params.spec.attack} ε=${params.spec.eps}`));
+  const attack = await attackSample(ctx, which, sample, params.spec, subProgress(control, 0, total + 1, `${params.spec.attack} ε=${params.spec.eps}`));
   const clean = await collectActivations(model, sample.images, sample.shape, params.layers, { signal: control.signal });
   const adv = await collectActivations(model, attack.adversarial, sample.shape, params.layers, { signal: control.signal });
   const cleanRows = Int32Array.from({ length: n }, (_, i) => i);
