@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldPaintOpacity, INITIAL_PRESENTATION, parseColor, presentationDiff, presentationOf, roundNumbers, toCsv, type PresentationName } from './export';
+import { INITIAL_PRESENTATION, parseColor, presentationDiff, presentationOf, roundNumbers, toCsv, type PresentationName } from './export';
 
 // The pure parts are tested here: the CSV writer and the presentation values the SVG export
 // writes. Serialising a live svg and rasterising it need a real browser; e2e/compare.spec.ts
@@ -115,22 +115,5 @@ describe('roundNumbers', () => {
   it('rounds coordinates to 2 decimals and leaves short numbers alone', () => {
     expect(roundNumbers('M12.345678,-0.004999L3.5,7')).toBe('M12.35,0L3.5,7');
     expect(roundNumbers('translate(56.123456,12)')).toBe('translate(56.12,12)');
-  });
-});
-
-describe('foldPaintOpacity', () => {
-  it('moves the opacity of a stroke-only or fill-only shape into its opacity', () => {
-    expect(foldPaintOpacity('path', { fill: 'none', stroke: '#ff0000', 'stroke-opacity': '0.2', opacity: '0.5' })).toEqual({ fill: 'none', stroke: '#ff0000', 'stroke-opacity': '1', opacity: '0.1' });
-    expect(foldPaintOpacity('path', { fill: '#00ff00', 'fill-opacity': '0.25', stroke: 'none' })).toEqual({ fill: '#00ff00', 'fill-opacity': '1', stroke: 'none', opacity: '0.25' });
-  });
-
-  it('leaves shapes with both paints, opaque paints, groups and text alone', () => {
-    const both = { fill: '#00ff00', 'fill-opacity': '0.5', stroke: '#ff0000', 'stroke-opacity': '0.2' };
-    expect(foldPaintOpacity('rect', both)).toBe(both);
-    const opaque = { fill: 'none', stroke: '#ff0000', 'stroke-opacity': '1' };
-    expect(foldPaintOpacity('line', opaque)).toBe(opaque);
-    const group = { fill: 'none', stroke: '#ff0000', 'stroke-opacity': '0.2' };
-    expect(foldPaintOpacity('g', group)).toBe(group);
-    expect(foldPaintOpacity('text', { fill: '#000000', 'fill-opacity': '0.5', stroke: 'none' })).toEqual({ fill: '#000000', 'fill-opacity': '0.5', stroke: 'none' });
   });
 });
