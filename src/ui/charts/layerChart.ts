@@ -52,6 +52,8 @@ export interface LayerChartData {
   yLabel?: string;
   /** Optional second model, drawn dashed in the same ε colours. */
   compare?: LayerSeries[];
+  /** Compare mode: the models' ids, so the legend names the solid (A) and dashed (B) lines. */
+  modelNames?: { a: string; b: string };
 }
 
 export interface LayerChartCallbacks {
@@ -142,6 +144,15 @@ function truncate(s: string, max: number): string {
 function formatEps(eps: number): string {
   // ε values are small fractions like 8/255 = 0.0313725…; three significant digits suffice.
   return Number.isFinite(eps) ? String(Number(eps.toPrecision(3))) : String(eps);
+}
+
+/** Compare mode's legend rows: which line style is which model (named by id when known). */
+function modelEntries(d: LayerChartData): { key: string; text: string; color: string; width: number; dash: string | null }[] {
+  if (!d.modelNames) return [{ key: 'compare', text: COMPARE_TEXT, color: 'currentColor', width: 1.5, dash: '6 4' }];
+  return [
+    { key: 'model-a', text: `A: ${d.modelNames.a}`, color: 'currentColor', width: 1.5, dash: null },
+    { key: 'model-b', text: `B: ${d.modelNames.b}`, color: 'currentColor', width: 1.5, dash: '6 4' },
+  ];
 }
 
 function legendText(s: LayerSeries): string {
@@ -293,7 +304,7 @@ export function createLayerChart(svgEl: SVGSVGElement, callbacks: LayerChartCall
     const { width, height } = size;
     const all = [...d.series, ...(d.compare ?? [])];
 
-    const legendChars = Math.max(0, ...all.map((s) => legendText(s).length), d.compare?.length ? COMPARE_TEXT.length : 0);
+    const legendChars = Math.max(0, ...all.map((s) => legendText(s).length), ...(d.compare?.length ? modelEntries(d).map((e) => e.text.length) : [0]));
     const legendWanted = LEGEND_INSET + legendChars * CHAR_W;
     const legendW = Math.min(legendWanted, width * LEGEND_MAX_SHARE);
     const legendMaxChars =
@@ -593,9 +604,7 @@ export function createLayerChart(svgEl: SVGSVGElement, callbacks: LayerChartCall
         width: s.current ? 3 : 1.5,
         dash: null,
       }));
-    if (d.compare?.length) {
-      entries.push({ key: 'compare', text: COMPARE_TEXT, color: 'currentColor', width: 1.5, dash: '6 4' });
-    }
+    if (d.compare?.length) entries.push(...modelEntries(d));
     legendG.attr('transform', `translate(${L.plotW + 16},4)`);
     const rows = legendG
       .selectAll<SVGGElement, Entry>('g.entry')
@@ -779,6 +788,7 @@ export function createLayerChart(svgEl: SVGSVGElement, callbacks: LayerChartCall
         !sameRefs(prev.layers, next.layers) ||
         !sameRefs(prev.series, next.series) ||
         !sameRefs(prev.compare, next.compare) ||
+        prev.modelNames !== next.modelNames ||
         prev.yLabel !== next.yLabel;
       const resized = measure();
       if (geometryChanged || resized || !layout) render();

@@ -1,7 +1,10 @@
 /**
  * The image strip: per sample the clean image, the adversarial image and the
  * perturbation magnified around mid-grey (one factor for the whole strip, printed), with
- * true label, predictions and confidences. Hover or click links the sample to every view.
+ * true label, predictions and confidences. In compare mode a second row per card shows
+ * model B's adversarial image and perturbation (same samples, same random choices, same
+ * magnification, so A's and B's perturbations compare by eye) and B's prediction. Hover or
+ * click links the sample to every view.
  */
 import { useMemo, useState } from 'react';
 import { shownSlice, useLab } from '../store';
@@ -10,6 +13,8 @@ import { ImageCanvas } from './ImageCanvas';
 export function ImageStrip() {
   const sample = useLab((s) => s.sample);
   const result = useLab((s) => shownSlice(s));
+  const resultB = useLab((s) => (s.compareModel ? shownSlice(s, 'b') : null));
+  const modelB = useLab((s) => s.params.lab.compare);
   const dataset = useLab((s) => s.dataset);
   const hovered = useLab((s) => s.hovered);
   const brushed = useLab((s) => s.brushed);
@@ -19,15 +24,15 @@ export function ImageStrip() {
 
   const perturbation = useMemo(() => {
     if (!sample || !result) return null;
-    const delta = new Float32Array(sample.images.length);
+    const deltaOf = (adversarial: Float32Array) => Float32Array.from(adversarial, (v, i) => v - sample.images[i]);
+    const delta = deltaOf(result.adversarial);
+    const deltaB = resultB ? deltaOf(resultB.adversarial) : null;
+    // One factor for A and B: the larger perturbation fills the grey range, the other shows smaller.
     let max = 0;
-    for (let i = 0; i < delta.length; i++) {
-      delta[i] = result.adversarial[i] - sample.images[i];
-      max = Math.max(max, Math.abs(delta[i]));
-    }
+    for (const d of deltaB ? [delta, deltaB] : [delta]) for (let i = 0; i < d.length; i++) max = Math.max(max, Math.abs(d[i]));
     const factor = max > 0 ? 0.5 / max : 1;
-    return { delta, factor };
-  }, [sample, result]);
+    return { delta, deltaB, factor };
+  }, [sample, result, resultB]);
 
   const factor = perturbation?.factor ?? 1;
   // Stable pixel maps: a new function identity would redraw every canvas on each hover.
@@ -50,7 +55,8 @@ export function ImageStrip() {
   return (
     <div className="strip-wrap">
       <div className="strip-legend">
-        each card: clean · adversarial · perturbation ×{factor.toFixed(1)} (grey = 0) — click to select, shift-click to add
+        each card: clean · adversarial · perturbation ×{factor.toFixed(1)} (grey = 0)
+        {resultB && <span data-testid="strip-b-legend">; second row: model B = {modelB} (its adversarial · perturbation)</span>} — click to select, shift-click to add
         {!scores && (
           <>
             {' '}· sort{' '}
@@ -77,6 +83,7 @@ export function ImageStrip() {
           const advPred = result ? result.advPred[i] : sample.cleanPred[i];
           const cleanOk = sample.cleanPred[i] === label;
           const advOk = advPred === label;
+          const advPredB = resultB ? resultB.advPred[i] : -1;
           const dim = focus.length > 0 && !focus.includes(i);
           return (
             <div
@@ -96,14 +103,33 @@ export function ImageStrip() {
                 <ImageCanvas pixels={result ? result.adversarial : sample.images} offset={i * d} shape={sample.shape} label={`adversarial sample ${i}`} />
                 {perturbation && <ImageCanvas pixels={perturbation.delta} offset={i * d} shape={sample.shape} map={magnify} label={`perturbation sample ${i}`} />}
               </div>
+              {resultB && perturbation?.deltaB && (
+                <div className="thumbs" data-testid="strip-b-row">
+                  <span className="thumb-tag" title={`model B: ${modelB}`}>
+                    B
+                  </span>
+                  <ImageCanvas pixels={resultB.adversarial} offset={i * d} shape={sample.shape} label={`model B adversarial sample ${i}`} />
+                  <ImageCanvas pixels={perturbation.deltaB} offset={i * d} shape={sample.shape} map={magnify} label={`model B perturbation sample ${i}`} />
+                </div>
+              )}
               <div className="meta">
                 <span title="true label">y={names[label] ?? label}</span>
                 <span className={cleanOk ? 'ok' : 'bad'} title="clean prediction and confidence">
                   {cleanOk ? '✓' : '✗'} {names[sample.cleanPred[i]] ?? sample.cleanPred[i]} {(100 * sample.cleanConfidence[i]).toFixed(0)}%
                 </span>
-                <span className={advOk ? 'ok' : 'bad'} data-testid="adv-pred" title="adversarial prediction and confidence">
+                <span className={advOk ? 'ok' : 'bad'} data-testid="adv-pred" title={resultB ? 'model A: adversarial prediction and confidence' : 'adversarial prediction and confidence'}>
+                  {resultB ? 'A ' : ''}
                   {advOk ? '✓' : '✗'} {names[advPred] ?? advPred} {result ? (100 * result.advConfidence[i]).toFixed(0) + '%' : ''}
                 </span>
+                {resultB && (
+                  <span
+                    className={advPredB === label ? 'ok' : 'bad'}
+                    data-testid="adv-pred-b"
+                    title={`model B (${modelB}): adversarial prediction and confidence; clean prediction ${names[resultB.cleanPred[i]] ?? resultB.cleanPred[i]}`}
+                  >
+                    B {advPredB === label ? '✓' : '✗'} {names[advPredB] ?? advPredB} {(100 * resultB.advConfidence[i]).toFixed(0)}%
+                  </span>
+                )}
                 {scores && scoreOf(i) !== undefined && (
                   <span className="muted" title={scores.name}>
                     {Number.isFinite(scoreOf(i)) ? `ε*=${(scoreOf(i) as number).toPrecision(3)}` : 'ε*>ladder'}
