@@ -68,7 +68,8 @@ describe('threat models', () => {
   it('rescales ε when the data family or the norm changes, unless the change states ε', () => {
     expect(rescaleEps({ shape: MNIST, norm: 'linf' }, { shape: CIFAR, norm: 'linf' }, 0.3, false)).toEqual({ eps: 8 / 255, notice: 'ε set to 8/255 = 0.0314 for CIFAR-10 L∞ (was 0.3)' });
     expect(rescaleEps({ shape: MNIST, norm: 'linf' }, { shape: MNIST, norm: 'l2' }, 0.3, false)).toEqual({ eps: 1, notice: 'ε set to 1 for MNIST L2 (was 0.3)' });
-    expect(rescaleEps({ shape: CIFAR, norm: 'linf' }, { shape: MNIST, norm: 'linf' }, 8 / 255, false)?.eps).toBe(0.1);
+    expect(rescaleEps({ shape: CIFAR, norm: 'linf' }, { shape: MNIST, norm: 'linf' }, 8 / 255, false)).toEqual({ eps: 0.1, notice: 'ε set to 0.1 for MNIST L∞ (was 8/255 = 0.0314)' });
+    expect(rescaleEps({ shape: CIFAR, norm: 'linf' }, { shape: CIFAR, norm: 'l2' }, 8 / 255, false)?.notice).toBe('ε set to 0.5 for CIFAR-10 L2 (was 8/255 = 0.0314)');
     // Same threat model (another MNIST model, same norm): ε stays.
     expect(rescaleEps({ shape: MNIST, norm: 'linf' }, { shape: MNIST, norm: 'linf' }, 0.24, false)).toBeNull();
     // A change that states ε (a preset, a shared URL) keeps it.

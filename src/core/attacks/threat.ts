@@ -161,11 +161,10 @@ export interface ThreatSetting {
 export function rescaleEps(before: ThreatSetting, after: ThreatSetting, eps: number, epsStated: boolean): { eps: number; notice: string } | null {
   if (epsStated || !after.shape) return null;
   const next = threatModel(after.shape, after.norm);
-  if (before.shape) {
-    const prev = threatModel(before.shape, before.norm);
-    if (prev.key === next.key && prev.norm === next.norm) return null;
-  }
+  const prev = before.shape ? threatModel(before.shape, before.norm) : null;
+  if (prev && prev.key === next.key && prev.norm === next.norm) return null;
   if (eps === next.start) return null;
   const normLabel = next.norm === 'linf' ? 'L∞' : 'L2';
-  return { eps: next.start, notice: `ε set to ${formatEps(next.start, next)} for ${next.dataLabel} ${normLabel} (was ${+eps.toPrecision(4)})` };
+  // The old ε as the old threat model wrote it (8/255 = 0.0314 on CIFAR-10 L∞).
+  return { eps: next.start, notice: `ε set to ${formatEps(next.start, next)} for ${next.dataLabel} ${normLabel} (was ${formatEps(eps, prev ?? { in255: false })})` };
 }
