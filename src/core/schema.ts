@@ -103,7 +103,7 @@ export const attackSchema = {
   norm: param.select({ url: 'norm', label: 'Norm', default: 'linf', options: [{ value: 'linf', label: 'L∞' }, { value: 'l2', label: 'L2' }] }),
   eps: param.number({ url: 'eps', label: 'ε', default: 0.1, min: 0, max: 50, step: 0.005, help: 'Radius of the threat-model ball in [0,1] pixel units (×255 for 8-bit units); L2 radii can exceed 1.' }),
   steps: param.int({ url: 'steps', label: 'Steps', default: 10, min: 1, max: 1000, step: 1 }),
-  stepSize: param.number({ url: 'alpha', label: 'Step size α', default: 0, min: 0, max: 1, step: 0.001, help: '0 = 2.5·ε/steps (Madry et al.); APGD adapts its own.' }),
+  stepSize: param.number({ url: 'alpha', label: 'Step size α (0 = auto)', default: 0, min: 0, max: 1, step: 0.001, help: 'PGD/BIM step per iteration; 0 = auto, 2.5·ε/steps (Madry et al. 2018), so the steps can cross the ε ball and back. FGSM takes one step of ε; APGD adapts its own (starting at 2·ε).' }),
   restarts: param.int({ url: 'restarts', label: 'Restarts', default: 1, min: 1, max: 20, step: 1, help: 'APGD-CE/DLR passes over the still-robust points (AutoAttack: 1).' }),
   targets: param.int({ url: 'targets', label: 'Targets', default: 9, min: 1, max: 99, step: 1, help: 'APGD-T / AA-style: target classes by clean-logit rank (AutoAttack: 9).' }),
   targetClass: param.int({ url: 'tgt', label: 'Target class', default: -1, min: -1, max: 999, step: 1, help: 'APGD-T: −1 = the top-k most likely other classes by clean logit (Targets; 1 = the most likely other class); a class index = push every sample toward that class (samples of that class use their most likely other class).' }),

@@ -12,6 +12,10 @@ import { readHash, writeHash } from './url';
 import { useLab, type DataEntry, type Params, type ParamsPatch, type ZooEntry } from './store';
 import type { DataSource, ModelSource } from '../../workers/lab.worker';
 import { patchParams } from '../core/analyses/lab';
+import { rescaleEps } from '../core/attacks/threat';
+import { shapeOfData } from './threat';
+import { attackSchema } from '../core/schema';
+import type { Norm } from '../core/attacks/common';
 
 const BASE = import.meta.env.BASE_URL;
 
@@ -94,7 +98,10 @@ export async function applyParams(patch: ParamsPatch, opts: { preview?: boolean 
     const entry = get().zoo.find((z) => z.id === patch.setup?.model);
     if (entry && entry.dataset !== before.setup.data && get().datasets.some((d) => d.id === entry.dataset)) next.setup = { ...next.setup, data: entry.dataset };
   }
-  get().set({ params: next });
+  // Another data family or norm is another threat model: ε moves to its start and says so.
+  const rescaled = rescaleEps({ shape: shapeOfData(before.setup.data), norm: before.attack.norm as Norm }, { shape: shapeOfData(next.setup.data), norm: next.attack.norm as Norm }, next.attack.eps, patch.attack?.eps !== undefined);
+  if (rescaled) next.attack = { ...next.attack, eps: rescaled.eps };
+  get().set({ params: next, ...(rescaled ? { notice: rescaled.notice } : {}) });
   writeHash(next);
   const modelChanged = next.setup.model !== before.setup.model;
   const dataChanged = next.setup.data !== before.setup.data;
@@ -103,6 +110,12 @@ export async function applyParams(patch: ParamsPatch, opts: { preview?: boolean 
     await runSlice(opts.preview ?? false);
     if (!opts.preview) onParamsApplied(before, next);
   } catch (e) {
+    // The data went back (the load failed): so does an ε rescaled for it.
+    if (rescaled && get().params.setup.data === before.setup.data && get().params.attack.eps === rescaled.eps) {
+      get().setParams({ attack: { eps: before.attack.eps } });
+      get().set({ notice: null });
+      writeHash(get().params);
+    }
     // A cancelled load is the user's choice, not an error; the previous setup stays.
     if (!(e instanceof CancelledError)) get().set({ error: message(e) });
   }
@@ -150,11 +163,22 @@ async function fetchJson<T>(url: string): Promise<T> {
 /** Boot: URL → params, backend, indexes, model and data, first sample and slice. */
 export async function boot(): Promise<void> {
   const { params, errors } = readHash();
+  // A URL that states ε reproduces it exactly; one that does not gets its data's threat model.
+  const epsStated = new URLSearchParams(location.hash.replace(/^#/, '')).has(attackSchema.eps.url);
   get().set({ params, notice: errors.length ? `ignored in the URL: ${errors.join('; ')}` : null });
   try {
     await serialSetup(() => bootSetup(params));
+    const loaded = get().dataset;
+    const current = get().params;
+    // Not when ε was changed while booting (that change states it).
+    const rescaled = loaded && current.attack.eps === params.attack.eps ? rescaleEps({ shape: null, norm: params.attack.norm as Norm }, { shape: { height: loaded.shape[0], width: loaded.shape[1], channels: loaded.shape[2] }, norm: current.attack.norm as Norm }, current.attack.eps, epsStated) : null;
+    if (rescaled) {
+      get().setParams({ attack: { eps: rescaled.eps } });
+      get().set({ notice: [get().notice, rescaled.notice].filter(Boolean).join('; ') });
+      writeHash(get().params);
+    }
     await runSlice(false);
-    onParamsApplied(null, params);
+    onParamsApplied(null, get().params);
   } catch (e) {
     get().set({ error: message(e) });
   }
@@ -246,10 +270,18 @@ export async function loadImageFiles(files: File[], paths?: Map<File, string>): 
     const payload = await Promise.all(images.map(async (f) => ({ path: rel(f).split('/').slice(-2).join('/'), bytes: await f.arrayBuffer() })));
     const source: DataSource = { files: payload, labelsTxt: labelsFile ? await labelsFile.text() : undefined };
     await serialSetup(async () => {
+      const shapeBefore = shapeOfData(get().params.setup.data);
       const r = await getBridge().configure({ data: source }, controller.signal);
       userSources.data = source;
       get().set({ model: r.model, dataset: r.data, error: null });
       get().setParams({ setup: { data: 'user:images' } });
+      // Your own images are a threat model of their own (their family and size): ε follows.
+      const { norm, eps } = get().params.attack;
+      const rescaled = r.data ? rescaleEps({ shape: shapeBefore, norm: norm as Norm }, { shape: { height: r.data.shape[0], width: r.data.shape[1], channels: r.data.shape[2] }, norm: norm as Norm }, eps, false) : null;
+      if (rescaled) {
+        get().setParams({ attack: { eps: rescaled.eps } });
+        get().set({ notice: rescaled.notice });
+      }
       get().set({ cache: {}, shownKey: null });
       finish('done');
       await drawSample();

@@ -39,7 +39,7 @@ export interface AnalysisDefinition<S extends Schema = Schema, R = unknown, P = 
   viewAliases?: string[];
   schema: S;
   /** Which shared parameters it reads (they become its CLI flags and part of its cache key). */
-  uses: { attack?: boolean; layers?: boolean; sample?: boolean };
+  uses: { attack?: boolean; layers?: boolean; sample?: boolean; /** false: reads the attack panel but not its ε (its own ladder replaces it). */ eps?: boolean };
   /**
    * Flags of the CLI command this analysis replaced that do not map one-to-one onto a
    * parameter (e.g. `--perturb gaussian:0.1`): each sets parameter values; `boolean` ones take no value.
@@ -93,7 +93,7 @@ export function analysisKey(def: AnyAnalysis, setup: AnalysisSetup, own: Record<
   return stableKey({
     kind: def.kind, model: setup.setup.model, compare: setup.compare, data: setup.setup.data, seed: setup.setup.seed,
     ...(def.uses.sample ? { n: setup.setup.n } : {}),
-    ...(def.uses.attack ? { attack: setup.attack } : {}),
+    ...(def.uses.attack ? { attack: def.uses.eps === false ? { ...setup.attack, eps: null } : setup.attack } : {}),
     ...(def.uses.layers ? { layers: setup.layers } : {}),
     own,
   });

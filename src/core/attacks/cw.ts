@@ -25,10 +25,12 @@ import * as tf from '@tensorflow/tfjs';
 import { JobCancelledError } from '../types';
 import { l2PerSample, selectRows } from './common';
 import type { BatchContext, BatchOutcome } from './types';
+import { CW_LEARNING_RATE } from './spec';
 
 export const CW_INITIAL_CONSTANT = 1;
 export const CW_SEARCH_STEPS = 9;
-export const CW_LEARNING_RATE = 0.01;
+// The Adam learning rate lives with the step-size rule (spec.ts), which the lab shows without tfjs.
+export { CW_LEARNING_RATE } from './spec';
 export const CW_CONFIDENCE = 0;
 const ADAM_BETA1 = 0.9;
 const ADAM_BETA2 = 0.999;

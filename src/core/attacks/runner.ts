@@ -13,8 +13,9 @@ import { apgdBatch } from './apgd';
 import { gaussianBatch, DEFAULT_NOISE_DRAWS } from './gaussian';
 import { deepfoolBatch } from './deepfool';
 import { fabBatch } from './fab';
-import { cwBatch, CW_LEARNING_RATE, CW_SEARCH_STEPS } from './cw';
-import type { AttackName, AttackResult, AttackSpec, BatchContext, BatchOutcome } from './types';
+import { cwBatch, CW_SEARCH_STEPS } from './cw';
+import { isMinimumNormAttack, resolvedStepSize } from './spec';
+import type { AttackResult, AttackSpec, BatchContext, BatchOutcome } from './types';
 import { activationFloatsOf } from '../model/model';
 import { ACTIVATION_BUDGET_BYTES } from '../model/predict';
 
@@ -40,21 +41,9 @@ export interface AttackOptions {
   apgdCe?: AttackResult;
 }
 
-/**
- * Minimum-norm attacks have no ε ball: they search for the smallest perturbation, the
- * runner records its norm (in the attack's norm) and counts success at ε only within ε.
- */
-export function isMinimumNormAttack(attack: AttackName): boolean {
-  return attack === 'deepfool' || attack === 'fab' || attack === 'cw';
-}
-
-export function resolvedStepSize(spec: AttackSpec): number {
-  if (spec.attack === 'cw') return spec.stepSize ?? CW_LEARNING_RATE;
-  if (spec.attack === 'fgsm' || spec.attack === 'gaussian' || isMinimumNormAttack(spec.attack)) return spec.eps;
-  // APGD adapts its own per-sample step size, starting at 2·eps.
-  if (spec.attack.startsWith('apgd')) return 2 * spec.eps;
-  return spec.stepSize ?? (2.5 * spec.eps) / Math.max(1, spec.steps);
-}
+// The step-size rule and the minimum-norm test are plain functions (spec.ts), so the lab's main
+// thread can show α without loading tfjs; the runner keeps exporting them for its callers.
+export { isMinimumNormAttack, resolvedStepSize } from './spec';
 
 export function validateAttackSpec(spec: AttackSpec): void {
   // A minimum-norm attack may run unbounded (eps = ∞) to report minimal ε per sample.

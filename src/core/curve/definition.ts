@@ -1,15 +1,21 @@
 /** The robustness curve as an analysis (issue #5): one attack over an ε ladder, model A and B. */
 import { attackSpecOf } from '../attacks/spec';
 import { attackCost } from '../analyses/estimate';
+import type { Norm } from '../attacks/common';
+import { CURVE_LADDER_POINTS, threatModel, type ImageShape } from '../attacks/threat';
 import { defineAnalysis } from '../analyses/define';
-import { param, type AttackValues } from '../schema';
+import { param } from '../schema';
 import { robustnessCurve, type CurveResult } from './curve';
 
-/** The ladder: the given ε values, or 0, ¼, ½, 1, 1.5, 2 and 3 times the attack panel's ε (L∞ capped at 1). */
-export function curveLadder(explicit: number[], attack: AttackValues): number[] {
+/**
+ * The ladder: the given ε values, or the threat model's own ladder (core/attacks/threat.ts):
+ * CURVE_LADDER_POINTS evenly spaced radii from 0 past the standard radius of the data family and
+ * norm (MNIST L∞ to 0.4, L2 to 4; CIFAR-10 L∞ to 16/255, L2 to 2). It does not follow the current
+ * ε: a ladder relative to ε ran 0.75 and 1.0 L∞ at ε = 0.5, radii that mean nothing for [0, 1] images.
+ */
+export function curveLadder(explicit: number[], norm: Norm, shape: ImageShape): number[] {
   if (explicit.length) return explicit;
-  const max = attack.norm === 'linf' ? 1 : 50;
-  return [...new Set([0, 0.25, 0.5, 1, 1.5, 2, 3].map((f) => Math.min(max, +(f * attack.eps).toPrecision(4))))];
+  return threatModel(shape, norm).ladder;
 }
 
 export const curveDefinition = defineAnalysis({
@@ -17,19 +23,20 @@ export const curveDefinition = defineAnalysis({
   title: 'Robustness curve',
   summary: 'robust accuracy over an ε ladder, per-sample broken-at ε by class, gradient-masking checks',
   schema: {
-    ladder: param.numbers({ url: 'ceps', flag: 'ladder', label: 'ε ladder', default: [], min: 0, help: 'Comma list of ε; empty = 0, ¼, ½, 1, 1.5, 2 and 3 times the current ε.' }),
-    n: param.int({ url: 'cn', label: 'Samples', default: 100, min: 10, max: 2000, step: 10, help: 'Class-balanced samples for the curve (master seed).' }),
+    ladder: param.numbers({ url: 'ceps', flag: 'ladder', label: 'ε ladder', default: [], min: 0, help: `Comma list of ε; empty = the threat model's ladder: ${CURVE_LADDER_POINTS} evenly spaced ε from 0 (MNIST L∞ to 0.4, L2 to 4; CIFAR-10 L∞ to 16/255, L2 to 2).` }),
+    n: param.int({ url: 'cn', label: 'Samples', default: 60, min: 10, max: 2000, step: 10, help: 'Class-balanced samples for the curve (master seed).' }),
   },
-  uses: { attack: true },
+  // The ladder replaces the panel's ε: a new ε on the slider leaves the curve as it is.
+  uses: { attack: true, eps: false },
   run(ctx, params, control, emit) {
     const { eps: _eps, ...spec } = attackSpecOf(params.attack);
-    return robustnessCurve(ctx, { spec, epsList: curveLadder(params.ladder, params.attack), n: params.n }, control, emit);
+    return robustnessCurve(ctx, { spec, epsList: curveLadder(params.ladder, params.attack.norm as Norm, ctx.dataset), n: params.n }, control, emit);
   },
   cost(ctx, params) {
     const { eps: _eps, ...spec } = attackSpecOf(params.attack);
     const n = Math.min(params.n, ctx.dataset.n);
     const models = ctx.models.b ? (['a', 'b'] as const) : (['a'] as const);
-    return models.flatMap((which) => curveLadder(params.ladder, params.attack).map((eps) => attackCost({ ...spec, eps }, n, ctx.dataset.classNames.length, which)));
+    return models.flatMap((which) => curveLadder(params.ladder, params.attack.norm as Norm, ctx.dataset).map((eps) => attackCost({ ...spec, eps }, n, ctx.dataset.classNames.length, which)));
   },
   summarise(r: CurveResult) {
     const pct = (x: number) => `${(100 * x).toFixed(2)}%`;

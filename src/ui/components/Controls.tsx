@@ -3,7 +3,8 @@
  * feature gives default, control, validation and URL key). Model and data pickers list
  * the zoo and the built-in data sets; users add their own via file pickers.
  */
-import { useState } from 'react';
+import { Fragment, useState } from 'react';
+import { stepSizeNote } from '../../core/attacks/spec';
 import { attackSchema, coerce, setupSchema, type ParamDef, type Schema } from '../../core/schema';
 import { applyParams, loadImageFiles, loadModelFiles } from '../setup';
 import { useLab, type Params, type ParamsPatch } from '../store';
@@ -202,10 +203,28 @@ export function AttackControls() {
       </label>
       {controlsOf(attackSchema)
         .filter(([name]) => name !== 'eps' && (name === 'attack' || shown.includes(name)))
-        .map(([name, def]) => (
-          <ParamControl key={name} group="attack" name={name} def={def} />
-        ))}
+        .map(([name, def]) =>
+          name === 'stepSize' ? (
+            <Fragment key={name}>
+              <ParamControl group="attack" name={name} def={def} />
+              <StepSizeNote />
+            </Fragment>
+          ) : (
+            <ParamControl key={name} group="attack" name={name} def={def} />
+          ),
+        )}
     </fieldset>
+  );
+}
+
+/** The step size the attack really takes, next to its control ("α auto = 2.5·ε/steps = 0.075"). */
+function StepSizeNote() {
+  const note = useLab((s) => stepSizeNote(s.params.attack));
+  if (!note) return null;
+  return (
+    <span className="muted control-note" data-testid="step-size-note" title="what the attack uses (core/attacks/spec.ts resolvedStepSize)">
+      {note}
+    </span>
   );
 }
 

@@ -1,22 +1,24 @@
 /**
  * The ε slider. While dragging: a cheap FGSM preview at each position (latest wins);
  * on release: the chosen attack. Arrow keys step ε (the native range input), and the
- * key release commits. ε is shown in [0,1] units and, for L∞, in 8-bit pixel units.
+ * key release commits. ε is shown in [0,1] units and, for L∞, in 8-bit pixel units. The range
+ * and step follow the data's threat model (core/attacks/threat.ts), whose standard radius is
+ * named beside the slider.
  */
+import { formatEps } from '../../core/attacks/threat';
 import { applyParams } from '../setup';
 import { shownSlice, useLab } from '../store';
-
-export function epsRange(norm: string, channels: number): { max: number; step: number } {
-  if (norm === 'linf') return channels === 1 ? { max: 0.5, step: 0.01 } : { max: 32 / 255, step: 1 / 255 };
-  return channels === 1 ? { max: 5, step: 0.1 } : { max: 2, step: 0.05 };
-}
+import { threatOf } from '../threat';
 
 export function EpsSlider() {
   const params = useLab((s) => s.params);
-  const dataset = useLab((s) => s.dataset);
+  // The threat model reads the loaded data and the data index: re-render when either arrives.
+  useLab((s) => s.dataset);
+  useLab((s) => s.datasets);
   const job = useLab((s) => s.job);
   const shown = useLab((s) => shownSlice(s));
-  const { max, step } = epsRange(params.attack.norm, dataset?.shape[2] ?? 1);
+  const threat = threatOf(params);
+  const { max, step } = threat;
   const eps = params.attack.eps;
   const preview = (v: number) => {
     useLab.getState().set({ dragging: true });
@@ -33,6 +35,10 @@ export function EpsSlider() {
         ε = <strong data-testid="eps-value">{eps.toFixed(params.attack.norm === 'linf' ? 4 : 3)}</strong>
         {params.attack.norm === 'linf' && <span className="muted"> ({(eps * 255).toFixed(1)}/255)</span>}
       </label>
+      <span className="muted" data-testid="eps-threat" title={threat.source}>
+        {' '}
+        {threat.dataLabel} {threat.norm === 'linf' ? 'L∞' : 'L2'} threat model: ε = {formatEps(threat.standard, threat)}
+      </span>
       <input
         id="eps-slider"
         data-testid="eps-slider"
