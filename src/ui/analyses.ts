@@ -100,7 +100,7 @@ export async function runAnalysis(kind: AnalysisKind, opts: RunOptions = {}): Pr
         laneOwner('main')?.abort();
         get().set({ shownKey: key });
       }
-    } else put(slot, { key, status: 'done', fraction: 1, message: '', result: cached.result, error: undefined });
+    } else put(slot, { key, status: 'done', fraction: 1, message: '', result: cached.result, error: undefined, startedAt: undefined, finishedAt: undefined });
     return cached.result;
   }
   const have = get().analyses[slot];
@@ -117,7 +117,7 @@ export async function runAnalysis(kind: AnalysisKind, opts: RunOptions = {}): Pr
   const controller = main?.controller ?? claimLane(lane);
   runningSlots.set(lane, slot);
   // Keep the previous result on screen while the new one streams in (warm starts animate from it).
-  if (kind !== 'slice') put(slot, { key, status: 'running', fraction: 0, message: 'starting', error: undefined });
+  if (kind !== 'slice') put(slot, { key, status: 'running', fraction: 0, message: 'starting', error: undefined, startedAt: Date.now(), finishedAt: undefined });
   const mine = () => laneOwner(lane) === controller && (kind === 'slice' || get().analyses[slot]?.key === key);
   try {
     const result = await getBridge().analysis(kind, { ...request, carry: opts.carry }, {
@@ -133,7 +133,7 @@ export async function runAnalysis(kind: AnalysisKind, opts: RunOptions = {}): Pr
     if (kind === 'slice') {
       if (!opts.background) get().set({ shownKey: key, error: null });
       main?.finish('done');
-    } else if (mine()) put(slot, { status: 'done', fraction: 1, message: '', result });
+    } else if (mine()) put(slot, { status: 'done', fraction: 1, message: '', result, finishedAt: Date.now() });
     return result;
   } catch (e) {
     const cancelled = e instanceof CancelledError || e instanceof WorkerReplacedError;
@@ -166,4 +166,18 @@ export function cancelAnalysis(): void {
 /** The streamed or finished result in a slot, typed by the caller. */
 export function resultOf<R>(slot: string): R | null {
   return (get().analyses[slot]?.result as R) ?? null;
+}
+
+/**
+ * How long the analysis would take at the lab's current values (seconds), from the worker's
+ * measured throughput of these models on this backend (core/analyses/estimate.ts), counting
+ * attacks the worker already holds as free; null when not known (no model yet, or the worker
+ * stayed busy). Asked afresh each time: a finished view can make another one cheaper.
+ */
+export async function estimateOf(kind: AnalysisKind): Promise<{ key: string; seconds: number | null }> {
+  const def = findAnalysis(kind) as AnyAnalysis;
+  const request = requestOf(def, get().params);
+  const key = analysisKey(def, request.setup, request.own);
+  const r = await getBridge().estimate(kind, request).catch(() => null);
+  return { key, seconds: r?.seconds ?? null };
 }

@@ -28,6 +28,9 @@ export interface AnalysisState {
   message: string;
   result: unknown;
   error?: string;
+  /** When the run started and finished (ms since the epoch), for the ETA and "took 12 s". */
+  startedAt?: number;
+  finishedAt?: number;
 }
 
 /** One model's ε-slice result as the main view shows it: the numbers plus where it sits on the ε ladder. */

@@ -1,8 +1,10 @@
 /** Pieces every analysis view shares: its schema's controls, the run/cancel/progress bar. */
-import { useCallback, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { analysisKey, type AnyAnalysis } from '../../core/analyses/define';
+import { formatSeconds } from '../../core/analyses/estimate';
 import { findAnalysis, type AnalysisKind, type DefinitionOf } from '../../core/analyses';
 import type { ResultOf } from '../../core/analyses/define';
-import { cancelAnalysis, commandFor } from '../analyses';
+import { cancelAnalysis, commandFor, estimateOf, requestOf } from '../analyses';
 import { writeHash } from '../url';
 import { controlsOf, ParamControl } from '../components/Controls';
 import { createLineChart, type LineChartData } from '../charts/lines';
@@ -56,23 +58,87 @@ export function CopyCommand({ kind, testId = kind }: { kind: AnalysisKind; testI
   );
 }
 
+/**
+ * The estimate of the open view's run at the current values (seconds; null = not known yet):
+ * asked of the worker when the values, the models or the run's status change.
+ */
+function useEstimate(kind: AnalysisKind, slot: string): number | null {
+  const params = useLab((s) => s.params);
+  const model = useLab((s) => s.model);
+  const dataset = useLab((s) => s.dataset);
+  const compare = useLab((s) => s.compareModel);
+  const status = useLab((s) => s.analyses[slot]?.status);
+  const key = useMemo(() => {
+    const def = findAnalysis(kind) as AnyAnalysis;
+    const { setup, own } = requestOf(def, params);
+    return `${analysisKey(def, setup, own)}|${params.setup.backend}`;
+  }, [kind, params]);
+  const [estimate, setEstimate] = useState<{ key: string; seconds: number | null } | null>(null);
+  useEffect(() => {
+    setEstimate(null);
+    if (!model || !dataset || status === 'running') return;
+    let live = true;
+    const timer = setTimeout(() => void estimateOf(kind).then((r) => live && setEstimate({ key, seconds: r.seconds })), 250);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [kind, key, model, dataset, compare, status]);
+  return estimate?.key === key ? estimate.seconds : null;
+}
+
+/** The current time, ticking every second while `on`. */
+function useNow(on: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!on) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [on]);
+  return now;
+}
+
+/** Seconds left of a run: from its own pace once it has one, else from the estimate. */
+export function secondsLeft(fraction: number, elapsedSeconds: number, estimate: number | null): number | null {
+  if (fraction >= 0.05 && elapsedSeconds >= 1.5) return (elapsedSeconds * (1 - fraction)) / fraction;
+  return estimate === null ? null : Math.max(0, estimate - elapsedSeconds);
+}
+
 export function AnalysisBar({ kind, slot = kind, onRun, runLabel, children, testId = kind }: { kind: AnalysisKind; slot?: string; onRun: () => void; runLabel: string; children?: ReactNode; testId?: string }) {
   const state = useLab((s) => s.analyses[slot]);
   const ready = useLab((s) => !!s.model && !!s.dataset);
+  const backend = useLab((s) => s.backend?.active);
+  const estimate = useEstimate(kind, slot);
+  const running = state?.status === 'running';
+  const now = useNow(running);
+  const elapsed = running && state?.startedAt ? (now - state.startedAt) / 1000 : 0;
+  const left = running ? secondsLeft(state.fraction, elapsed, estimate) : null;
   return (
     <div className="job analysis-bar" data-testid={`${testId}-bar`}>
       <button type="button" onClick={onRun} disabled={!ready} data-testid={`${testId}-run`}>
         {runLabel}
       </button>
+      {!running && estimate !== null && (
+        <span className="muted estimate" data-testid={`${testId}-estimate`} data-seconds={estimate.toFixed(2)} title={`estimated from this model's measured speed on ${backend ?? 'this backend'}; attacks already computed by another view are reused`}>
+          {formatSeconds(estimate)}
+        </span>
+      )}
       <CopyCommand kind={kind} testId={testId} />
       {state?.status === 'running' && (
         <>
           <progress max={1} value={state.fraction} />
-          <span className="muted">{state.message}</span>
+          <span className="muted" data-testid={`${testId}-eta`}>
+            {Math.round(100 * state.fraction)}%{left !== null ? ` · ${formatSeconds(left)} left` : ''} · {state.message}
+          </span>
           <button type="button" onClick={cancelAnalysis} data-testid={`${testId}-cancel`}>
             Cancel
           </button>
         </>
+      )}
+      {state?.status === 'done' && state.startedAt && state.finishedAt && (
+        <span className="muted" data-testid={`${testId}-took`} data-seconds={((state.finishedAt - state.startedAt) / 1000).toFixed(2)}>
+          took {formatSeconds((state.finishedAt - state.startedAt) / 1000).replace('≈ ', '')}
+        </span>
       )}
       {state?.status === 'cancelled' && <span className="muted">cancelled — partial result kept</span>}
       {state?.status === 'error' && (
