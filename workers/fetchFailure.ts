@@ -28,19 +28,19 @@ const STATUS_WORDS: Record<number, string> = {
   503: 'service unavailable',
 };
 
-/** One line for the user: what failed, for which URL, and what to do about it. */
-export function describeFetchFailure(url: string, failure: FetchFailure): string {
+/** Why the fetch failed and what to do about it (the caller names the URL). */
+export function describeFetchFailure(failure: FetchFailure): string {
   switch (failure.kind) {
     case 'http': {
       const words = STATUS_WORDS[failure.status] ?? failure.statusText ?? '';
-      return `${url}: HTTP ${failure.status}${words ? ` (${words})` : ''}`;
+      return `HTTP ${failure.status}${words ? ` (${words})` : ''}`;
     }
     case 'cors':
-      return `${url}: blocked by CORS: the server answers but does not allow other sites to read the file (no Access-Control-Allow-Origin header); download the model and load its files instead`;
+      return `blocked by CORS: the server answers but does not allow other sites to read the file (no Access-Control-Allow-Origin header); download the model and load its files instead`;
     case 'network':
-      return `${url}: network error: the server could not be reached (wrong host name, server down, or offline)`;
+      return `network error: the server could not be reached (wrong host name, server down, or offline)`;
     case 'blocked-scheme':
-      return `${url}: this lab fetches models from other sites over https only (its Content-Security-Policy); use an https:// address, or download the model and load its files`;
+      return `this lab fetches models from other sites over https only (its Content-Security-Policy); use an https:// address, or download the model and load its files`;
   }
 }
 

@@ -29,6 +29,7 @@ import type { AnalysisContext, AnalysisResources, ZooModelEntry } from '../src/c
 import { loadPlainLayerTap } from '../src/core/collision/maps';
 import { decodeImageFile } from './images';
 import { isOnnxName, loadOnnxModel, type OnnxCard, type OnnxLabModel } from '../src/core/onnx/import';
+import { classifyFetchError, describeFetchFailure } from './fetchFailure';
 
 export interface ModelSummary {
   source: string;
@@ -63,7 +64,8 @@ export interface SampleData {
 
 export type { SliceModelResult as SliceTransfer } from '../src/core/analysis/definition';
 
-export type ModelSource = { url: string } | { files: { name: string; bytes: ArrayBuffer }[] };
+/** A model by URL, or the user's files (`arrival`: chosen in a file input or dropped, as messages say it). */
+export type ModelSource = { url: string } | { files: { name: string; bytes: ArrayBuffer }[]; arrival?: 'picked' | 'dropped' };
 export type DataSource = { indexUrl: string } | { files: { path: string; bytes: ArrayBuffer }[]; labelsTxt?: string };
 
 let model: LabModel | null = null;
@@ -95,22 +97,21 @@ function urlReader(modelUrl: string) {
       let res: Response;
       try {
         res = await fetch(url);
-      } catch (e) {
-        // A cross-origin fetch the CSP blocks fails as a bare "Failed to fetch": say why.
-        if (url.origin !== self.location.origin) throw new Error(`${url.origin} is not this lab's origin, and the lab's Content-Security-Policy allows fetches from its own origin only (download the model and drop its files instead)`);
-        throw e;
+      } catch {
+        // A bare "Failed to fetch" says nothing: tell CORS, network and a blocked scheme apart.
+        throw new LabError(describeFetchFailure(await classifyFetchError(url, self.location.origin, fetch)));
       }
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      if (!res.ok) throw new LabError(describeFetchFailure({ kind: 'http', status: res.status, statusText: res.statusText }));
       return new Uint8Array(await res.arrayBuffer());
     },
   };
 }
 
-function filesReader(files: { name: string; bytes: ArrayBuffer }[]) {
+function filesReader(files: { name: string; bytes: ArrayBuffer }[], arrival: 'picked' | 'dropped' = 'picked') {
   const byName = new Map(files.map((f) => [f.name.split('/').pop() as string, f.bytes]));
   // An .onnx file (with its external .data, if any) wins over JSON files chosen with it.
   const json = files.find((f) => isOnnxName(f.name)) ?? files.find((f) => f.name.endsWith('.json') && !f.name.endsWith('card.json'));
-  if (!json) throw new LabError('dropped files contain no model.json or .onnx file');
+  if (!json) throw new LabError(`the ${arrival} files contain no model.json or .onnx file`);
   return {
     name: json.name.split('/').pop() as string,
     read: async (rel: string) => {
@@ -127,8 +128,8 @@ function filesReader(files: { name: string; bytes: ArrayBuffer }[]) {
  * anything else as a tfjs model.json.
  */
 async function loadSource(source: ModelSource): Promise<{ model: LabModel; label: string }> {
-  const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files);
-  const label = 'url' in source ? source.url : `dropped ${reader.name}`;
+  const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files, source.arrival);
+  const label = 'url' in source ? source.url : `${source.arrival ?? 'picked'} ${reader.name}`;
   if (isOnnxName(reader.name)) {
     const bytes = await reader.read(reader.name).catch((e: Error) => Promise.reject(new LabError(`${label}: cannot read ${reader.name} (${e.message})`)));
     return { model: await loadOnnxModel({ model: bytes, readExternal: reader.read }, label), label };
@@ -222,7 +223,7 @@ const resources: AnalysisResources = {
   async plainTap(which) {
     const source = which === 'a' ? modelSourceA : which === 'b' ? modelSourceB : { url: zooModelUrl(which) };
     if (!source) return null;
-    const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files);
+    const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files, source.arrival);
     // ONNX models already run as plain ops: the analysis taps the loaded model itself.
     if (isOnnxName(reader.name)) return null;
     return loadPlainLayerTap(reader.name, reader.read);

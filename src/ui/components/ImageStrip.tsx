@@ -20,13 +20,23 @@ export function ImageStrip() {
   const perturbation = useMemo(() => {
     if (!sample || !result) return null;
     const delta = new Float32Array(sample.images.length);
+    const d = sample.shape[0] * sample.shape[1] * sample.shape[2];
+    // Samples the attack left untouched at ε > 0: a gradient attack (the FGSM preview most of
+    // all) moves nothing where the loss's input gradient is exactly zero, e.g. a saturated
+    // softmax in float32, so their adversarial and perturbation tiles look blank.
+    const untouched = new Uint8Array(sample.labels.length);
     let max = 0;
-    for (let i = 0; i < delta.length; i++) {
-      delta[i] = result.adversarial[i] - sample.images[i];
-      max = Math.max(max, Math.abs(delta[i]));
+    for (let s = 0; s < untouched.length; s++) {
+      let sampleMax = 0;
+      for (let i = s * d; i < (s + 1) * d; i++) {
+        delta[i] = result.adversarial[i] - sample.images[i];
+        sampleMax = Math.max(sampleMax, Math.abs(delta[i]));
+      }
+      untouched[s] = result.eps > 0 && sampleMax === 0 ? 1 : 0;
+      max = Math.max(max, sampleMax);
     }
     const factor = max > 0 ? 0.5 / max : 1;
-    return { delta, factor };
+    return { delta, factor, untouched };
   }, [sample, result]);
 
   const factor = perturbation?.factor ?? 1;
@@ -104,6 +114,11 @@ export function ImageStrip() {
                 <span className={advOk ? 'ok' : 'bad'} data-testid="adv-pred" title="adversarial prediction and confidence">
                   {advOk ? '✓' : '✗'} {names[advPred] ?? advPred} {result ? (100 * result.advConfidence[i]).toFixed(0) + '%' : ''}
                 </span>
+                {perturbation?.untouched[i] === 1 && (
+                  <span className="muted" data-testid="no-gradient" title="the attack follows the loss's input gradient; for this sample it is exactly zero at the clean image, so nothing moved">
+                    no gradient: this sample’s loss is flat here
+                  </span>
+                )}
                 {scores && scoreOf(i) !== undefined && (
                   <span className="muted" title={scores.name}>
                     {Number.isFinite(scoreOf(i)) ? `ε*=${(scoreOf(i) as number).toPrecision(3)}` : 'ε*>ladder'}
