@@ -115,7 +115,7 @@ export function ImageStrip() {
                   {advOk ? '✓' : '✗'} {names[advPred] ?? advPred} {result ? (100 * result.advConfidence[i]).toFixed(0) + '%' : ''}
                 </span>
                 {perturbation?.untouched[i] === 1 && (
-                  <span className="muted" data-testid="no-gradient" title="the attack follows the loss's input gradient; for this sample it is exactly zero at the clean image, so nothing moved">
+                  <span className="muted no-gradient" data-testid="no-gradient" title="the attack follows the loss's input gradient; for this sample it is exactly zero at the clean image, so nothing moved">
                     no gradient: this sample’s loss is flat here
                   </span>
                 )}
