@@ -66,7 +66,7 @@ export type { SliceModelResult as SliceTransfer } from '../src/core/analysis/def
 
 /** A model by URL, or the user's files (`arrival`: chosen in a file input or dropped, as messages say it). */
 export type ModelSource = { url: string } | { files: { name: string; bytes: ArrayBuffer }[]; arrival?: 'picked' | 'dropped' };
-export type DataSource = { indexUrl: string } | { files: { path: string; bytes: ArrayBuffer }[]; labelsTxt?: string };
+export type DataSource = { indexUrl: string } | { files: { path: string; bytes: ArrayBuffer }[]; labelsTxt?: string; arrival?: 'picked' | 'dropped' };
 
 let model: LabModel | null = null;
 let modelSummary: ModelSummary | null = null;
@@ -169,7 +169,9 @@ async function loadData(source: DataSource): Promise<ImageDataset> {
   if (found.format === 'cifar-batches') return cifarFromBatches([...(found.meta ? [found.meta] : []), ...found.batches].map(named));
   const entries = [];
   for (const p of found.images) entries.push({ path: p, image: await decodeImageFile(p, byPath.get(p) as ArrayBuffer) });
-  return imageFolderDataset(entries, { labelsTxt: source.labelsTxt, id: 'dropped-images', name: 'Dropped images' });
+  // Named by how the images arrived: a folder chosen in the picker was not "dropped".
+  const dropped = source.arrival === 'dropped';
+  return imageFolderDataset(entries, { labelsTxt: source.labelsTxt, id: dropped ? 'dropped-images' : 'picked-images', name: dropped ? 'Dropped images' : 'Your images' });
 }
 
 /**

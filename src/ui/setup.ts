@@ -333,7 +333,7 @@ export async function loadModelFiles(files: File[], opts: { arrival?: FileArriva
  * Load the user's data: an image folder (class/image paths; optional labels.txt), an MNIST
  * IDX pair or CIFAR-10 batches. Resolves false when refused (see loadModelFiles).
  */
-export async function loadImageFiles(files: File[], paths?: Map<File, string>): Promise<boolean> {
+export async function loadImageFiles(files: File[], paths?: Map<File, string>, arrival: FileArrival = 'picked'): Promise<boolean> {
   const { controller, finish } = startMainJob('load', `decoding ${plural(files.length, 'file')}`);
   let source: DataSource | null = null;
   try {
@@ -344,7 +344,7 @@ export async function loadImageFiles(files: File[], paths?: Map<File, string>): 
     const images = files.filter((f) => f !== labelsFile && !f.name.startsWith('.'));
     // A folder keeps class/image; loose files (IDX pair, CIFAR batches) keep their name.
     const payload = await Promise.all(images.map(async (f) => ({ path: rel(f).split('/').slice(-2).join('/'), bytes: await f.arrayBuffer() })));
-    const data: DataSource = { files: payload, labelsTxt: labelsFile ? await labelsFile.text() : undefined };
+    const data: DataSource = { files: payload, labelsTxt: labelsFile ? await labelsFile.text() : undefined, arrival };
     source = data;
     await serialSetup(async () => {
       const r = await getBridge().configure({ data }, controller.signal);
