@@ -103,6 +103,7 @@ test('bring your own: a CIFAR model over MNIST data offers "Load CIFAR-10 test d
   await expect(page.getByTestId('model-files-chosen')).toHaveText('none chosen');
   expect(await page.getByTestId('model-files').evaluate((el: HTMLInputElement) => el.files?.length)).toBe(0);
   await expect(page.getByTestId('model-info')).toContainText('input [28×28×1]');
+  await page.screenshot({ path: 'e2e/artifacts/screens/byo-mismatch-fix.png' });
   await page.getByTestId('error-fix').click();
   await expect(page.getByTestId('error-fix')).toHaveCount(0);
   await expect(page.getByTestId('model-info')).toContainText('input [32×32×3]', { timeout: 60_000 });
@@ -198,6 +199,7 @@ test('bring your own: a link naming your own model opens the setup and asks for 
   await expect(page.getByTestId('files-needed')).toContainText('Load your model files again: model.json', { timeout: 120_000 });
   await expect(page.getByTestId('error')).toHaveCount(0);
   await expect(page.getByTestId('eps-value')).toHaveText('0.2000');
+  await page.screenshot({ path: 'e2e/artifacts/screens/byo-files-needed.png' });
   await page.getByTestId('files-needed-input').setInputFiles(zooFiles('mnist-small-st'));
   await expect(page.getByTestId('files-needed')).toHaveCount(0, { timeout: 60_000 });
   await expect(page.getByTestId('shown-attack')).toContainText('FGSM (ε=0.2)', { timeout: 120_000 });
