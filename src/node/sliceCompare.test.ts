@@ -1,9 +1,10 @@
+/** The ε slice (core/analysis/definition.ts) in compare mode on real zoo models: an error about B names B. */
 import { describe, expect, it } from 'vitest';
-import { setupBackend } from '../../node/backend';
-import { openData, openModel } from '../../node/open';
-import { attackSchema, defaults } from '../schema';
-import type { AnalysisContext } from '../analyses/context';
-import { sliceDefinition } from './definition';
+import { setupBackend } from './backend';
+import { openData, openModel } from './open';
+import { attackSchema, defaults } from '../core/schema';
+import type { AnalysisContext } from '../core/analyses/context';
+import { sliceDefinition } from '../core/analysis/definition';
 
 describe('slice in compare mode', () => {
   it('names model B when B lacks a layer picked on A', async () => {
