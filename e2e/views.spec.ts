@@ -92,7 +92,7 @@ test('compare mode: model B loads next to A and the layer chart draws it', async
   // (A hash-only change does not reload the page: leave it first.)
   await page.goto('about:blank');
   await page.goto(`/${BASE}&vs=no-such-model`);
-  await expect(page.getByTestId('error')).toContainText('compare model', { timeout: 120_000 });
+  await expect(page.getByTestId('error')).toContainText('model B (no-such-model)', { timeout: 120_000 });
   await expect(page.locator('[data-testid=image-strip] .card')).toHaveCount(8);
 });
 

@@ -30,6 +30,7 @@ import type { AnalysisContext, AnalysisResources, ZooModelEntry } from '../src/c
 import { loadPlainLayerTap } from '../src/core/collision/maps';
 import { decodeImageFile } from './images';
 import { isOnnxName, loadOnnxModel, type OnnxCard, type OnnxLabModel } from '../src/core/onnx/import';
+import { classifyFetchError, describeFetchFailure } from './fetchFailure';
 
 export interface ModelSummary {
   source: string;
@@ -64,8 +65,9 @@ export interface SampleData {
 
 export type { SliceModelResult as SliceTransfer } from '../src/core/analysis/definition';
 
-export type ModelSource = { url: string } | { files: { name: string; bytes: ArrayBuffer }[] };
-export type DataSource = { indexUrl: string } | { files: { path: string; bytes: ArrayBuffer }[]; labelsTxt?: string };
+/** A model by URL, or the user's files (`arrival`: chosen in a file input or dropped, as messages say it). */
+export type ModelSource = { url: string } | { files: { name: string; bytes: ArrayBuffer }[]; arrival?: 'picked' | 'dropped' };
+export type DataSource = { indexUrl: string } | { files: { path: string; bytes: ArrayBuffer }[]; labelsTxt?: string; arrival?: 'picked' | 'dropped' };
 
 let model: LabModel | null = null;
 let modelSummary: ModelSummary | null = null;
@@ -99,22 +101,21 @@ function urlReader(modelUrl: string) {
       let res: Response;
       try {
         res = await fetch(url);
-      } catch (e) {
-        // A cross-origin fetch the CSP blocks fails as a bare "Failed to fetch": say why.
-        if (url.origin !== self.location.origin) throw new Error(`${url.origin} is not this lab's origin, and the lab's Content-Security-Policy allows fetches from its own origin only (download the model and drop its files instead)`);
-        throw e;
+      } catch {
+        // A bare "Failed to fetch" says nothing: tell CORS, network and a blocked scheme apart.
+        throw new LabError(describeFetchFailure(await classifyFetchError(url, self.location.origin, fetch)));
       }
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      if (!res.ok) throw new LabError(describeFetchFailure({ kind: 'http', status: res.status, statusText: res.statusText }));
       return new Uint8Array(await res.arrayBuffer());
     },
   };
 }
 
-function filesReader(files: { name: string; bytes: ArrayBuffer }[]) {
+function filesReader(files: { name: string; bytes: ArrayBuffer }[], arrival: 'picked' | 'dropped' = 'picked') {
   const byName = new Map(files.map((f) => [f.name.split('/').pop() as string, f.bytes]));
   // An .onnx file (with its external .data, if any) wins over JSON files chosen with it.
   const json = files.find((f) => isOnnxName(f.name)) ?? files.find((f) => f.name.endsWith('.json') && !f.name.endsWith('card.json'));
-  if (!json) throw new LabError('dropped files contain no model.json or .onnx file');
+  if (!json) throw new LabError(`the ${arrival} files contain no model.json or .onnx file`);
   return {
     name: json.name.split('/').pop() as string,
     read: async (rel: string) => {
@@ -131,8 +132,8 @@ function filesReader(files: { name: string; bytes: ArrayBuffer }[]) {
  * anything else as a tfjs model.json.
  */
 async function loadSource(source: ModelSource): Promise<{ model: LabModel; label: string }> {
-  const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files);
-  const label = 'url' in source ? source.url : `dropped ${reader.name}`;
+  const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files, source.arrival);
+  const label = 'url' in source ? source.url : `${source.arrival ?? 'picked'} ${reader.name}`;
   if (isOnnxName(reader.name)) {
     const bytes = await reader.read(reader.name).catch((e: Error) => Promise.reject(new LabError(`${label}: cannot read ${reader.name} (${e.message})`)));
     return { model: await loadOnnxModel({ model: bytes, readExternal: reader.read }, label), label };
@@ -172,7 +173,9 @@ async function loadData(source: DataSource): Promise<ImageDataset> {
   if (found.format === 'cifar-batches') return cifarFromBatches([...(found.meta ? [found.meta] : []), ...found.batches].map(named));
   const entries = [];
   for (const p of found.images) entries.push({ path: p, image: await decodeImageFile(p, byPath.get(p) as ArrayBuffer) });
-  return imageFolderDataset(entries, { labelsTxt: source.labelsTxt, id: 'dropped-images', name: 'Dropped images' });
+  // Named by how the images arrived: a folder chosen in the picker was not "dropped".
+  const dropped = source.arrival === 'dropped';
+  return imageFolderDataset(entries, { labelsTxt: source.labelsTxt, id: dropped ? 'dropped-images' : 'picked-images', name: dropped ? 'Dropped images' : 'Your images' });
 }
 
 /**
@@ -226,7 +229,7 @@ const resources: AnalysisResources = {
   async plainTap(which) {
     const source = which === 'a' ? modelSourceA : which === 'b' ? modelSourceB : { url: zooModelUrl(which) };
     if (!source) return null;
-    const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files);
+    const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files, source.arrival);
     // ONNX models already run as plain ops: the analysis taps the loaded model itself.
     if (isOnnxName(reader.name)) return null;
     return loadPlainLayerTap(reader.name, reader.read);

@@ -12,6 +12,7 @@ import { ModelCard } from './components/ModelCard';
 import { BackendBadge, JobStatus, Messages } from './components/StatusBar';
 import { useLab, type ViewName } from './store';
 import { labSchema } from '../core/analyses/lab';
+import { findAnalysis } from '../core/analyses';
 import { applyParams } from './setup';
 import { CurveView } from './views/CurveView';
 import { TsneView } from './views/TsneView';
@@ -38,6 +39,21 @@ function Tabs() {
           </button>
         ))}
     </nav>
+  );
+}
+
+/**
+ * One sentence on what an analysis shows (its definition's summary), above its controls until
+ * it has a result; `analysis-estimate` is where a run-time estimate goes.
+ */
+function ViewIntro({ kind }: { kind: ViewName }) {
+  const def = findAnalysis(kind);
+  const hasResult = useLab((s) => Object.entries(s.analyses).some(([slot, a]) => (slot === kind || slot.startsWith(`${kind}-`) || slot.startsWith(`${kind}:`)) && a.result != null));
+  if (!def || hasResult) return null;
+  return (
+    <p className="view-intro muted" data-testid={`${TAB_IDS[kind] ?? kind}-intro`}>
+      <b>{def.title}</b>: {def.summary}. Nothing computed yet: Run computes it for the model, data and attack on the left. <span className="analysis-estimate" data-testid="analysis-estimate" />
+    </p>
   );
 }
 
@@ -94,9 +110,12 @@ export function App() {
       </aside>
       <main>
         <Messages />
-        <EpsSlider />
-        <JobStatus />
-        <Accuracy />
+        {/* Sticky: the slider and the accuracy stay in sight while the strip and the charts below scroll. */}
+        <div className="lab-bar" data-testid="lab-bar">
+          <EpsSlider />
+          <JobStatus />
+          <Accuracy />
+        </div>
         {compareModel && (
           <div className="muted" data-testid="compare-info">
             compare mode: A = {useLab.getState().params.setup.model}, B = {compareId} ({compareModel.parameters.toLocaleString()} params); views draw B dashed
@@ -104,7 +123,10 @@ export function App() {
         )}
         <Tabs />
         {View ? (
-          <View />
+          <>
+            <ViewIntro kind={view} />
+            <View />
+          </>
         ) : (
           <section>
             <h2>Relative representation shift per layer</h2>

@@ -34,6 +34,6 @@ export async function handleDrop(data: DataTransfer): Promise<void> {
   const files = await filesFromDrop(data);
   const list = [...files.keys()].filter((f) => !f.name.startsWith('.'));
   const isModel = list.some((f) => (f.name.endsWith('.json') && f.name !== 'card.json') || /\.onnx$/i.test(f.name));
-  if (isModel) await loadModelFiles(list);
-  else await loadImageFiles(list, files);
+  if (isModel) await loadModelFiles(list, { arrival: 'dropped' });
+  else await loadImageFiles(list, files, 'dropped');
 }

@@ -16,11 +16,26 @@ import { rescaleEps } from '../core/attacks/threat';
 import { shapeOfData } from './threat';
 import { attackSchema } from '../core/schema';
 import type { Norm } from '../core/attacks/common';
+import { mismatchFix, parseShapeMismatch, userModelName } from './byo';
+import { plural, type FileArrival } from './text';
 
 const BASE = import.meta.env.BASE_URL;
 
-/** The user's own model/data sources, kept so a respawned worker can reload them. */
-const userSources: { model?: ModelSource; data?: DataSource } = {};
+/** The user's own model/data sources (A, B, data), kept so a respawned worker can reload them. */
+const userSources: { model?: ModelSource; compare?: ModelSource; data?: DataSource } = {};
+
+/**
+ * A `user:` model id whose files this page does not hold (a shared link or a reload): the
+ * setup asks for them (store.filesNeeded) instead of fetching a URL made of the id.
+ */
+export class FilesNeededError extends Error {
+  constructor(
+    readonly which: 'a' | 'b',
+    readonly fileName: string,
+  ) {
+    super(`load your model files again: ${fileName} (a link names your own model but cannot carry its files)`);
+  }
+}
 
 const get = () => useLab.getState();
 
@@ -46,8 +61,13 @@ function confirmModelOrigin(id: string): void {
   confirmedOrigins.add(url.origin);
 }
 
-export function modelSource(id: string): ModelSource {
-  if (id.startsWith('user:') && userSources.model) return userSources.model;
+export function modelSource(id: string, which: 'a' | 'b' = 'a'): ModelSource {
+  const userName = userModelName(id);
+  if (userName !== null) {
+    const source = which === 'a' ? userSources.model : userSources.compare;
+    if (source) return source;
+    throw new FilesNeededError(which, userName);
+  }
   // A model given by URL (e.g. #model=https://host/path/model.json) loads from there, once confirmed if cross-origin.
   if (/^(https?:)?\/\//.test(id) || id.endsWith('.json') || /\.onnx$/i.test(id)) {
     confirmModelOrigin(id);
@@ -57,7 +77,10 @@ export function modelSource(id: string): ModelSource {
 }
 
 function dataSource(id: string): DataSource {
-  if (id.startsWith('user:') && userSources.data) return userSources.data;
+  if (id.startsWith('user:')) {
+    if (userSources.data) return userSources.data;
+    throw new Error('load your data files again (a link names your own data but cannot carry its files)');
+  }
   return { indexUrl: `${BASE}data/${id}.json` };
 }
 
@@ -72,6 +95,29 @@ function serialSetup<T>(work: () => Promise<T>): Promise<T> {
   setupChain = run.catch(() => undefined);
   return run;
 }
+
+/** What a mismatch fix loads besides the built-in side it names: the model or data the user just chose. */
+let fixPending: { modelId?: string; modelFiles?: ModelSource; dataId?: string; dataFiles?: DataSource } | null = null;
+
+/** "model A (…)" / "model B (…)" in compare mode, so a message says which model it concerns. */
+function aboutModel(which: 'a' | 'b', id: string): string {
+  return `model ${which.toUpperCase()} (${userModelName(id) ?? id})`;
+}
+
+/**
+ * Show a failed load; when it is a model/data shape mismatch, offer the fix as a button
+ * (keep what the user just chose, `changed`, and load the built-in counterpart that fits it).
+ */
+function reportLoadError(e: unknown, changed: 'model' | 'data' | null, pending: NonNullable<typeof fixPending>, prefix = ''): void {
+  const text = prefix + message(e);
+  const mismatch = changed ? parseShapeMismatch(text) : null;
+  const fix = mismatch && changed ? mismatchFix(mismatch, changed, get().zoo, get().datasets) : null;
+  fixPending = fix ? pending : null;
+  get().set({ error: text, errorFix: fix ? { ...fix, forError: text } : null });
+}
+
+/** Errors about model B start with "model B" (aboutModel; the slice names B the same way). */
+const isAboutB = (error: string | null) => !!error && /^model B\b/.test(error);
 
 async function drawSample(): Promise<void> {
   const { params } = get();
@@ -117,9 +163,12 @@ export async function applyParams(patch: ParamsPatch, opts: { preview?: boolean 
       writeHash(get().params);
     }
     // A cancelled load is the user's choice, not an error; the previous setup stays.
-    if (!(e instanceof CancelledError)) get().set({ error: message(e) });
+    if (!(e instanceof CancelledError) && !(e instanceof ReportedError)) get().set({ error: message(e), errorFix: null });
   }
 }
+
+/** A failure already shown (with its fix); callers up the chain only stop. */
+class ReportedError extends Error {}
 
 async function applySetup(before: Params, next: Params, modelChanged: boolean, dataChanged: boolean): Promise<void> {
   if (next.setup.backend !== before.setup.backend) {
@@ -142,8 +191,12 @@ async function applySetup(before: Params, next: Params, modelChanged: boolean, d
       finish(e instanceof CancelledError ? 'cancelled' : 'error');
       get().setParams({ setup: { model: before.setup.model, data: before.setup.data } });
       writeHash(get().params);
-      throw e;
+      if (e instanceof CancelledError) throw e;
+      const changed = modelChanged && !dataChanged ? 'model' : dataChanged && !modelChanged ? 'data' : null;
+      reportLoadError(e, changed, changed === 'model' ? { modelId: next.setup.model } : { dataId: next.setup.data }, get().compareModel ? `${aboutModel('a', next.setup.model)}: ` : '');
+      throw new ReportedError();
     }
+    if (get().filesNeeded?.which === 'a') get().set({ filesNeeded: null });
   }
   if (next.lab.compare !== before.lab.compare || (modelChanged && next.lab.compare)) await applyCompare(next.lab.compare);
   if (modelChanged || dataChanged || next.setup.n !== before.setup.n || next.setup.seed !== before.setup.seed) await drawSample();
@@ -178,7 +231,7 @@ export async function boot(): Promise<void> {
       writeHash(get().params);
     }
     await runSlice(false);
-    onParamsApplied(null, get().params);
+    if (get().model) onParamsApplied(null, get().params);
   } catch (e) {
     get().set({ error: message(e) });
   }
@@ -198,9 +251,12 @@ async function bootSetup(params: Params): Promise<void> {
     datasets: Array.isArray(datasets) ? datasets : datasets.datasets,
   });
   get().set({ backend: await backendReady });
-  const { controller, finish } = startMainJob('load', 'loading model and data');
+  // A link to the user's own model names its files but cannot carry them: load the data, keep
+  // every parameter, and ask for the files (store.filesNeeded) instead of failing.
+  const missingA = userModelName(params.setup.model);
+  const { controller, finish } = startMainJob('load', missingA === null ? 'loading model and data' : 'loading data');
   try {
-    const r = await getBridge().configure({ model: modelSource(params.setup.model), data: dataSource(params.setup.data) }, controller.signal);
+    const r = await getBridge().configure({ model: missingA === null ? modelSource(params.setup.model) : undefined, data: dataSource(params.setup.data) }, controller.signal);
     get().set({ model: r.model, dataset: r.data });
     finish('done');
   } catch (e) {
@@ -209,19 +265,35 @@ async function bootSetup(params: Params): Promise<void> {
   }
   // Not `params`: a change made while booting (it waits in the setup chain) is already in the store.
   writeHash(get().params);
+  if (missingA !== null) {
+    get().set({ filesNeeded: { which: 'a', name: missingA } });
+    return;
+  }
   if (params.lab.compare) await applyCompare(params.lab.compare);
   await drawSample();
 }
 
-/** Load or clear the compare model B; a failure clears the parameter and says why. */
+/**
+ * Load or clear the compare model B; a failure clears the parameter and says why, naming B.
+ * An error about B goes once B changes or compare is turned off. B from the user's own files
+ * named by a link waits for those files (store.filesNeeded), keeping the parameter.
+ */
 async function applyCompare(id: string): Promise<void> {
+  const aboutB = isAboutB(get().error) ? { error: null, errorFix: null } : {};
+  if (get().filesNeeded?.which === 'b') get().set({ filesNeeded: null });
+  const missingB = userModelName(id);
+  if (missingB !== null && !userSources.compare) {
+    get().set({ compareModel: null, analyses: {}, filesNeeded: { which: 'b', name: missingB }, ...aboutB });
+    await getBridge().setCompare(null);
+    return;
+  }
   try {
-    const summary = await getBridge().setCompare(id ? modelSource(id) : null);
-    get().set({ compareModel: summary, analyses: {} });
+    const summary = await getBridge().setCompare(id ? modelSource(id, 'b') : null);
+    get().set({ compareModel: summary, analyses: {}, ...aboutB });
   } catch (e) {
     get().setParams({ lab: { compare: '' } });
     writeHash(get().params);
-    get().set({ compareModel: null, error: `compare model: ${message(e)}` });
+    get().set({ compareModel: null, error: `${aboutModel('b', id)}: ${message(e)}`, errorFix: null });
   }
 }
 
@@ -235,31 +307,59 @@ function onParamsApplied(before: Params | null, next: Params): void {
   for (const hook of appliedHooks) hook(before, next);
 }
 
-/** Load a model from files the user picked (model.json + shards, several at once). */
-export async function loadModelFiles(files: File[]): Promise<void> {
+/**
+ * Load a model from the user's files (model.json + shards, or .onnx + .data, several at once)
+ * as model A or, `which: 'b'`, as the compare model B. Resolves false when the files were
+ * refused (the caller clears its file input so the refused choice does not linger).
+ */
+export async function loadModelFiles(files: File[], opts: { arrival?: FileArrival; which?: 'a' | 'b' } = {}): Promise<boolean> {
+  const which = opts.which ?? 'a';
   const payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
-  const { controller, finish } = startMainJob('load', `loading ${files.length} model files`);
+  const id = `user:${(files.find((f) => /\.onnx$/i.test(f.name)) ?? files.find((f) => f.name.endsWith('.json')))?.name ?? 'model'}`;
+  const source: ModelSource = { files: payload, arrival: opts.arrival ?? 'picked' };
+  const { controller, finish } = startMainJob('load', `loading ${plural(files.length, 'model file')}${which === 'b' ? ' as model B' : ''}`);
   try {
-    const source: ModelSource = { files: payload };
     await serialSetup(async () => {
+      if (which === 'b') {
+        const summary = await getBridge().setCompare(source, controller.signal);
+        userSources.compare = source;
+        get().set({ compareModel: summary, analyses: {}, filesNeeded: null, ...(isAboutB(get().error) ? { error: null, errorFix: null } : {}) });
+        get().setParams({ lab: { compare: id } });
+        writeHash(get().params);
+        finish('done');
+        return;
+      }
       const r = await getBridge().configure({ model: source }, controller.signal);
       userSources.model = source;
-      const id = `user:${(files.find((f) => /\.onnx$/i.test(f.name)) ?? files.find((f) => f.name.endsWith('.json')))?.name ?? 'model'}`;
-      get().set({ model: r.model, dataset: r.data, userModelLabel: id, error: null, cache: {}, shownKey: null });
+      get().set({ model: r.model, dataset: r.data, userModelLabel: id, error: null, errorFix: null, cache: {}, shownKey: null, filesNeeded: null });
       get().setParams({ setup: { model: id } });
+      writeHash(get().params);
       finish('done');
       await drawSample();
+      // A compare model the link named waited for A (boot asks for A's files first).
+      const compare = get().params.lab.compare;
+      if (compare && !get().compareModel) await applyCompare(compare);
     });
     await runSlice(false);
+    return true;
   } catch (e) {
     finish(e instanceof CancelledError ? 'cancelled' : 'error');
-    if (!(e instanceof CancelledError)) get().set({ error: message(e) });
+    if (!(e instanceof CancelledError)) {
+      const prefix = which === 'b' ? `${aboutModel('b', id)}: ` : get().compareModel ? `${aboutModel('a', id)}: ` : '';
+      // B must fit A's data as it is: no fix that would swap the data under A.
+      reportLoadError(e, which === 'a' ? 'model' : null, { modelId: id, modelFiles: source }, prefix);
+    }
+    return false;
   }
 }
 
-/** Load an image folder (files with relative paths class/image.png; optional labels.txt). */
-export async function loadImageFiles(files: File[], paths?: Map<File, string>): Promise<void> {
-  const { controller, finish } = startMainJob('load', `decoding ${files.length} images`);
+/**
+ * Load the user's data: an image folder (class/image paths; optional labels.txt), an MNIST
+ * IDX pair or CIFAR-10 batches. Resolves false when refused (see loadModelFiles).
+ */
+export async function loadImageFiles(files: File[], paths?: Map<File, string>, arrival: FileArrival = 'picked'): Promise<boolean> {
+  const { controller, finish } = startMainJob('load', `decoding ${plural(files.length, 'file')}`);
+  let source: DataSource | null = null;
   try {
     const rel = (f: File) => paths?.get(f) || (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name;
     const labelsFile = files.find((f) => rel(f).split('/').pop() === 'labels.txt');
@@ -268,12 +368,13 @@ export async function loadImageFiles(files: File[], paths?: Map<File, string>): 
     const images = files.filter((f) => f !== labelsFile && !f.name.startsWith('.'));
     // A folder keeps class/image; loose files (IDX pair, CIFAR batches) keep their name.
     const payload = await Promise.all(images.map(async (f) => ({ path: rel(f).split('/').slice(-2).join('/'), bytes: await f.arrayBuffer() })));
-    const source: DataSource = { files: payload, labelsTxt: labelsFile ? await labelsFile.text() : undefined };
+    const data: DataSource = { files: payload, labelsTxt: labelsFile ? await labelsFile.text() : undefined, arrival };
+    source = data;
     await serialSetup(async () => {
       const shapeBefore = shapeOfData(get().params.setup.data);
-      const r = await getBridge().configure({ data: source }, controller.signal);
-      userSources.data = source;
-      get().set({ model: r.model, dataset: r.data, error: null });
+      const r = await getBridge().configure({ data }, controller.signal);
+      userSources.data = data;
+      get().set({ model: r.model, dataset: r.data, error: null, errorFix: null });
       get().setParams({ setup: { data: 'user:images' } });
       // Your own images are a threat model of their own (their family and size): ε follows.
       const { norm, eps } = get().params.attack;
@@ -282,14 +383,56 @@ export async function loadImageFiles(files: File[], paths?: Map<File, string>): 
         get().setParams({ attack: { eps: rescaled.eps } });
         get().set({ notice: rescaled.notice });
       }
+      writeHash(get().params);
       get().set({ cache: {}, shownKey: null });
       finish('done');
       await drawSample();
     });
     await runSlice(false);
+    return true;
   } catch (e) {
     finish(e instanceof CancelledError ? 'cancelled' : 'error');
-    if (!(e instanceof CancelledError)) get().set({ error: message(e) });
+    if (!(e instanceof CancelledError)) reportLoadError(e, 'data', { dataId: 'user:images', dataFiles: source ?? undefined });
+    return false;
   }
 }
 
+/**
+ * The button of a mismatch message: keep what the user just chose and load the built-in data
+ * set (or zoo model) that fits it, both in one transactional load.
+ */
+export async function applyFix(): Promise<void> {
+  const fix = get().errorFix;
+  const pending = fixPending;
+  if (!fix || !pending) return;
+  fixPending = null;
+  get().set({ error: null, errorFix: null });
+  if (fix.kind === 'data') {
+    if (pending.modelFiles) await loadPair(pending.modelId as string, pending.modelFiles, fix.dataId, dataSource(fix.dataId));
+    else await applyParams({ setup: { model: pending.modelId, data: fix.dataId } });
+  } else if (pending.dataFiles) await loadPair(fix.modelId, modelSource(fix.modelId), 'user:images', pending.dataFiles);
+  else await applyParams({ setup: { model: fix.modelId, data: fix.dataId } });
+}
+
+/** Replace model A and the data together (a mismatch fix that involves the user's own files). */
+async function loadPair(modelId: string, model: ModelSource, dataId: string, data: DataSource): Promise<void> {
+  const { controller, finish } = startMainJob('load', 'loading model and data');
+  try {
+    await serialSetup(async () => {
+      const r = await getBridge().configure({ model, data }, controller.signal);
+      if (userModelName(modelId) !== null) userSources.model = model;
+      if (dataId === 'user:images') userSources.data = data;
+      get().set({ model: r.model, dataset: r.data, error: null, errorFix: null, cache: {}, shownKey: null, filesNeeded: null, ...(userModelName(modelId) !== null ? { userModelLabel: modelId } : {}) });
+      get().setParams({ setup: { model: modelId, data: dataId } });
+      writeHash(get().params);
+      finish('done');
+      // B was checked against the old data: load it again against the new (a misfit says so, naming B).
+      if (get().params.lab.compare) await applyCompare(get().params.lab.compare);
+      await drawSample();
+    });
+    await runSlice(false);
+  } catch (e) {
+    finish(e instanceof CancelledError ? 'cancelled' : 'error');
+    if (!(e instanceof CancelledError)) reportLoadError(e, null, {});
+  }
+}

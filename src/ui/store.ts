@@ -11,6 +11,7 @@ import { labDefaults, patchParams, type LabParams, type LabPatch } from '../core
 import type { SliceModelResult } from '../core/analysis/definition';
 import type { DatasetSummary, ModelSummary, SampleData } from '../../workers/lab.worker';
 import type { CacheEntry } from './resultCache';
+import type { MismatchFix } from './byo';
 
 /** Every value of the lab, nested per feature and typed from the schemas (core/analyses/lab.ts). */
 export type Params = LabParams;
@@ -105,6 +106,10 @@ export interface LabState {
   /** Dataset indices brushed in a view with its own sample set (t-SNE scatters); the strip highlights those it shows. */
   brushedIndices: number[];
   error: string | null;
+  /** The one-click way out of a model/data mismatch (setup.ts applyFix), shown while `error` is still `forError`. */
+  errorFix: (MismatchFix & { forError: string }) | null;
+  /** A shared link named the user's own model files (which a link cannot carry): which model, and the file name to load again. */
+  filesNeeded: { which: 'a' | 'b'; name: string } | null;
   notice: string | null;
   /** Compare mode: model B's summary. */
   compareModel: ModelSummary | null;
@@ -132,6 +137,8 @@ export const useLab = create<LabState>((set) => ({
   brushed: [],
   brushedIndices: [],
   error: null,
+  errorFix: null,
+  filesNeeded: null,
   notice: null,
   compareModel: null,
   analyses: {},

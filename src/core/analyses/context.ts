@@ -88,11 +88,12 @@ export function modelsOf(ctx: Pick<AnalysisContext, 'models'>): { which: 'a' | '
 
 /**
  * The layers to tap: the requested ones the model has, in order, or (none requested) the
- * model's feature layers. Unknown names are an error, not silently dropped.
+ * model's feature layers. Unknown names are an error, not silently dropped; `who` names the
+ * model in it ("model B" in compare mode, where the layers were chosen on A).
  */
-export function tappedLayers(model: LabModel, requested: string[]): string[] {
+export function tappedLayers(model: LabModel, requested: string[], who = 'model'): string[] {
   if (!requested.length) return model.layers.filter((l) => l.defaultTap).map((l) => l.name);
-  for (const name of requested) if (!model.layers.some((l) => l.name === name)) throw new LabError(`model has no layer named "${name}"`);
+  for (const name of requested) if (!model.layers.some((l) => l.name === name)) throw new LabError(`${who} has no layer named "${name}"`);
   return requested;
 }
 

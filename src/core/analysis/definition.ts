@@ -63,7 +63,8 @@ export const sliceDefinition = defineAnalysis({
       for (let m = 0; m < models.length; m++) {
         const which = models[m];
         const model = which === 'a' ? ctx.models.a : (ctx.models.b as NonNullable<typeof ctx.models.b>);
-        const layers = tappedLayers(model, params.layers);
+        // In compare mode the layers were picked on A: say it is B that lacks one, and the way out.
+        const layers = tappedLayers(model, params.layers, models.length > 1 ? `model ${which.toUpperCase()} (${which === 'a' ? ctx.modelIds.a : ctx.modelIds.b})` : 'model');
         const r = await runSlice(model, sample, spec, layers, ctx.seed, subProgress(control, m, models.length, models.length > 1 ? `model ${which.toUpperCase()}` : ''), (_x, s, c) =>
           attackSample(ctx, which, sample, s, c),
         );

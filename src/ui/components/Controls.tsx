@@ -3,10 +3,11 @@
  * feature gives default, control, validation and URL key). Model and data pickers list
  * the zoo and the built-in data sets; users add their own via file pickers.
  */
-import { Fragment, useState } from 'react';
+import { Fragment, useRef, useState } from 'react';
 import { stepSizeNote } from '../../core/attacks/spec';
 import { attackSchema, coerce, setupSchema, type ParamDef, type Schema } from '../../core/schema';
 import { applyParams, loadImageFiles, loadModelFiles } from '../setup';
+import { plural } from '../text';
 import { useLab, type Params, type ParamsPatch } from '../store';
 
 type Group = keyof Params;
@@ -43,7 +44,7 @@ export function ParamControl({ group, name, def, onCommit }: { group: Group; nam
   };
   const listText = (v: unknown) => (Array.isArray(v) ? v.join(',') : String(v ?? ''));
   return (
-    <label className="control" htmlFor={id} title={def.help}>
+    <label className={options ? 'control select' : 'control'} htmlFor={id} title={def.help}>
       <span>{def.label}</span>
       {options ? (
         <select id={id} value={String(value)} onChange={(e) => commit(e.target.value)}>
@@ -93,6 +94,7 @@ export function SetupControls() {
         <ParamControl key={name} group="setup" name={name} def={def} />
       ))}
       <CompareControl />
+      <CompareFiles />
       <label className="control" title="a tfjs model.json (layers or graph model) or an .onnx file, served from any URL that allows it">
         <span>Model URL</span>
         <input
@@ -105,25 +107,61 @@ export function SetupControls() {
           }}
         />
       </label>
-      <label className="control file" title="model.json plus its weight shards, or an .onnx file (with its .data file, if it has one), chosen together">
-        <span>Load model files</span>
-        <input type="file" multiple accept=".json,.bin,.onnx,.data" data-testid="model-files" onChange={(e) => e.target.files && void loadModelFiles(Array.from(e.target.files))} />
-      </label>
-      <label className="control file" title="an MNIST IDX pair (raw or .gz) or CIFAR-10 binary batches">
-        <span>Load data files</span>
-        <input type="file" multiple data-testid="data-files" onChange={(e) => e.target.files && void loadImageFiles(Array.from(e.target.files))} />
-      </label>
-      <label className="control file" title="a folder with one sub-folder per class (optional labels.txt)">
-        <span>Load image folder</span>
-        <input
-          type="file"
-          multiple
-          data-testid="image-files"
-          {...({ webkitdirectory: '' } as Record<string, string>)}
-          onChange={(e) => e.target.files && void loadImageFiles(Array.from(e.target.files))}
-        />
-      </label>
+      <FileButton label="Load model files" title="model.json plus its weight shards, or an .onnx file (with its .data file, if it has one), chosen together" testId="model-files" accept=".json,.bin,.onnx,.data" onFiles={(files) => loadModelFiles(files)} />
+      <FileButton label="Load data files" title="an MNIST IDX pair (raw or .gz) or CIFAR-10 binary batches" testId="data-files" onFiles={(files) => loadImageFiles(files)} />
+      <FileButton label="Load image folder" title="a folder with one sub-folder per class (optional labels.txt)" testId="image-files" directory onFiles={(files) => loadImageFiles(files)} />
     </fieldset>
+  );
+}
+
+/** What a file input holds, in a few words: "model.json + 1 more file", a folder's name. */
+function chosenFilesText(files: File[]): string {
+  const folder = (files[0] as File & { webkitRelativePath?: string }).webkitRelativePath?.split('/')[0];
+  if (folder) return `${folder}/ (${plural(files.length, 'file')})`;
+  return files.length === 1 ? files[0].name : `${files[0].name} + ${plural(files.length - 1, 'more file')}`;
+}
+
+/**
+ * A file input as a button and the chosen names on their own line: the native input's text
+ * ("No file chosen") is truncated in a 290 px side bar ("No …osen"). A refused choice is
+ * cleared from the input (`onFiles` resolves false), so the input never shows files that did
+ * not load, and choosing the same files again after a fix fires again.
+ */
+export function FileButton({ label, title, testId, accept, directory, onFiles }: { label: string; title: string; testId: string; accept?: string; directory?: boolean; onFiles: (files: File[]) => Promise<boolean> }) {
+  const input = useRef<HTMLInputElement>(null);
+  const [chosen, setChosen] = useState('');
+  return (
+    <div className="control file" title={title}>
+      <span>{label}</span>
+      <span className="file-pick">
+        <button type="button" onClick={() => input.current?.click()} data-testid={`${testId}-button`}>
+          {directory ? 'Choose folder…' : 'Choose files…'}
+        </button>
+        <span className="file-chosen muted" data-testid={`${testId}-chosen`}>
+          {chosen || 'none chosen'}
+        </span>
+        <input
+          ref={input}
+          type="file"
+          hidden
+          multiple
+          accept={accept}
+          data-testid={testId}
+          aria-label={label}
+          {...(directory ? ({ webkitdirectory: '' } as Record<string, string>) : {})}
+          onChange={async (e) => {
+            const el = e.currentTarget;
+            const files = Array.from(el.files ?? []);
+            if (!files.length) return;
+            setChosen(chosenFilesText(files));
+            if (!(await onFiles(files))) {
+              el.value = '';
+              setChosen('');
+            }
+          }}
+        />
+      </span>
+    </div>
   );
 }
 
@@ -135,7 +173,7 @@ export function CompareControl() {
   const dataset = useLab((s) => s.params.setup.data);
   const fits = zoo.filter((z) => z.id !== modelA && z.dataset === dataset);
   return (
-    <label className="control" htmlFor="param-compare" title="a second model B shown next to or over model A in every view (dashed lines, B columns)">
+    <label className="control select" htmlFor="param-compare" title="a second model B shown next to or over model A in every view (dashed lines, B columns)">
       <span>Compare with</span>
       <select id="param-compare" data-testid="compare" value={compare} onChange={(e) => void applyParams({ lab: { compare: e.target.value } })}>
         <option value="">— none —</option>
@@ -144,10 +182,15 @@ export function CompareControl() {
             {z.label}
           </option>
         ))}
-        {compare && !fits.some((z) => z.id === compare) && <option value={compare}>{compare}</option>}
+        {compare && !fits.some((z) => z.id === compare) && <option value={compare}>{compare.startsWith('user:') ? `${compare.slice(5)} (your files)` : compare}</option>}
       </select>
     </label>
   );
+}
+
+/** Model B from the user's own files (it must fit A's data and classes, like a zoo B). */
+export function CompareFiles() {
+  return <FileButton label="B from files" title="a second model of your own as model B: model.json plus shards, or an .onnx file" testId="compare-files" accept=".json,.bin,.onnx,.data" onFiles={(files) => loadModelFiles(files, { which: 'b' })} />;
 }
 
 /**
@@ -190,7 +233,7 @@ export function AttackControls() {
   return (
     <fieldset className="controls">
       <legend>Attack</legend>
-      <label className="control" htmlFor="attack-preset" title="step, restart and target budgets: weak = quick look, standard = usual evaluation, strong = careful claim">
+      <label className="control select" htmlFor="attack-preset" title="step, restart and target budgets: weak = quick look, standard = usual evaluation, strong = careful claim">
         <span>Strength</span>
         <select id="attack-preset" data-testid="attack-preset" value={preset} onChange={(e) => e.target.value !== 'custom' && void applyParams({ attack: ATTACK_PRESETS[e.target.value as keyof typeof ATTACK_PRESETS] })}>
           <option value="weak">weak</option>

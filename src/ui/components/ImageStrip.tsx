@@ -24,14 +24,24 @@ export function ImageStrip() {
 
   const perturbation = useMemo(() => {
     if (!sample || !result) return null;
+    const d = sample.shape[0] * sample.shape[1] * sample.shape[2];
     const deltaOf = (adversarial: Float32Array) => Float32Array.from(adversarial, (v, i) => v - sample.images[i]);
     const delta = deltaOf(result.adversarial);
     const deltaB = resultB ? deltaOf(resultB.adversarial) : null;
+    // Samples the attack left untouched at ε > 0: a gradient attack (the FGSM preview most of
+    // all) moves nothing where the loss's input gradient is exactly zero, e.g. a saturated
+    // softmax in float32, so their adversarial and perturbation tiles look blank.
+    const untouched = new Uint8Array(sample.labels.length);
+    for (let s = 0; s < untouched.length; s++) {
+      let sampleMax = 0;
+      for (let i = s * d; i < (s + 1) * d; i++) sampleMax = Math.max(sampleMax, Math.abs(delta[i]));
+      untouched[s] = result.eps > 0 && sampleMax === 0 ? 1 : 0;
+    }
     // One factor for A and B: the larger perturbation fills the grey range, the other shows smaller.
     let max = 0;
-    for (const d of deltaB ? [delta, deltaB] : [delta]) for (let i = 0; i < d.length; i++) max = Math.max(max, Math.abs(d[i]));
+    for (const dd of deltaB ? [delta, deltaB] : [delta]) for (let i = 0; i < dd.length; i++) max = Math.max(max, Math.abs(dd[i]));
     const factor = max > 0 ? 0.5 / max : 1;
-    return { delta, deltaB, factor };
+    return { delta, deltaB, factor, untouched };
   }, [sample, result, resultB]);
 
   const factor = perturbation?.factor ?? 1;
@@ -128,6 +138,11 @@ export function ImageStrip() {
                     title={`model B (${modelB}): adversarial prediction and confidence; clean prediction ${names[resultB.cleanPred[i]] ?? resultB.cleanPred[i]}`}
                   >
                     B {advPredB === label ? '✓' : '✗'} {names[advPredB] ?? advPredB} {(100 * resultB.advConfidence[i]).toFixed(0)}%
+                  </span>
+                )}
+                {perturbation?.untouched[i] === 1 && (
+                  <span className="muted no-gradient" data-testid="no-gradient" title="the attack follows the loss's input gradient; for this sample it is exactly zero at the clean image, so nothing moved">
+                    no gradient: this sample’s loss is flat here
                   </span>
                 )}
                 {scores && scoreOf(i) !== undefined && (

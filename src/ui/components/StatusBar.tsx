@@ -1,6 +1,8 @@
 /** Backend badge (with the fallback reason), job progress with cancel, errors and notices. */
 import { cancelLane } from '../jobs';
+import { applyFix, loadModelFiles } from '../setup';
 import { useLab } from '../store';
+import { FileButton } from './Controls';
 
 export function BackendBadge() {
   const backend = useLab((s) => s.backend);
@@ -31,19 +33,41 @@ export function JobStatus() {
   );
 }
 
+/**
+ * Errors (with the one-click fix of a model/data mismatch), notices, and the request for the
+ * user's own model files when a link named them (a link carries names, never files).
+ */
 export function Messages() {
   const error = useLab((s) => s.error);
+  const fix = useLab((s) => s.errorFix);
+  const filesNeeded = useLab((s) => s.filesNeeded);
   const notice = useLab((s) => s.notice);
   const model = useLab((s) => s.model);
   const set = useLab((s) => s.set);
   return (
     <>
+      {filesNeeded && (
+        <div className="notice files-needed" data-testid="files-needed">
+          <span>
+            This link names {filesNeeded.which === 'b' ? 'model B' : 'the model'} as your own files, which a link cannot carry. <b>Load your model files again: {filesNeeded.name}</b> (with its weight
+            shards or .data file); every other setting of the link is kept.
+          </span>
+          <FileButton label={filesNeeded.which === 'b' ? 'Model B files' : 'Model files'} title={`${filesNeeded.name} and the files beside it`} testId="files-needed-input" accept=".json,.bin,.onnx,.data" onFiles={(files) => loadModelFiles(files, { which: filesNeeded.which })} />
+        </div>
+      )}
       {error && (
         <div className="error" role="alert" data-testid="error">
-          {error}
-          <button type="button" onClick={() => set({ error: null })} aria-label="dismiss">
-            ×
-          </button>
+          <span>{error}</span>
+          <span className="actions">
+            {fix && fix.forError === error && (
+              <button type="button" className="fix" data-testid="error-fix" onClick={() => void applyFix()}>
+                {fix.label}
+              </button>
+            )}
+            <button type="button" onClick={() => set({ error: null, errorFix: null })} aria-label="dismiss">
+              ×
+            </button>
+          </span>
         </div>
       )}
       {notice && (

@@ -5,6 +5,7 @@
  * per-class rank-order scatter of confidences with its far samples shown as images, which
  * classes become the errors, and the per-epoch ridgeline of the zoo's training snapshots.
  */
+import { plural } from '../text';
 import { useCallback, useMemo, useState } from 'react';
 import type { LogitsJobResult, ModelLogits } from '../../core/logits/job';
 import type { Histogram } from '../../core/logits';
@@ -104,8 +105,8 @@ export function LogitsView() {
   const errors = useMemo<LineChartData | null>(() => {
     if (!r?.a) return null;
     const x = Array.from(r.a.errorClasses, (_, i) => i + 1);
-    const series: LineSeries[] = [{ label: `A (${r.a.errorCount} errors)`, color: COLOR.modelA, y: Array.from(r.a.errorClasses) }];
-    if (r.b) series.push({ label: `B (${r.b.errorCount} errors)`, color: COLOR.modelB, y: Array.from(r.b.errorClasses), dashed: true });
+    const series: LineSeries[] = [{ label: `A (${plural(r.a.errorCount, 'error')})`, color: COLOR.modelA, y: Array.from(r.a.errorClasses) }];
+    if (r.b) series.push({ label: `B (${plural(r.b.errorCount, 'error')})`, color: COLOR.modelB, y: Array.from(r.b.errorClasses), dashed: true });
     return { x, series, xLabel: 'rank k of the predicted class among the true class’s average logits', yLabel: 'share of errors', yDomain: [0, 1] };
   }, [r]);
   const farShown = r?.compare?.farImages.filter((f) => f.label === cls) ?? [];

@@ -140,7 +140,7 @@ export function AnalysisBar({ kind, slot = kind, onRun, runLabel, children, test
           took {formatSeconds((state.finishedAt - state.startedAt) / 1000).replace('≈ ', '')}
         </span>
       )}
-      {state?.status === 'cancelled' && <span className="muted">cancelled — partial result kept</span>}
+      {state?.status === 'cancelled' && <span className="muted" data-testid={`${testId}-cancelled`}>{state.result ? 'cancelled — partial result kept' : 'cancelled before a first result'}</span>}
       {state?.status === 'error' && (
         <span className="warning" data-testid={`${testId}-error`}>
           {state.error}
