@@ -236,7 +236,7 @@ export const ckaDefinition = defineAnalysis({
   title: 'CKA',
   summary: 'linear centred kernel alignment (Kornblith et al. 2019): layer × layer similarity, each layer clean vs attacked, model A vs B',
   schema: {
-    n: param.int({ url: 'kn', label: 'Samples', default: 500, min: 10, max: 1000, step: 10, help: 'Class-balanced images; every layer holds an n × n Gram matrix per image set (8·n² bytes: 2 MB at 500).' }),
+    n: param.int({ url: 'kn', label: 'Samples', default: 300, min: 10, max: 1000, step: 10, help: 'Class-balanced images; every layer holds an n × n Gram matrix per image set (8·n² bytes: 2 MB at 500).' }),
     estimator: param.select({
       url: 'kest', label: 'Estimator', default: 'biased',
       options: [

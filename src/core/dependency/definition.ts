@@ -22,7 +22,7 @@ export const dependencyDefinition = defineAnalysis({
   title: 'Layer dependency',
   summary: 'held-out ridge probes and prefix probes per layer, mutual information with the label and the previous layer, clean vs attacked',
   schema: {
-    n: param.int({ url: 'dn', label: 'Samples', default: 500, min: 50, max: 5000, step: 50, help: 'Probes train on 70% and are scored on the held-out 30%, clean and attacked.' }),
+    n: param.int({ url: 'dn', label: 'Samples', default: 300, min: 50, max: 5000, step: 50, help: 'Probes train on 70% and are scored on the held-out 30%, clean and attacked.' }),
     probeDims: param.int({ url: 'dpd', label: 'Probe features', default: DEFAULT_PROBE_FEATURES, min: 1, max: 100000, step: 1, help: 'Wider layers are randomly projected to this many features before the ridge probe.' }),
     prefixDims: param.int({ url: 'dxd', label: 'Prefix features', default: DEFAULT_PREFIX_FEATURES, min: 1, max: 100000, step: 1, help: 'Feature budget of the prefix probe over layers 1..j.' }),
   },

@@ -16,7 +16,7 @@ export const logitsDefinition = defineAnalysis({
   title: 'Logits',
   summary: 'max-logit and logit-gap distributions clean vs attacked, robustness by gap, error classes, AO@k, per-epoch ridgeline',
   schema: {
-    n: param.int({ url: 'ln', label: 'Samples', default: 500, min: 20, max: 10000, step: 10 }),
+    n: param.int({ url: 'ln', label: 'Samples', default: 300, min: 20, max: 10000, step: 10 }),
     underAttack: param.int({ url: 'latt', label: 'Under attack', default: 1, min: 0, max: 1, step: 1, help: '1 = also the distributions under the chosen attack at the current ε; 0 = clean only.' }),
     epochs: param.int({ url: 'lep', label: 'Epochs', default: 1, min: 0, max: 1, step: 1, help: '1 = include the zoo’s training snapshots of models A and B (ridgeline per epoch), when it has them; 0 = none.' }),
   },

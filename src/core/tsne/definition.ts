@@ -23,7 +23,7 @@ export const tsneDefinition = defineAnalysis({
   summary: 'joint t-SNE of clean and adversarial activations per layer, the overlap metric (mean ± sd over seeds, PCA baseline)',
   cliAliases: ['overlap'],
   schema: {
-    n: param.int({ url: 'tn', label: 'Images', default: 300, min: 20, max: 5000, step: 10, help: 'Clean images per layer; the embedding has twice as many points (clean + adversarial).' }),
+    n: param.int({ url: 'tn', label: 'Images', default: 200, min: 20, max: 5000, step: 10, help: 'Clean images per layer; the embedding has twice as many points (clean + adversarial).' }),
     perplexity: param.number({ url: 'perp', label: 'Perplexity', default: 30, min: 2, max: 100, step: 1 }),
     iterations: param.int({ url: 'titer', flag: 'iters', label: 'Iterations', default: 750, min: 50, max: 5000, step: 50, help: '250 early-exaggeration iterations, the rest plain (openTSNE defaults).' }),
     seeds: param.int({ url: 'tseeds', label: 'Seeds', default: 3, min: 1, max: 10, step: 1, help: 'Cold starts for the overlap metric’s mean ± sd (spec: ≥ 3).' }),
