@@ -44,7 +44,7 @@ function Tabs() {
 
 /**
  * One sentence on what an analysis shows (its definition's summary), above its controls until
- * it has a result; `analysis-estimate` is where a run-time estimate goes.
+ * it has a result; the estimate of how long it will take stands beside its Run button.
  */
 function ViewIntro({ kind }: { kind: ViewName }) {
   const def = findAnalysis(kind);
@@ -52,7 +52,7 @@ function ViewIntro({ kind }: { kind: ViewName }) {
   if (!def || hasResult) return null;
   return (
     <p className="view-intro muted" data-testid={`${TAB_IDS[kind] ?? kind}-intro`}>
-      <b>{def.title}</b>: {def.summary}. Nothing computed yet: Run computes it for the model, data and attack on the left. <span className="analysis-estimate" data-testid="analysis-estimate" />
+      <b>{def.title}</b>: {def.summary}. Nothing computed yet: Run computes it for the model, data and attack on the left, in about the time shown beside it.
     </p>
   );
 }
