@@ -109,4 +109,12 @@ test("first run from npm start's URL: a fast backend by measurement, first line 
   expect(badgeText).toContain(manifest.backend.choice.reason);
   expect(manifest.backend.choice.measurements.map((m: { backend: string }) => m.backend)).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
   console.log(`first run: probe took ${manifest.backend.choice.probeMs} ms; ${JSON.stringify(manifest.backend.choice.measurements)}`);
+
+  // The menu switches the backend: an explicit choice runs without measuring and joins the URL.
+  const other = active === 'wasm' ? 'cpu' : 'wasm';
+  await page.getByTestId('backend-select').selectOption(other);
+  await expect(badge).toHaveAttribute('data-active', other, { timeout: 60_000 });
+  await expect(badge).not.toContainText('probe');
+  await expect.poll(() => page.url()).toContain(`backend=${other}`);
+  await expect(page.getByTestId('shown-attack')).toContainText(chosenLabel, { timeout: 60_000 });
 });
