@@ -15,6 +15,8 @@ mkdirSync(ARTIFACTS, { recursive: true });
 
 /** Small, fast setup: 8 MNIST samples, PGD-5. */
 const BASE_HASH = '#model=mnist-small-st&data=mnist-test&n=8&seed=3&attack=pgd&norm=linf&eps=0.1&steps=5';
+/** The same on WebGPU, asked for explicitly: 'auto' measures and skips this machine's software adapter. */
+const WEBGPU_HASH = `${BASE_HASH}&backend=webgpu`;
 
 async function collectLongTasks(page: Page) {
   await page.addInitScript(() => {
@@ -37,7 +39,7 @@ async function waitIdle(page: Page) {
 
 test('the slice: WebGPU backend, ε slider updates strip, chart and accuracy; hover links; URL restores', async ({ page }) => {
   await collectLongTasks(page);
-  await page.goto('/' + BASE_HASH);
+  await page.goto('/' + WEBGPU_HASH);
   await expect(page.getByTestId('backend-badge')).toContainText('webgpu');
   await expect(page.getByTestId('shown-attack')).toContainText('PGD-5', { timeout: 120_000 });
   await expect(page.locator('[data-testid=image-strip] .card')).toHaveCount(8);
@@ -105,7 +107,7 @@ test('cancel a long job; the lab keeps working', async ({ page }) => {
 });
 
 test('a lost WebGPU device restarts the worker and the lab goes on', async ({ page }) => {
-  await page.goto('/' + BASE_HASH);
+  await page.goto('/' + WEBGPU_HASH);
   await expect(page.getByTestId('shown-attack')).toContainText('PGD-5', { timeout: 120_000 });
   await waitIdle(page);
   const lost = await page.evaluate(() => (window as unknown as { layerwise: { loseDevice(): Promise<boolean> } }).layerwise.loseDevice());
@@ -126,7 +128,7 @@ test('a lost WebGPU device restarts the worker and the lab goes on', async ({ pa
 });
 
 test('exports: SVG, PNG, CSV, JSON and the run manifest', async ({ page }) => {
-  await page.goto('/' + BASE_HASH);
+  await page.goto('/' + WEBGPU_HASH);
   await expect(page.getByTestId('shown-attack')).toContainText('PGD-5', { timeout: 120_000 });
   const outDir = mkdtempSync(path.join(tmpdir(), 'lw-export-'));
   const grab = async (name: string) => {

@@ -15,7 +15,7 @@ test.setTimeout(480_000);
 const BASE = '#model=mnist-small-st&data=mnist-test&n=8&seed=1&attack=fgsm&norm=linf&eps=0.1';
 
 test('robustness curve: accuracy falls with ε, per-class chart, strip sorted by broken-at ε', async ({ page }) => {
-  await page.goto(`/${BASE}&view=curve&ceps=0,0.05,0.1,0.2,0.3&cn=30`);
+  await page.goto(`/${BASE}&backend=webgpu&view=curve&ceps=0,0.05,0.1,0.2,0.3&cn=30`);
   await expect(page.getByTestId('backend-badge')).toContainText('webgpu');
   await page.getByTestId('curve-run').click();
   await expect(page.getByTestId('curve-summary')).toContainText('0.3→', { timeout: 180_000 });
@@ -65,7 +65,7 @@ test('layerwise t-SNE: scatter per layer, overlap per layer, warm start on ε ch
 // which collapsed every point to the origin (KL −7.9). The engine now reads back with data().
 test('layerwise t-SNE on WebGPU (tfjs-ops engine): a real embedding, KL ≥ 0, points spread', async ({ page }) => {
   // auto would pick the typed engine on this software adapter; timpl=tfjs forces the GPU ops.
-  await page.goto(`/${BASE}&view=tsne&tn=24&titer=60&tseeds=1&timpl=tfjs&layers=relu_2`);
+  await page.goto(`/${BASE}&backend=webgpu&view=tsne&tn=24&titer=60&tseeds=1&timpl=tfjs&layers=relu_2`);
   await expect(page.getByTestId('backend-badge')).toContainText('webgpu');
   await page.getByTestId('tsne-run').click();
   await expect(page.getByTestId('tsne-cell')).toHaveCount(1, { timeout: 300_000 });

@@ -275,10 +275,17 @@ export interface AnalysisRequest {
 }
 
 const api = {
-  async init(request: BackendRequest): Promise<BackendState> {
-    const state = await selectBackend(request, {
-      wasmPaths: { 'tfjs-backend-wasm.wasm': wasmUrl, 'tfjs-backend-wasm-simd.wasm': wasmSimdUrl, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl } as never,
-    });
+  /**
+   * Start the backend. 'auto' measures the backends here (core/backend.ts) unless `previous` is
+   * this session's earlier 'auto' decision: a replacement worker takes it over instead of
+   * measuring again, so the lab's numbers keep coming from one backend.
+   */
+  async init(request: BackendRequest, previous?: BackendState | null): Promise<BackendState> {
+    const state = await selectBackend(
+      request,
+      { wasmPaths: { 'tfjs-backend-wasm.wasm': wasmUrl, 'tfjs-backend-wasm-simd.wasm': wasmSimdUrl, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl } as never },
+      previous,
+    );
     if (state.active === 'webgpu') {
       const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
       device?.lost.then((info) => deviceLostCallback?.(info.message || String(info.reason)));

@@ -74,7 +74,7 @@ export const setupSchema = {
   backend: param.select({
     url: 'backend', label: 'Backend', default: 'auto',
     options: [
-      { value: 'auto', label: 'auto (WebGPU → WebGL → WASM → CPU)' },
+      { value: 'auto', label: 'auto (measure at start-up, pick the fastest)' },
       { value: 'webgpu', label: 'WebGPU' },
       { value: 'webgl', label: 'WebGL' },
       { value: 'wasm', label: 'WASM' },

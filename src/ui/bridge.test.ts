@@ -17,15 +17,19 @@ const never = () => new Promise<never>(() => {});
 
 /** Workers made by the bridge, each with the calls it received and a handle to fire its onerror. */
 function factory(behaviour: (index: number) => Behaviour) {
-  const workers: { calls: string[]; fireError(message: string): void; terminated: boolean }[] = [];
+  const workers: { calls: string[]; inits: string[]; fireError(message: string): void; terminated: boolean }[] = [];
   const create = (): WorkerLike => {
     const index = workers.length;
     const b = behaviour(index);
     const { port1, port2 } = new MessageChannel();
-    const record = { calls: [] as string[], fireError: (_: string) => {}, terminated: false };
+    const record = { calls: [] as string[], inits: [] as string[], fireError: (_: string) => {}, terminated: false };
     Comlink.expose(
       {
-        init: async () => ({ active: 'cpu' }),
+        // 'auto' measures unless handed the session's earlier decision (core/backend.ts selectBackend).
+        init: async (request: string, previous?: { choice?: { reason: string } } | null) => {
+          record.inits.push(`${request} ${previous?.choice?.reason ?? 'fresh'}`);
+          return request === 'auto' ? { requested: 'auto', active: 'wasm', choice: { reason: previous?.choice?.reason ?? `measured by worker ${index}` } } : { requested: request, active: 'cpu' };
+        },
         configure: async (next: Next) => {
           record.calls.push(`configure ${next.model?.url ?? '-'} ${next.data?.indexUrl ?? '-'}`);
           return b.configure ? b.configure(next) : { model: null, data: null };
@@ -131,5 +135,21 @@ describe('LabBridge setup watchdog', () => {
     workers[0].fireError('out of memory');
     await expect.poll(() => events.respawns, { timeout: PING_GRACE_MS + 2000 }).toEqual(['the compute worker failed (out of memory); it stopped answering']);
     expect(workers).toHaveLength(2);
+  });
+});
+
+describe("LabBridge and 'auto'", () => {
+  it('a replacement worker takes over the measured decision instead of measuring again', async () => {
+    const { bridge, workers } = setup(() => ({}));
+    const first = await bridge.init('auto');
+    await bridge.configure({ model: { url: 'good' } });
+    await bridge.respawn('a cancelled job');
+    expect(workers[0].inits).toEqual(['auto fresh']);
+    expect(workers[1].inits).toEqual([`auto ${first.choice?.reason}`]);
+    // An explicit backend measures nothing; going back to 'auto' reuses the session's decision.
+    await bridge.init('cpu');
+    await bridge.init('auto');
+    expect(workers[2].inits).toEqual(['cpu fresh']);
+    expect(workers[3].inits).toEqual(['auto measured by worker 0']);
   });
 });

@@ -126,7 +126,7 @@ export class LabBridge {
     const s = this.setup;
     const api = this.api;
     const replay = (async () => {
-      await api.init(s.backend);
+      await this.initOn(api, s.backend);
       if (s.model || s.data) await api.configure({ model: s.model, data: s.data });
       if (s.compare) await api.setCompare(s.compare);
       if (s.sample) await api.drawSample(s.sample.n, s.sample.seed);
@@ -140,6 +140,15 @@ export class LabBridge {
     await this.ready;
   }
 
+  /** The 'auto' decision of this session: replacement workers take it over instead of measuring again. */
+  private autoChoice: BackendState | null = null;
+
+  private async initOn(api: Comlink.Remote<LabWorkerApi>, backend: BackendRequest): Promise<BackendState> {
+    const state = await api.init(backend, backend === 'auto' ? this.autoChoice : null);
+    if (state?.requested === 'auto') this.autoChoice = state;
+    return state;
+  }
+
   async init(backend: BackendRequest): Promise<BackendState> {
     await this.ready;
     if (this.setup.backend !== backend && (this.setup.model || this.setup.data)) {
@@ -147,14 +156,14 @@ export class LabBridge {
       this.setup.backend = backend;
       this.worker.terminate();
       this.spawn();
-      const state = await this.api.init(backend);
+      const state = await this.initOn(this.api, backend);
       await this.api.configure({ model: this.setup.model, data: this.setup.data });
       if (this.setup.compare) await this.api.setCompare(this.setup.compare);
       if (this.setup.sample) await this.api.drawSample(this.setup.sample.n, this.setup.sample.seed);
       return state;
     }
     this.setup.backend = backend;
-    return this.api.init(backend);
+    return this.initOn(this.api, backend);
   }
 
   /**

@@ -1,17 +1,50 @@
-/** Backend badge (with the fallback reason), job progress with cancel, errors and notices. */
+/** Backend badge (what runs, and why: the measured choice of 'auto' or the fallback reason) with a switch to the others, job progress with cancel, errors and notices. */
+import { BACKEND_ORDER, describeMeasurement, isSoftwareAdapter, type BackendRequest } from '../../core/backend';
 import { cancelLane } from '../jobs';
-import { applyFix, loadModelFiles } from '../setup';
+import { applyFix, applyParams, loadModelFiles } from '../setup';
 import { useLab } from '../store';
 import { FileButton } from './Controls';
 
 export function BackendBadge() {
   const backend = useLab((s) => s.backend);
+  const requested = useLab((s) => s.params.setup.backend) as BackendRequest;
   if (!backend) return <span className="badge">backend: starting…</span>;
+  const choice = backend.choice;
+  const softwareOnRequest = backend.requested !== 'auto' && isSoftwareAdapter(backend);
+  // What each backend did in the probe, beside its name in the menu (only after an 'auto' start).
+  const probed = (name: string) => {
+    const m = choice?.measurements.find((x) => x.backend === name);
+    return m ? ` (${describeMeasurement(m).slice(name.length + 1)})` : '';
+  };
   return (
-    <span className={`badge backend ${backend.fallbackReason ? 'fallback' : ''}`} data-testid="backend-badge" title={backend.fallbackReason ?? backend.adapter ?? ''}>
-      {backend.active}
-      {backend.adapter ? ` · ${backend.adapter}` : ''}
-      {backend.fallbackReason ? ` (fell back: ${backend.fallbackReason})` : ''}
+    <span className="backend-switch">
+      <span
+        className={`badge backend ${backend.fallbackReason || softwareOnRequest ? 'fallback' : ''}`}
+        data-testid="backend-badge"
+        data-active={backend.active}
+        title={[choice && `'auto' probe: ${choice.probeMs} ms${choice.reused ? ' (decision kept from the first start)' : ''}`, backend.fallbackReason, backend.adapter].filter(Boolean).join('\n')}
+      >
+        {backend.active}
+        {backend.adapter ? ` · ${backend.adapter}` : ''}
+        {choice ? ` · ${choice.reason}` : ''}
+        {softwareOnRequest ? ' · software adapter: slow here, auto measures a faster backend' : ''}
+        {backend.fallbackReason ? ` (fell back: ${backend.fallbackReason})` : ''}
+      </span>
+      <select
+        className="backend-select"
+        data-testid="backend-select"
+        aria-label="switch backend"
+        value={requested}
+        onChange={(e) => void applyParams({ setup: { backend: e.target.value as BackendRequest } })}
+      >
+        <option value="auto">auto{choice ? ` → ${backend.active}` : ' (measure, pick the fastest)'}</option>
+        {BACKEND_ORDER.map((name) => (
+          <option key={name} value={name}>
+            {name}
+            {probed(name)}
+          </option>
+        ))}
+      </select>
     </span>
   );
 }
