@@ -37,7 +37,7 @@ export function startMainJob(kind: JobState['kind'], label: string, preview = fa
   const controller = claimLane('main');
   const id = ++jobCounter;
   const get = () => useLab.getState();
-  get().set({ job: { id, kind, label, fraction: 0, message: '', status: 'running', preview } });
+  get().set({ job: { id, kind, label, fraction: 0, message: '', status: 'running', preview, startedAt: Date.now() } });
   const finish = (status: 'done' | 'cancelled' | 'error') => {
     releaseLane('main', controller);
     const job = get().job;

@@ -82,6 +82,8 @@ export interface JobState {
   message: string;
   status: 'running' | 'done' | 'cancelled' | 'error';
   preview?: boolean;
+  /** When it started (ms since the epoch), for the time left. */
+  startedAt?: number;
 }
 
 

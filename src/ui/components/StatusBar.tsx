@@ -2,6 +2,8 @@
 import { BACKEND_ORDER, describeMeasurement, isSoftwareAdapter, type BackendRequest } from '../../core/backend';
 import { cancelLane } from '../jobs';
 import { applyFix, applyParams, loadModelFiles } from '../setup';
+import { secondsLeft, useNow } from '../progress';
+import { formatSeconds } from '../../core/analyses/estimate';
 import { useLab } from '../store';
 import { FileButton } from './Controls';
 
@@ -51,12 +53,15 @@ export function BackendBadge() {
 
 export function JobStatus() {
   const job = useLab((s) => s.job);
+  const running = job?.status === 'running';
+  const now = useNow(running);
   if (!job) return null;
+  const left = running && job.startedAt ? secondsLeft(job.fraction, (now - job.startedAt) / 1000, null) : null;
   return (
     <div className={`job ${job.status}`} data-testid="job-status" data-status={job.status}>
       <span>{job.label}</span>
       <progress max={1} value={job.fraction} />
-      <span className="muted">{job.status === 'running' ? job.message : job.status}</span>
+      <span className="muted">{running ? `${Math.round(100 * job.fraction)}%${left !== null && left >= 1 ? ` · ${formatSeconds(left)} left` : ''}${job.message ? ` · ${job.message}` : ''}` : job.status}</span>
       {job.status === 'running' && (
         <button type="button" data-testid="cancel" onClick={() => cancelLane('main')}>
           Cancel

@@ -1,5 +1,6 @@
 /** Pieces every analysis view shares: its schema's controls, the run/cancel/progress bar. */
 import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { secondsLeft, useNow } from '../progress';
 import { analysisKey, type AnyAnalysis } from '../../core/analyses/define';
 import { formatSeconds } from '../../core/analyses/estimate';
 import { findAnalysis, type AnalysisKind, type DefinitionOf } from '../../core/analyses';
@@ -85,23 +86,6 @@ function useEstimate(kind: AnalysisKind, slot: string): number | null {
     };
   }, [kind, key, model, dataset, compare, status]);
   return estimate?.key === key ? estimate.seconds : null;
-}
-
-/** The current time, ticking every second while `on`. */
-function useNow(on: boolean): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    if (!on) return;
-    const timer = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(timer);
-  }, [on]);
-  return now;
-}
-
-/** Seconds left of a run: from its own pace once it has one, else from the estimate. */
-export function secondsLeft(fraction: number, elapsedSeconds: number, estimate: number | null): number | null {
-  if (fraction >= 0.05 && elapsedSeconds >= 1.5) return (elapsedSeconds * (1 - fraction)) / fraction;
-  return estimate === null ? null : Math.max(0, estimate - elapsedSeconds);
 }
 
 export function AnalysisBar({ kind, slot = kind, onRun, runLabel, children, testId = kind }: { kind: AnalysisKind; slot?: string; onRun: () => void; runLabel: string; children?: ReactNode; testId?: string }) {
