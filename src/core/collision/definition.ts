@@ -15,7 +15,7 @@ import type { CollisionAnalysisResult } from './analysis';
 import { collisionJob, type CollisionExtraModel, type CollisionJobResult } from './job';
 import { INPUT_LAYER } from './maps';
 
-const M_PARAM = param.int({ url: 'cm', label: 'Projection m', default: 10, min: 1, max: 200, step: 1, help: 'Rows of the random Gaussian projection A (m × n_j).' });
+const M_PARAM = param.int({ url: 'cm', label: 'Projection m', default: 5, min: 1, max: 200, step: 1, help: 'Rows of the random Gaussian projection A (m × n_j); the seed sweeps 3, 10, 30 (its preset uses 10).' });
 
 /** `--m` of the CLI: one m, or the older list form `--m 3,10,30` (first = m, the rest = the m sweep; a later --m-sweep replaces it). */
 export function applyLegacyM(text: string, own: Record<string, unknown>): void {
@@ -73,13 +73,13 @@ export const collisionDefinition = defineAnalysis({
   summary: 'collision distances per layer (Algorithm 1), conflict graphs per ε and their exact optimal log/0-1 loss',
   schema: {
     classes: param.list({ url: 'cc', label: 'Classes', default: ['3', '7'], help: 'A class pair (the seed: 3 vs 7), or more classes (approximate multi-class fallback); "all" for every class.' }),
-    perClass: param.int({ url: 'cs', label: 'Per class S', default: 10, min: 2, max: 200, step: 1 }),
+    perClass: param.int({ url: 'cs', label: 'Per class S', default: 2, min: 2, max: 200, step: 1 }),
     m: M_PARAM,
     mSweep: param.numbers({ url: 'cms', flag: 'm-sweep', label: 'm sweep', default: [], min: 1, help: 'Extra projection sizes to compare (e.g. 3,30): the analysis reruns for each m and a chart shows the optimal loss against m per layer.' }),
-    projections: param.int({ url: 'cN', label: 'Projections N', default: 3, min: 1, max: 50, step: 1, help: 'Losses are averaged over N projections (not distances).' }),
+    projections: param.int({ url: 'cN', label: 'Projections N', default: 1, min: 1, max: 50, step: 1, help: 'Losses are averaged over N projections (not distances).' }),
     projection: param.select({ url: 'cp', label: 'Projection', default: 'gaussian', options: [{ value: 'gaussian', label: 'random Gaussian A' }, { value: 'none', label: 'none (A = I; baseline, narrow layers only)' }] }),
     epsList: param.numbers({ url: 'ce', flag: 'eps-list', label: 'ε list', default: [0.5, 1, 1.5, 2, 2.5, 3, 4, 5], min: 0, help: 'Input-space L2 radii of the conflict graph.' }),
-    iterations: param.int({ url: 'cit', flag: 'max-iter', label: 'Iterations', default: 600, min: 10, max: 5000, step: 10, help: 'Algorithm 1 iteration cap per pair (spec: 600). Fewer is faster; a pair that has not converged keeps its best feasible iterate, an upper bound on its distance.' }),
+    iterations: param.int({ url: 'cit', flag: 'max-iter', label: 'Iterations', default: 80, min: 10, max: 5000, step: 10, help: 'Algorithm 1 iteration cap per pair (spec: 600). Fewer is faster; a pair that has not converged keeps its best feasible iterate, an upper bound on its distance.' }),
     gamma: param.number({ url: 'cg', label: 'Step decay γ', default: 0.95, min: 0.01, max: 0.999, step: 0.01, help: 'Algorithm 1’s geometric decay of the mixing weight α (spec: 0.95). Smaller is faster but may stop above the optimum.' }),
     edge: param.select({ url: 'ced', label: 'Edge rule', default: 'rms', options: [{ value: 'rms', label: 'd_rms = √(J/2) (the primary distance)' }, { value: 'max', label: 'd_max (the certified per-point budget)' }], help: 'Which distance of a pair the conflict graph thresholds at ε.' }),
     batch: param.int({ url: 'cb', label: 'Batch', default: 16, min: 1, max: 1024, step: 1, help: 'Pairs searched in lock-step (memory 2·B·m·n0 Jacobian floats); speed and memory only.' }),
