@@ -7,6 +7,7 @@ import { useMemo } from 'react';
 import { createLayerChart, type LayerChartData, type LayerSeries } from '../charts/layerChart';
 import { useChart } from '../charts/useChart';
 import { ladderOf, useLab } from '../store';
+import { useEpsRangeMax, useModelNames } from '../modelNames';
 
 export function useLayerSeries(): { layers: string[]; series: LayerSeries[]; compare: LayerSeries[] } {
   const cache = useLab((s) => s.cache);
@@ -64,7 +65,23 @@ export function LayerChartView({ svgRef }: { svgRef?: React.RefObject<SVGSVGElem
     const extra = Array.from(stripIndices.keys()).filter((i) => brushedIndices.includes(stripIndices[i]));
     return [...new Set([...brushed, ...extra])];
   }, [brushed, brushedIndices, stripIndices]);
-  const data = useMemo<LayerChartData>(() => ({ layers, series, compare, highlighted, hovered, yLabel: '‖f(x_adv) − f(x)‖ / ‖f(x)‖' }), [layers, series, compare, hovered, highlighted]);
+  const names = useModelNames();
+  const epsRangeMax = useEpsRangeMax();
+  const data = useMemo<LayerChartData>(
+    () => ({
+      title: names.b && compare.length ? `Representation shift per layer: ${names.a} vs ${names.b}` : `Representation shift per layer: ${names.a}`,
+      layers,
+      series,
+      compare,
+      highlighted,
+      hovered,
+      yLabel: '‖f(x_adv) − f(x)‖ / ‖f(x)‖ (ratio)',
+      modelName: names.a,
+      compareName: names.b ?? undefined,
+      epsRangeMax,
+    }),
+    [layers, series, compare, hovered, highlighted, names, epsRangeMax],
+  );
   const ref = useChart(createShiftChart, data, svgRef);
 
   return <svg ref={ref} className="layer-chart" data-testid="layer-chart" tabIndex={0} aria-label="relative representation shift per layer" />;
