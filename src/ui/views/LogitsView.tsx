@@ -49,7 +49,9 @@ function histChart(r: LogitsJobResult, pick: (m: ModelLogits, adv: boolean) => H
 function RankScatter({ r, cls, focus, onFocus }: { r: LogitsJobResult; cls: number; focus: number | null; onFocus: (i: number | null) => void }) {
   const c = r.compare?.perClass.find((p) => p.label === cls);
   const create = useCallback((el: SVGSVGElement) => createRankScatter(el, { onFocus }), [onFocus]);
-  const data = useMemo(() => (c ? { cls: c, focus } : null), [c, focus]);
+  const names = useModelNames();
+  const classNames = useLab((s) => s.dataset?.classNames);
+  const data = useMemo(() => (c ? { cls: c, focus, nameA: names.a, nameB: names.b ?? 'B', title: `Confidence ranks of class ${classNames?.[cls] ?? cls}` } : null), [c, focus, names, classNames, cls]);
   const ref = useChart(create, data);
   return <svg ref={ref} className="rank-scatter" data-testid="rank-scatter" />;
 }
