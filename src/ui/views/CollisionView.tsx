@@ -344,7 +344,7 @@ export function CollisionView() {
               ))}
             </div>
           )}
-          <div className="chart-row heat-row">
+          <div className="chart-row heatmap-row">
             {runs.map((m) => (m.res.seconds > 0 ? <Heat key={m.label} res={m.res} label={m.label} /> : null))}
           </div>
           <HeatLegend domain={LOGLOSS_DOMAIN} label="optimal log-loss (nats; log 2 ≈ 0.693 = chance), one scale for every model" testId="collision-heat-legend" />

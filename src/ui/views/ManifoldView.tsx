@@ -166,7 +166,7 @@ export function ManifoldView() {
               <MetricChart key={m.key} r={r} metric={m} names={names} />
             ))}
           </div>
-          <div className="chart-row heat-row">
+          <div className="chart-row heatmap-row">
             <Heatmap points={r.a} accuracy={r.accuracy?.a} ladder={r.ladder} layers={r.layers} label={names.a} domain={heatDomain} />
             {r.b && r.b.length > 0 && <Heatmap points={r.b} accuracy={r.accuracy?.b ?? undefined} ladder={r.ladder} layers={r.layers} label={names.b ?? 'B'} domain={heatDomain} />}
             {r.b && r.b.length === 0 && (
