@@ -50,8 +50,11 @@ function draw(svgEl: SVGSVGElement, { edges, rows, xLabel, title }: RidgelineDat
   x.range([0, w]);
   const g = root.append('g').attr('transform', `translate(${m.left},${m.top})`);
   const centers = d3.range(nb).map((i) => (edges[i] + edges[i + 1]) / 2);
-  const band = d3.scaleBand<number>().domain(d3.range(rows.length)).range([0, h]).paddingInner(0);
+  // A row's curve rises up to `overlap` rows high; the first row starts that much lower so
+  // its peak stays under the title.
   const overlap = 1.8;
+  const rowH = h / (rows.length - 1 + overlap);
+  const band = d3.scaleBand<number>().domain(d3.range(rows.length)).range([(overlap - 1) * rowH, h]).paddingInner(0);
   g.append('g').attr('transform', `translate(0,${h})`).call(d3.axisBottom(x).ticks(6));
   g.append('text').attr('x', w / 2).attr('y', h + m.bottom - 6).attr('text-anchor', 'middle').attr('font-size', FONT_SIZE).attr('fill', 'currentColor').text(xLabel);
   rows.forEach((row, r) => {
@@ -73,7 +76,7 @@ function draw(svgEl: SVGSVGElement, { edges, rows, xLabel, title }: RidgelineDat
     .on('pointermove.ridge', (event: PointerEvent) => {
       const [mx, my] = d3.pointer(event, g.node());
       if (mx < 0 || mx > w || my < 0 || my > h) return tooltip.hide();
-      const r = Math.min(rows.length - 1, Math.max(0, Math.floor(my / band.step())));
+      const r = Math.min(rows.length - 1, Math.max(0, Math.floor((my - band.range()[0]) / band.step())));
       const v = x.invert(mx);
       const i = Math.min(nb - 1, Math.max(0, d3.bisectRight(Array.from(edges), v) - 1));
       const counts = rows[r].counts;
