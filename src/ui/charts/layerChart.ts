@@ -323,7 +323,8 @@ export function createLayerChart(svgEl: SVGSVGElement, callbacks: LayerChartCall
 
     // The legend takes its room first (right column or rows below), so it never covers data.
     const items = legendItems(d, epsMaxOf(d));
-    const legend = placeLegend(items.map((e) => ({ width: legendEntryWidth(e.label) })), width);
+    // The legend's origin is 8 px in from the left: it wraps within what is left.
+    const legend = placeLegend(items.map((e) => ({ width: legendEntryWidth(e.label) })), width - 16);
     const availW = legend.side === 'right' ? width - legend.width : width;
     const availH = legend.side === 'bottom' ? height - legend.height : height;
 

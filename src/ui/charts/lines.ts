@@ -64,6 +64,8 @@ export type LineChart = Chart<LineChartData>;
 /** Category tick labels longer than this are cut with "…" (full name in a <title>). */
 const MAX_TICK_CHARS = 18;
 const TICK_ROTATION_DEG = 35;
+/** The legend starts this far in from the plot's right edge or the svg's left edge. */
+const LEGEND_INSET = 8;
 /** The tooltip follows the nearest point within this distance of the pointer. */
 const HOVER_RADIUS_PX = 28;
 /** An axis title longer than its axis is cut with "…" (full text in a <title>). */
@@ -113,7 +115,8 @@ export function createLineChart(svgEl: SVGSVGElement, opts: { onClickX?: (x: num
       ...data.series.map((s) => ({ label: legendLabel(s), color: s.color, dash: dashOf(s), marker: s.hollow ? ('hollow' as const) : ('filled' as const) })),
       ...(data.placeholders ?? []).map((label) => ({ label, color: COLOR.control, dash: '2,3' })),
     ];
-    const legend = placeLegend(items.map((e) => ({ width: legendEntryWidth(e.label) })), width);
+    // The legend's origin is LEGEND_INSET in from the left: it wraps within what is left.
+    const legend = placeLegend(items.map((e) => ({ width: legendEntryWidth(e.label) })), width - 2 * LEGEND_INSET);
     const availW = legend.side === 'right' ? width - legend.width : width;
     const availH = legend.side === 'bottom' ? height - legend.height : height;
 
@@ -224,7 +227,7 @@ export function createLineChart(svgEl: SVGSVGElement, opts: { onClickX?: (x: num
 
     // Legend outside the plot: right of it, or in rows under the x title.
     const legendG = content.append('g').attr('class', 'legend').attr('pointer-events', 'none');
-    legendG.attr('transform', legend.side === 'right' ? `translate(${availW + 8},${margins.top})` : `translate(${margins.left > 40 ? 8 : 0},${availH})`);
+    legendG.attr('transform', legend.side === 'right' ? `translate(${availW + LEGEND_INSET},${margins.top})` : `translate(${LEGEND_INSET},${availH})`);
     drawLegend(legendG, items, legend);
     svg.style('cursor', () => null);
   }
