@@ -45,7 +45,7 @@ export function CurveView() {
       x,
       series,
       placeholders,
-      xLabel: `ε (${norm === 'linf' ? 'L∞, pixels in [0, 1]; ×255 for 8-bit units' : 'L2, pixels in [0, 1]'}) — click a point to show it`,
+      xLabel: `ε (${norm === 'linf' ? 'L∞' : 'L2'}, pixels in [0, 1]) — click a point to show it`,
       yLabel: 'robust accuracy (%)',
       yDomain: [0, 1],
       markX: eps,
@@ -64,7 +64,7 @@ export function CurveView() {
     const placeholders = running && names.b && !r.b?.perClass.length ? [`${names.b}: computing…`] : [];
     const unit = r.spec.norm === 'linf' ? 'L∞' : 'L2';
     const what = r.a.minimalNorm ? `minimal perturbation norm (${unit})` : `smallest ladder ε that broke it (${unit})`;
-    return { title: r.a.minimalNorm ? 'Per class: minimal perturbation per sample' : 'Per class: ε at which samples break', x, series, placeholders, xLabel: 'class (n/a: not broken within the ladder)', yLabel: what, format: (v) => v.toPrecision(3) };
+    return { title: r.a.minimalNorm ? 'Per class: minimal perturbation per sample' : 'Per class: ε at which samples break', x, series, placeholders, xLabel: 'class (n/a: not broken within the ladder)', yLabel: what, format: (v) => String(Number(v.toPrecision(3))) };
   }, [r, classNames, names.a, names.b, running]);
 
   const shareScores = () => {
