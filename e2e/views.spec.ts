@@ -44,6 +44,27 @@ test('layerwise t-SNE: scatter per layer, overlap per layer, warm start on ε ch
   const kl = Number(/KL (-?[\d.]+)/.exec(caption ?? '')?.[1]);
   expect(kl).toBeGreaterThanOrEqual(0);
   await expect(page.getByTestId('tsne-subsampled')).toContainText('40 of');
+  // Chart conventions (issue #21): a class key, a titled overlap chart whose legend covers no
+  // plotted point, a tooltip with the exact value on hover, and hovering a layer enlarges it.
+  await expect(page.getByTestId('tsne-class-key')).toBeVisible();
+  const overlap = page.getByTestId('tsne-overlap-chart');
+  await expect(overlap.locator('text.chart-title')).toContainText('t-SNE overlap per layer, A mnist-small-st');
+  const legendBox = (await overlap.locator('g.legend').boundingBox())!;
+  const points = overlap.locator('circle.point');
+  expect(await points.count()).toBeGreaterThan(0);
+  for (const p of await points.all()) {
+    const b = (await p.boundingBox())!;
+    const overlaps = b.x < legendBox.x + legendBox.width && b.x + b.width > legendBox.x && b.y < legendBox.y + legendBox.height && b.y + b.height > legendBox.y;
+    expect(overlaps).toBe(false);
+  }
+  await overlap.scrollIntoViewIfNeeded();
+  const firstPoint = (await overlap.locator('circle.point[data-index="0"]').first().boundingBox())!;
+  await page.mouse.move(firstPoint.x + firstPoint.width / 2, firstPoint.y + firstPoint.height / 2);
+  await expect(overlap.getByTestId('chart-tooltip')).toBeVisible();
+  await expect(overlap.getByTestId('chart-tooltip')).toContainText('relu_1');
+  await expect(page.getByTestId('tsne-enlarged')).toHaveAttribute('data-layer', 'relu_1');
+  await page.screenshot({ path: `${ARTIFACTS}/tsne-hover.png` });
+  await page.mouse.move(0, 0);
   // Brushing a rectangle in a scatter selects those samples in every scatter (and the strip).
   const canvas = page.locator('[data-testid=tsne-cell] canvas').first();
   const box = (await canvas.boundingBox())!;
@@ -258,6 +279,9 @@ test('CKA: layer × layer heat maps for A, B and A × B, clean vs attacked per l
   await page.locator('[data-testid=cka-heatmap-a] td[title]').nth(1).hover();
   await expect(page.getByTestId('cka-hover')).toContainText('conv1');
   await expect(page.locator('[data-testid=cka-lines] circle')).not.toHaveCount(0);
+  // One colour scale for every CKA map, with its legend; B named by its model in the legends.
+  await expect(page.getByTestId('cka-heat-legend')).toBeVisible();
+  await expect(page.locator('[data-testid=cka-lines] g.legend')).toContainText('B mnist-small-pgd-linf');
   await page.getByTestId('cka-copy-cli').click();
   await expect(page.getByTestId('cka-cli-command')).toHaveText('layerwise cka --model mnist-small-st --data mnist-test --compare mnist-small-pgd-linf --seed 1 --attack fgsm --layers conv1,relu_1,fc1,fc2 --n 40');
   await page.screenshot({ path: `${ARTIFACTS}/cka.png`, fullPage: true });

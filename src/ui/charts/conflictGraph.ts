@@ -10,7 +10,7 @@
  */
 import * as d3 from 'd3';
 import type { CollisionAnalysisResult } from '../../core/collision/analysis';
-import type { Chart } from './chart';
+import { drawTitle, FONT_SIZE, TITLE_SIZE, type Chart } from './chart';
 import { classColor, COLOR } from './colors';
 
 export interface ConflictGraphData {
@@ -53,8 +53,25 @@ export function createConflictGraph(svgEl: SVGSVGElement, callbacks: ConflictGra
       return k;
     };
     const per = Math.max(1, res.perClass);
+    // Title and the class key (one label per column, in its class colour) above the vertices.
+    const top = TITLE_SIZE + 8 + FONT_SIZE + 10;
+    const bottom = FONT_SIZE + 8;
     const x = (v: number) => 30 + (colOf(v) * (w - 60)) / Math.max(1, cls.length - 1);
-    const y = (v: number) => 14 + (rowOf(v) * (h - 28)) / Math.max(1, per - 1);
+    const y = (v: number) => top + (rowOf(v) * (h - top - bottom)) / Math.max(1, per - 1);
+    const root = svg.append('g').attr('font-family', 'system-ui, sans-serif');
+    drawTitle(root, `Conflict graph at ε = ${eps}, layer ${layer}`);
+    svg
+      .selectAll(null)
+      .data(cls)
+      .join('text')
+      .attr('class', 'class-key')
+      .attr('x', (_, k) => 30 + (k * (w - 60)) / Math.max(1, cls.length - 1))
+      .attr('y', top - 8)
+      .attr('text-anchor', (_, k) => (k === 0 ? 'start' : k === cls.length - 1 ? 'end' : 'middle'))
+      .attr('font-size', FONT_SIZE)
+      .attr('font-weight', 600)
+      .attr('fill', (c) => classColor(c))
+      .text((c) => `class ${c}`);
     const d = l.distances[0];
     const edges = Array.from(res.pairI.keys()).filter((k) => d[k] <= eps);
     svg

@@ -28,7 +28,20 @@ import {
   type ScaleLinear,
   type ScalePoint,
 } from 'd3';
-import type { Chart } from './chart';
+import {
+  computeMargins,
+  createSvgTooltip,
+  drawLegend,
+  drawTitle,
+  FONT_SIZE,
+  legendEntryWidth,
+  placeLegend,
+  textWidth,
+  type Chart,
+  type LegendItem,
+  type LegendPlacement,
+  type Margins,
+} from './chart';
 import { epsColor, HIGHLIGHT_COLOR, HOVER_COLOR } from './colors';
 
 export interface LayerSeries {
@@ -52,8 +65,16 @@ export interface LayerChartData {
   yLabel?: string;
   /** Optional second model, drawn dashed in the same ε colours. */
   compare?: LayerSeries[];
-  /** Compare mode: the models' ids, so the legend names the solid (A) and dashed (B) lines. */
-  modelNames?: { a: string; b: string };
+  /** Chart title (default: what the chart shows). */
+  title?: string;
+  /** Legend names of the models ("A mnist-small-st"); the dashed entry names B. */
+  modelName?: string;
+  compareName?: string;
+  /**
+   * Upper end of the threat model's ε range: ε colours are placed on it (colors.ts epsColor),
+   * so an ε keeps its colour however the ladder grows. Default: the largest ε shown.
+   */
+  epsRangeMax?: number;
 }
 
 export interface LayerChartCallbacks {
@@ -64,24 +85,15 @@ export interface LayerChartCallbacks {
 
 export type LayerChart = Chart<LayerChartData>;
 
-// ---- Layout constants (px). Font metrics are estimated rather than measured so that a
-// redraw never forces a synchronous layout; 11px system-ui averages ~6.2px per character.
-const FONT_SIZE = 11;
-const CHAR_W = 6.2;
-const MARGIN_TOP = 12;
-const MARGIN_LEFT = 56;
-const AXIS_TITLE_GAP = 14;
+// ---- Layout (px). Margins come from the measured tick labels (chart.ts computeMargins);
+// text is measured on a 2D canvas context, so a redraw never forces a synchronous layout.
 /** Tick labels longer than this are cut with "…" (full name in a <title> tooltip). */
 const MAX_TICK_CHARS = 18;
 const TICK_ROTATION_DEG = 40;
-const LEGEND_SWATCH = 18;
-const LEGEND_ROW = 15;
-/** Gap before the legend + swatch + gap before the text + right padding. */
-const LEGEND_INSET = 16 + LEGEND_SWATCH + 6 + 8;
-const COMPARE_TEXT = 'compare';
-const DEFAULT_Y_LABEL = 'relative shift ‖Δf‖ / ‖f‖';
-/** The legend never takes more than this share of the width, so narrow panels keep a plot. */
-const LEGEND_MAX_SHARE = 0.3;
+const DEFAULT_Y_LABEL = 'relative shift ‖Δf‖ / ‖f‖ (ratio)';
+const DEFAULT_TITLE = 'Representation shift per layer';
+/** The tooltip shows a mean line's value within this distance of one of its vertices. */
+const SERIES_HOVER_RADIUS_PX = 10;
 
 // ---- Interaction constants.
 /** A per-sample line counts as hovered when the pointer is within this distance of it. */
@@ -109,12 +121,15 @@ interface Layout {
   height: number;
   plotW: number;
   plotH: number;
-  /** Legend entries are cut to this many characters when the legend hits its width cap. */
-  legendMaxChars: number;
+  margins: Margins;
+  legend: LegendPlacement;
+  legendItems: LegendItem[];
+  /** Width and height left to the plot and its axes once the legend has its room. */
+  availW: number;
+  availH: number;
   /** Tick labels are rotated when the longest does not fit its column. */
   rotateTicks: boolean;
-  /** Height the tick labels take below the axis line. */
-  tickBoxH: number;
+  yTicks: number;
   x: ScalePoint<string>;
   y: ScaleLinear<number, number>;
 }
@@ -146,17 +161,17 @@ function formatEps(eps: number): string {
   return Number.isFinite(eps) ? String(Number(eps.toPrecision(3))) : String(eps);
 }
 
-/** Compare mode's legend rows: which line style is which model (named by id when known). */
-function modelEntries(d: LayerChartData): { key: string; text: string; color: string; width: number; dash: string | null }[] {
-  if (!d.modelNames) return [{ key: 'compare', text: COMPARE_TEXT, color: 'currentColor', width: 1.5, dash: '6 4' }];
-  return [
-    { key: 'model-a', text: `A: ${d.modelNames.a}`, color: 'currentColor', width: 1.5, dash: null },
-    { key: 'model-b', text: `B: ${d.modelNames.b}`, color: 'currentColor', width: 1.5, dash: '6 4' },
-  ];
-}
-
 function legendText(s: LayerSeries): string {
   return s.label || `ε = ${formatEps(s.eps)}`;
+}
+
+/** An ε axis-free chart still names its models: "A model: ε = 0.1", B as one dashed entry. */
+function legendItems(d: LayerChartData, maxEps: number): LegendItem[] {
+  const items: LegendItem[] = [...d.series]
+    .sort((a, b) => a.eps - b.eps)
+    .map((s) => ({ label: d.modelName ? `${d.modelName}: ${legendText(s)}` : legendText(s), color: epsColor(s.eps, maxEps), width: s.current ? 3 : 1.5 }));
+  if (d.compare?.length) items.push({ label: `${d.compareName ?? 'model B'}: dashed, same ε colours`, color: 'currentColor', width: 1.5, dash: '6 4' });
+  return items;
 }
 
 /** perSample is only usable when it has one column per layer and equal sample counts. */
@@ -183,6 +198,7 @@ export function createLayerChart(svgEl: SVGSVGElement, callbacks: LayerChartCall
     .attr('class', 'layer-chart')
     .attr('font-family', 'system-ui, sans-serif')
     .attr('font-size', FONT_SIZE);
+  const titleG = root.append('g').attr('class', 'title');
   const emptyText = root
     .append('text')
     .attr('class', 'empty')
@@ -213,7 +229,8 @@ export function createLayerChart(svgEl: SVGSVGElement, callbacks: LayerChartCall
   const seriesG = clipped.append('g').attr('class', 'series-lines').attr('pointer-events', 'none');
   const compareG = clipped.append('g').attr('class', 'compare-lines').attr('pointer-events', 'none');
   const brushesG = plot.append('g').attr('class', 'brushes');
-  const legendG = plot.append('g').attr('class', 'legend').attr('pointer-events', 'none');
+  const legendG = root.append('g').attr('class', 'legend').attr('pointer-events', 'none');
+  const tooltip = createSvgTooltip(root, () => size);
 
   let data: LayerChartData | null = null;
   let layout: Layout | null = null;
@@ -304,25 +321,12 @@ export function createLayerChart(svgEl: SVGSVGElement, callbacks: LayerChartCall
     const { width, height } = size;
     const all = [...d.series, ...(d.compare ?? [])];
 
-    const legendChars = Math.max(0, ...all.map((s) => legendText(s).length), ...(d.compare?.length ? modelEntries(d).map((e) => e.text.length) : [0]));
-    const legendWanted = LEGEND_INSET + legendChars * CHAR_W;
-    const legendW = Math.min(legendWanted, width * LEGEND_MAX_SHARE);
-    const legendMaxChars =
-      legendW < legendWanted ? Math.max(3, Math.floor((legendW - LEGEND_INSET) / CHAR_W)) : Infinity;
-    const plotW = Math.max(10, width - MARGIN_LEFT - legendW);
-
-    // scalePoint with padding 0.5 puts n points at the centres of n equal columns.
-    const step = plotW / Math.max(1, d.layers.length);
-    const labelChars = Math.max(1, ...d.layers.map((l) => Math.min(l.length, MAX_TICK_CHARS)));
-    const rotateTicks = labelChars * CHAR_W > step * 0.9;
-    const tickBoxH =
-      8 + (rotateTicks ? labelChars * CHAR_W * Math.sin((TICK_ROTATION_DEG * Math.PI) / 180) + FONT_SIZE : FONT_SIZE);
-    // Rotated labels may take at most 40% of the height; longer ones get cut by the svg edge
-    // but keep their full text in the tooltip.
-    const marginBottom = Math.min(height * 0.4, tickBoxH + AXIS_TITLE_GAP + FONT_SIZE);
-    const plotH = Math.max(10, height - MARGIN_TOP - marginBottom);
-
-    const x = scalePoint<string>().domain(d.layers).range([0, plotW]).padding(0.5);
+    // The legend takes its room first (right column or rows below), so it never covers data.
+    const items = legendItems(d, epsMaxOf(d));
+    // The legend's origin is 8 px in from the left: it wraps within what is left.
+    const legend = placeLegend(items.map((e) => ({ width: legendEntryWidth(e.label) })), width - 16);
+    const availW = legend.side === 'right' ? width - legend.width : width;
+    const availH = legend.side === 'bottom' ? height - legend.height : height;
 
     let yMax = 0;
     for (const s of all) {
@@ -335,16 +339,36 @@ export function createLayerChart(svgEl: SVGSVGElement, callbacks: LayerChartCall
       yMax = Math.max(yMax, finiteOr(quantile(vals, SAMPLE_Y_QUANTILE) ?? 0, 0));
     }
     if (!(yMax > 0)) yMax = 1;
-    const y = scaleLinear().domain([0, yMax * 1.05]).range([plotH, 0]).nice();
+    const yTicks = Math.max(2, Math.floor((availH - 70) / 40));
+    const y = scaleLinear().domain([0, yMax * 1.05]).nice(yTicks);
+    const yTickLabels = y.ticks(yTicks).map(y.tickFormat(yTicks, '~g'));
+    const xTickLabels = d.layers.map((l) => truncate(l, MAX_TICK_CHARS));
 
-    return { width, height, plotW, plotH, legendMaxChars, rotateTicks, tickBoxH, x, y };
+    // Margins from the measured labels; rotate the layer names when they do not fit a column.
+    const marginsFor = (rotation: number) => computeMargins({ yTicks: yTickLabels, xTicks: xTickLabels, xTickRotation: rotation, hasTitle: true, hasXTitle: true, hasYTitle: true });
+    let margins = marginsFor(0);
+    let plotW = Math.max(10, availW - margins.left - margins.right);
+    const step = plotW / Math.max(1, d.layers.length);
+    const rotateTicks = Math.max(0, ...xTickLabels.map((t) => textWidth(t))) > step * 0.9;
+    if (rotateTicks) {
+      margins = marginsFor(TICK_ROTATION_DEG);
+      // Rotated labels may take at most 40% of the height; longer ones keep their full text in the tooltip.
+      margins.bottom = Math.min(margins.bottom, Math.max(40, availH * 0.4));
+      plotW = Math.max(10, availW - margins.left - margins.right);
+    }
+    const plotH = Math.max(10, availH - margins.top - margins.bottom);
+
+    // scalePoint with padding 0.5 puts n points at the centres of n equal columns.
+    const x = scalePoint<string>().domain(d.layers).range([0, plotW]).padding(0.5);
+    y.range([plotH, 0]);
+    return { width, height, plotW, plotH, margins, legend, legendItems: items, availW, availH, rotateTicks, yTicks, x, y };
   }
 
   // ---------------------------------------------------------------- drawing
 
   function drawAxes(d: LayerChartData, L: Layout): void {
     const { x, y, plotW, plotH } = L;
-    const yTicks = Math.max(2, Math.floor(plotH / 40));
+    const yTicks = L.yTicks;
 
     gridG
       .call(
@@ -374,12 +398,15 @@ export function createLayerChart(svgEl: SVGSVGElement, callbacks: LayerChartCall
 
     xTitle
       .attr('x', plotW / 2)
-      .attr('y', Math.min(plotH + L.tickBoxH + AXIS_TITLE_GAP, L.height - MARGIN_TOP - 3))
+      .attr('y', plotH + L.margins.bottom - 6)
       .text('layer');
     const yLabel = d.yLabel ?? DEFAULT_Y_LABEL;
+    const yRoom = plotH + L.margins.top;
+    let yShown = yLabel;
+    while (yShown.length > 4 && textWidth(yShown) > yRoom) yShown = `${yShown.slice(0, -2)}…`;
     yTitle
-      .attr('transform', `translate(${-MARGIN_LEFT + 14},${plotH / 2}) rotate(-90)`)
-      .text(truncate(yLabel, Math.max(4, Math.floor(plotH / CHAR_W))));
+      .attr('transform', `translate(${-L.margins.left + FONT_SIZE},${plotH / 2}) rotate(-90)`)
+      .text(yShown);
     yTitle.selectAll('title').data([yLabel]).join('title').text((t) => t);
   }
 
@@ -567,7 +594,7 @@ export function createLayerChart(svgEl: SVGSVGElement, callbacks: LayerChartCall
     const n = paths.size();
     if (n === 0) return;
     const cur = currentSeries(data);
-    const base = cur ? epsColor(cur.eps, maxEpsOf(data)) : 'currentColor';
+    const base = cur ? epsColor(cur.eps, epsMaxOf(data)) : 'currentColor';
     const highlighted = new Set(data.highlighted);
     const hovered = data.hovered;
     // Overlap accumulates alpha, so the faint opacity shrinks with n (16 samples → 0.15,
@@ -593,35 +620,14 @@ export function createLayerChart(svgEl: SVGSVGElement, callbacks: LayerChartCall
     return m;
   }
 
-  function drawLegend(d: LayerChartData, L: Layout, maxEps: number): void {
-    type Entry = { key: string; text: string; color: string; width: number; dash: string | null };
-    const entries: Entry[] = [...d.series]
-      .sort((a, b) => a.eps - b.eps)
-      .map((s) => ({
-        key: `s${s.eps}:${s.label}`,
-        text: legendText(s),
-        color: epsColor(s.eps, maxEps),
-        width: s.current ? 3 : 1.5,
-        dash: null,
-      }));
-    if (d.compare?.length) entries.push(...modelEntries(d));
-    legendG.attr('transform', `translate(${L.plotW + 16},4)`);
-    const rows = legendG
-      .selectAll<SVGGElement, Entry>('g.entry')
-      .data(entries, (e) => e.key)
-      .join((enter) => {
-        const g = enter.append('g').attr('class', 'entry');
-        g.append('line').attr('x1', 0).attr('x2', LEGEND_SWATCH);
-        g.append('text').attr('x', LEGEND_SWATCH + 6).attr('dy', '0.35em').attr('fill', 'currentColor');
-        return g;
-      })
-      .attr('transform', (_, k) => `translate(0,${k * LEGEND_ROW})`);
-    rows
-      .select('line')
-      .attr('stroke', (e) => e.color)
-      .attr('stroke-width', (e) => e.width)
-      .attr('stroke-dasharray', (e) => e.dash);
-    rows.select('text').text((e) => truncate(e.text, L.legendMaxChars));
+  /** The range ε colours are placed on: the threat model's, else the largest ε shown. */
+  function epsMaxOf(d: LayerChartData): number {
+    return d.epsRangeMax !== undefined && d.epsRangeMax > 0 ? d.epsRangeMax : maxEpsOf(d);
+  }
+
+  function drawLegendBox(L: Layout): void {
+    legendG.attr('transform', L.legend.side === 'right' ? `translate(${L.availW + 8},${L.margins.top})` : `translate(8,${L.availH})`);
+    drawLegend(legendG, L.legendItems, L.legend);
   }
 
   function drawBrushes(d: LayerChartData, L: Layout): void {
@@ -678,16 +684,17 @@ export function createLayerChart(svgEl: SVGSVGElement, callbacks: LayerChartCall
 
     const L = computeLayout(d);
     layout = L;
-    plot.attr('transform', `translate(${MARGIN_LEFT},${MARGIN_TOP})`);
+    drawTitle(titleG, d.title ?? DEFAULT_TITLE);
+    plot.attr('transform', `translate(${L.margins.left},${L.margins.top})`);
     // A little headroom above the plot so the thick current line is not cut at the top.
     clipRect.attr('x', -4).attr('y', -4).attr('width', L.plotW + 8).attr('height', L.plotH + 8);
     guide.attr('y1', 0).attr('y2', L.plotH);
 
-    const maxEps = maxEpsOf(d);
+    const maxEps = epsMaxOf(d);
     drawAxes(d, L);
     drawSeries(d, L, maxEps);
     drawSamples(d, L);
-    drawLegend(d, L, maxEps);
+    drawLegendBox(L);
     drawBrushes(d, L);
     restyle();
   }
@@ -732,6 +739,7 @@ export function createLayerChart(svgEl: SVGSVGElement, callbacks: LayerChartCall
         guide.style('display', 'none');
         emitHoverLayer(null);
       }
+      tooltip.hide();
       emitHoverSample(null);
       return;
     }
@@ -741,11 +749,55 @@ export function createLayerChart(svgEl: SVGSVGElement, callbacks: LayerChartCall
     guide.style('display', null).attr('x1', gx).attr('x2', gx);
     emitHoverLayer(layer);
 
-    emitHoverSample(nearestSample(mx, my));
+    const sample = nearestSample(mx, my);
+    emitHoverSample(sample);
+    showTooltip(j, mx, my, sample);
+  }
+
+  /**
+   * The exact values under the pointer: the nearest ε line's vertex at this layer (mean and
+   * IQR), else the hovered sample's value. Positions are in the svg's coordinates.
+   */
+  function showTooltip(j: number, mx: number, my: number, sample: number | null): void {
+    if (!layout || !data) return;
+    const L = layout;
+    const d = data;
+    const gx = L.x(d.layers[j]) ?? 0;
+    const at = (px: number, py: number) => [px + L.margins.left, py + L.margins.top] as const;
+    let best: { s: LayerSeries; compare: boolean } | null = null;
+    let bestD = SERIES_HOVER_RADIUS_PX;
+    if (Math.abs(mx - gx) <= SERIES_HOVER_RADIUS_PX) {
+      for (const [list, compare] of [[d.series, false], [d.compare ?? [], true]] as const) {
+        for (const s of list) {
+          const v = s.mean[j];
+          if (!Number.isFinite(v)) continue;
+          const dist = Math.abs(L.y(v) - my);
+          if (dist <= bestD) {
+            bestD = dist;
+            best = { s, compare };
+          }
+        }
+      }
+    }
+    const f = (v: number) => (Number.isFinite(v) ? String(Number(v.toPrecision(4))) : 'n/a');
+    if (best) {
+      const who = best.compare ? (d.compareName ?? 'model B') : (d.modelName ?? '');
+      const [tx, ty] = at(mx, my);
+      tooltip.show(tx, ty, [`${who ? `${who} · ` : ''}ε = ${formatEps(best.s.eps)}`, `layer ${d.layers[j]}`, `mean shift ${f(best.s.mean[j])}`, `IQR ${f(best.s.q25[j])} – ${f(best.s.q75[j])}`]);
+      return;
+    }
+    const ps = currentPerSample();
+    if (sample !== null && ps) {
+      const [tx, ty] = at(mx, my);
+      tooltip.show(tx, ty, [`sample ${sample + 1} of the strip`, `layer ${d.layers[j]}`, `shift ${f(ps[j][sample])}`]);
+      return;
+    }
+    tooltip.hide();
   }
 
   function onPointerLeave(): void {
     guide.style('display', 'none');
+    tooltip.hide();
     emitHoverSample(null);
     emitHoverLayer(null);
   }
@@ -788,7 +840,6 @@ export function createLayerChart(svgEl: SVGSVGElement, callbacks: LayerChartCall
         !sameRefs(prev.layers, next.layers) ||
         !sameRefs(prev.series, next.series) ||
         !sameRefs(prev.compare, next.compare) ||
-        prev.modelNames !== next.modelNames ||
         prev.yLabel !== next.yLabel;
       const resized = measure();
       if (geometryChanged || resized || !layout) render();

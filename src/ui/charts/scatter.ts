@@ -1,7 +1,10 @@
 /**
  * One layer's joint t-SNE scatter on a canvas (thousands of points; svg would choke):
  * clean points filled, adversarial points hollow, a faint line from each clean point to its
- * adversarial partner, colour = true class, misclassified points ringed in red. New
+ * adversarial partner, colour = true class (colour-blind-safe palette, colors.ts), points the
+ * model gets wrong outlined thinly in near-black — a colour no class has, and thin, so the
+ * class colours stay readable. Hovering reports the nearest point (`onHoverPoint`) for the
+ * view's tooltip. New
  * positions animate from the previous frame (no jumps on warm start), with the view box
  * eased too so a growing layout does not snap.
  */
@@ -19,6 +22,22 @@ export interface ScatterFrame {
 }
 
 export type Scatter = Chart<ScatterFrame>;
+
+/** The point under the pointer: pair position, which half, and where it is on the canvas (CSS px). */
+export interface ScatterHover {
+  pair: number;
+  adversarial: boolean;
+  x: number;
+  y: number;
+}
+
+/** A point counts as hovered within this distance of the pointer (CSS px). */
+const HOVER_RADIUS_PX = 8;
+const CLEAN_R = 2.6;
+const ADV_R = 2.8;
+/** The misclassified outline sits this far outside the point, thin, so the fill stays visible. */
+const MISCLASSIFIED_GAP = 1.3;
+const MISCLASSIFIED_WIDTH = 0.8;
 
 const ANIMATION_MS = 350;
 
@@ -48,7 +67,7 @@ function transform(box: number[], w: number, h: number) {
   return { X: (v: number) => w / 2 + (v - cx) * s, Y: (v: number) => h / 2 - (v - cy) * s };
 }
 
-export function createScatter(canvas: HTMLCanvasElement, opts: { onBrush?: (pairs: number[]) => void } = {}): Scatter {
+export function createScatter(canvas: HTMLCanvasElement, opts: { onBrush?: (pairs: number[]) => void; onHoverPoint?: (hover: ScatterHover | null) => void } = {}): Scatter {
   let from: Float32Array | null = null;
   let to: Float32Array | null = null;
   let boxFrom: number[] | null = null;
@@ -58,6 +77,8 @@ export function createScatter(canvas: HTMLCanvasElement, opts: { onBrush?: (pair
   let raf = 0;
   let shown: Float32Array | null = null;
   let shownBox = boxTo;
+  /** Point index (0 … 2n−1) under the pointer, drawn with a focus ring. */
+  let hoveredPoint = -1;
 
   function draw(p: Float32Array, box: number[]) {
     const ctx = canvas.getContext('2d');
@@ -82,27 +103,42 @@ export function createScatter(canvas: HTMLCanvasElement, opts: { onBrush?: (pair
       ctx.lineTo(X(p[2 * (n + i)]), Y(p[2 * (n + i) + 1]));
       ctx.stroke();
     }
+    const outline = (x: number, y: number, r: number) => {
+      ctx.strokeStyle = COLOR.misclassified;
+      ctx.lineWidth = MISCLASSIFIED_WIDTH;
+      ctx.beginPath();
+      ctx.arc(x, y, r + MISCLASSIFIED_GAP, 0, 2 * Math.PI);
+      ctx.stroke();
+    };
     for (let i = 0; i < n; i++) {
       ctx.globalAlpha = faded(i) ? 0.15 : 1;
       const col = classColor(frame.labels[i]);
       // Clean: filled.
+      const cx = X(p[2 * i]);
+      const cy = Y(p[2 * i + 1]);
       ctx.fillStyle = col;
       ctx.beginPath();
-      ctx.arc(X(p[2 * i]), Y(p[2 * i + 1]), 2.6, 0, 2 * Math.PI);
+      ctx.arc(cx, cy, CLEAN_R, 0, 2 * Math.PI);
       ctx.fill();
-      if (frame.cleanPred[i] !== frame.labels[i]) {
-        ctx.strokeStyle = COLOR.misclassified;
-        ctx.lineWidth = 1;
-        ctx.stroke();
-      }
-      // Adversarial: hollow; red ring when the attack succeeded.
-      ctx.strokeStyle = frame.advPred[i] !== frame.labels[i] ? COLOR.misclassified : col;
+      if (frame.cleanPred[i] !== frame.labels[i]) outline(cx, cy, CLEAN_R);
+      // Adversarial: hollow in the class colour; outlined when the attack succeeded.
+      const ax = X(p[2 * (n + i)]);
+      const ay = Y(p[2 * (n + i) + 1]);
+      ctx.strokeStyle = col;
       ctx.lineWidth = 1.2;
       ctx.beginPath();
-      ctx.arc(X(p[2 * (n + i)]), Y(p[2 * (n + i) + 1]), 2.8, 0, 2 * Math.PI);
+      ctx.arc(ax, ay, ADV_R, 0, 2 * Math.PI);
       ctx.stroke();
+      if (frame.advPred[i] !== frame.labels[i]) outline(ax, ay, ADV_R);
     }
     ctx.globalAlpha = 1;
+    if (hoveredPoint >= 0 && hoveredPoint < 2 * n) {
+      ctx.strokeStyle = COLOR.focus;
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      ctx.arc(X(p[2 * hoveredPoint]), Y(p[2 * hoveredPoint + 1]), 6, 0, 2 * Math.PI);
+      ctx.stroke();
+    }
     if (brush) {
       ctx.strokeStyle = COLOR.brush;
       ctx.setLineDash([3, 3]);
@@ -122,8 +158,40 @@ export function createScatter(canvas: HTMLCanvasElement, opts: { onBrush?: (pair
     brush = { x0: q.x, y0: q.y, x1: q.x, y1: q.y };
     canvas.setPointerCapture?.(e.pointerId);
   };
+  const hoverAt = (e: PointerEvent) => {
+    if (!shown || !frame) return;
+    const q = local(e);
+    const w = canvas.clientWidth || 220;
+    const h = canvas.clientHeight || 220;
+    const { X, Y } = transform(shownBox, w, h);
+    let best = -1;
+    let bestD2 = HOVER_RADIUS_PX * HOVER_RADIUS_PX;
+    for (let k = 0; k < shown.length / 2; k++) {
+      const dx = X(shown[2 * k]) - q.x;
+      const dy = Y(shown[2 * k + 1]) - q.y;
+      const d2 = dx * dx + dy * dy;
+      if (d2 <= bestD2) {
+        bestD2 = d2;
+        best = k;
+      }
+    }
+    if (best === hoveredPoint) return;
+    hoveredPoint = best;
+    draw(shown, shownBox);
+    const n = frame.labels.length;
+    opts.onHoverPoint?.(best < 0 ? null : { pair: best % n, adversarial: best >= n, x: X(shown[2 * best]), y: Y(shown[2 * best + 1]) });
+  };
+  const onLeave = () => {
+    if (hoveredPoint < 0) return;
+    hoveredPoint = -1;
+    if (shown) draw(shown, shownBox);
+    opts.onHoverPoint?.(null);
+  };
   const onMove = (e: PointerEvent) => {
-    if (!brush) return;
+    if (!brush) {
+      hoverAt(e);
+      return;
+    }
     const q = local(e);
     brush.x1 = q.x;
     brush.y1 = q.y;
@@ -155,9 +223,10 @@ export function createScatter(canvas: HTMLCanvasElement, opts: { onBrush?: (pair
   resize?.observe(canvas);
   if (opts.onBrush) {
     canvas.addEventListener('pointerdown', onDown);
-    canvas.addEventListener('pointermove', onMove);
     canvas.addEventListener('pointerup', onUp);
   }
+  canvas.addEventListener('pointermove', onMove);
+  canvas.addEventListener('pointerleave', onLeave);
 
   function tick(now: number) {
     if (!to) return;
@@ -189,6 +258,7 @@ export function createScatter(canvas: HTMLCanvasElement, opts: { onBrush?: (pair
       canvas.removeEventListener('pointerdown', onDown);
       canvas.removeEventListener('pointermove', onMove);
       canvas.removeEventListener('pointerup', onUp);
+      canvas.removeEventListener('pointerleave', onLeave);
     },
   };
 }

@@ -7,12 +7,12 @@ import { useMemo } from 'react';
 import { createLayerChart, type LayerChartData, type LayerSeries } from '../charts/layerChart';
 import { useChart } from '../charts/useChart';
 import { ladderOf, useLab } from '../store';
+import { useEpsRangeMax, useModelNames } from '../modelNames';
 
 export function useLayerSeries(): { layers: string[]; series: LayerSeries[]; compare: LayerSeries[] } {
   const cache = useLab((s) => s.cache);
   const shownKey = useLab((s) => s.shownKey);
   const compareOn = useLab((s) => !!s.compareModel);
-  const compareId = useLab((s) => s.params.lab.compare);
   return useMemo(() => {
     const entries = ladderOf({ cache, shownKey });
     const shown = entries.find((e) => e.key === shownKey)?.slice.a;
@@ -35,7 +35,7 @@ export function useLayerSeries(): { layers: string[]; series: LayerSeries[]; com
           .filter((r) => r !== null)
           .map((r) => ({
             eps: r.eps,
-            label: `${compareId} ε = ${r.eps}`,
+            label: `B ε = ${r.eps}`,
             current: r.eps === shown.eps,
             mean: layers.map((name) => r.shifts.find((s) => s.layer === name)?.mean ?? NaN),
             q25: layers.map((name) => r.shifts.find((s) => s.layer === name)?.q25 ?? NaN),
@@ -43,7 +43,7 @@ export function useLayerSeries(): { layers: string[]; series: LayerSeries[]; com
           }))
       : [];
     return { layers, series, compare };
-  }, [cache, shownKey, compareOn, compareId]);
+  }, [cache, shownKey, compareOn]);
 }
 
 /** The chart reports hover and brush straight into the store (module-level: created once). */
@@ -55,9 +55,6 @@ const createShiftChart = (el: SVGSVGElement) =>
 
 export function LayerChartView({ svgRef }: { svgRef?: React.RefObject<SVGSVGElement | null> }) {
   const { layers, series, compare } = useLayerSeries();
-  const modelA = useLab((s) => s.params.setup.model);
-  const modelB = useLab((s) => (s.compareModel ? s.params.lab.compare : ''));
-  const modelNames = useMemo(() => (modelB ? { a: modelA, b: modelB } : undefined), [modelA, modelB]);
   const hovered = useLab((s) => s.hovered);
   const brushed = useLab((s) => s.brushed);
   // Samples brushed in a view with its own sample set (t-SNE) that this chart also shows.
@@ -68,9 +65,22 @@ export function LayerChartView({ svgRef }: { svgRef?: React.RefObject<SVGSVGElem
     const extra = Array.from(stripIndices.keys()).filter((i) => brushedIndices.includes(stripIndices[i]));
     return [...new Set([...brushed, ...extra])];
   }, [brushed, brushedIndices, stripIndices]);
+  const names = useModelNames();
+  const epsRangeMax = useEpsRangeMax();
   const data = useMemo<LayerChartData>(
-    () => ({ layers, series, compare, modelNames, highlighted, hovered, yLabel: '‖f(x_adv) − f(x)‖ / ‖f(x)‖' }),
-    [layers, series, compare, modelNames, hovered, highlighted],
+    () => ({
+      title: names.b && compare.length ? `Representation shift per layer: ${names.a} vs ${names.b}` : `Representation shift per layer: ${names.a}`,
+      layers,
+      series,
+      compare,
+      highlighted,
+      hovered,
+      yLabel: '‖f(x_adv) − f(x)‖ / ‖f(x)‖ (ratio)',
+      modelName: names.a,
+      compareName: names.b ?? undefined,
+      epsRangeMax,
+    }),
+    [layers, series, compare, hovered, highlighted, names, epsRangeMax],
   );
   const ref = useChart(createShiftChart, data, svgRef);
 

@@ -12,13 +12,15 @@ import type { CollisionAnalysisResult } from '../../core/collision/analysis';
 import type { CollisionJobResult } from '../../core/collision/job';
 import { runAnalysis } from '../analyses';
 import { applyParams } from '../setup';
-import { classColor, COLOR, epsColor } from '../charts/colors';
+import { classColor, COLOR, heatColor, heatInk, sequentialColor } from '../charts/colors';
 import { createConflictGraph } from '../charts/conflictGraph';
 import { type LineChartData, type LineSeries } from '../charts/lines';
 import { useChart } from '../charts/useChart';
 import { ImageCanvas } from '../components/ImageCanvas';
 import { availablePresets, COLLISION_PRESETS } from '../presets';
 import { useLab, type Params } from '../store';
+import { HeatLegend } from './HeatLegend';
+import { nameOf, useModelNames, type ModelNames } from '../modelNames';
 import { AnalysisBar, LineChartView, useAnalysisResult, ViewControls } from './common';
 
 export function runCollisions(): void {
@@ -37,59 +39,66 @@ function extraModelsOf(p: Params): string[] {
 
 /** Every analysed model of a result with its label and line style (A solid, B dashed, extras dotted). */
 const EXTRA_DASHES = ['2,3', '1,4', '8,3,2,3'];
-function modelRuns(r: CollisionJobResult): { label: string; res: CollisionAnalysisResult; dashed: boolean | string }[] {
+function modelRuns(r: CollisionJobResult, names: ModelNames): { label: string; res: CollisionAnalysisResult; dashed: boolean | string }[] {
   const out: { label: string; res: CollisionAnalysisResult; dashed: boolean | string }[] = [];
-  if (r.a) out.push({ label: 'A', res: r.a, dashed: false });
-  if (r.b) out.push({ label: 'B', res: r.b, dashed: true });
+  if (r.a) out.push({ label: names.a, res: r.a, dashed: false });
+  if (r.b) out.push({ label: names.b ?? 'B', res: r.b, dashed: true });
   (r.extra ?? []).forEach((e, k) => e.result && out.push({ label: e.id, res: e.result, dashed: EXTRA_DASHES[k % EXTRA_DASHES.length] }));
   return out;
 }
 
 
-function lossChart(r: CollisionJobResult, zeroOne: boolean): LineChartData | null {
+/** Colour of the i-th of n layers: the sequential scale by depth (not an ε, so not the ε palette). */
+const layerColor = (i: number, n: number) => sequentialColor(i / Math.max(1, n - 1));
+
+function lossChart(r: CollisionJobResult, zeroOne: boolean, names: ModelNames): LineChartData | null {
   const a = r.a;
   const first = a?.layers.find((l) => l.curve.eps.length);
   if (!a || !first) return null;
   const x = first.curve.eps;
   const series: LineSeries[] = [];
-  for (const { label, res, dashed } of modelRuns(r)) {
+  for (const { label, res, dashed } of modelRuns(r, names)) {
     res.layers.forEach((l, i) => {
       const y = zeroOne ? l.curve.meanZeroOne : l.curve.meanLogLoss;
       if (!y) return;
-      series.push({ label: `${label} ${l.layer}${l.complete ? '' : ' …'}`, color: epsColor(i, Math.max(1, res.layers.length - 1)), dashed, y });
+      series.push({ label: `${label} · ${l.layer}${l.complete ? '' : ' (computing…)'}`, color: layerColor(i, res.layers.length), dashed, y });
     });
   }
   return {
+    title: zeroOne ? 'Optimal 0-1 loss per layer' : 'Optimal adversarial cross-entropy per layer',
     x,
     series,
-    xLabel: 'ε (input-space L2)',
-    yLabel: zeroOne ? 'optimal 0-1 loss' : 'optimal adversarial cross-entropy (nats)',
+    xLabel: 'ε (input-space L2, pixels in [0, 1])',
+    yLabel: zeroOne ? 'optimal 0-1 loss (0–1)' : 'optimal cross-entropy (nats)',
     rules: zeroOne ? [{ y: 0.5, label: 'chance' }] : [{ y: Math.log(2), label: 'log 2 (chance)' }],
   };
 }
 
 /** Small multiples: one chart per layer, a line per model (the seed's side-by-side trainings). */
-function layerCharts(r: CollisionJobResult): { layer: string; data: LineChartData }[] {
-  const runs = modelRuns(r);
+function layerCharts(r: CollisionJobResult, names: ModelNames): { layer: string; data: LineChartData }[] {
+  const runs = modelRuns(r, names);
   const first = r.a?.layers.find((l) => l.curve.eps.length);
   if (!first || !r.a) return [];
   return r.a.layers.map((la) => ({
     layer: la.layer,
     data: {
+      title: la.layer,
       x: first.curve.eps,
       series: runs.flatMap(({ label, res, dashed }, k) => {
         const l = res.layers.find((x) => x.layer === la.layer);
-        return l ? [{ label: `${label}${l.complete ? '' : ' …'}`, color: classColor(k), dashed, y: l.curve.meanLogLoss }] : [];
+        // A and B in their semantic colours; further models in class-palette hues.
+        const color = res === r.a ? COLOR.modelA : res === r.b ? COLOR.modelB : classColor(k);
+        return l ? [{ label: `${label}${l.complete ? '' : ' (computing…)'}`, color, dashed, y: l.curve.meanLogLoss }] : [];
       }),
-      xLabel: `ε · ${la.layer}`,
-      yLabel: 'optimal log-loss',
+      xLabel: 'ε (input L2)',
+      yLabel: 'optimal log-loss (nats)',
       rules: [{ y: Math.log(2), label: 'log 2' }],
     },
   }));
 }
 
 /** The seed's sweep of m: optimal log-loss at one ε against the projection size, a line per layer. */
-function sweepChart(r: CollisionJobResult, epsIndex: number): LineChartData | null {
+function sweepChart(r: CollisionJobResult, epsIndex: number, names: ModelNames): LineChartData | null {
   if (r.sweep.length < 2) return null;
   const x = r.sweep.map((e) => e.m);
   const series: LineSeries[] = [];
@@ -98,18 +107,21 @@ function sweepChart(r: CollisionJobResult, epsIndex: number): LineChartData | nu
     if (!first) continue;
     first.layers.forEach((l, i) => {
       const y = r.sweep.map((e) => e[name]?.layers.find((k) => k.layer === l.layer)?.curve.meanLogLoss[epsIndex] ?? NaN);
-      series.push({ label: `${name.toUpperCase()} ${l.layer}`, color: epsColor(i, Math.max(1, first.layers.length - 1)), dashed: name === 'b', y });
+      series.push({ label: `${nameOf(names, name)} · ${l.layer}`, color: layerColor(i, first.layers.length), dashed: name === 'b', y });
     });
   }
   const eps = r.sweep[0].a?.layers[0]?.curve.eps[epsIndex];
-  return { x, series, xLabel: 'projection size m', yLabel: `optimal log-loss at ε = ${eps ?? '?'}`, rules: [{ y: Math.log(2), label: 'log 2 (chance)' }] };
+  return { title: `Optimal log-loss against the projection size at ε = ${eps ?? '?'}`, x, series, xLabel: 'projection size m (dimensions)', yLabel: 'optimal log-loss (nats)', rules: [{ y: Math.log(2), label: 'log 2 (chance)' }] };
 }
+
+/** Optimal log-loss lies in [0, log 2] for a balanced pair: one fixed scale for every model's table. */
+const LOGLOSS_DOMAIN: [number, number] = [0, Math.log(2)];
 
 function Heat({ res, label }: { res: CollisionAnalysisResult; label: string }) {
   const eps = res.layers[0]?.curve.eps ?? [];
   return (
     <table className="heatmap" data-testid="collision-heatmap">
-      <caption>optimal log-loss, model {label} (layer × ε; darker = more robust features lost)</caption>
+      <caption>optimal log-loss, {label} (layer × ε; brighter = nearer chance, more robust features lost)</caption>
       <thead>
         <tr>
           <th />
@@ -123,7 +135,7 @@ function Heat({ res, label }: { res: CollisionAnalysisResult; label: string }) {
           <tr key={l.layer}>
             <th>{l.layer}</th>
             {l.curve.meanLogLoss.map((v, i) => (
-              <td key={i} style={{ background: epsColor(1 - v / Math.log(2), 1), color: v > 0.4 ? COLOR.inkOnDark : COLOR.inkOnLight }}>
+              <td key={i} title={`${label} · ${l.layer} · ε ${eps[i]}: optimal log-loss ${v.toFixed(4)} nats`} style={{ background: heatColor(v, LOGLOSS_DOMAIN), color: heatInk(v, LOGLOSS_DOMAIN) }}>
                 {v.toFixed(3)}
               </td>
             ))}
@@ -182,8 +194,8 @@ function VertexStrip({ r, res, focus, onFocus }: { r: CollisionJobResult; res: C
  * The seed's Figure 3: one pair's colliding images x̃, x̃′ at every layer with their
  * perturbation sizes, a row per model (same pair and projection seeds for every model).
  */
-function PairExplorer({ r, pair }: { r: CollisionJobResult; pair: number }) {
-  const runs = modelRuns(r);
+function PairExplorer({ r, pair, names }: { r: CollisionJobResult; pair: number; names: ModelNames }) {
+  const runs = modelRuns(r, names);
   const res = r.a;
   if (!res || !r.images || pair >= res.pairI.length) return null;
   const d = r.shape[0] * r.shape[1] * r.shape[2];
@@ -247,12 +259,13 @@ export function CollisionView() {
   const epsCount = r?.a?.layers[0]?.curve.eps.length ?? 0;
   const [sweepEps, setSweepEps] = useState(-1);
   const sweepEpsIndex = sweepEps >= 0 && sweepEps < epsCount ? sweepEps : Math.floor(epsCount / 2);
-  const sweep = useMemo(() => (r ? sweepChart(r, sweepEpsIndex) : null), [r, sweepEpsIndex]);
-  const log = useMemo(() => (r ? lossChart(r, false) : null), [r]);
-  const zeroOne = useMemo(() => (r ? lossChart(r, true) : null), [r]);
-  const multiples = useMemo(() => (r ? layerCharts(r) : []), [r]);
-  const runs = r ? modelRuns(r) : [];
-  const [graphModel, setGraphModel] = useState('A');
+  const names = useModelNames();
+  const sweep = useMemo(() => (r ? sweepChart(r, sweepEpsIndex, names) : null), [r, sweepEpsIndex, names]);
+  const log = useMemo(() => (r ? lossChart(r, false, names) : null), [r, names]);
+  const zeroOne = useMemo(() => (r ? lossChart(r, true, names) : null), [r, names]);
+  const multiples = useMemo(() => (r ? layerCharts(r, names) : []), [r, names]);
+  const runs = r ? modelRuns(r, names) : [];
+  const [graphModel, setGraphModel] = useState('');
   const graphRun = runs.find((m) => m.label === graphModel) ?? runs[0];
   const zoo = useLab((s) => s.zoo);
   const params = useLab((s) => s.params);
@@ -331,9 +344,10 @@ export function CollisionView() {
               ))}
             </div>
           )}
-          <div className="chart-row">
+          <div className="chart-row heatmap-row">
             {runs.map((m) => (m.res.seconds > 0 ? <Heat key={m.label} res={m.res} label={m.label} /> : null))}
           </div>
+          <HeatLegend domain={LOGLOSS_DOMAIN} label="optimal log-loss (nats; log 2 ≈ 0.693 = chance), one scale for every model" testId="collision-heat-legend" />
           <div className="control-row">
             layer{' '}
             <select value={shownLayer} onChange={(e) => setGraphLayer(e.target.value)}>
@@ -356,7 +370,7 @@ export function CollisionView() {
           </div>
           {graphRun && <ConflictGraph res={graphRun.res} layer={shownLayer} eps={graphEps} onPair={setPair} focus={focusVertex} onFocus={setFocusVertex} />}
           {graphRun && <VertexStrip r={r} res={graphRun.res} focus={focusVertex} onFocus={setFocusVertex} />}
-          <PairExplorer r={r} pair={pair} />
+          <PairExplorer r={r} pair={pair} names={names} />
         </>
       )}
     </section>

@@ -9,8 +9,9 @@ import { useMemo } from 'react';
 import { runAnalysis } from '../analyses';
 import { applyParams } from '../setup';
 import { COLOR } from '../charts/colors';
-import { type LineChartData } from '../charts/lines';
+import { type LineChartData, type LineSeries } from '../charts/lines';
 import { useLab } from '../store';
+import { useModelNames } from '../modelNames';
 import { AnalysisBar, LineChartView, fmtPct, useAnalysisResult, ViewControls } from './common';
 
 const NO_NAMES: string[] = [];
@@ -23,35 +24,48 @@ const onClickEps = (x: number | string) => void applyParams({ attack: { eps: Num
 
 export function CurveView() {
   const eps = useLab((s) => s.params.attack.eps);
-  const names = useLab((s) => s.dataset?.classNames ?? NO_NAMES);
-  const compareLabel = useLab((s) => s.params.lab.compare);
-  const modelLabel = useLab((s) => s.params.setup.model);
+  const classNames = useLab((s) => s.dataset?.classNames ?? NO_NAMES);
+  const names = useModelNames();
+  const running = useLab((s) => s.analyses.curve?.status === 'running');
   const r = useAnalysisResult('curve');
   const norm = r?.spec.norm;
 
   const curve = useMemo<LineChartData | null>(() => {
     if (!r || !r.a.points.length) return null;
     const x = r.a.points.map((p) => p.eps);
-    const series = [{ label: `A ${modelLabel}: robust`, color: COLOR.modelA, y: r.a.points.map((p) => p.robustAccuracy) }];
-    if (r.a.points.some((p) => p.meanDrawAccuracy !== undefined)) series.push({ label: 'A: mean over draws', color: COLOR.modelALight, y: r.a.points.map((p) => p.meanDrawAccuracy ?? null) as number[] });
+    const series: LineSeries[] = [{ label: `${names.a}: robust`, color: COLOR.modelA, y: r.a.points.map((p) => p.robustAccuracy) }];
+    if (r.a.points.some((p) => p.meanDrawAccuracy !== undefined)) series.push({ label: `${names.a}: mean over draws`, color: COLOR.modelALight, y: r.a.points.map((p) => p.meanDrawAccuracy ?? null) });
     if (r.b && r.b.points.length) {
       const yb = x.map((e) => r.b!.points.find((p) => p.eps === e)?.robustAccuracy ?? null);
-      series.push({ label: `B ${compareLabel}: robust`, color: COLOR.modelB, y: yb as number[], dashed: true } as never);
+      series.push({ label: `${names.b ?? 'B'}: robust`, color: COLOR.modelB, y: yb, dashed: true, pending: yb.some((v) => v === null) });
     }
-    return { x, series, xLabel: `ε (${norm === 'linf' ? 'L∞' : 'L2'}; ×255 for 8-bit units) — click a point to show it`, yLabel: 'accuracy', yDomain: [0, 1], markX: eps, format: (v) => `${(100 * v).toFixed(1)}%` };
-  }, [r, eps, modelLabel, compareLabel, norm]);
+    const placeholders = running && names.b && !r.b?.points.length ? [`${names.b}: computing…`] : [];
+    return {
+      title: `Robust accuracy under ${r.spec.attack.toUpperCase()} over ε`,
+      x,
+      series,
+      placeholders,
+      xLabel: `ε (${norm === 'linf' ? 'L∞' : 'L2'}, pixels in [0, 1]) — click a point to show it`,
+      yLabel: 'robust accuracy (%)',
+      yDomain: [0, 1],
+      markX: eps,
+      format: (v) => `${(100 * v).toFixed(1)}%`,
+    };
+  }, [r, eps, names.a, names.b, norm, running]);
 
   const perClass = useMemo<LineChartData | null>(() => {
     if (!r || !r.a.perClass.length) return null;
     const fin = (v: number) => (Number.isFinite(v) ? v : null);
-    const x = r.a.perClass.map((c) => names[c.cls] ?? String(c.cls));
-    const series = [
-      { label: 'A median (IQR band)', color: COLOR.modelA, y: r.a.perClass.map((c) => fin(c.median)), band: { low: r.a.perClass.map((c) => fin(c.q25)), high: r.a.perClass.map((c) => fin(c.q75)) } },
+    const x = r.a.perClass.map((c) => classNames[c.cls] ?? String(c.cls));
+    const series: LineSeries[] = [
+      { label: `${names.a}: median (IQR band)`, color: COLOR.modelA, y: r.a.perClass.map((c) => fin(c.median)), band: { low: r.a.perClass.map((c) => fin(c.q25)), high: r.a.perClass.map((c) => fin(c.q75)) } },
     ];
-    if (r.b?.perClass.length) series.push({ label: 'B median (IQR band)', color: COLOR.modelB, y: r.b.perClass.map((c) => fin(c.median)), band: { low: r.b.perClass.map((c) => fin(c.q25)), high: r.b.perClass.map((c) => fin(c.q75)) }, dashed: true } as never);
-    const what = r.a.minimalNorm ? 'minimal perturbation norm' : 'smallest ladder ε that broke the sample';
-    return { x, series, xLabel: 'class (n/a: not broken within the ladder)', yLabel: what, format: (v) => v.toPrecision(3) };
-  }, [r, names]);
+    if (r.b?.perClass.length) series.push({ label: `${names.b ?? 'B'}: median (IQR band)`, color: COLOR.modelB, y: r.b.perClass.map((c) => fin(c.median)), band: { low: r.b.perClass.map((c) => fin(c.q25)), high: r.b.perClass.map((c) => fin(c.q75)) }, dashed: true });
+    const placeholders = running && names.b && !r.b?.perClass.length ? [`${names.b}: computing…`] : [];
+    const unit = r.spec.norm === 'linf' ? 'L∞' : 'L2';
+    const what = r.a.minimalNorm ? `minimal perturbation norm (${unit})` : `smallest ladder ε that broke it (${unit})`;
+    return { title: r.a.minimalNorm ? 'Per class: minimal perturbation per sample' : 'Per class: ε at which samples break', x, series, placeholders, xLabel: 'class (n/a: not broken within the ladder)', yLabel: what, format: (v) => String(Number(v.toPrecision(3))) };
+  }, [r, classNames, names.a, names.b, running]);
 
   const shareScores = () => {
     if (!r) return;

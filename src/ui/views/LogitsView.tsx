@@ -5,7 +5,6 @@
  * per-class rank-order scatter of confidences with its far samples shown as images, which
  * classes become the errors, and the per-epoch ridgeline of the zoo's training snapshots.
  */
-import { plural } from '../text';
 import { useCallback, useMemo, useState } from 'react';
 import type { LogitsJobResult, ModelLogits } from '../../core/logits/job';
 import type { Histogram } from '../../core/logits';
@@ -19,6 +18,7 @@ import { useChart } from '../charts/useChart';
 import { ImageCanvas } from '../components/ImageCanvas';
 import { availablePreset, LOGITS_PRESETS } from '../presets';
 import { useLab } from '../store';
+import { useModelNames, type ModelNames } from '../modelNames';
 import { AnalysisBar, LineChartView, fmtPct, useAnalysisResult, ViewControls } from './common';
 
 
@@ -31,84 +31,94 @@ function density(h: Histogram): number[] {
   return Array.from(h.counts, (c) => c / total);
 }
 
-function histChart(r: LogitsJobResult, pick: (m: ModelLogits, adv: boolean) => Histogram | null, xLabel: string): LineChartData | null {
+function histChart(r: LogitsJobResult, pick: (m: ModelLogits, adv: boolean) => Histogram | null, title: string, xLabel: string, names: ModelNames): LineChartData | null {
   const first = r.a && pick(r.a, false);
   if (!first) return null;
   const x = Array.from({ length: first.counts.length }, (_, i) => +((first.edges[i] + first.edges[i + 1]) / 2).toPrecision(4));
   const series: LineSeries[] = [];
-  for (const [name, m, color] of [['A', r.a, COLOR.modelA], ['B', r.b, COLOR.modelB]] as const) {
+  for (const [name, m, color] of [[names.a, r.a, COLOR.modelA], [names.b ?? 'B', r.b, COLOR.modelB]] as const) {
     if (!m) continue;
     const c = pick(m, false);
     const a = pick(m, true);
-    if (c) series.push({ label: `${name} clean (mean ${c.mean.toFixed(2)}, skew ${c.skewness.toFixed(2)})`, color, y: density(c), dashed: name === 'B' });
-    if (a) series.push({ label: `${name} adversarial (mean ${a.mean.toFixed(2)}, skew ${a.skewness.toFixed(2)})`, color: adversarialVariant(color), y: density(a), dashed: name === 'B', hollow: true });
+    if (c) series.push({ label: `${name} clean (mean ${c.mean.toFixed(2)}, skew ${c.skewness.toFixed(2)})`, color, y: density(c), dashed: m === r.b });
+    if (a) series.push({ label: `${name} adversarial (mean ${a.mean.toFixed(2)}, skew ${a.skewness.toFixed(2)})`, color: adversarialVariant(color), y: density(a), dashed: m === r.b, hollow: true });
   }
-  return { x, series, xLabel, yLabel: 'fraction of samples' };
+  return { title, x, series, xLabel, yLabel: 'share of samples (%)', format: (v) => `${(100 * v).toFixed(1)}%` };
 }
 
 function RankScatter({ r, cls, focus, onFocus }: { r: LogitsJobResult; cls: number; focus: number | null; onFocus: (i: number | null) => void }) {
   const c = r.compare?.perClass.find((p) => p.label === cls);
   const create = useCallback((el: SVGSVGElement) => createRankScatter(el, { onFocus }), [onFocus]);
-  const data = useMemo(() => (c ? { cls: c, focus } : null), [c, focus]);
+  const names = useModelNames();
+  const classNames = useLab((s) => s.dataset?.classNames);
+  const data = useMemo(() => (c ? { cls: c, focus, nameA: names.a, nameB: names.b ?? 'B', title: `Confidence ranks of class ${classNames?.[cls] ?? cls}` } : null), [c, focus, names, classNames, cls]);
   const ref = useChart(create, data);
   return <svg ref={ref} className="rank-scatter" data-testid="rank-scatter" />;
 }
 
-function Ridge({ epochs, which }: { epochs: NonNullable<LogitsJobResult['epochs']>[number]; which: 'maxLogit' | 'gap' }) {
+function Ridge({ epochs, which, names }: { epochs: NonNullable<LogitsJobResult['epochs']>[number]; which: 'maxLogit' | 'gap'; names: ModelNames }) {
   const data = useMemo(() => {
     const e = epochs.summaries;
-    const title = `${which === 'gap' ? 'logit gap (max − second)' : 'max logit'}, model ${epochs.model}`;
-    return { edges: which === 'gap' ? e.gapEdges : e.maxLogitEdges, rows: e.epochs.map((x) => ({ label: `epoch ${x.epoch}`, counts: which === 'gap' ? x.gap.counts : x.maxLogit.counts })), xLabel: title };
-  }, [epochs, which]);
+    const model = epochs.model === 'B' ? (names.b ?? 'B') : names.a;
+    const quantity = which === 'gap' ? 'logit gap (max − second)' : 'max logit';
+    return {
+      title: `${quantity} over training, ${model}`,
+      edges: which === 'gap' ? e.gapEdges : e.maxLogitEdges,
+      rows: e.epochs.map((x) => ({ label: `epoch ${x.epoch}`, counts: which === 'gap' ? x.gap.counts : x.maxLogit.counts })),
+      xLabel: `${quantity} (logit units)`,
+    };
+  }, [epochs, which, names]);
   const ref = useChart(createRidgeline, data);
   return <svg ref={ref} className="line-chart" data-testid={`ridge-${which}${epochs.model === 'B' ? '-b' : ''}`} />;
 }
 
 export function LogitsView() {
-  const names = useLab((s) => s.dataset?.classNames);
+  const classNames = useLab((s) => s.dataset?.classNames);
   const r = useAnalysisResult('logits');
   const [cls, setCls] = useState(0);
   const [focus, setFocus] = useState<number | null>(null);
   const zoo = useLab((s) => s.zoo);
   const preset = useMemo(() => availablePreset(LOGITS_PRESETS, new Set(zoo.map((z) => z.id))), [zoo]);
-  const maxLogit = useMemo(() => (r ? histChart(r, (m, adv) => (adv ? m.adversarial?.maxLogit ?? null : m.clean.maxLogit), 'max logit') : null), [r]);
-  const gap = useMemo(() => (r ? histChart(r, (m, adv) => (adv ? m.adversarial?.gap ?? null : m.clean.gap), 'logit gap (max − second max)') : null), [r]);
+  const names = useModelNames();
+  const maxLogit = useMemo(() => (r ? histChart(r, (m, adv) => (adv ? m.adversarial?.maxLogit ?? null : m.clean.maxLogit), 'Distribution of the max logit', 'max logit (bin centre, logit units)', names) : null), [r, names]);
+  const gap = useMemo(() => (r ? histChart(r, (m, adv) => (adv ? m.adversarial?.gap ?? null : m.clean.gap), 'Distribution of the logit gap', 'logit gap, max − second max (bin centre, logit units)', names) : null), [r, names]);
   const byGap = useMemo<LineChartData | null>(() => {
     const bins = r?.a?.robustByGap;
     if (!r || !bins) return null;
     const x = bins.map((b) => +((b.low + b.high) / 2).toPrecision(3));
     const series: LineSeries[] = [];
-    for (const [name, m, color] of [['A', r.a, COLOR.modelA], ['B', r.b, COLOR.modelB]] as const) {
+    for (const [name, m, color] of [[names.a, r.a, COLOR.modelA], [names.b ?? 'B', r.b, COLOR.modelB]] as const) {
       const bs = m?.robustByGap;
       if (!bs) continue;
       // A's bins set x; B's bins differ in range, so B is plotted only when its bins align.
-      if (name === 'B' && bs.length !== bins.length) continue;
+      if (m === r.b && bs.length !== bins.length) continue;
       const nan = (v: number) => (Number.isFinite(v) ? v : null);
-      series.push({ label: `${name} robust accuracy (Wilson 95%)`, color, dashed: name === 'B', y: bs.map((b) => nan(b.accuracy)), band: { low: bs.map((b) => nan(b.wilsonLow)), high: bs.map((b) => nan(b.wilsonHigh)) } });
+      series.push({ label: `${name}: robust accuracy (Wilson 95% band)`, color, dashed: m === r.b, y: bs.map((b) => nan(b.accuracy)), band: { low: bs.map((b) => nan(b.wilsonLow)), high: bs.map((b) => nan(b.wilsonHigh)) } });
     }
-    return { x, series, xLabel: 'clean logit gap (bin centre; A’s bins)', yLabel: 'robust accuracy', yDomain: [0, 1] };
-  }, [r]);
+    return { title: 'Does a large clean gap predict robustness?', x, series, xLabel: `clean logit gap (bin centre of ${names.a}’s bins, logit units)`, yLabel: 'robust accuracy (%)', yDomain: [0, 1], format: (v) => `${(100 * v).toFixed(1)}%` };
+  }, [r, names]);
   const aok = useMemo<LineChartData | null>(() => {
     if (!r?.compare) return null;
     const k = Array.from(r.compare.aok, (_, i) => i + 1);
     return {
       x: k,
+      title: 'Do the two models rank the classes alike? (AO@k)',
       series: [
-        { label: 'AO@k, A vs B (same images)', color: COLOR.modelA, y: Array.from(r.compare.aok) },
-        { label: 'control: B permuted within class', color: COLOR.control, y: Array.from(r.compare.aokControl), dashed: true },
+        { label: `AO@k, ${names.a} vs ${names.b ?? 'B'} (same images)`, color: COLOR.modelA, y: Array.from(r.compare.aok) },
+        { label: `control: ${names.b ?? 'B'} permuted within class`, color: COLOR.control, y: Array.from(r.compare.aokControl), dashed: true },
       ],
       xLabel: 'k (top-k classes)',
-      yLabel: 'average overlap',
+      yLabel: 'average overlap (0–1)',
       yDomain: [0, 1],
     };
-  }, [r]);
+  }, [r, names]);
   const errors = useMemo<LineChartData | null>(() => {
     if (!r?.a) return null;
     const x = Array.from(r.a.errorClasses, (_, i) => i + 1);
-    const series: LineSeries[] = [{ label: `A (${plural(r.a.errorCount, 'error')})`, color: COLOR.modelA, y: Array.from(r.a.errorClasses) }];
-    if (r.b) series.push({ label: `B (${plural(r.b.errorCount, 'error')})`, color: COLOR.modelB, y: Array.from(r.b.errorClasses), dashed: true });
-    return { x, series, xLabel: 'rank k of the predicted class among the true class’s average logits', yLabel: 'share of errors', yDomain: [0, 1] };
-  }, [r]);
+    const series: LineSeries[] = [{ label: `${names.a} (${r.a.errorCount} ${r.a.errorCount === 1 ? 'error' : 'errors'})`, color: COLOR.modelA, y: Array.from(r.a.errorClasses) }];
+    if (r.b) series.push({ label: `${names.b ?? 'B'} (${r.b.errorCount} ${r.b.errorCount === 1 ? 'error' : 'errors'})`, color: COLOR.modelB, y: Array.from(r.b.errorClasses), dashed: true });
+    return { title: 'Which classes become the errors', x, series, xLabel: 'rank k of the predicted class among the true class’s average logits', yLabel: 'share of errors (%)', yDomain: [0, 1], format: (v) => `${(100 * v).toFixed(1)}%` };
+  }, [r, names]);
   const farShown = r?.compare?.farImages.filter((f) => f.label === cls) ?? [];
   return (
     <section data-testid="logits-view">
@@ -147,7 +157,7 @@ export function LogitsView() {
             <select value={cls} onChange={(e) => setCls(Number(e.target.value))} data-testid="rank-class">
               {r.compare.perClass.map((c) => (
                 <option key={c.label} value={c.label}>
-                  {names?.[c.label] ?? c.label} ({fmtPct(c.fractionFar)} far, ρ={c.spearman.toFixed(2)})
+                  {classNames?.[c.label] ?? c.label} ({fmtPct(c.fractionFar)} far, ρ={c.spearman.toFixed(2)})
                 </option>
               ))}
             </select>
@@ -172,8 +182,8 @@ export function LogitsView() {
       )}
       {r?.epochs?.map((e) => (
         <div className="chart-row" key={e.model}>
-          <Ridge epochs={e} which="maxLogit" />
-          <Ridge epochs={e} which="gap" />
+          <Ridge epochs={e} which="maxLogit" names={names} />
+          <Ridge epochs={e} which="gap" names={names} />
         </div>
       ))}
     </section>

@@ -8,19 +8,21 @@ import type { MftmaJobResult, MftmaPoint } from '../../core/mftma/job';
 import type { SweepAccuracy } from '../../core/mftma/manifolds';
 import { runAnalysis } from '../analyses';
 import { applyParams } from '../setup';
-import { COLOR, epsColor } from '../charts/colors';
+import { COLOR, epsColor, heatColor, heatInk, sharedDomain } from '../charts/colors';
 import { type LineChartData, type LineSeries } from '../charts/lines';
 import { availablePreset, MFTMA_PRESETS, type Preset } from '../presets';
 import { useLab } from '../store';
+import { HeatLegend } from './HeatLegend';
+import { useModelNames, type ModelNames } from '../modelNames';
 import { AnalysisBar, fmtPct, LineChartView, useAnalysisResult, ViewControls } from './common';
 
 type Metric = 'capacity' | 'radius' | 'dimension' | 'centerCorrelation';
 
-const METRICS: { key: Metric; label: string; help: string }[] = [
-  { key: 'capacity', label: 'capacity α_M', help: 'How many manifolds per dimension a linear readout can still separate: higher = more linearly separable; robust layers keep it as the perturbation grows.' },
-  { key: 'radius', label: 'radius R_M', help: 'Size of each manifold relative to its center: perturbations that blow a layer’s manifolds up (non-robust early layers) raise it.' },
-  { key: 'dimension', label: 'dimension D_M', help: 'Number of directions the manifold effectively spans against a random readout: high dimension lowers capacity.' },
-  { key: 'centerCorrelation', label: 'center correlation ρ', help: 'Mean |cosine| between manifold centers: correlated centers are harder to separate.' },
+const METRICS: { key: Metric; label: string; axis: string; help: string }[] = [
+  { key: 'capacity', label: 'capacity α_M', axis: 'α_M (manifolds per dimension)', help: 'How many manifolds per dimension a linear readout can still separate: higher = more linearly separable; robust layers keep it as the perturbation grows.' },
+  { key: 'radius', label: 'radius R_M', axis: 'R_M (relative to the centre norm)', help: 'Size of each manifold relative to its center: perturbations that blow a layer’s manifolds up (non-robust early layers) raise it.' },
+  { key: 'dimension', label: 'dimension D_M', axis: 'D_M (dimensions)', help: 'Number of directions the manifold effectively spans against a random readout: high dimension lowers capacity.' },
+  { key: 'centerCorrelation', label: 'center correlation ρ', axis: 'ρ (mean |cosine|, 0–1)', help: 'Mean |cosine| between manifold centers: correlated centers are harder to separate.' },
 ];
 
 async function applyPresetAndRun(preset: Preset): Promise<void> {
@@ -32,27 +34,35 @@ export function runManifolds(): void {
   void runAnalysis('mftma');
 }
 
-function MetricChart({ r, metric }: { r: MftmaJobResult; metric: (typeof METRICS)[number] }) {
+/** Every layer × ladder point of a model has arrived (results stream in per point). */
+const complete = (r: MftmaJobResult, points: MftmaPoint[]) => points.length >= r.layers.length * r.ladder.length;
+
+function MetricChart({ r, metric, names }: { r: MftmaJobResult; metric: (typeof METRICS)[number]; names: ModelNames }) {
   const data = useMemo<LineChartData | null>(() => {
     if (!r.a.length) return null;
     const layers = r.layers.filter((l) => r.a.some((p) => p.layer === l));
+    // The ladder's own range: σ of Gaussian noise and ε of attacks share this view, and a
+    // value keeps its colour across runs of the same ladder (colors.ts EpsColors).
     const maxSize = Math.max(...r.ladder);
     const series: LineSeries[] = [];
-    for (const [name, points] of [['A', r.a], ['B', r.b]] as const) {
+    const placeholders: string[] = [];
+    for (const [name, points] of [[names.a, r.a], [names.b ?? 'B', r.b]] as const) {
       if (!points) continue;
+      const pending = !complete(r, points);
+      let any = false;
       for (const size of r.ladder) {
         const at = (layer: string) => points.find((p: MftmaPoint) => p.layer === layer && p.size === size);
         if (!layers.some((l) => at(l))) continue;
-        series.push({ label: `${name} ${size}`, color: epsColor(size, maxSize), dashed: name === 'B', y: layers.map((l) => at(l)?.[metric.key] ?? null) });
+        any = true;
+        series.push({ label: `${name}, σ/ε = ${size}`, color: epsColor(size, maxSize), dashed: points === r.b, pending, y: layers.map((l) => at(l)?.[metric.key] ?? null) });
       }
+      if (!any) placeholders.push(`${name}: computing…`);
     }
-    return { x: layers, series, xLabel: 'layer', yLabel: metric.label };
-  }, [r, metric]);
+    return { title: `${metric.label} per layer`, x: layers, series, placeholders, xLabel: 'layer', yLabel: metric.axis };
+  }, [r, metric, names]);
   return (
-    <figure className="metric-chart" title={metric.help}>
-      <figcaption>
-        <b>{metric.label}</b> <span className="muted">{metric.help}</span>
-      </figcaption>
+    <figure className="metric-chart">
+      <figcaption className="muted">{metric.help}</figcaption>
       <LineChartView data={data} testId={`mftma-${metric.key}`} />
     </figure>
   );
@@ -63,16 +73,13 @@ function MetricChart({ r, metric }: { r: MftmaJobResult; metric: (typeof METRICS
  * perturbation as the last row (and the clean accuracy in the caption): the seed reads the
  * capacity profile next to what the perturbation does to the output.
  */
-function Heatmap({ points, accuracy, ladder, layers, label }: { points: MftmaPoint[]; accuracy: SweepAccuracy[] | undefined; ladder: number[]; layers: string[]; label: string }) {
+function Heatmap({ points, accuracy, ladder, layers, label, domain }: { points: MftmaPoint[]; accuracy: SweepAccuracy[] | undefined; ladder: number[]; layers: string[]; label: string; domain: [number, number] }) {
   // Entry 0 is the clean pass; ladder value i is entry i + 1.
   const clean = accuracy?.[0];
-  const values = points.map((p) => p.capacity).filter(Number.isFinite);
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
   return (
     <table className="heatmap" data-testid="mftma-heatmap">
       <caption>
-        capacity, model {label} (layer × σ/ε){clean ? ` · clean accuracy on these points ${fmtPct(clean.accuracy)}` : ''}
+        capacity α_M, {label} (layer × σ/ε){clean ? ` · clean accuracy on these points ${fmtPct(clean.accuracy)}` : ''}
       </caption>
       <thead>
         <tr>
@@ -88,9 +95,8 @@ function Heatmap({ points, accuracy, ladder, layers, label }: { points: MftmaPoi
             <th>{layer}</th>
             {ladder.map((s) => {
               const p = points.find((x) => x.layer === layer && x.size === s);
-              const t = p && hi > lo ? (p.capacity - lo) / (hi - lo) : 0.5;
               return (
-                <td key={s} style={{ background: p ? epsColor(t, 1) : COLOR.pending, color: t > 0.6 ? COLOR.inkOnLight : COLOR.inkOnDark }} title={p ? `α=${p.capacity.toFixed(4)} R=${p.radius.toFixed(3)} D=${p.dimension.toFixed(2)}${p.projection ? ` (${p.projection.kind === 'span' ? 'exact reduction' : 'random projection'} ${p.width}→${p.projection.toDims} dims)` : ''}` : 'pending'}>
+                <td key={s} style={{ background: p ? heatColor(p.capacity, domain) : COLOR.pending, color: p ? heatInk(p.capacity, domain) : COLOR.inkOnLight }} title={p ? `${label} · ${layer} · σ/ε ${s}: α=${p.capacity.toFixed(4)} R=${p.radius.toFixed(3)} D=${p.dimension.toFixed(2)}${p.projection ? ` (${p.projection.kind === 'span' ? 'exact reduction' : 'random projection'} ${p.width}→${p.projection.toDims} dims)` : ''}` : 'pending'}>
                   {p ? p.capacity.toFixed(3) : '…'}
                 </td>
               );
@@ -111,6 +117,9 @@ function Heatmap({ points, accuracy, ladder, layers, label }: { points: MftmaPoi
 
 export function ManifoldView() {
   const r = useAnalysisResult('mftma');
+  const names = useModelNames();
+  // One colour scale for A's and B's tables: the same α is the same colour in both.
+  const heatDomain = useMemo(() => sharedDomain([r?.a.map((p) => p.capacity) ?? [], r?.b?.map((p) => p.capacity) ?? []]), [r]);
   const projected = r ? [...r.a, ...(r.b ?? [])].filter((p) => p.projection) : [];
   const zoo = useLab((s) => s.zoo);
   const zooIds = useMemo(() => new Set(zoo.map((z) => z.id)), [zoo]);
@@ -154,13 +163,19 @@ export function ManifoldView() {
         <>
           <div className="chart-row">
             {METRICS.map((m) => (
-              <MetricChart key={m.key} r={r} metric={m} />
+              <MetricChart key={m.key} r={r} metric={m} names={names} />
             ))}
           </div>
-          <div className="chart-row">
-            <Heatmap points={r.a} accuracy={r.accuracy?.a} ladder={r.ladder} layers={r.layers} label="A" />
-            {r.b && <Heatmap points={r.b} accuracy={r.accuracy?.b ?? undefined} ladder={r.ladder} layers={r.layers} label="B" />}
+          <div className="chart-row heatmap-row">
+            <Heatmap points={r.a} accuracy={r.accuracy?.a} ladder={r.ladder} layers={r.layers} label={names.a} domain={heatDomain} />
+            {r.b && r.b.length > 0 && <Heatmap points={r.b} accuracy={r.accuracy?.b ?? undefined} ladder={r.ladder} layers={r.layers} label={names.b ?? 'B'} domain={heatDomain} />}
+            {r.b && r.b.length === 0 && (
+              <div className="heat-pending" data-testid="mftma-heatmap-b-pending">
+                {names.b ?? 'B'}: computing…
+              </div>
+            )}
           </div>
+          {r.a.length > 0 && <HeatLegend domain={heatDomain} label={r.b ? `capacity α_M, one scale for both models` : 'capacity α_M'} testId="mftma-heat-legend" />}
         </>
       )}
     </section>

@@ -9,11 +9,12 @@ import { useCallback, useMemo, useRef, useState } from 'react';
 import type { LayerEmbedding, TsneJobResult } from '../../core/tsne/job';
 import { resultOf, runAnalysis } from '../analyses';
 import { applyParams, onApplied } from '../setup';
-import { type LineChartData } from '../charts/lines';
-import { createScatter, type ScatterFrame } from '../charts/scatter';
-import { COLOR, epsColor } from '../charts/colors';
+import { type LineChartData, type LineSeries } from '../charts/lines';
+import { createScatter, type ScatterFrame, type ScatterHover } from '../charts/scatter';
+import { classColor, COLOR, epsColor } from '../charts/colors';
 import { useChart } from '../charts/useChart';
 import { useLab, type ParamsPatch } from '../store';
+import { nameOf, useEpsRangeMax, useModelNames } from '../modelNames';
 import { AnalysisBar, fmtPct, LineChartView, useAnalysisResult, ViewControls } from './common';
 
 export async function runTsneView(whichOverride?: 'a' | 'b', queue = false): Promise<void> {
@@ -56,7 +57,16 @@ onApplied((before, next) => {
   if (shownEps !== undefined && next.attack.eps !== shownEps) void runTsneView(undefined, true);
 });
 
-function LayerScatter({ e, r, enlarged }: { e: LayerEmbedding; r: TsneJobResult; enlarged: boolean }) {
+/** What the tooltip of a hovered scatter point says: which sample, which half, true and predicted class. */
+export function scatterPointText(hover: ScatterHover, r: Pick<TsneJobResult, 'indices' | 'labels' | 'cleanPred' | 'advPred'>, classNames: readonly string[] | undefined): string[] {
+  const k = hover.pair;
+  const name = (c: number) => classNames?.[c] ?? String(c);
+  const truth = r.labels[k];
+  const pred = hover.adversarial ? r.advPred[k] : r.cleanPred[k];
+  return [`sample #${r.indices[k]} · ${hover.adversarial ? 'adversarial' : 'clean'}`, `true class ${name(truth)} · predicted ${name(pred)}${pred === truth ? '' : ' (misclassified)'}`];
+}
+
+function LayerScatter({ e, r, variant = 'cell', hovered = false }: { e: LayerEmbedding; r: TsneJobResult; variant?: 'cell' | 'enlarged'; hovered?: boolean }) {
   const indices = useRef(r.indices);
   indices.current = r.indices;
   // Linked selection: pairs brushed in any scatter, or samples selected in the image strip.
@@ -72,8 +82,10 @@ function LayerScatter({ e, r, enlarged }: { e: LayerEmbedding; r: TsneJobResult;
     });
     return out;
   }, [brushedIndices, brushed, stripIndices, r.indices]);
+  const [hover, setHover] = useState<ScatterHover | null>(null);
+  const classNames = useLab((s) => s.dataset?.classNames);
   const create = useCallback(
-    (el: HTMLCanvasElement) => createScatter(el, { onBrush: (pairs) => useLab.getState().set({ brushedIndices: pairs.map((k) => indices.current[k]), brushed: [] }) }),
+    (el: HTMLCanvasElement) => createScatter(el, { onBrush: (pairs) => useLab.getState().set({ brushedIndices: pairs.map((k) => indices.current[k]), brushed: [] }), onHoverPoint: setHover }),
     [],
   );
   // Enlarging the cell needs no new frame: the scatter redraws itself when its canvas resizes.
@@ -81,7 +93,7 @@ function LayerScatter({ e, r, enlarged }: { e: LayerEmbedding; r: TsneJobResult;
   const ref = useChart(create, frame);
   const startLabel = e.start === 'cold' ? 'cold start' : e.start === 'warm-joint' ? 'warm start, joint' : 'warm start, anchored';
   return (
-    <figure className={`tsne-cell${enlarged ? ' enlarged' : ''}`} data-testid="tsne-cell" data-layer={e.layer}>
+    <figure className={`tsne-cell${variant === 'enlarged' ? ' enlarged' : ''}${hovered ? ' hovered' : ''}`} data-testid={variant === 'enlarged' ? 'tsne-enlarged' : 'tsne-cell'} data-layer={e.layer}>
       <figcaption>
         <b>{e.layer}</b>{' '}
         <span className="muted">
@@ -89,11 +101,51 @@ function LayerScatter({ e, r, enlarged }: { e: LayerEmbedding; r: TsneJobResult;
           {e.overlapSeeds?.mean !== null && e.overlapSeeds && e.overlapSeeds.n > 1 && ` (${fmtPct(e.overlapSeeds.mean)} ± ${fmtPct(e.overlapSeeds.sd)}, ${e.overlapSeeds.n} seeds)`}
         </span>
       </figcaption>
-      <canvas ref={ref} className="tsne-canvas" />
+      <div className="tsne-canvas-box">
+        <canvas ref={ref} className="tsne-canvas" />
+        {hover && (
+          <div className="chart-tooltip-html" data-testid="tsne-tooltip" style={{ left: hover.x + 10, top: hover.y + 10 }}>
+            {scatterPointText(hover, r, classNames).map((line, i) => (
+              <div key={i} className={i === 0 ? 'first' : undefined}>
+                {line}
+              </div>
+            ))}
+          </div>
+        )}
+      </div>
       <div className="muted">
         it {e.iteration}/{e.totalIterations} · KL {Number.isFinite(e.kl) ? e.kl.toFixed(2) : '–'}{e.impl ? ` · ${e.impl === 'typed' ? 'typed arrays' : 'GPU ops'}` : ''} · {startLabel}
       </div>
     </figure>
+  );
+}
+
+/**
+ * The scatters' colour key (issue #21): one swatch per class present, and the marks: filled =
+ * clean, hollow = adversarial, thin dark outline = misclassified by the model.
+ */
+function ScatterKey({ r, classNames }: { r: TsneJobResult; classNames: readonly string[] | undefined }) {
+  const classes = useMemo(() => [...new Set(Array.from(r.labels))].sort((a, b) => a - b), [r.labels]);
+  return (
+    <div className="class-key" data-testid="tsne-class-key">
+      <span className="muted">true class:</span>
+      {classes.map((c) => (
+        <span key={c} className="class-key-entry" data-class={c}>
+          <span className="swatch" style={{ background: classColor(c) }} />
+          {classNames?.[c] ?? c}
+        </span>
+      ))}
+      <span className="class-key-entry">
+        <span className="swatch dot" /> clean
+      </span>
+      <span className="class-key-entry">
+        <span className="swatch ring" /> adversarial
+      </span>
+      <span className="class-key-entry">
+        <span className="swatch dot outlined" /> misclassified (thin dark outline)
+      </span>
+      <span className="class-key-entry muted">faint line: a clean–adversarial pair</span>
+    </div>
   );
 }
 
@@ -106,7 +158,16 @@ export function TsneView() {
   const r = useAnalysisResult('tsne', `tsne:${which}`);
   const rOther = useAnalysisResult('tsne', `tsne:${which === 'a' ? 'b' : 'a'}`);
   const [hoveredLayer, setHoveredLayer] = useState<string | null>(null);
-  const onHoverLayer = useCallback((x: number | string | null) => setHoveredLayer(x === null ? null : String(x)), []);
+  // The enlarged scatter beside the overlap chart keeps the last hovered layer, so leaving the
+  // chart does not make the panel jump; it never reflows the chart the pointer is on.
+  const [enlargedLayer, setEnlargedLayer] = useState<string | null>(null);
+  const onHoverLayer = useCallback((x: number | string | null) => {
+    setHoveredLayer(x === null ? null : String(x));
+    if (x !== null) setEnlargedLayer(String(x));
+  }, []);
+  const names = useModelNames();
+  const epsMax = useEpsRangeMax();
+  const classNames = useLab((s) => s.dataset?.classNames);
   // One line per ε the slider visited (the cached ladder of this model, sample and layers):
   // the overlap of each finished embedding, kept while the setup stays the same.
   const history = useRef<{ setup: string; byEps: Map<number, Map<string, number | null>> }>({ setup: '', byEps: new Map() });
@@ -118,40 +179,43 @@ export function TsneView() {
   const data = useMemo<LineChartData | null>(() => {
     if (!r || !r.layers.length) return null;
     const L = r.layers;
+    const self = nameOf(names, r.which);
     const otherLayers = rOther?.layers ?? [];
-    const otherSeries = otherLayers.length
-      ? [{ label: `model ${rOther!.which.toUpperCase()} (ε=${rOther!.eps}): t-SNE overlap`, color: COLOR.otherModel, dashed: true, y: L.map((e) => otherLayers.find((o) => o.layer === e.layer)?.overlap?.value ?? null) }]
+    const otherSeries: LineSeries[] = otherLayers.length
+      ? [{ label: `${nameOf(names, rOther!.which)} (ε=${rOther!.eps})`, color: COLOR.otherModel, dashed: true, y: L.map((e) => otherLayers.find((o) => o.layer === e.layer)?.overlap?.value ?? null) }]
       : [];
     const visited = [...history.current.byEps.entries()].filter(([eps]) => eps !== r.eps).sort((a, b) => a[0] - b[0]);
-    const epsMax = Math.max(r.eps, ...visited.map(([eps]) => eps), 1e-9);
-    const ladderSeries = visited.map(([eps, byLayer]) => ({ label: `ε=${eps} (shown layout)`, color: epsColor(eps, epsMax), dashed: true, y: L.map((e) => byLayer.get(e.layer) ?? null) }));
+    // ε colours from the lab's threat-model range: an ε keeps its colour as more are visited.
+    const ladderSeries: LineSeries[] = visited.map(([eps, byLayer]) => ({ label: `${self}, ε=${eps}`, color: epsColor(eps, epsMax), dashed: true, y: L.map((e) => byLayer.get(e.layer) ?? null) }));
     return {
+      title: `t-SNE overlap per layer, ${self}`,
       x: L.map((e) => e.layer),
       series: [
         ...ladderSeries,
         ...otherSeries,
-        { label: `t-SNE overlap (shown layout, ε=${r.eps})`, color: COLOR.modelA, y: L.map((e) => e.overlap?.value ?? null) },
+        { label: `${self}, ε=${r.eps} (shown layout)`, color: COLOR.modelA, y: L.map((e) => e.overlap?.value ?? null) },
         {
-          label: 'mean ± sd over seeds',
+          label: `${self}: mean ± sd over seeds`,
           color: COLOR.modelALight,
           y: L.map((e) => e.overlapSeeds?.mean ?? null),
           band: { low: L.map((e) => (e.overlapSeeds?.mean ?? null) !== null && e.overlapSeeds?.sd !== null ? (e.overlapSeeds!.mean as number) - (e.overlapSeeds!.sd as number) : null), high: L.map((e) => (e.overlapSeeds?.mean ?? null) !== null && e.overlapSeeds?.sd !== null ? (e.overlapSeeds!.mean as number) + (e.overlapSeeds!.sd as number) : null) },
         },
-        { label: 'successful attacks only', color: COLOR.adversarial, y: L.map((e) => e.overlap?.successRestricted ?? null), dashed: true },
-        { label: '50-D PCA space (baseline)', color: COLOR.baseline, y: L.map((e) => e.overlapPca?.value ?? null), hollow: true, dashed: true },
+        { label: `${self}: successful attacks only`, color: COLOR.adversarial, y: L.map((e) => e.overlap?.successRestricted ?? null), dashed: true },
+        { label: `${self}: 50-D PCA space (baseline)`, color: COLOR.baseline, y: L.map((e) => e.overlapPca?.value ?? null), hollow: true, dashed: true },
       ],
-      xLabel: 'layer',
-      yLabel: 'overlap: adversarial point nearer its clean partner than any other-class clean point',
+      xLabel: 'layer — hover one to enlarge its scatter',
+      yLabel: 'overlap (% of pairs)',
       yDomain: [0, 1],
       format: (v) => `${(100 * v).toFixed(1)}%`,
     };
-  }, [r, rOther]);
+  }, [r, rOther, names, epsMax]);
+  const enlarged = r?.layers.find((e) => e.layer === enlargedLayer) ?? null;
   return (
     <section data-testid="tsne-view">
       <h2>Layerwise t-SNE of clean and adversarial activations</h2>
       <p className="muted">
-        filled = clean, hollow = adversarial, faint line = a pair, colour = true class, red ring = misclassified. Release the ε slider to move the points
-        (warm start). Overlap per spec: misclassified clean images excluded, strict inequality, undefined shown as n/a.
+        Release the ε slider to move the points (warm start). Overlap: the share of pairs whose adversarial point is nearer its clean partner than any
+        other-class clean point (misclassified clean images excluded, strict inequality, undefined shown as n/a).
       </p>
       <ViewControls kind="tsne" legend="t-SNE" />
       <div className="muted">
@@ -176,7 +240,8 @@ export function TsneView() {
           </span>
         )}
       </AnalysisBar>
-      <div className="tsne-grid">{r?.layers.map((e) => <LayerScatter key={e.layer} e={e} r={r} enlarged={e.layer === hoveredLayer} />)}</div>
+      {r && <ScatterKey r={r} classNames={classNames} />}
+      <div className="tsne-grid">{r?.layers.map((e) => <LayerScatter key={e.layer} e={e} r={r} hovered={e.layer === hoveredLayer} />)}</div>
       <div className="muted">
         drag a rectangle in a scatter to select those samples everywhere (a click clears); hover a layer in the chart to enlarge its scatter
         {selectedCount > 0 && (
@@ -189,7 +254,10 @@ export function TsneView() {
           </span>
         )}
       </div>
-      <LineChartView data={data} onHoverX={onHoverLayer} testId="tsne-overlap-chart" />
+      <div className="tsne-overlap-row">
+        <LineChartView data={data} onHoverX={onHoverLayer} testId="tsne-overlap-chart" />
+        {r && r.layers.length > 0 && (enlarged ? <LayerScatter key={`enlarged-${enlarged.layer}`} e={enlarged} r={r} variant="enlarged" /> : <div className="tsne-enlarged-empty muted">hover a layer in the chart to see its scatter here, enlarged</div>)}
+      </div>
     </section>
   );
 }
