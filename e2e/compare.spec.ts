@@ -40,7 +40,7 @@ async function robustB(page: Page): Promise<number> {
 test('compare mode: B named in the chart legend at A’s ε values, in the strip and in the sample detail', async ({ page }) => {
   await openCompare(page);
   const chart = page.getByTestId('layer-chart');
-  await expect(chart.locator('.legend text')).toContainText([`A: ${A}`, `B: ${B}`]);
+  await expect(chart.locator('.legend text')).toContainText([`A ${A}`, `B ${B}`]);
   // B has a line at every ε of A's ladder (the ladder runs both models).
   const epsOf = async (selector: string) => (await chart.locator(selector).evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-eps'))))).sort((x, y) => x - y);
   const epsA = await epsOf('.series-lines path.series');

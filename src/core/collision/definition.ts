@@ -65,7 +65,7 @@ function analysisText(r: CollisionAnalysisResult, name: string): string[] {
 }
 
 /** Calibration of Algorithm 1's gradient count against timed runs (bench/estimates.ts). */
-const COLLISION_GRADIENTS = 1;
+const COLLISION_GRADIENTS = 0.8;
 
 export const collisionDefinition = defineAnalysis({
   kind: 'collision',
@@ -79,7 +79,7 @@ export const collisionDefinition = defineAnalysis({
     projections: param.int({ url: 'cN', label: 'Projections N', default: 1, min: 1, max: 50, step: 1, help: 'Losses are averaged over N projections (not distances).' }),
     projection: param.select({ url: 'cp', label: 'Projection', default: 'gaussian', options: [{ value: 'gaussian', label: 'random Gaussian A' }, { value: 'none', label: 'none (A = I; baseline, narrow layers only)' }] }),
     epsList: param.numbers({ url: 'ce', flag: 'eps-list', label: 'ε list', default: [0.5, 1, 1.5, 2, 2.5, 3, 4, 5], min: 0, help: 'Input-space L2 radii of the conflict graph.' }),
-    iterations: param.int({ url: 'cit', flag: 'max-iter', label: 'Iterations', default: 80, min: 10, max: 5000, step: 10, help: 'Algorithm 1 iteration cap per pair (spec: 600). Fewer is faster; a pair that has not converged keeps its best feasible iterate, an upper bound on its distance.' }),
+    iterations: param.int({ url: 'cit', flag: 'max-iter', label: 'Iterations', default: 60, min: 10, max: 5000, step: 10, help: 'Algorithm 1 iteration cap per pair (spec: 600). Fewer is faster; a pair that has not converged keeps its best feasible iterate, an upper bound on its distance.' }),
     gamma: param.number({ url: 'cg', label: 'Step decay γ', default: 0.95, min: 0.01, max: 0.999, step: 0.01, help: 'Algorithm 1’s geometric decay of the mixing weight α (spec: 0.95). Smaller is faster but may stop above the optimum.' }),
     edge: param.select({ url: 'ced', label: 'Edge rule', default: 'rms', options: [{ value: 'rms', label: 'd_rms = √(J/2) (the primary distance)' }, { value: 'max', label: 'd_max (the certified per-point budget)' }], help: 'Which distance of a pair the conflict graph thresholds at ε.' }),
     batch: param.int({ url: 'cb', label: 'Batch', default: 16, min: 1, max: 1024, step: 1, help: 'Pairs searched in lock-step (memory 2·B·m·n0 Jacobian floats); speed and memory only.' }),
