@@ -21,9 +21,9 @@ const f = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
 
 describe('dependency definition', () => {
   it('cliCommand → parseAnalysisArgs round-trips every value', () => {
-    const own = { n: 300, probeDims: 64, prefixDims: 128 };
+    const own = { n: 250, probeDims: 64, prefixDims: 128 };
     const command = cliCommand(dependencyDefinition, setup, own);
-    expect(command).toBe('layerwise dependency --model mnist-small-st --data mnist --seed 11 --attack bim --eps 0.2 --steps 5 --step-size 0.05 --layers relu_1,fc1,fc2 --n 300 --probe-dims 64 --prefix-dims 128');
+    expect(command).toBe('layerwise dependency --model mnist-small-st --data mnist --seed 11 --attack bim --eps 0.2 --steps 5 --step-size 0.05 --layers relu_1,fc1,fc2 --n 250 --probe-dims 64 --prefix-dims 128');
     const parsed = parseAnalysisArgs(dependencyDefinition, command.split(' ').slice(2));
     expect(parsed.own).toEqual(own);
     expect(parsed.setup.attack).toEqual(setup.attack);

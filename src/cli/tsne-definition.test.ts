@@ -32,7 +32,7 @@ describe('t-SNE definition', () => {
     // Defaults: the lab's (seed 0 from PCA, engine auto); the old overlap command's flags keep their names.
     const plain = parseAnalysisArgs(tsneDefinition, ['--model', 'm', '--data', 'd']);
     expect(plain.own).toEqual(defaults(tsneDefinition.schema));
-    expect(plain.own).toMatchObject({ init: 'pca', engine: 'auto', seeds: 3, n: 300, iterations: 750 });
+    expect(plain.own).toMatchObject({ init: 'pca', engine: 'auto', seeds: 3, n: 200, iterations: 750 });
   });
 
   it('runs on mnist-small-st, and the summary prints the numbers of the result', async () => {

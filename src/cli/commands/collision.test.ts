@@ -129,7 +129,7 @@ describe('layerwise collision (zoo model mnist-small-st)', () => {
     expect(tf.memory().numTensors).toBe(before);
     const out = JSON.parse(run.stdout);
     expect(out.analysis).toBe('collision');
-    expect(out.command).toBe('layerwise collision --model mnist-small-st --data mnist --layers input,conv1,fc2 --per-class 2 --m 3 --projections 2 --eps-list 0.5,1,2,3,4,6,8 --max-iter 80 --gamma 0.8');
+    expect(out.command).toBe('layerwise collision --model mnist-small-st --data mnist --layers input,conv1,fc2 --m 3 --projections 2 --eps-list 0.5,1,2,3,4,6,8 --max-iter 80 --gamma 0.8');
     const p = out.result.a;
     expect(out.result.b).toBeNull();
     expect(p.classes).toEqual([3, 7]);

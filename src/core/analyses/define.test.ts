@@ -21,8 +21,10 @@ describe('analysis definitions', () => {
     const curve = findAnalysis('curve')!;
     const collision = findAnalysis('collision')!;
     const own = (kind: string) => (base as unknown as Record<string, Record<string, unknown>>)[kind];
-    // The curve reads the attack; the collision search does not.
-    expect(analysisKey(curve, setup({ attack: { eps: 0.2 } }), own('curve'))).not.toBe(analysisKey(curve, setup(), own('curve')));
+    // The curve reads the attack but not its ε (its ladder replaces it); the collision search reads neither.
+    expect(analysisKey(curve, setup({ attack: { steps: 20 } }), own('curve'))).not.toBe(analysisKey(curve, setup(), own('curve')));
+    expect(analysisKey(curve, setup({ attack: { eps: 0.2 } }), own('curve'))).toBe(analysisKey(curve, setup(), own('curve')));
+    expect(analysisKey(findAnalysis('logits')!, setup({ attack: { eps: 0.2 } }), own('logits'))).not.toBe(analysisKey(findAnalysis('logits')!, setup(), own('logits')));
     expect(analysisKey(collision, setup({ attack: { eps: 0.2 } }), own('collision'))).toBe(analysisKey(collision, setup(), own('collision')));
     expect(analysisKey(collision, setup({ setup: { seed: 1 } }), own('collision'))).not.toBe(analysisKey(collision, setup(), own('collision')));
     // The strip's sample size matters to the slice only.
@@ -32,7 +34,7 @@ describe('analysis definitions', () => {
 
   it('writes the reproducing command with non-default values only', () => {
     const curve = findAnalysis('curve')!;
-    expect(cliCommand(curve, setup(), { ladder: [], n: 100 })).toBe('layerwise curve --model mnist-small-st --data mnist-test');
+    expect(cliCommand(curve, setup(), { ladder: [], n: 60 })).toBe('layerwise curve --model mnist-small-st --data mnist-test');
     expect(cliCommand(curve, setup({ setup: { seed: 3 }, lab: { compare: 'mnist-small-pgd-linf' }, attack: { eps: 0.3, attack: 'apgd-ce' } }), { ladder: [0, 0.1], n: 50 })).toBe(
       'layerwise curve --model mnist-small-st --data mnist-test --compare mnist-small-pgd-linf --seed 3 --attack apgd-ce --eps 0.3 --ladder 0,0.1 --n 50',
     );

@@ -32,9 +32,9 @@ describe('collision definition', () => {
   });
 
   it('writes the command that reproduces a run: the box as --box 1, the m sweep as --m-sweep', () => {
-    const own = { ...defaults(collisionDefinition.schema), classes: ['3', '5'], perClass: 3, m: 3, mSweep: [10, 30], projections: 1, projection: 'none', gamma: 0.8, edge: 'max', batch: 8, box: 1 };
+    const own = { ...defaults(collisionDefinition.schema), classes: ['3', '5'], perClass: 3, m: 3, mSweep: [10, 30], projections: 2, projection: 'none', gamma: 0.8, edge: 'max', batch: 8, box: 1 };
     expect(cliCommand(collisionDefinition, { ...setup(), layers: ['input', 'fc1'] }, own)).toBe(
-      'layerwise collision --model mnist-small-st --data mnist --layers input,fc1 --classes 3,5 --per-class 3 --m 3 --m-sweep 10,30 --projections 1 --projection none --gamma 0.8 --edge max --batch 8 --box 1',
+      'layerwise collision --model mnist-small-st --data mnist --layers input,fc1 --classes 3,5 --per-class 3 --m 3 --m-sweep 10,30 --projections 2 --projection none --gamma 0.8 --edge max --batch 8 --box 1',
     );
   });
 
