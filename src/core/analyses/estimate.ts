@@ -47,6 +47,13 @@ export function secondsOf(cost: Cost, t: Throughput): number {
 }
 
 /**
+ * An attack step is more than its input gradient: the step, the projection onto the ball and
+ * the box, the per-step success check (e2e/estimates.spec.ts: PGD runs took 1.6–1.7× the
+ * probe's bare gradients in Chromium on WASM).
+ */
+const ATTACK_STEP_GRADIENTS = 1.6;
+
+/**
  * Gradient evaluations per image of one attack run (what runAttack's batches execute: every
  * step runs on the whole padded batch, so n counts up to the batch multiple).
  */
@@ -81,7 +88,7 @@ export function attackCost(spec: AttackSpec, n: number, numClasses: number, whic
     }
   })();
   const draws = spec.attack === 'gaussian' ? (spec.draws ?? 10) : 0;
-  return { which, gradients: rows * perImage, forwards: rows * (2 + draws), attack: { spec, n } };
+  return { which, gradients: ATTACK_STEP_GRADIENTS * rows * perImage, forwards: rows * (2 + draws), attack: { spec, n } };
 }
 
 /** Activation sizes (floats per image) of the tapped layers of a model. */

@@ -228,7 +228,7 @@ export function ckaSummary(r: CkaResult): string {
   return lines.join('\n');
 }
 
-/** Calibration of the Gram and HSIC operation count against timed runs (bench/estimates.ts). */
+/** Calibration of the Gram and HSIC operation count against timed default runs in Chromium on WASM (e2e/estimates.spec.ts; Node: bench/estimates.ts). */
 const CKA_OPS = 1;
 
 export const ckaDefinition = defineAnalysis({

@@ -64,7 +64,7 @@ function analysisText(r: CollisionAnalysisResult, name: string): string[] {
   return lines;
 }
 
-/** Calibration of Algorithm 1's gradient count against timed runs (bench/estimates.ts). */
+/** Calibration of Algorithm 1's gradient count against timed default runs in Chromium on WASM (e2e/estimates.spec.ts; Node: bench/estimates.ts). */
 const COLLISION_GRADIENTS = 0.8;
 
 export const collisionDefinition = defineAnalysis({
