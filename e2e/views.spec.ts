@@ -283,6 +283,6 @@ test('CKA: layer × layer heat maps for A, B and A × B, clean vs attacked per l
   await expect(page.getByTestId('cka-heat-legend')).toBeVisible();
   await expect(page.locator('[data-testid=cka-lines] g.legend')).toContainText('B mnist-small-pgd-linf');
   await page.getByTestId('cka-copy-cli').click();
-  await expect(page.getByTestId('cka-cli-command')).toHaveText('layerwise cka --model mnist-small-st --data mnist-test --compare mnist-small-pgd-linf --seed 1 --attack fgsm --layers conv1,relu_1,fc1,fc2 --n 40');
+  await expect(page.getByTestId('cka-cli-command')).toHaveText('layerwise cka --model mnist-small-st --data mnist-test --compare mnist-small-pgd-linf --seed 1 --attack fgsm --eps 0.1 --layers conv1,relu_1,fc1,fc2 --n 40');
   await page.screenshot({ path: `${ARTIFACTS}/cka.png`, fullPage: true });
 });

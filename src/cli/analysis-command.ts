@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ParseArgsConfig } from 'node:util';
 import { type AnalysisEstimate, type AnalysisSetup, type AnyAnalysis, cliCommand, estimateAnalysis, resultJson, runParams, type RunParams } from '../core/analyses/define';
 import { formatSeconds } from '../core/analyses/estimate';
+import type { Norm } from '../core/attacks/common';
+import { threatModel } from '../core/attacks/threat';
 import { labDefaults, labHash, patchParams, type LabPatch } from '../core/analyses/lab';
 import { attackSchema, coerce, defaults, flagOf, formatValue, setupSchema, type ParamDef, type Schema } from '../core/schema';
 import { checkInputCompatibility, type LabModel } from '../core/model/model';
@@ -87,6 +89,8 @@ export interface ParsedAnalysisArgs {
   url: boolean;
   /** Print how long the run would take here instead of running it. */
   estimate: boolean;
+  /** Whether --eps was given; without it ε is the data's threat-model start (core/attacks/threat.ts), as in the lab. */
+  epsStated: boolean;
 }
 
 /** A 0/1 parameter (an int from 0 to 1) is an on/off switch: written bare (`--box`, `--epochs`) it means 1, as the older boolean flags did. */
@@ -135,6 +139,7 @@ export function parseAnalysisArgs(def: AnyAnalysis, args: string[]): ParsedAnaly
     json: !!v.json,
     url: !!v.url,
     estimate: !!v.estimate,
+    epsStated: v.eps !== undefined || Object.keys(def.cliLegacy ?? {}).some((f) => v[f] !== undefined && v[f] !== false),
   };
 }
 
@@ -142,7 +147,10 @@ export function parseAnalysisArgs(def: AnyAnalysis, args: string[]): ParsedAnaly
 export function labUrlOf(def: AnyAnalysis, parsed: ParsedAnalysisArgs, base = process.env.LAYERWISE_LAB_URL || DEFAULT_LAB_URL): string {
   const setup = { ...parsed.setup.setup, data: BUILTIN_DATA[parsed.setup.setup.data] ?? parsed.setup.setup.data };
   const patch = { setup, attack: parsed.setup.attack, view: { layers: parsed.setup.layers }, lab: { view: def.kind, compare: parsed.setup.compare }, [def.kind]: parsed.own } as unknown as LabPatch;
-  return `${base.replace(/#.*$/, '')}#${labHash(patchParams(labDefaults(), patch))}`;
+  const hash = labHash(patchParams(labDefaults(), patch));
+  // A stated ε is written even when it is the schema's default: the lab would otherwise open at the data's threat-model start.
+  const eps = parsed.epsStated && def.uses.attack && def.uses.eps !== false && !/(^|&)eps=/.test(hash) ? `&eps=${parsed.setup.attack.eps}` : '';
+  return `${base.replace(/#.*$/, '')}#${hash}${eps}`;
 }
 
 /** Samples the CLI runs through a model before the analysis: non-finite logits refuse here, with the layer. */
@@ -155,8 +163,9 @@ const PROBE_SAMPLES = 2;
  */
 export async function runParsedAnalysis<R = unknown>(
   def: AnyAnalysis,
-  parsed: ParsedAnalysisArgs,
-): Promise<{ result: R; params: RunParams<Schema>; dataset: ImageDataset; backend: string; estimate: AnalysisEstimate | null }> {
+  given: ParsedAnalysisArgs,
+): Promise<{ result: R; params: RunParams<Schema>; dataset: ImageDataset; backend: string; estimate: AnalysisEstimate | null; setup: AnalysisSetup }> {
+  let parsed = given;
   const backend = await setupBackend({ backend: parsed.backend });
   const { setup } = parsed.setup;
   const ids = { a: setup.model, b: parsed.setup.compare || null };
@@ -171,15 +180,19 @@ export async function runParsedAnalysis<R = unknown>(
     for (const m of owned) checkInputCompatibility(m, dataset);
     if (b && b.numClasses !== a.numClasses) throw new LabError(`compare model has ${b.numClasses} classes, model A has ${a.numClasses}`);
     if (def.uses.attack) checkAttackable(dataset);
+    if (def.uses.attack && !parsed.epsStated) {
+      const attack = parsed.setup.attack;
+      parsed = { ...parsed, setup: { ...parsed.setup, attack: { ...attack, eps: threatModel({ height: dataset.height, width: dataset.width, channels: dataset.channels }, attack.norm as Norm).start } } };
+    }
     const per = dataset.height * dataset.width * dataset.channels;
     const probe = Math.min(PROBE_SAMPLES, dataset.n);
     if (probe === 0) throw new LabError(`dataset ${escapeControl(dataset.id)} has no samples`);
     for (const m of owned) await predictAll(m, dataset.images.subarray(0, probe * per), dataset.labels.subarray(0, probe), [dataset.height, dataset.width, dataset.channels]);
     const ctx = nodeContext({ a, b }, ids, dataset, setup.seed, backend.active, resources);
     const params = runParams(def, parsed.setup, parsed.own as never);
-    if (parsed.estimate) return { result: null as R, params, dataset, backend: backend.active, estimate: await estimateAnalysis(def, ctx, params) };
+    if (parsed.estimate) return { result: null as R, params, dataset, backend: backend.active, estimate: await estimateAnalysis(def, ctx, params), setup: parsed.setup };
     const result = (await def.run(ctx, params, {}, () => undefined)) as R;
-    return { result, params, dataset, backend: backend.active, estimate: null };
+    return { result, params, dataset, backend: backend.active, estimate: null, setup: parsed.setup };
   } finally {
     resources.dispose();
     for (const m of owned) m.dispose();
@@ -192,8 +205,11 @@ export async function runAnalysisCommand(def: AnyAnalysis, args: string[]): Prom
     process.stdout.write(labUrlOf(def, parsed) + '\n');
     return;
   }
-  const { result, params, dataset, backend, estimate } = await runParsedAnalysis(def, parsed);
-  const { setup, compare } = parsed.setup;
+  const run = await runParsedAnalysis(def, parsed);
+  const { result, params, dataset, backend, estimate } = run;
+  // The values that ran (ε resolved from the data's threat model when --eps was not given).
+  const resolved = { ...parsed, setup: run.setup };
+  const { setup, compare } = resolved.setup;
   if (estimate) {
     const { seconds, throughput: t } = estimate;
     const payload = { analysis: def.kind, model: setup.model, compare: compare || null, data: dataset.id, backend, estimate: { seconds, throughput: t } };
@@ -202,9 +218,9 @@ export async function runAnalysisCommand(def: AnyAnalysis, args: string[]): Prom
     );
     return;
   }
-  const command = cliCommand(def, parsed.setup, parsed.own);
+  const command = cliCommand(def, resolved.setup, resolved.own);
   // `request` is what the lab's worker receives for the same run (window.layerwise.analysis takes it).
-  const payload = { analysis: def.kind, model: setup.model, compare: compare || null, data: dataset.id, seed: setup.seed, backend, versions: { tfjs: tf.version.tfjs }, command, request: { setup: parsed.setup, own: parsed.own }, result };
+  const payload = { analysis: def.kind, model: setup.model, compare: compare || null, data: dataset.id, seed: setup.seed, backend, versions: { tfjs: tf.version.tfjs }, command, request: { setup: resolved.setup, own: resolved.own }, result };
   if (parsed.json) process.stdout.write(resultJson(payload) + '\n');
   else print(false, payload, () => `${def.title}: ${setup.model}${compare ? ` vs ${compare}` : ''} on ${dataset.id} (seed ${setup.seed}, ${backend})\n${def.summarise(result, params)}`);
 }

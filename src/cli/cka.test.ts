@@ -105,7 +105,7 @@ describe('CKA definition on mnist-small-st', () => {
     expect(run.code, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout) as { analysis: string; command: string; result: unknown };
     expect(out.analysis).toBe('cka');
-    expect(out.command).toBe('layerwise cka --model mnist-small-st --data mnist --attack fgsm --n 40');
+    expect(out.command).toBe('layerwise cka --model mnist-small-st --data mnist --attack fgsm --eps 0.1 --n 40');
     expect(out.result).toEqual(JSON.parse(resultJson(direct)));
   }, 120_000);
 });

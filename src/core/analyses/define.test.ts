@@ -32,6 +32,11 @@ describe('analysis definitions', () => {
     expect(analysisKey(curve, setup({ setup: { n: 32 } }), own('curve'))).toBe(analysisKey(curve, setup(), own('curve')));
   });
 
+  it('states ε in every command that reads it, even at its default (else each side would use its data’s threat-model start)', () => {
+    expect(cliCommand(findAnalysis('logits')!, setup(), {})).toContain('--eps 0.1');
+    expect(cliCommand(findAnalysis('mftma')!, setup(), {})).not.toContain('--eps');
+  });
+
   it('writes the reproducing command with non-default values only', () => {
     const curve = findAnalysis('curve')!;
     expect(cliCommand(curve, setup(), { ladder: [], n: 60 })).toBe('layerwise curve --model mnist-small-st --data mnist-test');
@@ -40,7 +45,7 @@ describe('analysis definitions', () => {
     );
     // Layers only for analyses that tap them; quoting for the shell.
     const tsne = findAnalysis('tsne')!;
-    expect(cliCommand(tsne, setup({ view: { layers: ['conv 1', 'fc'] } }), {})).toBe("layerwise tsne --model mnist-small-st --data mnist-test --layers 'conv 1,fc'");
+    expect(cliCommand(tsne, setup({ view: { layers: ['conv 1', 'fc'] } }), {})).toBe("layerwise tsne --model mnist-small-st --data mnist-test --eps 0.1 --layers 'conv 1,fc'");
     expect(cliCommand(curve, setup({ view: { layers: ['fc'] } }), {})).toBe('layerwise curve --model mnist-small-st --data mnist-test');
   });
 

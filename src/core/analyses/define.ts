@@ -111,15 +111,16 @@ export function cliCommand(def: AnyAnalysis, setup: AnalysisSetup, own: Record<s
   const parts = ['layerwise', def.kind, '--model', quote(setup.setup.model), '--data', quote(setup.setup.data)];
   if (setup.compare) parts.push('--compare', quote(setup.compare));
   if (setup.setup.seed !== 0) parts.push('--seed', String(setup.setup.seed));
-  const add = (schema: Schema, values: Record<string, unknown>) => {
+  const add = (schema: Schema, values: Record<string, unknown>, always: string[] = []) => {
     for (const [key, d] of Object.entries(schema)) {
       const v = values[key];
-      if (v === undefined || formatValue(v) === formatValue(d.default)) continue;
+      if (v === undefined || (formatValue(v) === formatValue(d.default) && !always.includes(key))) continue;
       parts.push(`--${flagOf(key, d)}`, quote(formatValue(v)));
     }
   };
   if (def.uses.sample) add({ n: setupSchema.n }, { n: setup.setup.n });
-  if (def.uses.attack) add(attackSchema, setup.attack);
+  // ε always stated where it is read: without it each side would use its data's threat-model start.
+  if (def.uses.attack) add(attackSchema, setup.attack, def.uses.eps === false ? [] : ['eps']);
   if (def.uses.layers && setup.layers.length) parts.push('--layers', quote(setup.layers.join(',')));
   add(def.schema, own);
   return parts.join(' ');

@@ -92,7 +92,8 @@ export const mftmaDefinition = defineAnalysis({
     nT: param.int({ url: 'mfnt', flag: 'nt', label: 'n_t', default: 100, min: 1, max: 10000, step: 10, help: 'Gaussian samples per manifold in the capacity estimate (reference: 200; 100 keeps the default run under a minute on a laptop CPU).' }),
     nReps: param.int({ url: 'mfr', flag: 'reps', label: 'Center restarts', default: 10, min: 1, max: 100, step: 1, help: 'Restarts per rank in the search of the common center subspace (reference: 10).' }),
   },
-  uses: { attack: true, layers: true },
+  // Its σ/ε ladder replaces the attack panel's ε (the norm and the attack are read).
+  uses: { attack: true, layers: true, eps: false },
   cliLegacy: {
     perturb: {
       help: `also the older kind:size form (gaussian:0.1, linf:0.1, l2:1, attack:apgd-ce:0.3[:linf|l2], attack:pgd:0.3, none = clean): the ladder is that one size unless --sweep gives it`,
