@@ -74,8 +74,8 @@ test('compare mode: B named in the chart legend at A’s ε values, in the strip
   // The detail names the same B prediction as the strip ("B ✓ 7 99%" → "7 (99%)").
   const [, predB, confB] = /B [✓✗] (\S+) (\d+)%/.exec(stripB) ?? [];
   await expect(page.getByTestId('sample-detail-model-b')).toContainText(`→ ${predB} (${confB}%)`);
-  await expect(page.locator('[data-testid=sample-logits-b] rect')).toHaveCount(20, { timeout: 60_000 });
-  await expect(page.locator('[data-testid=sample-logits] rect')).toHaveCount(20);
+  await expect(page.locator('[data-testid=sample-logits-b] rect.bar')).toHaveCount(20, { timeout: 60_000 });
+  await expect(page.locator('[data-testid=sample-logits] rect.bar')).toHaveCount(20);
   await expect(page.getByTestId('sample-heat-b')).toHaveCount(1);
   await page.screenshot({ path: 'e2e/artifacts/compare-strip-detail.png', fullPage: true });
 });

@@ -73,7 +73,7 @@ test('the slice: WebGPU backend, ε slider updates strip, chart and accuracy; ho
   // the perturbation heat map of its one (grey) channel; selecting it again closes it.
   await page.locator('[data-testid=image-strip] .card').nth(2).click();
   await expect(page.getByTestId('sample-detail')).toBeVisible();
-  await expect(page.locator('[data-testid=sample-logits] rect')).toHaveCount(20, { timeout: 60_000 });
+  await expect(page.locator('[data-testid=sample-logits] rect.bar')).toHaveCount(20, { timeout: 60_000 });
   await expect(page.getByTestId('sample-heat')).toHaveCount(1);
   await page.screenshot({ path: `${ARTIFACTS}/sample-detail.png`, fullPage: true });
   await page.locator('[data-testid=image-strip] .card').nth(2).click();

@@ -50,6 +50,7 @@ export function createLogitBars(svgEl: SVGSVGElement): Chart<LogitBarsData> {
           .selectAll('rect')
           .data(Array.from(values))
           .join('rect')
+          .attr('class', 'bar')
           .attr('x', (_v, i) => (x(i) ?? 0) + dx)
           .attr('width', half)
           .attr('y', (v) => y(Math.max(0, v)))
