@@ -76,6 +76,9 @@ function store(def: AnyAnalysis, key: string, ladderKey: string, result: unknown
   get().set({ cache: cachePut(get().cache, { key, kind: def.kind, result, ladderKey, eps, preview, ...(slice ? { slice } : {}) }) });
 }
 
+/** The message the last failed slice put up (a later slice clears only that one). */
+let lastSliceError: string | null = null;
+
 /** Slot and request queued behind a running job of the same slot (queue mode). */
 let queued: { slot: string; run: () => Promise<unknown> } | null = null;
 const runningSlots = new Map<Lane, string>();
@@ -131,7 +134,8 @@ export async function runAnalysis(kind: AnalysisKind, opts: RunOptions = {}): Pr
     });
     store(def, key, ladderKey, result, !!opts.preview);
     if (kind === 'slice') {
-      if (!opts.background) get().set({ shownKey: key, error: null });
+      // A slice that works retires the message of a slice that failed, not a load error (B's).
+      if (!opts.background) get().set({ shownKey: key, ...(get().error !== null && get().error === lastSliceError ? { error: null } : {}) });
       main?.finish('done');
     } else if (mine()) put(slot, { status: 'done', fraction: 1, message: '', result, finishedAt: Date.now() });
     return result;
@@ -141,7 +145,10 @@ export async function runAnalysis(kind: AnalysisKind, opts: RunOptions = {}): Pr
       main.finish(cancelled ? 'cancelled' : 'error');
       // The device was lost under this job: run it again on the fresh worker.
       if (e instanceof WorkerReplacedError && e.message.includes('WebGPU device lost')) return runAnalysis(kind, opts);
-      if (!cancelled) get().set({ error: ((e as Error).message ?? String(e)).split('\n')[0] });
+      if (!cancelled) {
+        lastSliceError = ((e as Error).message ?? String(e)).split('\n')[0];
+        get().set({ error: lastSliceError });
+      }
     } else if (mine()) {
       if (cancelled) put(slot, { status: 'cancelled' });
       else put(slot, { status: 'error', error: ((e as Error).message ?? String(e)).split('\n')[0] });

@@ -279,7 +279,9 @@ async function bootSetup(params: Params): Promise<void> {
  * named by a link waits for those files (store.filesNeeded), keeping the parameter.
  */
 async function applyCompare(id: string): Promise<void> {
-  const aboutB = isAboutB(get().error) ? { error: null, errorFix: null } : {};
+  // A new B, or turning off a B that was loaded, retires its message; clearing the parameter
+  // after B failed to load (below) must leave that failure on screen.
+  const aboutB = isAboutB(get().error) && (id !== '' || get().compareModel) ? { error: null, errorFix: null } : {};
   if (get().filesNeeded?.which === 'b') get().set({ filesNeeded: null });
   const missingB = userModelName(id);
   if (missingB !== null && !userSources.compare) {
