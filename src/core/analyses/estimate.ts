@@ -115,27 +115,37 @@ async function timed(run: () => Promise<void>, repeats: number, maxSeconds: numb
 
 /**
  * Seconds per image of an input gradient and of a forward pass through `model` on the active
- * backend, timed on a batch of `batch` images of the data's shape (the attack runner's batch).
+ * backend. A batch of 8 first; a model that runs it quickly (the zoo's small CNNs) is timed
+ * again at the attack runner's batch of 32, where per-image costs are lower. A large model
+ * (a ResNet on WASM: seconds per batch) is never timed at 32: the estimate must not hold the
+ * worker for longer than a few of its own steps.
  */
-export async function measureModelThroughput(model: LabModel, shape: [number, number, number], batch = 32, maxSeconds = 2): Promise<{ gradient: number; forward: number }> {
-  const x = tf.tidy(() => tf.randomUniform([batch, ...shape], 0, 1, 'float32', 1) as tf.Tensor4D);
-  try {
-    const grad = tf.grad((input: tf.Tensor) => tf.sum(tf.logSoftmax(model.logits(input as tf.Tensor4D))));
-    const gradient = await timed(async () => {
-      const g = tf.tidy(() => grad(x));
-      await g.data();
-      g.dispose();
-    }, 5, maxSeconds);
-    const forward = await timed(async () => {
-      const z = tf.tidy(() => model.logits(x));
-      await z.data();
-      z.dispose();
-    }, 5, maxSeconds);
-    return { gradient: gradient / batch, forward: forward / batch };
-  } finally {
-    x.dispose();
-  }
+export async function measureModelThroughput(model: LabModel, shape: [number, number, number]): Promise<{ gradient: number; forward: number }> {
+  const grad = tf.grad((input: tf.Tensor) => tf.sum(tf.logSoftmax(model.logits(input as tf.Tensor4D))));
+  const at = async (batch: number, repeats: number) => {
+    const x = tf.tidy(() => tf.randomUniform([batch, ...shape], 0, 1, 'float32', 1) as tf.Tensor4D);
+    try {
+      const gradient = await timed(async () => {
+        const g = tf.tidy(() => grad(x));
+        await g.data();
+        g.dispose();
+      }, repeats, 1);
+      const forward = await timed(async () => {
+        const z = tf.tidy(() => model.logits(x));
+        await z.data();
+        z.dispose();
+      }, repeats, 1);
+      return { gradient: gradient / batch, forward: forward / batch };
+    } finally {
+      x.dispose();
+    }
+  };
+  const small = await at(8, 2);
+  return small.gradient * 8 < QUICK_BATCH_SECONDS ? at(32, 5) : small;
 }
+
+/** A batch of 8 input gradients faster than this is timed again at batch 32. */
+const QUICK_BATCH_SECONDS = 0.1;
 
 /**
  * Seconds per arithmetic operation of the analyses' typed-array code: a timed dot-product
