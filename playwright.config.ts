@@ -2,6 +2,8 @@ import { defineConfig } from '@playwright/test';
 
 // e2e runs against the built app (vite preview) in Debian's Chromium; no browser download.
 const chromium = process.env.LAYERWISE_CHROMIUM || '/usr/bin/chromium';
+// Helpers working in parallel worktrees each take their own port (LAYERWISE_E2E_PORT).
+const port = Number(process.env.LAYERWISE_E2E_PORT || 4173);
 const QUIET = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 export default defineConfig({
@@ -11,10 +13,10 @@ export default defineConfig({
   expect: { timeout: 60_000 },
   workers: 1,
   reporter: [['list']],
-  use: { baseURL: 'http://127.0.0.1:4173', trace: 'off', viewport: { width: 1400, height: 1000 } },
+  use: { baseURL: `http://127.0.0.1:${port}`, trace: 'off', viewport: { width: 1400, height: 1000 } },
   webServer: {
-    command: 'npx vite preview --host 127.0.0.1 --port 4173 --strictPort',
-    url: 'http://127.0.0.1:4173',
+    command: `npx vite preview --host 127.0.0.1 --port ${port} --strictPort`,
+    url: `http://127.0.0.1:${port}`,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,
   },
