@@ -10,10 +10,10 @@ beforeAll(async () => {
 describe('estimates', () => {
   it('counts an attack’s gradients on the runner’s padded batches, and none at ε = 0', () => {
     const pgd = attackCost({ attack: 'pgd', norm: 'linf', eps: 0.1, steps: 10 }, 40, 10);
-    // 40 samples run as two batches of 32; each PGD step is a gradient plus its projection and check (×1.6).
-    expect(pgd.gradients).toBeCloseTo(1.6 * 64 * 10, 9);
+    // 40 samples run as two batches of 32; each PGD step is a gradient plus its projection and check (×1.3).
+    expect(pgd.gradients).toBeCloseTo(1.3 * 64 * 10, 9);
     expect(pgd.attack?.n).toBe(40);
-    expect(attackCost({ attack: 'fgsm', norm: 'linf', eps: 0.1, steps: 1 }, 8, 10).gradients).toBeCloseTo(1.6 * 8, 9);
+    expect(attackCost({ attack: 'fgsm', norm: 'linf', eps: 0.1, steps: 1 }, 8, 10).gradients).toBeCloseTo(1.3 * 8, 9);
     expect(attackCost({ attack: 'pgd', norm: 'linf', eps: 0, steps: 10 }, 40, 10)).toEqual({ which: 'a', forwards: 40 });
   });
 

@@ -48,10 +48,10 @@ export function secondsOf(cost: Cost, t: Throughput): number {
 
 /**
  * An attack step is more than its input gradient: the step, the projection onto the ball and
- * the box, the per-step success check (e2e/estimates.spec.ts: PGD runs took 1.6–1.7× the
+ * the box, the per-step success check (e2e/estimates.spec.ts: PGD runs took 1.2–1.7× the
  * probe's bare gradients in Chromium on WASM).
  */
-const ATTACK_STEP_GRADIENTS = 1.6;
+const ATTACK_STEP_GRADIENTS = 1.3;
 
 /**
  * Gradient evaluations per image of one attack run (what runAttack's batches execute: every

@@ -15,7 +15,7 @@ import { DEFAULT_PROBE_FEATURES } from './layers';
 import { DEFAULT_PREFIX_FEATURES } from './prefix';
 
 /** Calibration of the probes' operation count against timed default runs in Chromium on WASM (e2e/estimates.spec.ts; Node: bench/estimates.ts). */
-const DEPENDENCY_OPS = 3.5;
+const DEPENDENCY_OPS = 2.5;
 
 export const dependencyDefinition = defineAnalysis({
   kind: 'dependency',

@@ -64,7 +64,7 @@ function pct(x: number): string {
 }
 
 /** Calibration of the capacity's operation count against timed default runs in Chromium on WASM (e2e/estimates.spec.ts; Node: bench/estimates.ts). */
-const MFTMA_OPS = 180;
+const MFTMA_OPS = 130;
 
 export const mftmaDefinition = defineAnalysis({
   kind: 'mftma',

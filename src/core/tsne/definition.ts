@@ -15,7 +15,7 @@ import { layerwiseTsne, TsneSession, type SeedStats, type TsneJobResult } from '
 
 /** Calibration of the t-SNE operation count against timed default runs in Chromium on WASM (e2e/estimates.spec.ts; Node: bench/estimates.ts). */
 const TSNE_PCA_DIMS = 50;
-const TSNE_OPS_PER_POINT_ITERATION = 4500;
+const TSNE_OPS_PER_POINT_ITERATION = 3200;
 
 export const tsneDefinition = defineAnalysis({
   kind: 'tsne',
