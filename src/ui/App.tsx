@@ -87,7 +87,7 @@ export function App() {
         <span className="badge" data-testid="seed-badge" title="the master seed drives every random choice">seed {seed}</span>
         <BackendBadge />
       </header>
-      {dragOver && <div className="drop-hint">Drop a model (model.json + shards, or an .onnx file with its .data) or data (image folder, MNIST IDX pair, CIFAR-10 batches)</div>}
+      {dragOver && <div className="drop-hint">Drop a model (model.json + shards, or an .onnx file with its .data; a labels.txt or JSON list of class names with it) or data (image folder, MNIST IDX pair, CIFAR-10 batches)</div>}
       <aside>
         <SetupControls />
         <AttackControls />
