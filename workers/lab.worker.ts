@@ -44,6 +44,8 @@ export interface ModelSummary {
   parameters: number;
   /** The class names given with the model (labels.txt or a JSON list), null when the data's are shown. */
   classNames: string[] | null;
+  /** The file the class names came from (labels.txt, a .json list). */
+  classNamesFile: string | null;
   /** For an imported .onnx file: opset, declared input, normalisation found in the graph. */
   onnx?: OnnxCard;
 }
@@ -136,7 +138,7 @@ function filesReader(chosen: { name: string; bytes: ArrayBuffer }[], arrival: 'p
  * external data read beside it: the same folder of the same origin, or the chosen files),
  * anything else as a tfjs model.json.
  */
-async function loadSource(source: ModelSource): Promise<{ model: LabModel; label: string }> {
+async function loadSource(source: ModelSource): Promise<{ model: LabModel; label: string; classNamesFile: string | null }> {
   // Class names chosen with the model (labels.txt or a JSON list) are not model files.
   const split = 'files' in source ? splitClassNamesFile(source.files) : null;
   const names = split?.classNames ? readClassNames(split.classNames) : null;
@@ -158,10 +160,10 @@ async function loadSource(source: ModelSource): Promise<{ model: LabModel; label
       throw e;
     }
   }
-  return { model: loaded, label };
+  return { model: loaded, label, classNamesFile: split?.classNames?.name ?? null };
 }
 
-function summarise(m: LabModel, source: string): ModelSummary {
+function summarise(m: LabModel, source: string, classNamesFile: string | null = null): ModelSummary {
   return {
     ...('onnx' in m ? { onnx: (m as OnnxLabModel).onnx } : {}),
     source,
@@ -173,6 +175,7 @@ function summarise(m: LabModel, source: string): ModelSummary {
     layers: m.layers,
     parameters: m.layers.reduce((s, l) => s + l.params, 0),
     classNames: m.classNames ?? null,
+    classNamesFile: m.classNames ? classNamesFile : null,
   };
 }
 
@@ -331,7 +334,7 @@ const api = {
       if (next.model) {
         const loaded = await loadSource(next.model);
         newModel = loaded.model;
-        newSummary = summarise(newModel, loaded.label);
+        newSummary = summarise(newModel, loaded.label, loaded.classNamesFile);
       }
       if (next.data) newData = await loadData(next.data);
       const m = newModel ?? model;
@@ -420,7 +423,7 @@ const api = {
       if (dataset) await probeModel(next, dataset);
       compareModel?.dispose();
       compareModel = next;
-      compareSummary = summarise(next, label);
+      compareSummary = summarise(next, label, loaded.classNamesFile);
       modelSourceB = source;
       dropSessions();
       return compareSummary;

@@ -94,18 +94,10 @@ export function App() {
         <LayerPicker />
         {model && (
           <div className="model-info muted" data-testid="model-info">
-            {model.kind} model · input [{model.inputShape.join('×')}] · {model.numClasses} classes · {model.parameters.toLocaleString()} params · logits: {model.logitsLayer}
-            {model.onnx && (
-              <div data-testid="onnx-card">
-                ONNX opset {model.onnx.opset} · input {model.onnx.inputName} [{model.onnx.declaredInput.join('×')}] ·{' '}
-                {model.onnx.normalisation
-                  ? `normalisation in the graph: mean [${model.onnx.normalisation.mean.map((m) => m.toFixed(3)).join(', ')}], std [${model.onnx.normalisation.std.map((d) => d.toFixed(3)).join(', ')}] (attacks stay in [0, 1] pixels)`
-                  : 'no normalisation in the graph'}{' '}
-                · {model.layers.length} tappable nodes
-              </div>
-            )}
+            {model.kind} model · input [{model.inputShape.join('×')}] · {model.numClasses} classes{model.classNamesFile ? ` (names from ${model.classNamesFile})` : ''} · {model.parameters.toLocaleString()} params · logits: {model.logitsLayer}
           </div>
         )}
+        <OnnxModelCard />
         <ModelCard />
       </aside>
       <main>
