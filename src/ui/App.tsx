@@ -8,7 +8,7 @@ import { ExportMenu } from './components/ExportMenu';
 import { ImageStrip } from './components/ImageStrip';
 import { SampleDetail } from './components/SampleDetail';
 import { LayerChartView } from './components/LayerChartView';
-import { ModelCard } from './components/ModelCard';
+import { ModelCard, OnnxModelCard } from './components/ModelCard';
 import { BackendBadge, JobStatus, Messages } from './components/StatusBar';
 import { useLab, type ViewName } from './store';
 import { labSchema } from '../core/analyses/lab';
