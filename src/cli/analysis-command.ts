@@ -223,7 +223,7 @@ export async function runAnalysisCommand(def: AnyAnalysis, args: string[]): Prom
     );
     return;
   }
-  // Class names can select classes (collision's --classes by name): the command keeps them.
+  // The names are checked against the model (a wrong count is refused), so the command that reproduces the run keeps them.
   const command = cliCommand(def, resolved.setup, resolved.own) + (parsed.labels === undefined ? '' : ` --labels ${quote(parsed.labels)}`);
   // `request` is what the lab's worker receives for the same run (window.layerwise.analysis takes it).
   const payload = { analysis: def.kind, model: setup.model, compare: compare || null, data: dataset.id, seed: setup.seed, backend, versions: { tfjs: tf.version.tfjs }, command, request: { setup: resolved.setup, own: resolved.own }, result };

@@ -62,7 +62,7 @@ export function usage(): string {
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 /** `--labels FILE`: the model's class names (labels.txt or a JSON list), for openModel. */
-export const labelsOf = (v: Record<string, string | boolean | undefined>): { labels?: string } => (typeof v.labels === 'string' ? { labels: v.labels } : {});
+const labelsOf = (v: Record<string, string | boolean | undefined>): { labels?: string } => (typeof v.labels === 'string' ? { labels: v.labels } : {});
 
 /** Class names on one line: all of a short list, the first and last few of a long one. */
 function namesLine(names: string[]): string {
