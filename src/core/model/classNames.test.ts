@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkClassNames, classNamesFor, isClassNamesFile, namedByModel, parseClassNames, splitClassNamesFile, MAX_CLASS_NAME_LENGTH } from './classNames';
+import { checkClassNames, classNamesFor, isClassNamesFile, namedByModel, parseClassNames, readClassNames, splitClassNamesFile, MAX_CLASS_LIST_BYTES, MAX_CLASS_NAME_LENGTH } from './classNames';
 import { LabError } from '../types';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -47,6 +47,7 @@ describe('class names brought with a model', () => {
     expect(refusal(() => checkClassNames('dir/labels.txt', ['a', 'b', 'c'], 10))).toBe("dir/labels.txt: 3 class names, but the model has 10 classes; give one name per class, in the order of the model's outputs");
     expect(refusal(() => classNamesFor({ name: 'one.json', bytes: bytes('["a"]') }, 2))).toMatch(/^one.json: 1 class name, but the model has 2 classes/);
     expect(classNamesFor({ name: 'labels.txt', bytes: bytes('a\nb\n').buffer as ArrayBuffer }, 2)).toEqual(['a', 'b']);
+    expect(refusal(() => readClassNames({ name: 'big.txt', bytes: new Uint8Array(MAX_CLASS_LIST_BYTES + 1) }))).toBe('big.txt: 8.0 MB is not a class list (at most 8 MB)');
   });
 
   it('tells a class list from the model files chosen with it by name and first byte', () => {

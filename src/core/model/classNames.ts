@@ -16,6 +16,8 @@ import { escapeControl, quoteName } from '../text';
 export const MAX_CLASS_NAMES = 100_000;
 /** Longest class name: names are legends and axis labels, and a 1 MB "name" is not one. */
 export const MAX_CLASS_NAME_LENGTH = 200;
+/** Largest class-list file: ImageNet-21k's 21,841 names take well under 1 MB. */
+export const MAX_CLASS_LIST_BYTES = 8 * 2 ** 20;
 
 /** A file that may hold class names, as chosen or dropped (bytes as read). */
 export interface NamedBytes {
@@ -99,7 +101,12 @@ export function checkClassNames(fileName: string, names: readonly string[], numC
 
 /** The names in one file's bytes (UTF-8), parsed: read before the model loads, so a bad list fails fast. */
 export function readClassNames(file: NamedBytes): string[] {
-  return parseClassNames(file.name, new TextDecoder('utf-8').decode(asBytes(file.bytes)));
+  const bytes = asBytes(file.bytes);
+  // Checked before decoding: a huge file would become a string twice its size first.
+  if (bytes.byteLength > MAX_CLASS_LIST_BYTES) {
+    throw new LabError(`${escapeControl(file.name)}: ${(bytes.byteLength / 2 ** 20).toFixed(1)} MB is not a class list (at most ${MAX_CLASS_LIST_BYTES / 2 ** 20} MB)`);
+  }
+  return parseClassNames(file.name, new TextDecoder('utf-8').decode(bytes));
 }
 
 /** Read and check in one step: the names for a model of `numClasses` classes, from one file's bytes. */
