@@ -47,7 +47,7 @@ describe('class names brought with a model', () => {
     expect(refusal(() => checkClassNames('dir/labels.txt', ['a', 'b', 'c'], 10))).toBe("dir/labels.txt: 3 class names, but the model has 10 classes; give one name per class, in the order of the model's outputs");
     expect(refusal(() => classNamesFor({ name: 'one.json', bytes: bytes('["a"]') }, 2))).toMatch(/^one.json: 1 class name, but the model has 2 classes/);
     expect(classNamesFor({ name: 'labels.txt', bytes: bytes('a\nb\n').buffer as ArrayBuffer }, 2)).toEqual(['a', 'b']);
-    expect(refusal(() => readClassNames({ name: 'big.txt', bytes: new Uint8Array(MAX_CLASS_LIST_BYTES + 1) }))).toBe('big.txt: 8.0 MB is not a class list (at most 8 MB)');
+    expect(refusal(() => readClassNames({ name: 'big.txt', bytes: new Uint8Array(MAX_CLASS_LIST_BYTES + 1) }))).toBe('big.txt: 8,388,609 bytes, more than the 8 MB a class list may take');
   });
 
   it('tells a class list from the model files chosen with it by name and first byte', () => {

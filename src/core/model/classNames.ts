@@ -104,7 +104,7 @@ export function readClassNames(file: NamedBytes): string[] {
   const bytes = asBytes(file.bytes);
   // Checked before decoding: a huge file would become a string twice its size first.
   if (bytes.byteLength > MAX_CLASS_LIST_BYTES) {
-    throw new LabError(`${escapeControl(file.name)}: ${(bytes.byteLength / 2 ** 20).toFixed(1)} MB is not a class list (at most ${MAX_CLASS_LIST_BYTES / 2 ** 20} MB)`);
+    throw new LabError(`${escapeControl(file.name)}: ${bytes.byteLength.toLocaleString('en')} bytes, more than the ${MAX_CLASS_LIST_BYTES / 2 ** 20} MB a class list may take`);
   }
   return parseClassNames(file.name, new TextDecoder('utf-8').decode(bytes));
 }
