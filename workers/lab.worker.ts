@@ -29,6 +29,7 @@ import { estimateAnalysis, runParams, type AnalysisSetup, type AnyAnalysis } fro
 import type { AnalysisContext, AnalysisResources, ZooModelEntry } from '../src/core/analyses/context';
 import { loadPlainLayerTap } from '../src/core/collision/maps';
 import { decodeImageFile } from './images';
+import { checkClassNames, namedByModel, readClassNames, splitClassNamesFile } from '../src/core/model/classNames';
 import { isOnnxName, loadOnnxModel, type OnnxCard, type OnnxLabModel } from '../src/core/onnx/import';
 import { classifyFetchError, describeFetchFailure } from './fetchFailure';
 
@@ -41,6 +42,10 @@ export interface ModelSummary {
   softmaxNote: string | null;
   layers: LayerInfo[];
   parameters: number;
+  /** The class names given with the model (labels.txt or a JSON list), null when the data's are shown. */
+  classNames: string[] | null;
+  /** The file the class names came from (labels.txt, a .json list). */
+  classNamesFile: string | null;
   /** For an imported .onnx file: opset, declared input, normalisation found in the graph. */
   onnx?: OnnxCard;
 }
@@ -111,7 +116,9 @@ function urlReader(modelUrl: string) {
   };
 }
 
-function filesReader(files: { name: string; bytes: ArrayBuffer }[], arrival: 'picked' | 'dropped' = 'picked') {
+function filesReader(chosen: { name: string; bytes: ArrayBuffer }[], arrival: 'picked' | 'dropped' = 'picked') {
+  // A class-name list chosen with the model (a labels.json too) is not the model's JSON.
+  const files = splitClassNamesFile(chosen).model;
   const byName = new Map(files.map((f) => [f.name.split('/').pop() as string, f.bytes]));
   // An .onnx file (with its external .data, if any) wins over JSON files chosen with it.
   const json = files.find((f) => isOnnxName(f.name)) ?? files.find((f) => f.name.endsWith('.json') && !f.name.endsWith('card.json'));
@@ -131,17 +138,32 @@ function filesReader(files: { name: string; bytes: ArrayBuffer }[], arrival: 'pi
  * external data read beside it: the same folder of the same origin, or the chosen files),
  * anything else as a tfjs model.json.
  */
-async function loadSource(source: ModelSource): Promise<{ model: LabModel; label: string }> {
+async function loadSource(source: ModelSource): Promise<{ model: LabModel; label: string; classNamesFile: string | null }> {
+  // Class names chosen with the model (labels.txt or a JSON list) are not model files.
+  const split = 'files' in source ? splitClassNamesFile(source.files) : null;
+  const names = split?.classNames ? readClassNames(split.classNames) : null;
   const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files, source.arrival);
   const label = 'url' in source ? source.url : `${source.arrival ?? 'picked'} ${reader.name}`;
+  let loaded: LabModel;
   if (isOnnxName(reader.name)) {
     const bytes = await reader.read(reader.name).catch((e: Error) => Promise.reject(new LabError(`${label}: cannot read ${reader.name} (${e.message})`)));
-    return { model: await loadOnnxModel({ model: bytes, readExternal: reader.read }, label), label };
+    loaded = await loadOnnxModel({ model: bytes, readExternal: reader.read }, label);
+  } else {
+    loaded = await loadLabModel(reader.name, reader.read, label);
   }
-  return { model: await loadLabModel(reader.name, reader.read, label), label };
+  if (split?.classNames && names) {
+    try {
+      checkClassNames(split.classNames.name, names, loaded.numClasses);
+      loaded.classNames = names;
+    } catch (e) {
+      loaded.dispose();
+      throw e;
+    }
+  }
+  return { model: loaded, label, classNamesFile: split?.classNames?.name ?? null };
 }
 
-function summarise(m: LabModel, source: string): ModelSummary {
+function summarise(m: LabModel, source: string, classNamesFile: string | null = null): ModelSummary {
   return {
     ...('onnx' in m ? { onnx: (m as OnnxLabModel).onnx } : {}),
     source,
@@ -152,6 +174,8 @@ function summarise(m: LabModel, source: string): ModelSummary {
     softmaxNote: m.softmaxNote,
     layers: m.layers,
     parameters: m.layers.reduce((s, l) => s + l.params, 0),
+    classNames: m.classNames ?? null,
+    classNamesFile: m.classNames ? classNamesFile : null,
   };
 }
 
@@ -248,7 +272,8 @@ function contextOf(request: AnalysisRequest): AnalysisContext {
   return {
     models: { a: model, b: compareModel },
     modelIds: { a: request.setup.setup.model, b: compareModel ? request.setup.compare || 'B' : null },
-    dataset,
+    // Model A's own class names, when given, name the classes everywhere (as in the CLI).
+    dataset: namedByModel(dataset, model),
     seed: request.setup.setup.seed,
     backend: tf.getBackend(),
     resources,
@@ -309,7 +334,7 @@ const api = {
       if (next.model) {
         const loaded = await loadSource(next.model);
         newModel = loaded.model;
-        newSummary = summarise(newModel, loaded.label);
+        newSummary = summarise(newModel, loaded.label, loaded.classNamesFile);
       }
       if (next.data) newData = await loadData(next.data);
       const m = newModel ?? model;
@@ -398,7 +423,7 @@ const api = {
       if (dataset) await probeModel(next, dataset);
       compareModel?.dispose();
       compareModel = next;
-      compareSummary = summarise(next, label);
+      compareSummary = summarise(next, label, loaded.classNamesFile);
       modelSourceB = source;
       dropSessions();
       return compareSummary;

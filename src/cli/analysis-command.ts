@@ -6,13 +6,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ParseArgsConfig } from 'node:util';
-import { type AnalysisEstimate, type AnalysisSetup, type AnyAnalysis, cliCommand, estimateAnalysis, resultJson, runParams, type RunParams } from '../core/analyses/define';
+import { type AnalysisEstimate, type AnalysisSetup, type AnyAnalysis, cliCommand, estimateAnalysis, quote, resultJson, runParams, type RunParams } from '../core/analyses/define';
 import { formatSeconds } from '../core/analyses/estimate';
 import type { Norm } from '../core/attacks/common';
 import { threatModel } from '../core/attacks/threat';
 import { labDefaults, labHash, patchParams, type LabPatch } from '../core/analyses/lab';
 import { attackSchema, coerce, defaults, flagOf, formatValue, setupSchema, type ParamDef, type Schema } from '../core/schema';
 import { checkInputCompatibility, type LabModel } from '../core/model/model';
+import { namedByModel } from '../core/model/classNames';
 import { predictAll } from '../core/model/predict';
 import { escapeControl } from '../core/text';
 import { LabError, type ImageDataset } from '../core/types';
@@ -74,7 +75,7 @@ export function flagsOf(def: AnyAnalysis): Map<string, FlagTarget> {
 }
 
 function parseOptions(def: AnyAnalysis, flags: Map<string, FlagTarget>): ParseArgsConfig['options'] {
-  const options: NonNullable<ParseArgsConfig['options']> = { model: { type: 'string' }, data: { type: 'string' }, compare: { type: 'string' }, url: { type: 'boolean' }, estimate: { type: 'boolean' } };
+  const options: NonNullable<ParseArgsConfig['options']> = { model: { type: 'string' }, data: { type: 'string' }, compare: { type: 'string' }, url: { type: 'boolean' }, estimate: { type: 'boolean' }, labels: { type: 'string' } };
   if (def.uses.layers) options.layers = { type: 'string' };
   for (const f of flags.keys()) options[f] = { type: 'string' };
   for (const [f, legacy] of Object.entries(def.cliLegacy ?? {})) options[f] = { type: legacy.boolean ? 'boolean' : 'string' };
@@ -91,6 +92,8 @@ export interface ParsedAnalysisArgs {
   estimate: boolean;
   /** Whether --eps was given; without it ε is the data's threat-model start (core/attacks/threat.ts), as in the lab. */
   epsStated: boolean;
+  /** --labels: model A's class names (labels.txt or a JSON list), which then name the classes of the run. */
+  labels?: string;
 }
 
 /** A 0/1 parameter (an int from 0 to 1) is an on/off switch: written bare (`--box`, `--epochs`) it means 1, as the older boolean flags did. */
@@ -140,6 +143,7 @@ export function parseAnalysisArgs(def: AnyAnalysis, args: string[]): ParsedAnaly
     url: !!v.url,
     estimate: !!v.estimate,
     epsStated: v.eps !== undefined || Object.keys(def.cliLegacy ?? {}).some((f) => v[f] !== undefined && v[f] !== false),
+    ...(typeof v.labels === 'string' ? { labels: v.labels } : {}),
   };
 }
 
@@ -172,7 +176,7 @@ export async function runParsedAnalysis<R = unknown>(
   const owned: LabModel[] = [];
   const resources = nodeResources(ids);
   try {
-    const a = await openModel(setup.model);
+    const a = await openModel(setup.model, parsed.labels === undefined ? {} : { labels: parsed.labels });
     owned.push(a);
     const b = ids.b ? await openModel(ids.b) : null;
     if (b) owned.push(b);
@@ -188,7 +192,8 @@ export async function runParsedAnalysis<R = unknown>(
     const probe = Math.min(PROBE_SAMPLES, dataset.n);
     if (probe === 0) throw new LabError(`dataset ${escapeControl(dataset.id)} has no samples`);
     for (const m of owned) await predictAll(m, dataset.images.subarray(0, probe * per), dataset.labels.subarray(0, probe), [dataset.height, dataset.width, dataset.channels]);
-    const ctx = nodeContext({ a, b }, ids, dataset, setup.seed, backend.active, resources);
+    // Model A's own class names (--labels) name the classes, as in the lab (workers/lab.worker.ts).
+    const ctx = nodeContext({ a, b }, ids, namedByModel(dataset, a), setup.seed, backend.active, resources);
     const params = runParams(def, parsed.setup, parsed.own as never);
     if (parsed.estimate) return { result: null as R, params, dataset, backend: backend.active, estimate: await estimateAnalysis(def, ctx, params), setup: parsed.setup };
     const result = (await def.run(ctx, params, {}, () => undefined)) as R;
@@ -218,7 +223,8 @@ export async function runAnalysisCommand(def: AnyAnalysis, args: string[]): Prom
     );
     return;
   }
-  const command = cliCommand(def, resolved.setup, resolved.own);
+  // The names are checked against the model (a wrong count is refused), so the command that reproduces the run keeps them.
+  const command = cliCommand(def, resolved.setup, resolved.own) + (parsed.labels === undefined ? '' : ` --labels ${quote(parsed.labels)}`);
   // `request` is what the lab's worker receives for the same run (window.layerwise.analysis takes it).
   const payload = { analysis: def.kind, model: setup.model, compare: compare || null, data: dataset.id, seed: setup.seed, backend, versions: { tfjs: tf.version.tfjs }, command, request: { setup: resolved.setup, own: resolved.own }, result };
   if (parsed.json) process.stdout.write(resultJson(payload) + '\n');
@@ -238,5 +244,6 @@ export function analysisHelp(def: AnyAnalysis): string {
   for (const [f, legacy] of Object.entries(def.cliLegacy ?? {})) lines.push(`  --${f.padEnd(14)} ${legacy.help}`);
   if ([...flagsOf(def).values()].some((t) => isSwitch(t.def))) lines.push('  a 0|1 switch given alone (--flag) means 1');
   lines.push('  common: --json (the result object the lab receives)  --url (print the lab URL of this run)  --estimate (how long it would take here)  --seed S  --backend auto|cpu|wasm');
+  lines.push('          --labels FILE (model A\'s class names: a labels.txt with one per line or a JSON list)');
   return lines.join('\n');
 }

@@ -12,6 +12,7 @@ import { DEFAULT_BISECTION_PGD_STEPS, DEFAULT_BISECTION_ROUNDS, minimalEpsilonBy
 import { gradientMaskingWarnings } from '../core/attacks/sanity';
 import type { Norm } from '../core/attacks/common';
 import { checkInputCompatibility } from '../core/model/model';
+import { namedByModel } from '../core/model/classNames';
 import type { OnnxLabModel } from '../core/onnx/import';
 import { predictAll } from '../core/model/predict';
 import { num, numList, parse, print, str, UsageError } from './args';
@@ -30,7 +31,7 @@ import { analysisHelp, runAnalysisCommand } from './analysis-command';
 const VERSION = '0.1.0';
 
 /** Commands that are not analyses of a model: inspection, one attack run, and the fixture-format tools. */
-const TOOLS_USAGE = `  info    --model <zoo-id|model.json|model.onnx>                 layers, shapes, sizes, params, logits layer
+const TOOLS_USAGE = `  info    --model <zoo-id|model.json|model.onnx> [--labels FILE]  layers, shapes, sizes, params, logits layer
   eval    --model M --data <mnist|cifar10|path> [--n N]           clean accuracy and per-sample predictions
   attack  --model M --data D --attack gaussian|fgsm|bim|pgd|apgd-ce|apgd-dlr|apgd-t|aa|deepfool|fab|cw
           --norm linf|l2 --eps E[,E2,…] [--steps K] [--step-size A] [--restarts R] [--targets T] [--target-class C] [--n N]
@@ -53,15 +54,26 @@ export function usage(): string {
     TOOLS_USAGE,
     'common: --json  --seed S (default 0)  --backend auto|cpu|wasm (auto: wasm for inference and input',
     '        gradients, which is all these commands need, else cpu)',
+    '        --labels FILE (with --model: its class names, a labels.txt with one per line or a JSON list;',
+    '        their count must be the model\'s class count)',
   ].join('\n');
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
+/** `--labels FILE`: the model's class names (labels.txt or a JSON list), for openModel. */
+const labelsOf = (v: Record<string, string | boolean | undefined>): { labels?: string } => (typeof v.labels === 'string' ? { labels: v.labels } : {});
+
+/** Class names on one line: all of a short list, the first and last few of a long one. */
+function namesLine(names: string[]): string {
+  const esc = names.map(escapeControl);
+  return names.length <= 12 ? esc.join(', ') : `${esc.slice(0, 8).join(', ')}, …, ${esc.slice(-2).join(', ')} (${names.length})`;
+}
+
 async function cmdInfo(args: string[]) {
-  const v = parse(args, { model: { type: 'string' } });
+  const v = parse(args, { model: { type: 'string' }, labels: { type: 'string' } });
   await setupBackend(v);
-  const model = await openModel(str(v.model, 'model'));
+  const model = await openModel(str(v.model, 'model'), labelsOf(v));
   const payload = {
     model: v.model,
     kind: model.kind,
@@ -71,6 +83,7 @@ async function cmdInfo(args: string[]) {
     logitsLayer: model.logitsLayer,
     softmaxNote: model.softmaxNote,
     parameters: model.layers.reduce((s, l) => s + l.params, 0),
+    classNames: model.classNames ?? null,
     layers: model.layers,
     ...('onnx' in model ? { onnx: (model as OnnxLabModel).onnx } : {}),
   };
@@ -80,6 +93,7 @@ async function cmdInfo(args: string[]) {
     [
       `${v.model}: ${model.kind} model, input [${model.inputShape}], ${model.numClasses} classes, ${payload.parameters} parameters`,
       `logits: ${model.logitsLayer}${model.softmaxNote ? ` (${model.softmaxNote})` : ''}`,
+      ...(payload.classNames ? [`classes (${escapeControl(String(v.labels))}): ${namesLine(payload.classNames)}`] : []),
       ...(card
         ? [
             `ONNX opset ${card.opset}${card.producer ? ` from ${escapeControl(card.producer)}` : ''}, input ${escapeControl(card.inputName)} [${card.declaredInput.join(',')}]${card.externalData.length ? `, external data ${card.externalData.map(escapeControl).join(', ')}` : ''}`,
@@ -94,18 +108,20 @@ async function cmdInfo(args: string[]) {
 }
 
 async function cmdEval(args: string[]) {
-  const v = parse(args, { model: { type: 'string' }, data: { type: 'string' }, n: { type: 'string' } });
+  const v = parse(args, { model: { type: 'string' }, data: { type: 'string' }, n: { type: 'string' }, labels: { type: 'string' } });
   const backend = await setupBackend(v);
   const seed = num(v.seed, 'seed');
-  const model = await openModel(str(v.model, 'model'));
+  const model = await openModel(str(v.model, 'model'), labelsOf(v));
   try {
-    const ds = await openData(str(v.data, 'data'));
-    checkInputCompatibility(model, ds);
+    const given = await openData(str(v.data, 'data'));
+    checkInputCompatibility(model, given);
+    const ds = namedByModel(given, model);
     checkAttackable(ds);
     const { data, indices } = sampleData(ds, v.n, seed);
     const p = await predictAll(model, data.images, data.labels, [data.height, data.width, data.channels]);
     const payload = {
       model: v.model, data: ds.id, n: data.n, seed, backend: backend.active, accuracy: p.accuracy,
+      classNames: ds.classNames,
       samples: Array.from(indices, (index, i) => ({ index, label: data.labels[i], pred: p.pred[i], confidence: +p.confidence[i].toFixed(6) })),
     };
     print(v.json as boolean, payload, () => `${v.model} on ${ds.id} (n=${data.n}, seed ${seed}, ${backend.active}): clean accuracy ${pct(p.accuracy)}`);
@@ -120,7 +136,7 @@ async function cmdAttack(args: string[]) {
     norm: { type: 'string', default: 'linf' }, eps: { type: 'string' }, steps: { type: 'string' }, 'step-size': { type: 'string' },
     out: { type: 'string' }, batch: { type: 'string' }, restarts: { type: 'string' }, targets: { type: 'string' }, 'target-class': { type: 'string' },
     'min-eps': { type: 'boolean' }, 'max-eps': { type: 'string' }, rounds: { type: 'string' },
-    'search-steps': { type: 'string' }, confidence: { type: 'string' },
+    'search-steps': { type: 'string' }, confidence: { type: 'string' }, labels: { type: 'string' },
   });
   const backend = await setupBackend(v);
   const seed = num(v.seed, 'seed');
@@ -149,10 +165,12 @@ async function cmdAttack(args: string[]) {
   // An --out that cannot be written fails now, not after the attack ran.
   const outFiles = v.out === undefined ? [] : epsList.map((eps) => (epsList.length > 1 ? str(v.out, 'out').replace(/(\.f32)?$/, `.eps${eps}.f32`) : str(v.out, 'out')));
   for (const file of outFiles) await prepareOutFile(file, 'out');
-  const model = await openModel(str(v.model, 'model'));
+  const model = await openModel(str(v.model, 'model'), labelsOf(v));
   try {
-    const ds = await openData(str(v.data, 'data'));
-    checkInputCompatibility(model, ds);
+    const given = await openData(str(v.data, 'data'));
+    checkInputCompatibility(model, given);
+    // The model's own class names (--labels), when given, name the classes in the output.
+    const ds = namedByModel(given, model);
     checkAttackable(ds);
     if (targetClass !== undefined && targetClass >= model.numClasses) throw new UsageError(`--target-class ${targetClass} is not a class of the model (0…${model.numClasses - 1})`);
     if (targets !== undefined && targets > model.numClasses - 1) throw new UsageError(`--targets ${targets} is more than the model's ${model.numClasses - 1} other classes`);

@@ -1,8 +1,10 @@
 /** Models and data by name or path for Node runs (CLI, tools, benchmarks): resolution, loading, sampling. */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { classBalancedSample, takeSamples } from '../core/data/sampler';
 import { loadLabModel, type LabModel } from '../core/model/model';
+import { checkClassNames, readClassNames } from '../core/model/classNames';
 import { isOnnxName, loadOnnxModel } from '../core/onnx/import';
 import { escapeControl } from '../core/text';
 import { LabError, type ImageDataset } from '../core/types';
@@ -18,14 +20,35 @@ export function resolveModelPath(spec: string): string {
   throw new LabError(`model "${spec}" is neither a file nor a zoo id (see public/models/index.json)`);
 }
 
-export async function openModel(spec: string): Promise<LabModel> {
+/**
+ * Open a model; `labels` is a labels.txt or JSON list of its class names (the CLI's --labels),
+ * read and parsed before the model loads and checked against its class count after.
+ */
+export async function openModel(spec: string, opts: { labels?: string } = {}): Promise<LabModel> {
   const file = resolveModelPath(spec);
+  const names = opts.labels === undefined ? null : await readClassNamesFile(opts.labels);
   const reader = nodeModelReader(file);
-  if (isOnnxName(file)) {
-    // External data (a .data file written past 2 GB) is read from the .onnx's own folder only.
-    return loadOnnxModel({ model: await reader.read(reader.name), readExternal: reader.read }, file);
+  const model = isOnnxName(file)
+    ? // External data (a .data file written past 2 GB) is read from the .onnx's own folder only.
+      await loadOnnxModel({ model: await reader.read(reader.name), readExternal: reader.read }, file)
+    : await loadLabModel(reader.name, reader.read, file);
+  if (names && opts.labels !== undefined) {
+    try {
+      checkClassNames(opts.labels, names, model.numClasses);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    model.classNames = names;
   }
-  return loadLabModel(reader.name, reader.read, file);
+  return model;
+}
+
+async function readClassNamesFile(file: string): Promise<string[]> {
+  const bytes = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+    throw new LabError(`${escapeControl(path.basename(file))}: cannot read the class names (${e.code ?? e.message})`);
+  });
+  return readClassNames({ name: file, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
 }
 
 export const BUILTIN_DATA: Record<string, string> = { mnist: 'mnist-test', 'mnist-test': 'mnist-test', cifar10: 'cifar10-test', 'cifar10-test': 'cifar10-test' };

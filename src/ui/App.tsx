@@ -8,7 +8,7 @@ import { ExportMenu } from './components/ExportMenu';
 import { ImageStrip } from './components/ImageStrip';
 import { SampleDetail } from './components/SampleDetail';
 import { LayerChartView } from './components/LayerChartView';
-import { ModelCard } from './components/ModelCard';
+import { ModelCard, OnnxModelCard } from './components/ModelCard';
 import { BackendBadge, JobStatus, Messages } from './components/StatusBar';
 import { useLab, type ViewName } from './store';
 import { labSchema } from '../core/analyses/lab';
@@ -87,25 +87,17 @@ export function App() {
         <span className="badge" data-testid="seed-badge" title="the master seed drives every random choice">seed {seed}</span>
         <BackendBadge />
       </header>
-      {dragOver && <div className="drop-hint">Drop a model (model.json + shards, or an .onnx file with its .data) or data (image folder, MNIST IDX pair, CIFAR-10 batches)</div>}
+      {dragOver && <div className="drop-hint">Drop a model (model.json + shards, or an .onnx file with its .data; a labels.txt or JSON list of class names with it) or data (image folder, MNIST IDX pair, CIFAR-10 batches)</div>}
       <aside>
         <SetupControls />
         <AttackControls />
         <LayerPicker />
         {model && (
           <div className="model-info muted" data-testid="model-info">
-            {model.kind} model · input [{model.inputShape.join('×')}] · {model.numClasses} classes · {model.parameters.toLocaleString()} params · logits: {model.logitsLayer}
-            {model.onnx && (
-              <div data-testid="onnx-card">
-                ONNX opset {model.onnx.opset} · input {model.onnx.inputName} [{model.onnx.declaredInput.join('×')}] ·{' '}
-                {model.onnx.normalisation
-                  ? `normalisation in the graph: mean [${model.onnx.normalisation.mean.map((m) => m.toFixed(3)).join(', ')}], std [${model.onnx.normalisation.std.map((d) => d.toFixed(3)).join(', ')}] (attacks stay in [0, 1] pixels)`
-                  : 'no normalisation in the graph'}{' '}
-                · {model.layers.length} tappable nodes
-              </div>
-            )}
+            {model.kind} model · input [{model.inputShape.join('×')}] · {model.numClasses} classes{model.classNamesFile ? ` (names from ${model.classNamesFile})` : ''} · {model.parameters.toLocaleString()} params · logits: {model.logitsLayer}
           </div>
         )}
+        <OnnxModelCard />
         <ModelCard />
       </aside>
       <main>

@@ -1,8 +1,10 @@
 /**
  * Drag and drop: collect dropped files, walking dropped folders, with their paths
- * relative to the drop, and route them: a model.json (plus shards) loads a model,
+ * relative to the drop, and route them: a model.json (plus shards) or an .onnx (plus its .data),
+ * with a labels.txt or JSON list of class names if given, loads a model,
  * anything else is data (an image folder, an MNIST IDX pair or CIFAR batches).
  */
+import { isClassNamesFile } from '../core/model/classNames';
 import { loadImageFiles, loadModelFiles } from './setup';
 
 async function walk(entry: FileSystemEntry, prefix: string, out: Map<File, string>): Promise<void> {
@@ -33,7 +35,9 @@ export async function filesFromDrop(data: DataTransfer): Promise<Map<File, strin
 export async function handleDrop(data: DataTransfer): Promise<void> {
   const files = await filesFromDrop(data);
   const list = [...files.keys()].filter((f) => !f.name.startsWith('.'));
-  const isModel = list.some((f) => (f.name.endsWith('.json') && f.name !== 'card.json') || /\.onnx$/i.test(f.name));
+  // A .json that is a class-name list (it starts with "[") names a model's classes; it is not one.
+  const modelJson = async (f: File) => f.name.endsWith('.json') && f.name !== 'card.json' && !isClassNamesFile({ name: f.name, bytes: await f.slice(0, 64).arrayBuffer() });
+  const isModel = list.some((f) => /\.onnx$/i.test(f.name)) || (await Promise.all(list.map(modelJson))).some(Boolean);
   if (isModel) await loadModelFiles(list, { arrival: 'dropped' });
   else await loadImageFiles(list, files, 'dropped');
 }

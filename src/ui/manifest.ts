@@ -16,6 +16,8 @@ const modelFacts = (id: string, m: ModelSummary) => ({
   logitsLayer: m.logitsLayer,
   softmaxNote: m.softmaxNote,
   parameters: m.parameters,
+  // Names given with the model (labels.txt or a JSON list) label the exported figures.
+  ...(m.classNames ? { classNames: m.classNames, classNamesFile: m.classNamesFile } : {}),
 });
 
 /** `title` names what the exported figure shows; it leads the caption. */

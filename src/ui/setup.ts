@@ -18,6 +18,7 @@ import { attackSchema } from '../core/schema';
 import type { Norm } from '../core/attacks/common';
 import { mismatchFix, parseShapeMismatch, userModelName } from './byo';
 import { plural, type FileArrival } from './text';
+import { isClassNamesFile } from '../core/model/classNames';
 
 const BASE = import.meta.env.BASE_URL;
 
@@ -310,14 +311,17 @@ function onParamsApplied(before: Params | null, next: Params): void {
 }
 
 /**
- * Load a model from the user's files (model.json + shards, or .onnx + .data, several at once)
+ * Load a model from the user's files (model.json + shards, or .onnx + .data, several at once,
+ * optionally with its class names as labels.txt or a JSON list)
  * as model A or, `which: 'b'`, as the compare model B. Resolves false when the files were
  * refused (the caller clears its file input so the refused choice does not linger).
  */
 export async function loadModelFiles(files: File[], opts: { arrival?: FileArrival; which?: 'a' | 'b' } = {}): Promise<boolean> {
   const which = opts.which ?? 'a';
   const payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
-  const id = `user:${(files.find((f) => /\.onnx$/i.test(f.name)) ?? files.find((f) => f.name.endsWith('.json')))?.name ?? 'model'}`;
+  // The id names the model file, not a labels.json chosen with it.
+  const modelFiles = files.filter((_, i) => !isClassNamesFile(payload[i]));
+  const id = `user:${(modelFiles.find((f) => /\.onnx$/i.test(f.name)) ?? modelFiles.find((f) => f.name.endsWith('.json')))?.name ?? 'model'}`;
   const source: ModelSource = { files: payload, arrival: opts.arrival ?? 'picked' };
   const { controller, finish } = startMainJob('load', `loading ${plural(files.length, 'model file')}${which === 'b' ? ' as model B' : ''}`);
   try {

@@ -122,6 +122,13 @@ export interface LabState {
   setParams(patch: ParamsPatch): void;
 }
 
+/**
+ * The class names every view shows: model A's own, when the user gave them with it (labels.txt
+ * or a JSON list; the worker checked their count), else the data's. A selector, so views
+ * re-render only when the names change.
+ */
+export const classNamesOf = (s: Pick<LabState, 'model' | 'dataset'>): string[] | undefined => s.model?.classNames ?? s.dataset?.classNames;
+
 export const useLab = create<LabState>((set) => ({
   params: { ...DEFAULT_PARAMS },
   backend: null,

@@ -99,7 +99,8 @@ export function analysisKey(def: AnyAnalysis, setup: AnalysisSetup, own: Record<
   });
 }
 
-function quote(v: string): string {
+/** A shell word: as is when plain, else single-quoted. */
+export function quote(v: string): string {
   return /^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
 }
 

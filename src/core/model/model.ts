@@ -46,6 +46,11 @@ export interface LabModel {
   logitsLayer: string;
   /** Set when the model ends in softmax and the lab reads the layer before it instead. */
   softmaxNote: string | null;
+  /**
+   * Names of the model's classes (name i is logit i) when the user gave them with the model
+   * (labels.txt or a JSON list: classNames.ts); otherwise the data's names are shown.
+   */
+  classNames?: string[] | null;
   /** Logits for a batch of NHWC images in [0, 1]. Caller owns the result. */
   logits(images: tf.Tensor4D): tf.Tensor2D;
   /** Activations of `layerNames` (in that order) plus logits last, in one pass. */

@@ -87,9 +87,10 @@ describe('ONNX importer on hand-built graphs', () => {
     expect(got[1][1]).toBeCloseTo(45 / 9, 6);
   });
 
-  const refused = async (bytes: Uint8Array): Promise<string> => {
+  const refused = (bytes: Uint8Array): Promise<string> => refusedWith(bytes, undefined);
+  const refusedWith = async (bytes: Uint8Array, readExternal: ((name: string) => Promise<Uint8Array>) | undefined): Promise<string> => {
     const before = tf.memory().numTensors;
-    const e = await loadOnnxModel({ model: bytes }, 'm.onnx').then(
+    const e = await loadOnnxModel({ model: bytes, readExternal }, 'm.onnx').then(
       (m) => {
         m.dispose();
         return null;
@@ -98,6 +99,7 @@ describe('ONNX importer on hand-built graphs', () => {
     );
     expect(e).toBeInstanceOf(LabError);
     expect(tf.memory().numTensors).toBe(before);
+    expect((e as Error).message.split('\n')).toHaveLength(1);
     return (e as Error).message;
   };
 
@@ -110,6 +112,76 @@ describe('ONNX importer on hand-built graphs', () => {
     two.graph!.output!.push(onnx.ValueInfoProto.create(valueInfo('z', ['N', 2])));
     expect(await refused(onnx.ModelProto.encode(two).finish())).toMatch(/2 outputs/);
     expect(await refused(new Uint8Array([0x0a, 0xff, 0xff]))).toMatch(/not a readable ONNX file/);
+  });
+
+  // The five refusals of issue #23 on hand-built files, so they run without PyTorch (the
+  // torch-exported versions are in tools/onnx/onnx-torch.test.ts): one line each, naming the
+  // file and what to do, and no tensor left behind.
+  describe('bad input, each one clear line', () => {
+    /** Conv 1×1 → GlobalAveragePool → Flatten: a real little model whose weights can be cut or moved out. */
+    const convModel = (inputs = [valueInfo('x', ['N', 1, 3, 3])]) =>
+      encode(
+        [node('Conv', ['x', 'w', 'b'], ['c'], { kernel_shape: [1, 1] }), node('GlobalAveragePool', ['c'], ['g']), node('Flatten', ['g'], ['y'], { axis: 1 })],
+        { inputs, init: [{ name: 'w', dims: [2, 1, 1, 1], dataType: 1, rawData: new Uint8Array(Float32Array.of(1, -1).buffer) }, floatInit('b', [2], [0.5, 0.25])] },
+      );
+
+    it('a good file first: it loads, and gives the logits computed by hand', async () => {
+      const m = await loadOnnxModel({ model: convModel() }, 'good.onnx');
+      const x = tf.fill([1, 3, 3, 1], 0.5) as tf.Tensor4D;
+      const y = m.logits(x);
+      expect([...(await y.data())]).toEqual([1, -0.25]);
+      tf.dispose([x, y]);
+      m.dispose();
+    });
+
+    it('a truncated protobuf: every cut of a real file is refused, none loads', async () => {
+      const full = convModel();
+      for (let cut = 1; cut < full.length; cut++) {
+        // Most cuts break a protobuf field; a cut at a field boundary decodes, but lacks what follows.
+        expect(await refused(full.subarray(0, cut)), `cut at ${cut} of ${full.length} bytes`).toMatch(
+          /^m.onnx: (not a readable ONNX file \(protobuf: .*\); a truncated or partly downloaded file looks like this|the file decodes but holds no ONNX graph|the file declares no ONNX opset \(opset_import\), which every exported model has; a truncated file looks like this)/,
+        );
+      }
+      expect(await refused(new Uint8Array(0))).toBe('m.onnx: the file is empty');
+    });
+
+    it('an unsupported operator names the operator, the node and what to do', async () => {
+      const bytes = encode([node('CumSum', ['x', 'axis'], ['c'], {}, '/layer1/CumSum'), node('Flatten', ['c'], ['y'])], { init: [{ name: 'axis', dims: [], dataType: 7, int64Data: [1] }] });
+      expect(await refused(bytes)).toMatch(/^m.onnx: node "\/layer1\/CumSum" \(CumSum\): operator CumSum is not supported by the lab's ONNX importer \(supported: Conv, .*\); re-export with another opset or rewrite that part of the model with supported operators$/);
+    });
+
+    it('two inputs', async () => {
+      const bytes = encode([node('Add', ['x', 'z'], ['a']), node('Flatten', ['a'], ['y'])], { inputs: [valueInfo('x', ['N', 1, 3, 3]), valueInfo('z', ['N', 1, 3, 3])] });
+      expect(await refused(bytes)).toBe('m.onnx: the graph has 2 inputs ("x", "z"); the lab needs exactly one image input');
+    });
+
+    it('a dynamic height or width', async () => {
+      expect(await refused(convModel([valueInfo('x', ['N', 1, 'H', 'W'])]))).toBe(
+        "m.onnx: input \"x\" has shape [N,1,H,W] with a dynamic size after the batch; the lab needs a fixed C×H×W: export with a fixed-size dummy input and dynamic_axes only on the batch (dynamic_axes={'x': {0: 'N'}})",
+      );
+    });
+
+    it('external data: missing, unreadable or short', async () => {
+      const proto = onnx.ModelProto.decode(convModel());
+      const w = proto.graph!.initializer!.find((t) => t.name === 'w')!;
+      const data = w.rawData!.slice();
+      w.rawData = new Uint8Array(0);
+      w.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+      w.externalData = [{ key: 'location', value: 'net.onnx.data' }, { key: 'offset', value: '0' }, { key: 'length', value: String(data.byteLength) }];
+      const bytes = onnx.ModelProto.encode(proto).finish();
+      const paired = await loadOnnxModel({ model: bytes, readExternal: async (n) => (n === 'net.onnx.data' ? data : Promise.reject(new Error('ENOENT'))) }, 'paired');
+      expect(paired.onnx.externalData).toEqual(['net.onnx.data']);
+      paired.dispose();
+      expect(await refused(bytes)).toBe('m.onnx: its weights are stored in the external data file "net.onnx.data", which was not given; load the .onnx together with "net.onnx.data"');
+      const noFile = async () => Promise.reject(new Error('ENOENT: no such file'));
+      expect(await refusedWith(bytes, noFile)).toBe('m.onnx: its weights are stored in the external data file "net.onnx.data", which cannot be read (ENOENT: no such file); load the .onnx together with "net.onnx.data"');
+      expect(await refusedWith(bytes, async () => data.subarray(0, 4))).toMatch(/^m.onnx: tensor "w" lies at bytes 0…8 of "net.onnx.data", which has 4 \(truncated or wrong data file\?\)$/);
+      // A location outside the model's folder is refused before anything is read.
+      w.externalData[0].value = '../secret.bin';
+      let asked = false;
+      expect(await refusedWith(onnx.ModelProto.encode(proto).finish(), async () => ((asked = true), data))).toMatch(/^m.onnx: its external data file "..\/secret.bin" /);
+      expect(asked).toBe(false);
+    });
   });
 
   it('broadcasts between two computed tensors (x + GAP(x), x · GAP(x)) in NHWC as ONNX does in NCHW', async () => {

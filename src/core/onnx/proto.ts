@@ -49,6 +49,12 @@ export function decodeModel(bytes: Uint8Array, label: string): ModelProto {
   if (!model.graph || !model.graph.node?.length) {
     throw new LabError(`${label}: the file decodes but holds no ONNX graph (is it an .onnx model exported by torch.onnx.export?)`);
   }
+  // Every ONNX model names the opset of the standard domain its operators follow (onnx.proto:
+  // opset_import, at least one entry). torch writes it last, so a file cut right after the
+  // graph decodes cleanly but lacks it: without an opset the operators' meaning is unknown.
+  if (!(model.opsetImport ?? []).some((o) => (!o.domain || o.domain === 'ai.onnx') && num(o.version) > 0)) {
+    throw new LabError(`${label}: the file declares no ONNX opset (opset_import), which every exported model has; a truncated file looks like this, so export or copy it again`);
+  }
   return model;
 }
 

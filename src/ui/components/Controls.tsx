@@ -107,7 +107,7 @@ export function SetupControls() {
           }}
         />
       </label>
-      <FileButton label="Load model files" title="model.json plus its weight shards, or an .onnx file (with its .data file, if it has one), chosen together" testId="model-files" accept=".json,.bin,.onnx,.data" onFiles={(files) => loadModelFiles(files)} />
+      <FileButton label="Load model files" title="model.json plus its weight shards, or an .onnx file (with its .data file, if it has one), chosen together; add labels.txt (one class name per line) or a JSON list to name its classes" testId="model-files" accept=".json,.bin,.onnx,.data,.txt" onFiles={(files) => loadModelFiles(files)} />
       <FileButton label="Load data files" title="an MNIST IDX pair (raw or .gz) or CIFAR-10 binary batches" testId="data-files" onFiles={(files) => loadImageFiles(files)} />
       <FileButton label="Load image folder" title="a folder with one sub-folder per class (optional labels.txt)" testId="image-files" directory onFiles={(files) => loadImageFiles(files)} />
     </fieldset>
@@ -190,7 +190,7 @@ export function CompareControl() {
 
 /** Model B from the user's own files (it must fit A's data and classes, like a zoo B). */
 export function CompareFiles() {
-  return <FileButton label="B from files" title="a second model of your own as model B: model.json plus shards, or an .onnx file" testId="compare-files" accept=".json,.bin,.onnx,.data" onFiles={(files) => loadModelFiles(files, { which: 'b' })} />;
+  return <FileButton label="B from files" title="a second model of your own as model B: model.json plus shards, or an .onnx file" testId="compare-files" accept=".json,.bin,.onnx,.data,.txt" onFiles={(files) => loadModelFiles(files, { which: 'b' })} />;
 }
 
 /**

@@ -7,7 +7,7 @@
  * click links the sample to every view.
  */
 import { useMemo, useState } from 'react';
-import { shownSlice, useLab } from '../store';
+import { classNamesOf, shownSlice, useLab } from '../store';
 import { ImageCanvas } from './ImageCanvas';
 
 export function ImageStrip() {
@@ -15,7 +15,7 @@ export function ImageStrip() {
   const result = useLab((s) => shownSlice(s));
   const resultB = useLab((s) => (s.compareModel ? shownSlice(s, 'b') : null));
   const modelB = useLab((s) => s.params.lab.compare);
-  const dataset = useLab((s) => s.dataset);
+  const classNames = useLab(classNamesOf);
   const hovered = useLab((s) => s.hovered);
   const brushed = useLab((s) => s.brushed);
   const brushedIndices = useLab((s) => s.brushedIndices);
@@ -52,7 +52,7 @@ export function ImageStrip() {
   const [sortBy, setSortBy] = useState<'order' | 'confidence' | 'success'>('order');
   if (!sample) return <div className="strip empty">no sample yet</div>;
   const d = sample.shape[0] * sample.shape[1] * sample.shape[2];
-  const names = dataset?.classNames ?? [];
+  const names = classNames ?? [];
   const fromOtherViews = brushedIndices.length ? Array.from(sample.indices.keys()).filter((i) => brushedIndices.includes(sample.indices[i])) : [];
   const focus = hovered !== null ? [hovered] : [...brushed, ...fromOtherViews];
   // Sorted by a per-sample value another view shared (e.g. broken-at ε from the robustness

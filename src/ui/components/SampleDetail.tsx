@@ -11,7 +11,7 @@ import { channelPlanes } from '../charts/diverging';
 import { createLogitBars, type LogitBarsData } from '../charts/logitBars';
 import { useChart } from '../charts/useChart';
 import { getBridge } from '../runtime';
-import { shownSlice, useLab, type StoredResult } from '../store';
+import { classNamesOf, shownSlice, useLab, type StoredResult } from '../store';
 import { DifferenceCanvas } from './ImageCanvas';
 
 function ChannelHeat({ plane, width, height, maxAbs, label, testId }: { plane: Float32Array; width: number; height: number; maxAbs: number; label: string; testId: string }) {
@@ -77,7 +77,7 @@ export function SampleDetail() {
   const modelA = useLab((s) => s.params.setup.model);
   const modelB = useLab((s) => s.params.lab.compare);
   const brushed = useLab((s) => s.brushed);
-  const names = useLab((s) => s.dataset?.classNames) ?? [];
+  const names = useLab(classNamesOf) ?? [];
   const i = brushed.length === 1 ? brushed[0] : -1;
   const [logits, setLogits] = useState<{ key: string; a: Logits | null; b: Logits | null } | null>(null);
   const [error, setError] = useState<string | null>(null);

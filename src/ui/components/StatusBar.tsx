@@ -90,7 +90,7 @@ export function Messages() {
             This link names {filesNeeded.which === 'b' ? 'model B' : 'the model'} as your own files, which a link cannot carry. <b>Load your model files again: {filesNeeded.name}</b> (with its weight
             shards or .data file); every other setting of the link is kept.
           </span>
-          <FileButton label={filesNeeded.which === 'b' ? 'Model B files' : 'Model files'} title={`${filesNeeded.name} and the files beside it`} testId="files-needed-input" accept=".json,.bin,.onnx,.data" onFiles={(files) => loadModelFiles(files, { which: filesNeeded.which })} />
+          <FileButton label={filesNeeded.which === 'b' ? 'Model B files' : 'Model files'} title={`${filesNeeded.name} and the files beside it`} testId="files-needed-input" accept=".json,.bin,.onnx,.data,.txt" onFiles={(files) => loadModelFiles(files, { which: filesNeeded.which })} />
         </div>
       )}
       {error && (

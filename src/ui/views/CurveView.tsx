@@ -10,7 +10,7 @@ import { runAnalysis } from '../analyses';
 import { applyParams } from '../setup';
 import { COLOR } from '../charts/colors';
 import { type LineChartData, type LineSeries } from '../charts/lines';
-import { useLab } from '../store';
+import { classNamesOf, useLab } from '../store';
 import { useModelNames } from '../modelNames';
 import { AnalysisBar, LineChartView, fmtPct, useAnalysisResult, ViewControls } from './common';
 
@@ -24,7 +24,7 @@ const onClickEps = (x: number | string) => void applyParams({ attack: { eps: Num
 
 export function CurveView() {
   const eps = useLab((s) => s.params.attack.eps);
-  const classNames = useLab((s) => s.dataset?.classNames ?? NO_NAMES);
+  const classNames = useLab((s) => classNamesOf(s) ?? NO_NAMES);
   const names = useModelNames();
   const running = useLab((s) => s.analyses.curve?.status === 'running');
   const r = useAnalysisResult('curve');

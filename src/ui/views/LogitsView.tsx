@@ -17,7 +17,7 @@ import { createRidgeline } from '../charts/ridgeline';
 import { useChart } from '../charts/useChart';
 import { ImageCanvas } from '../components/ImageCanvas';
 import { availablePreset, LOGITS_PRESETS } from '../presets';
-import { useLab } from '../store';
+import { classNamesOf, useLab } from '../store';
 import { useModelNames, type ModelNames } from '../modelNames';
 import { AnalysisBar, LineChartView, fmtPct, useAnalysisResult, ViewControls } from './common';
 
@@ -50,7 +50,7 @@ function RankScatter({ r, cls, focus, onFocus }: { r: LogitsJobResult; cls: numb
   const c = r.compare?.perClass.find((p) => p.label === cls);
   const create = useCallback((el: SVGSVGElement) => createRankScatter(el, { onFocus }), [onFocus]);
   const names = useModelNames();
-  const classNames = useLab((s) => s.dataset?.classNames);
+  const classNames = useLab(classNamesOf);
   const data = useMemo(() => (c ? { cls: c, focus, nameA: names.a, nameB: names.b ?? 'B', title: `Confidence ranks of class ${classNames?.[cls] ?? cls}` } : null), [c, focus, names, classNames, cls]);
   const ref = useChart(create, data);
   return <svg ref={ref} className="rank-scatter" data-testid="rank-scatter" />;
@@ -73,7 +73,7 @@ function Ridge({ epochs, which, names }: { epochs: NonNullable<LogitsJobResult['
 }
 
 export function LogitsView() {
-  const classNames = useLab((s) => s.dataset?.classNames);
+  const classNames = useLab(classNamesOf);
   const r = useAnalysisResult('logits');
   const [cls, setCls] = useState(0);
   const [focus, setFocus] = useState<number | null>(null);

@@ -13,7 +13,7 @@ import { type LineChartData, type LineSeries } from '../charts/lines';
 import { createScatter, type ScatterFrame, type ScatterHover } from '../charts/scatter';
 import { classColor, COLOR, epsColor } from '../charts/colors';
 import { useChart } from '../charts/useChart';
-import { useLab, type ParamsPatch } from '../store';
+import { classNamesOf, useLab, type ParamsPatch } from '../store';
 import { nameOf, useEpsRangeMax, useModelNames } from '../modelNames';
 import { AnalysisBar, fmtPct, LineChartView, useAnalysisResult, ViewControls } from './common';
 
@@ -83,7 +83,7 @@ function LayerScatter({ e, r, variant = 'cell', hovered = false }: { e: LayerEmb
     return out;
   }, [brushedIndices, brushed, stripIndices, r.indices]);
   const [hover, setHover] = useState<ScatterHover | null>(null);
-  const classNames = useLab((s) => s.dataset?.classNames);
+  const classNames = useLab(classNamesOf);
   const create = useCallback(
     (el: HTMLCanvasElement) => createScatter(el, { onBrush: (pairs) => useLab.getState().set({ brushedIndices: pairs.map((k) => indices.current[k]), brushed: [] }), onHoverPoint: setHover }),
     [],
@@ -167,7 +167,7 @@ export function TsneView() {
   }, []);
   const names = useModelNames();
   const epsMax = useEpsRangeMax();
-  const classNames = useLab((s) => s.dataset?.classNames);
+  const classNames = useLab(classNamesOf);
   // One line per ε the slider visited (the cached ladder of this model, sample and layers):
   // the overlap of each finished embedding, kept while the setup stays the same.
   const history = useRef<{ setup: string; byEps: Map<number, Map<string, number | null>> }>({ setup: '', byEps: new Map() });

@@ -1,0 +1,79 @@
+/**
+ * Bringing a model as ONNX, in the lab (issue #23): the ONNX twin of a zoo model
+ * (tools/onnx/zoo_twin.py: its PyTorch architecture with the shipped weights, through
+ * torch.onnx.export) chosen with a labels.txt shows its card and the class names, and gives
+ * the tfjs copy's clean and robust accuracy on the same samples; a truncated file and a class
+ * list of the wrong length are refused with one line, and the previous model stays.
+ *
+ * Needs /usr/bin/python3 with torch (Debian: apt-get install -y python3-torch).
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const ZOO_ID = 'mnist-small-st';
+/** WASM (deterministic and fast here), 32 samples, FGSM: the numbers both models must share. */
+const HASH = `#model=${ZOO_ID}&data=mnist-test&n=32&seed=3&attack=fgsm&norm=linf&eps=0.1&backend=wasm`;
+const NAMES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+
+let dir = '';
+let onnxBytes: Buffer;
+
+test.beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'lw-onnx-e2e-'));
+  const out = path.join(dir, `${ZOO_ID}.onnx`);
+  execFileSync('/usr/bin/python3', [path.resolve('tools/onnx/zoo_twin.py'), ZOO_ID, out], { timeout: 120_000, stdio: 'pipe' });
+  onnxBytes = readFileSync(out);
+});
+
+test.afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function waitIdle(page: Page) {
+  await expect(async () => {
+    await expect(page.getByTestId('job-status')).not.toHaveAttribute('data-status', 'running');
+    await page.waitForTimeout(300);
+    await expect(page.getByTestId('job-status')).not.toHaveAttribute('data-status', 'running');
+  }).toPass({ timeout: 180_000 });
+}
+
+const accuracies = async (page: Page) => ({ clean: await page.getByTestId('clean-acc').textContent(), robust: await page.getByTestId('robust-acc').textContent() });
+
+test('the ONNX twin of a zoo model: its card, the class names given with it, the same accuracies; bad files keep it', async ({ page }) => {
+  await page.goto('/' + HASH);
+  await expect(page.getByTestId('shown-attack')).toContainText('ε=0.1', { timeout: 120_000 });
+  await waitIdle(page);
+  const tfjs = await accuracies(page);
+  expect(tfjs.robust).toMatch(/%$/);
+
+  const files = page.getByTestId('model-files');
+  const onnxFile = { name: `${ZOO_ID}.onnx`, mimeType: 'application/octet-stream', buffer: onnxBytes };
+  await files.setInputFiles([onnxFile, { name: 'labels.txt', mimeType: 'text/plain', buffer: Buffer.from(NAMES.join('\n') + '\n') }]);
+  await expect(page.getByTestId('onnx-card')).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByTestId('model-info')).toContainText('onnx model · input [28×28×1] · 10 classes (names from labels.txt)');
+  await waitIdle(page);
+  await expect(page.getByTestId('shown-attack')).toContainText('ε=0.1');
+  // The same samples, the same attack: the same numbers as the tfjs copy.
+  const twin = await accuracies(page);
+  console.log(`${ZOO_ID} in the lab (WASM, 32 samples, FGSM ε = 0.1): tfjs clean ${tfjs.clean} robust ${tfjs.robust}; ONNX twin clean ${twin.clean} robust ${twin.robust}`);
+  expect(twin).toEqual(tfjs);
+  // The strip names classes by the list ("y=seven"), not the data's digits.
+  await expect(page.getByTestId('image-strip')).toContainText('y=seven');
+  await page.getByTestId('onnx-card').locator('summary').first().click();
+  await expect(page.getByTestId('onnx-card-normalisation')).toContainText('none found');
+  await expect(page.getByTestId('onnx-card-classes')).toContainText('10 named by labels.txt: zero, one, two');
+  await expect(page.getByTestId('onnx-card-parameters')).toContainText('550,406 weights in the graph');
+  const modelInfo = await page.getByTestId('model-info').textContent();
+
+  // Refusals: one line each, the ONNX model with its names stays.
+  await files.setInputFiles([{ ...onnxFile, buffer: onnxBytes.subarray(0, Math.floor(onnxBytes.length * 0.6)) }]);
+  await expect(page.getByTestId('error')).toContainText('not a readable ONNX file');
+  await expect(page.getByTestId('model-info')).toHaveText(modelInfo!);
+  await files.setInputFiles([onnxFile, { name: 'labels.txt', mimeType: 'text/plain', buffer: Buffer.from(NAMES.slice(0, 9).join('\n')) }]);
+  await expect(page.getByTestId('error')).toContainText("labels.txt: 9 class names, but the model has 10 classes; give one name per class, in the order of the model's outputs");
+  await expect(page.getByTestId('model-info')).toHaveText(modelInfo!);
+  await expect(page.getByTestId('image-strip')).toContainText('y=seven');
+});
