@@ -88,7 +88,7 @@ describe('trainer', () => {
       // The first step creates the optimiser's state (Adam's moments): count from after it.
       await trainer.step();
       const before = tf.memory().numTensors;
-      for (let i = 0; i < 150; i++) await trainer.step();
+      for (let i = 0; i < 100; i++) await trainer.step();
       await trainer.probe(syntheticData(12, 8));
       expect(tf.memory().numTensors).toBe(before);
     } finally {
