@@ -14,6 +14,7 @@ const SUITES: Record<string, (args: string[]) => Promise<void>> = {
   collision: (a) => import('./collision').then((m) => m.benchCollision(a)),
   dependency: (a) => import('./dependency').then((m) => m.benchDependency(a)),
   estimates: (a) => import('./estimates').then((m) => m.benchEstimates(a)),
+  onnx: (a) => import('./onnx').then((m) => m.benchOnnx(a)),
 };
 
 export async function main(args: string[]): Promise<number> {

@@ -9,8 +9,10 @@ import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?u
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { selectBackend, type BackendName } from '../src/core/backend';
-import { loadLabModel } from '../src/core/model/model';
+import { loadLabModel, type LabModel } from '../src/core/model/model';
 import { runKernelParity, runModelParity, type CaseOutcome } from '../src/core/model/kernel-parity';
+import { isOnnxName, loadOnnxModel } from '../src/core/onnx/import';
+import { crossEntropyPerSample } from '../src/core/attacks/common';
 
 export interface ParityReport {
   backend: string;
@@ -22,30 +24,60 @@ export interface ParityReport {
   tensorsAfter: number;
 }
 
+const BACKEND_OPTIONS = {
+  wasmPaths: { 'tfjs-backend-wasm.wasm': wasmUrl, 'tfjs-backend-wasm-simd.wasm': wasmSimdUrl, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl } as never,
+};
+
+async function fetchBytes(url: URL): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`HTTP ${res.status} for ${url.pathname}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** A model by URL: a tfjs model.json with its shards, or an .onnx file (with external data beside it). */
+function loadByUrl(url: string): Promise<LabModel> {
+  const base = new URL(url, self.location.href);
+  const name = base.pathname.split('/').pop() ?? 'model.json';
+  if (isOnnxName(name)) return fetchBytes(base).then((model) => loadOnnxModel({ model, readExternal: (rel) => fetchBytes(new URL(rel, base)) }, name));
+  return loadLabModel(name, (rel) => fetchBytes(new URL(rel, base)), url);
+}
+
 const api = {
   /** Ops, then each model (URL of its model.json), on `backend` against the CPU backend. */
   async run(backend: BackendName, modelUrls: string[] = []): Promise<ParityReport> {
-    const state = await selectBackend(backend, {
-      wasmPaths: { 'tfjs-backend-wasm.wasm': wasmUrl, 'tfjs-backend-wasm-simd.wasm': wasmSimdUrl, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl } as never,
-    });
+    const state = await selectBackend(backend, BACKEND_OPTIONS);
     if (state.active !== backend) return { backend: state.active, fallbackReason: state.fallbackReason, ops: [], models: [], tensorsAfter: tf.memory().numTensors };
     const ops = await runKernelParity(backend);
     const models = await runModelParity(
       backend,
       modelUrls.map((url) => ({
         name: url,
-        load: () => {
-          const base = new URL(url, self.location.href);
-          return loadLabModel(base.pathname.split('/').pop() ?? 'model.json', async (rel) => {
-            const res = await fetch(new URL(rel, base));
-            if (!res.ok) throw new Error(`HTTP ${res.status} for ${rel}`);
-            return new Uint8Array(await res.arrayBuffer());
-          }, url);
-        },
+        load: () => loadByUrl(url),
       })),
     );
     await tf.setBackend(backend);
     return { backend, fallbackReason: null, adapter: state.adapter, ops, models, tensorsAfter: tf.memory().numTensors };
+  },
+  /**
+   * One model's logits and the input gradient of the summed cross-entropy on given NHWC images
+   * and labels, on `backend`: the e2e compares them with PyTorch's own numbers (issue #23).
+   */
+  async logitsAndGradient(backend: BackendName, url: string, images: Float32Array, labels: Int32Array, shape: number[]): Promise<{ logits: Float32Array; gradient: Float32Array }> {
+    const state = await selectBackend(backend, BACKEND_OPTIONS);
+    if (state.active !== backend) throw new Error(`${backend} unavailable: ${state.fallbackReason}`);
+    const model = await loadByUrl(url);
+    const x = tf.tensor4d(images, shape as [number, number, number, number]);
+    const y = tf.tensor1d(labels, 'int32');
+    try {
+      const z = model.logits(x);
+      const g = tf.grad((v: tf.Tensor) => tf.sum(crossEntropyPerSample(model.logits(v as tf.Tensor4D), y)))(x);
+      const out = { logits: (await z.data()) as Float32Array, gradient: (await g.data()) as Float32Array };
+      tf.dispose([z, g]);
+      return out;
+    } finally {
+      tf.dispose([x, y]);
+      model.dispose();
+    }
   },
 };
 

@@ -18,6 +18,7 @@ import { predictAll } from '../core/model/predict';
 import { num, numList, parse, print, str, UsageError } from './args';
 import { collisionCommands } from './commands/collision';
 import { tsneCommands } from './commands/tsne';
+import { trainCommands, trainHelp } from './commands/train';
 import { sampleData } from './common';
 import { setupBackend } from '../node/backend';
 import { prepareOutFile } from '../node/files';
@@ -42,7 +43,10 @@ const TOOLS_USAGE = `  info    --model <zoo-id|model.json|model.onnx> [--labels 
   collide --net net.json --pairs pairs.json                       collision distances (Algorithm 1) for an MLP and input pairs
   tsne    --input X.f32 --n N --d D [--perplexity 30] [--iters 750] [--init Y0.f32] [--engine auto|exact|fft] --out Y.f32
                                                                   t-SNE of a raw float32 file (exact ≤ 5,000 points, FFT above)
-  mftma   --input X.f32 --header case.json [--kappa 0] [--nt 200]   manifold capacity of raw manifolds`;
+  mftma   --input X.f32 --header case.json [--kappa 0] [--nt 200]   manifold capacity of raw manifolds
+  train   --data mnist|PATH --arch mlp|small|medium|resnet --method standard|fgsm-rs|pgd|trades
+          [--norm --eps --epochs --max-steps --batch …] --out DIR   train a model (CPU backend): tfjs files, card and
+                                                                  a log of probe loss, clean and PGD accuracy`;
 
 /** `layerwise --help`: the tools, then every analysis the lab has, from its definition. */
 export function usage(): string {
@@ -261,6 +265,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   attack: cmdAttack,
   optloss: collisionCommands.optloss,
   collide: collisionCommands.collide,
+  train: trainCommands.train,
 };
 for (const def of ANALYSES) {
   for (const name of [def.kind, ...(def.cliAliases ?? [])]) {
@@ -273,6 +278,7 @@ for (const def of ANALYSES) {
 function helpOf(command: string): string {
   const def = findAnalysis(command);
   if (def) return analysisHelp(def);
+  if (command === 'train') return trainHelp();
   return usage();
 }
 

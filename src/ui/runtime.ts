@@ -39,17 +39,25 @@ export function installDebugHooks(): void {
     tensors: () => getBridge().memory(),
     loseDevice: () => getBridge().debugLoseDevice(),
     kernelParity: runKernelParityInWorker,
+    /** One model's logits and input gradient on given images, in a worker of its own (the ONNX-vs-PyTorch e2e). */
+    logitsAndGradient: (backend: BackendName, url: string, images: Float32Array, labels: Int32Array, shape: number[]) =>
+      inParityWorker((api) => api.logitsAndGradient(backend, new URL(url, document.baseURI).href, images, labels, shape)),
     /** Run one analysis in the lab's worker with explicit values; its result as `layerwise <kind> --json` prints it (the CLI parity test). */
     analysis: async (kind: string, request: unknown) => resultJson(await getBridge().analysis(kind as never, request as never, {})),
   };
 }
 
 /** Run the kernel-parity suite (ops and the given models) on `backend` against the CPU backend. */
-export async function runKernelParityInWorker(backend: BackendName, modelUrls: string[] = []): Promise<ParityReport> {
+export function runKernelParityInWorker(backend: BackendName, modelUrls: string[] = []): Promise<ParityReport> {
+  // Relative to the page, not to the worker's script in assets/.
+  return inParityWorker((api) => api.run(backend, modelUrls.map((u) => new URL(u, document.baseURI).href)));
+}
+
+/** A throwaway parity worker for one call, so the lab's own worker and backend stay untouched. */
+async function inParityWorker<T>(call: (api: Comlink.Remote<ParityWorkerApi>) => Promise<T>): Promise<T> {
   const worker = new Worker(new URL('../../workers/parity.worker.ts', import.meta.url), { type: 'module' });
   try {
-    // Relative to the page, not to the worker's script in assets/.
-    return await Comlink.wrap<ParityWorkerApi>(worker).run(backend, modelUrls.map((u) => new URL(u, document.baseURI).href));
+    return await call(Comlink.wrap<ParityWorkerApi>(worker));
   } finally {
     worker.terminate();
   }

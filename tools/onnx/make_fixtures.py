@@ -3,7 +3,7 @@
 papers' definitions, exported with torch.onnx.export, with inputs, PyTorch's logits and input
 gradients for the importer to match. Nothing is downloaded.
 
-    /usr/bin/python3 tools/onnx/make_fixtures.py <out_dir>
+    /usr/bin/python3 tools/onnx/make_fixtures.py <out_dir> [fixture name ...]   (default: all)
 
 For every fixture <name> it writes <out>/<name>.onnx, <name>.inputs.bin (NHWC float32 LE, the
 lab's layout), <name>.labels.bin (int32), <name>.logits.bin (float32), <name>.grad.bin (the
@@ -210,11 +210,13 @@ def write(path, t, dtype):
     t.detach().contiguous().numpy().astype(dtype).tofile(path)
 
 
-def main(out):
+def main(out, only=()):
     torch.set_num_threads(1)
     os.makedirs(out, exist_ok=True)
     manifest = []
     for i, (name, (ctor, shape, batch, opts)) in enumerate(FIXTURES.items()):
+        if only and name not in only:
+            continue  # the seeds stay tied to each fixture's place in FIXTURES
         torch.manual_seed(1000 + i)
         g = torch.Generator().manual_seed(2000 + i)
         model = ctor()
@@ -291,4 +293,4 @@ def make_bad(out):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1])
+    main(sys.argv[1], tuple(sys.argv[2:]))

@@ -16,10 +16,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { JobCancelledError } from '../types';
 import { ascentDirection, createProjector, l2PerSample, lossGradAndLogits, selectRows, yieldToEventLoop } from './common';
-import type { BatchContext, BatchOutcome } from './types';
+import type { Rng } from '../random';
+import type { AttackSpec, BatchContext, BatchOutcome } from './types';
 
-/** Random start noise drawn from the seeded stream (backend-independent). */
-function randomStart(ctx: BatchContext): tf.Tensor4D {
+/**
+ * Random start noise drawn from the seeded stream (backend-independent), added to x0 and
+ * clipped to [0, 1]. Also the random start of adversarial training (src/core/train/methods.ts).
+ */
+export function randomStart(ctx: { x0: tf.Tensor4D; spec: Pick<AttackSpec, 'eps' | 'norm'>; rng: Rng }): tf.Tensor4D {
   const [b, h, w, c] = ctx.x0.shape;
   const d = h * w * c;
   const noise = new Float32Array(b * d);

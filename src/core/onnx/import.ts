@@ -424,10 +424,15 @@ function buildModel(
         const bias = get(node, 2) ? constTensor(constOf(node, 2, 'the bias').data, [m]) : null;
         const wt = tf.tensor4d(wv.data as Float32Array, [m, cg, kh, kw]);
         let conv: (x: tf.Tensor4D) => tf.Tensor;
+        // Padding inside the convolution, not a separate tf.pad: the pad's copy and its
+        // gradient (a slice) cost as much as a small convolution (bench/onnx.ts measured).
+        const explicit: tf.backend_util.ExplicitPadding = [[0, 0], pads[0], pads[1], [0, 0]];
+        let padInside = false;
         if (group === 1) {
           const filter = tf.keep(tf.transpose(wt, [2, 3, 1, 0])) as tf.Tensor4D;
           owned.push(filter);
-          conv = (x) => tf.conv2d(x, filter, strides, 'valid', 'NHWC', dil);
+          padInside = true;
+          conv = (x) => tf.conv2d(x, filter, strides, explicit, 'NHWC', dil);
         } else if (group === cin && cg === 1) {
           // Depthwise: output channel c·mult + j reads input channel c (ONNX and tfjs agree).
           const mult = m / cin;
@@ -446,7 +451,8 @@ function buildModel(
           inputs: [inName(0)],
           nhwc: true,
           fn: ([x]) => {
-            const y = conv(padNhwc(asNhwc(x, v.nhwc), pads) as tf.Tensor4D);
+            const nhwc = asNhwc(x, v.nhwc);
+            const y = conv((padInside ? nhwc : padNhwc(nhwc, pads)) as tf.Tensor4D);
             return bias ? tf.add(y, bias) : y;
           },
         };

