@@ -14,6 +14,7 @@ import type { Norm } from '../core/attacks/common';
 import { checkInputCompatibility } from '../core/model/model';
 import { namedByModel } from '../core/model/classNames';
 import type { OnnxLabModel } from '../core/onnx/import';
+import { onnxCardRows } from '../core/onnx/card';
 import { predictAll } from '../core/model/predict';
 import { num, numList, parse, print, str, UsageError } from './args';
 import { collisionCommands } from './commands/collision';
@@ -97,15 +98,12 @@ async function cmdInfo(args: string[]) {
     [
       `${v.model}: ${model.kind} model, input [${model.inputShape}], ${model.numClasses} classes, ${payload.parameters} parameters`,
       `logits: ${model.logitsLayer}${model.softmaxNote ? ` (${model.softmaxNote})` : ''}`,
-      ...(payload.classNames ? [`classes (${escapeControl(String(v.labels))}): ${namesLine(payload.classNames)}`] : []),
+      // An .onnx file: the lab's ONNX card, row by row (src/core/onnx/card.ts); names come from files, so escaped.
       ...(card
-        ? [
-            `ONNX opset ${card.opset}${card.producer ? ` from ${escapeControl(card.producer)}` : ''}, input ${escapeControl(card.inputName)} [${card.declaredInput.join(',')}]${card.externalData.length ? `, external data ${card.externalData.map(escapeControl).join(', ')}` : ''}`,
-            card.normalisation
-              ? `normalisation in the graph: mean [${card.normalisation.mean.map((m) => m.toFixed(4)).join(', ')}], std [${card.normalisation.std.map((d) => d.toFixed(4)).join(', ')}] (attacks stay in [0, 1] pixel space)`
-              : 'no input normalisation found in the graph (the model sees [0, 1] pixels)',
-          ]
-        : []),
+        ? onnxCardRows({ ...model, onnx: card, classNames: payload.classNames, classNamesFile: typeof v.labels === 'string' ? v.labels : null }).map((r) => `${r.label}: ${escapeControl(r.text)}`)
+        : payload.classNames
+          ? [`classes (${escapeControl(String(v.labels))}): ${namesLine(payload.classNames)}`]
+          : []),
       ...model.layers.map((l) => `  ${l.name.padEnd(28)} ${l.className.padEnd(22)} [${l.outputShape.join(',')}]`.padEnd(72) + ` ${String(l.size).padStart(8)} floats ${String(l.params).padStart(9)} params`),
     ].join('\n'),
   );

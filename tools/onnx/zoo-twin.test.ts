@@ -83,5 +83,10 @@ describe('the ONNX twin of a zoo model', () => {
     expect(info.numClasses).toBe(10);
     expect(info.onnx.parameters).toBe(card.parameterCount);
     expect(info.classNames).toEqual(card.classNames);
+    // The text is the lab's ONNX card, row by row.
+    const text = await runCliInProcess(['info', '--model', twin, '--labels', `${twin}.labels.txt`]);
+    expect(text.stdout).toContain('\ninput: input [N×1×28×28]: the lab feeds 28×28×1 images (H×W×C), [0, 1] pixels\n');
+    expect(text.stdout).toContain(`\nclasses: 10 named by ${twin}.labels.txt: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9\n`);
+    expect(text.stdout).toContain(`\nparameters: ${card.parameterCount.toLocaleString('en')} weights in the graph\n`);
   });
 });
