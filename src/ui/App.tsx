@@ -11,6 +11,7 @@ import { LayerChartView } from './components/LayerChartView';
 import { ModelCard, OnnxModelCard } from './components/ModelCard';
 import { BackendBadge, JobStatus, Messages } from './components/StatusBar';
 import { useLab, type ViewName } from './store';
+import { TrainView } from './views/TrainView';
 import { labSchema } from '../core/analyses/lab';
 import { findAnalysis } from '../core/analyses';
 import { applyParams } from './setup';
@@ -22,7 +23,7 @@ import { ManifoldView } from './views/ManifoldView';
 import { CollisionView } from './views/CollisionView';
 import { CkaView } from './views/CkaView';
 
-const VIEWS: Partial<Record<ViewName, () => React.JSX.Element>> = { curve: CurveView, tsne: TsneView, logits: LogitsView, dependency: DependencyView, mftma: ManifoldView, collision: CollisionView, cka: CkaView };
+const VIEWS: Partial<Record<ViewName, () => React.JSX.Element>> = { curve: CurveView, tsne: TsneView, logits: LogitsView, dependency: DependencyView, mftma: ManifoldView, collision: CollisionView, cka: CkaView, train: TrainView };
 /** Tab test ids that predate the kinds' names. */
 const TAB_IDS: Partial<Record<ViewName, string>> = { mftma: 'manifolds' };
 

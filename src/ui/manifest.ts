@@ -57,7 +57,7 @@ export function runManifest(title = 'Relative representation shift per layer'): 
     sampleIndices: s.sample ? Array.from(s.sample.indices) : [],
     attack: shown?.spec ?? null,
     preview: shown?.preview ?? null,
-    command: commandFor(s.params.lab.view),
+    command: s.params.lab.view === 'train' ? null : commandFor(s.params.lab.view),
     versions: { layerwise: APP_VERSION, tfjs: s.backend?.tfjs ?? null },
     caption,
   };

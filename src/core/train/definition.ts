@@ -5,7 +5,10 @@
  * the groups it holds). Defaults: the zoo's MNIST small-CNN recipe (Adam 1e-3, batch 128), PGD
  * at MNIST's L∞ ε = 0.3 when a robust method is picked, probes every 50 steps.
  */
-import { param, type Values } from '../schema';
+import { flagOf, formatValue, param, type ParamDef, type Values } from '../schema';
+import { classBalancedSample, takeSamples } from '../data/sampler';
+import { deriveSeed } from '../random';
+import type { ImageDataset } from '../types';
 
 export const trainSchema = {
   data: param.text({ url: 'trdata', label: 'Training data', default: 'mnist', help: 'mnist (the 60,000-image train split; probes on the MNIST test set), or a path: an MNIST IDX pair, CIFAR-10 batches or an image folder (the probe set is held out from it).' }),
@@ -58,3 +61,24 @@ export const trainSchema = {
 
 export type TrainSchema = typeof trainSchema;
 export type TrainValues = Values<TrainSchema>;
+
+/** The `layerwise train` command that reproduces `values` (non-default flags, the seed always). */
+export function trainCommand(values: TrainValues, out: string): string {
+  const parts = ['layerwise', 'train'];
+  for (const [key, d] of Object.entries(trainSchema) as [string, ParamDef][]) {
+    const v = (values as Record<string, unknown>)[key];
+    if (key !== 'seed' && key !== 'data' && formatValue(v) === formatValue(d.default)) continue;
+    parts.push(`--${flagOf(key, d)}`, formatValue(v));
+  }
+  parts.push('--out', out);
+  return parts.map((p) => (/^[\w.,/:=+-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/**
+ * The probe set of a run on the MNIST train split: a class-balanced sample of the MNIST test
+ * set drawn from the master seed, the same in the lab's Train view and in `layerwise train`.
+ */
+export function mnistProbeSample(test: ImageDataset, probeN: number, seed: number): ImageDataset {
+  const n = Math.min(probeN, test.n);
+  return takeSamples(test, classBalancedSample(test.labels, test.classNames.length, n, deriveSeed(seed, 'probe-sample')));
+}

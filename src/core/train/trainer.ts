@@ -191,6 +191,11 @@ export interface TrainRunControl extends JobControl {
   onProbe?: (metrics: ProbeMetrics) => void;
   /** Called after every step. */
   onStep?: (report: StepReport) => void;
+  /**
+   * Awaited before every step: the lab's pause (it resolves on resume) and single step (it
+   * resolves once). Cancelling while paused must reject it or resolve it and abort `signal`.
+   */
+  gate?: () => Promise<void>;
 }
 
 export interface TrainLog {
@@ -229,6 +234,7 @@ export async function runTraining(trainer: Trainer, probe: ImageDataset | null, 
   };
   try {
     while (trainer.stepsDone < trainer.totalSteps) {
+      if (control.gate) await control.gate();
       const s0 = performance.now();
       const report = await trainer.step(control.signal);
       trainSeconds += (performance.now() - s0) / 1000;

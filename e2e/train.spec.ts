@@ -1,0 +1,62 @@
+/**
+ * The Train view in Chromium (issue #25): an MLP trains on the MNIST train split in the train
+ * worker on the backend the lab runs (WASM here: it trains the MLP), the probe curves update
+ * as it learns, pause holds the step count, one step moves it by one, a snapshot becomes model
+ * B of the layer-shift view through the ordinary file path, and cancel stops the run keeping
+ * the weights. A CNN on WASM is refused with the reason and what to do instead.
+ */
+import { expect, test, type Page } from '@playwright/test';
+
+const SETUP = 'model=mnist-small-st&data=mnist-test&n=8&seed=0&attack=fgsm&norm=linf&eps=0.1&backend=wasm';
+/** MLP, batch 64, a probe of 100 images (PGD-3 at ε = 0.3) every 20 steps, at most 2,000 steps. */
+const TRAIN = 'view=train&trarch=mlp&trbatch=64&trpe=20&trpn=100&trps=3&trmax=2000';
+
+const probeStep = async (page: Page) => Number(/Probe at step (\d+)/.exec((await page.getByTestId('train-last-probe').textContent()) ?? '')?.[1] ?? -1);
+const stepOf = async (page: Page) => Number(/step (\d+)\//.exec((await page.getByTestId('train-status').textContent()) ?? '')?.[1] ?? -1);
+
+test('train an MLP in the lab: live probe curves, pause, one step, snapshot as model B, cancel', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto(`/#${SETUP}&${TRAIN}`);
+  await expect(page.getByTestId('train-view')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('train-intro')).toContainText('On WASM only the MLP trains');
+  await page.getByTestId('train-start').click();
+  // The curves update at least twice while it learns.
+  await expect(page.getByTestId('train-last-probe')).toContainText('Probe at step', { timeout: 120_000 });
+  const first = await probeStep(page);
+  await expect.poll(() => probeStep(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(first + 40);
+  await expect(page.getByTestId('train-accuracy-chart').locator('path.line, .line path, path').first()).toBeVisible();
+  const clean = Number(/clean ([\d.]+)%/.exec((await page.getByTestId('train-last-probe').textContent()) ?? '')?.[1]);
+  expect(clean, 'an MLP after 40+ steps of Adam is well above chance').toBeGreaterThan(50);
+
+  await page.getByTestId('train-pause').click();
+  await expect(page.getByTestId('train-status')).toHaveAttribute('data-status', 'paused');
+  await page.waitForTimeout(500);
+  const held = await stepOf(page);
+  await page.waitForTimeout(1000);
+  expect(await stepOf(page), 'paused: no steps').toBe(held);
+  await page.getByTestId('train-step').click();
+  await expect.poll(() => stepOf(page), { timeout: 10_000 }).toBe(held + 1);
+
+  await page.getByTestId('train-snapshot').click();
+  await expect(page.getByTestId('train-snapshots')).toContainText(`mlp-standard-step${held + 1}`);
+  await page.getByTestId(`snapshot-b-${held + 1}`).click();
+  await expect(page.getByTestId('compare')).toHaveValue(`user:mlp-standard-step${held + 1}.json`, { timeout: 60_000 });
+  await expect(page.getByTestId('error')).toHaveCount(0);
+
+  const t0 = Date.now();
+  await page.getByTestId('train-cancel').click();
+  await expect(page.getByTestId('train-status')).toHaveAttribute('data-status', 'cancelled', { timeout: 10_000 });
+  console.log(`cancel while paused took ${Date.now() - t0} ms; snapshot at step ${held + 1}, first probe at step ${first}, clean ${clean} %`);
+  await expect(page.getByTestId('train-status')).toContainText('weights learned so far are kept');
+
+  // The snapshot is model B of the layer-shift view: its line is drawn next to A's.
+  await page.getByTestId('tab-slice').click();
+  await expect(page.getByTestId('layer-chart')).toContainText(`mlp-standard-step${held + 1}`, { timeout: 120_000 });
+});
+
+test('a CNN on WASM is refused with the reason and the way out', async ({ page }) => {
+  await page.goto(`/#${SETUP}&view=train&trarch=small&trmax=5`);
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('train-error')).toContainText("tfjs's WASM backend has no Conv2DBackpropFilter; pick the MLP, or switch the backend to CPU, WebGL or WebGPU", { timeout: 60_000 });
+  await expect(page.getByTestId('train-status')).toHaveAttribute('data-status', 'error');
+});
