@@ -76,10 +76,9 @@ const api = {
     try {
       const state = await selectBackend(backend, BACKEND_OPTIONS);
       backendName = state.active;
-      // tfjs's WASM backend has no Conv2DBackpropFilter: it trains the MLP only (issue #25).
-      if (state.active === 'wasm' && values.arch !== 'mlp') {
-        throw new LabError(`the ${state.active} backend cannot train the ${values.arch} architecture: tfjs's WASM backend has no Conv2DBackpropFilter; pick the MLP, or switch the backend to CPU, WebGL or WebGPU`);
-      }
+      // Every architecture trains on WASM too: the trainer's convolutions take their kernel
+      // gradient as matrix products (convValid in src/core/train/arch.ts), not through the
+      // Conv2DBackpropFilter kernel tfjs's WASM backend lacks.
       if (values.data !== 'mnist') throw new LabError(`training data "${values.data}": the lab trains on the MNIST train split (mnist); other data with layerwise train --data PATH`);
       onEvent({ kind: 'status', message: 'loading the MNIST train split (60,000 images)…' });
       const dataUrl = new URL('data/', base);

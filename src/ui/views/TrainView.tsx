@@ -88,8 +88,8 @@ export function TrainView() {
       {!active && !t.probes.length && (
         <p className="view-intro muted" data-testid="train-intro">
           <b>Train</b>: train a model here, standard or adversarially (FGSM-RS, PGD-AT, TRADES), on the MNIST train split, and watch its clean and
-          robust accuracy on a fixed probe set as it learns. Snapshots become models A or B in every other view. On WASM only the MLP trains (tfjs's WASM
-          backend cannot train convolutions); the CNNs need the CPU, WebGL or WebGPU backend.
+          robust accuracy on a fixed probe set as it learns. Snapshots become models A or B in every other view. It runs on the lab's backend, in a worker of
+          its own.
         </p>
       )}
       <TrainControls />
