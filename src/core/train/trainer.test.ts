@@ -114,6 +114,12 @@ describe('trainer', () => {
         expect((error as JobCancelledError<{ steps: number; probes: unknown[] }>).partial?.steps).toBe(12);
         expect((error as JobCancelledError<{ steps: number; probes: unknown[] }>).partial?.probes).toHaveLength(2);
         expect(more.stepsDone).toBe(12);
+        // Resumed after the cancel, the run ends with the weights of a run never interrupted.
+        const cancelled = new AbortController();
+        cancelled.abort();
+        await expect(more.step(cancelled.signal)).rejects.toBeInstanceOf(JobCancelledError);
+        for (let i = 0; i < 3; i++) await more.step();
+        expect(sameBits(await more.net.read(), await weightsAfter(data, options({ arch: 'mlp', method: 'standard', epochs: 20 }), 15))).toBe(true);
       } finally {
         more.dispose();
       }
