@@ -27,6 +27,7 @@ describe('layerwise train', () => {
     expect(card.recipe).toMatchObject({ arch: 'mlp', method: 'pgd', seed: 3, batch: 32 });
     expect(card.command).toBe(log.command);
     expect(log.command).toContain('--max-steps 4');
+    expect(log.command).toContain('--backend cpu');
 
     // The saved model, loaded by the product loader, has the last probe's clean accuracy on the same probe images.
     const model = await openModel(out);

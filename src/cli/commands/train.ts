@@ -47,15 +47,15 @@ export function trainHelp(): string {
   return lines.join('\n');
 }
 
-/** The `layerwise train` command that reproduces `values` (non-default flags, the seed always). */
-export function trainCommand(values: TrainValues, out: string): string {
+/** The `layerwise train` command that reproduces `values` (non-default flags, the seed and the backend always: bit-identity holds per backend). */
+export function trainCommand(values: TrainValues, out: string, backend: string): string {
   const parts = ['layerwise', 'train'];
   for (const [key, d] of Object.entries(trainSchema) as [string, ParamDef][]) {
     const v = (values as Record<string, unknown>)[key];
     if (key !== 'seed' && key !== 'data' && formatValue(v) === formatValue(d.default)) continue;
     parts.push(`--${flagOf(key, d)}`, formatValue(v));
   }
-  parts.push('--out', out);
+  parts.push('--backend', backend, '--out', out);
   return parts.map((p) => (/^[\w.,/:=+-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
@@ -106,7 +106,7 @@ async function cmdTrain(args: string[]) {
   checkAttackable(train);
   const { data: _data, probeN: _probeN, ...trainOptions } = recipe;
   const trainer = createTrainer(train, trainOptions);
-  const command = trainCommand(recipe, out);
+  const command = trainCommand(recipe, out, backend.active);
   try {
     if (!v.json) process.stdout.write(`training ${recipe.arch} (${recipe.method}) on ${train.id} (${train.n} images, ${trainer.stepsPerEpoch} steps per epoch), ${trainer.totalSteps} steps on ${backend.active}; probe: ${probeSource}\n`);
     const log = await runTraining(trainer, probe, recipe.probeEvery, { onProbe: (m) => !v.json && process.stdout.write(escapeControl(probeLine(m)) + '\n') });
