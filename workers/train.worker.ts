@@ -158,7 +158,7 @@ const api = {
       epochsDone: trainer.stepsDone / trainer.stepsPerEpoch,
       backend: backendName,
       seconds: 0,
-      command: trainCommand({ ...recipe, maxSteps: trainer.stepsDone }, id),
+      command: trainCommand({ ...recipe, maxSteps: trainer.stepsDone }, id, backendName),
     });
     return Comlink.transfer({ id, files }, Object.values(files).filter((f): f is Uint8Array => typeof f !== 'string').map((f) => f.buffer as ArrayBuffer));
   },

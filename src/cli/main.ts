@@ -46,7 +46,7 @@ const TOOLS_USAGE = `  info    --model <zoo-id|model.json|model.onnx> [--labels 
                                                                   t-SNE of a raw float32 file (exact ≤ 5,000 points, FFT above)
   mftma   --input X.f32 --header case.json [--kappa 0] [--nt 200]   manifold capacity of raw manifolds
   train   --data mnist|PATH --arch mlp|small|medium|resnet --method standard|fgsm-rs|pgd|trades
-          [--norm --eps --epochs --max-steps --batch …] --out DIR   train a model (CPU backend): tfjs files, card and
+          [--norm --eps --epochs --max-steps --batch …] --out DIR   train a model (WASM or CPU): tfjs files, card and
                                                                   a log of probe loss, clean and PGD accuracy`;
 
 /** `layerwise --help`: the tools, then every analysis the lab has, from its definition. */

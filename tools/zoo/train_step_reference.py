@@ -1,11 +1,11 @@
 """PyTorch reference for the lab's trainer (src/core/train/torch-parity.test.ts).
 
-Reads a JSON case from argv[1]: the lab's initial ResNet-8 weights (tfjs layouts: conv kernels
+Reads JSON cases by name from argv[1], each: the lab's initial ResNet-8 weights (tfjs layouts: conv kernels
 [kh, kw, cin, cout], dense kernels [in, out]), one NHWC batch, labels, the optimiser and the
 number of steps. Builds ResNet-8 with its own module code (basic blocks as in
 tools/zoo/models.py, one per stage), runs that many standard training steps on the batch in
 train mode (BatchNorm momentum 0.1, PyTorch's running-statistics update), and writes every
-weight and running statistic back in tfjs layout as JSON to argv[2].
+weight and running statistic back in tfjs layout, by case name, as JSON to argv[2].
 """
 import json
 import sys
@@ -89,8 +89,7 @@ def to_tfjs(t, kind):
     return t.contiguous().reshape(-1).tolist()
 
 
-def main():
-    case = json.load(open(sys.argv[1]))
+def run(case):
     torch.manual_seed(0)
     n, h, w, c = case['shape']
     model = ResNet8(c, case['classes'])
@@ -110,7 +109,12 @@ def main():
         opt.zero_grad()
         F.cross_entropy(model(x), y).backward()
         opt.step()
-    json.dump({name: to_tfjs(tensor, kind) for name, (tensor, kind) in names.items()}, open(sys.argv[2], 'w'))
+    return {name: to_tfjs(tensor, kind) for name, (tensor, kind) in names.items()}
+
+
+def main():
+    cases = json.load(open(sys.argv[1]))
+    json.dump({key: run(case) for key, case in cases.items()}, open(sys.argv[2], 'w'))
 
 
 if __name__ == '__main__':

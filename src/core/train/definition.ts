@@ -62,15 +62,15 @@ export const trainSchema = {
 export type TrainSchema = typeof trainSchema;
 export type TrainValues = Values<TrainSchema>;
 
-/** The `layerwise train` command that reproduces `values` (non-default flags, the seed always). */
-export function trainCommand(values: TrainValues, out: string): string {
+/** The `layerwise train` command that reproduces `values` (non-default flags, the seed and the backend always: bit-identity holds per backend). */
+export function trainCommand(values: TrainValues, out: string, backend: string): string {
   const parts = ['layerwise', 'train'];
   for (const [key, d] of Object.entries(trainSchema) as [string, ParamDef][]) {
     const v = (values as Record<string, unknown>)[key];
     if (key !== 'seed' && key !== 'data' && formatValue(v) === formatValue(d.default)) continue;
     parts.push(`--${flagOf(key, d)}`, formatValue(v));
   }
-  parts.push('--out', out);
+  parts.push('--backend', backend, '--out', out);
   return parts.map((p) => (/^[\w.,/:=+-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 

@@ -2,8 +2,8 @@
  * The trainer: a steppable training run (STYLE.md convention 5) over a labelled image set,
  * driven by one master seed. Every random choice has its own stream derived from it
  * (deriveSeed, src/core/random.ts): the initial weights ('init:<weight>'), each epoch's data
- * order ('order:<epoch>'), the attacks' random starts ('train-attack') and the probe's PGD
- * ('probe'). Nothing else is random, so the same seed, backend and settings give bit-identical
+ * order ('order:<epoch>'), each step's random starts ('train-attack:<step>') and the probe's
+ * PGD ('probe'). Nothing else is random, so the same seed, backend and settings give bit-identical
  * weights after N steps (trainer.test.ts), and two runs with the same seed see the same
  * batches in the same order whatever their method (the ST-vs-AT contrast on equal footing).
  *
@@ -90,7 +90,6 @@ export function createTrainer(data: ImageDataset, options: TrainOptions): Traine
   const stepsPerEpoch = stepsPerEpochOf(data.n, options.batch);
   const planned = options.epochs * stepsPerEpoch;
   const totalSteps = options.maxSteps > 0 ? Math.min(options.maxSteps, planned) : planned;
-  const attackRng: Rng = createRng(deriveSeed(options.seed, 'train-attack'));
   const method = options.method as MethodName;
   const baseStepSize = options.stepSize > 0 ? options.stepSize : defaultStepSize(method, options.eps, options.steps);
   let order: Int32Array | null = null;
@@ -135,6 +134,9 @@ export function createTrainer(data: ImageDataset, options: TrainOptions): Traine
       let adversarial: tf.Tensor4D | null = null;
       let loss: number;
       try {
+        // A stream per step, not one for the run: a step cancelled halfway and run again draws
+        // the same random start, so pausing never changes what a run computes.
+        const attackRng: Rng = createRng(deriveSeed(options.seed, `train-attack:${done}`));
         adversarial = adversarialExamples(net, x, y, methodOpts, attackRng, signal);
         throwIfAborted(signal);
         const adv = adversarial;

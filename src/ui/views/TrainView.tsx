@@ -78,7 +78,7 @@ export function TrainView() {
   const recipe = useLab((s) => s.params.train);
   // Training runs on the backend the lab picked; until it has picked one there is nothing to run on.
   const backend = useLab((s) => s.backend?.active ?? null);
-  const command = useMemo(() => trainCommand(recipe, 'my-model'), [recipe]);
+  const command = useMemo(() => trainCommand(recipe, 'my-model', backend ?? 'wasm'), [recipe, backend]);
   const accuracy = useMemo(() => accuracyChart(t.probes), [t.probes]);
   const loss = useMemo(() => lossChart(t.probes), [t.probes]);
   const active = t.status === 'running' || t.status === 'paused';
