@@ -6,6 +6,11 @@
  * the weights. The small CNN trains on WASM as well.
  */
 import { expect, test, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 const SETUP = 'model=mnist-small-st&data=mnist-test&n=8&seed=0&attack=fgsm&norm=linf&eps=0.1&backend=wasm';
 /** MLP, batch 64, a probe of 100 images (PGD-3 at ε = 0.3) every 20 steps, at most 2,000 steps. */
@@ -24,7 +29,9 @@ test('train an MLP in the lab: live probe curves, pause, one step, snapshot as m
   await expect(page.getByTestId('train-last-probe')).toContainText('Probe at step', { timeout: 120_000 });
   const first = await probeStep(page);
   await expect.poll(() => probeStep(page), { timeout: 60_000 }).toBeGreaterThanOrEqual(first + 40);
-  await expect(page.getByTestId('train-accuracy-chart').locator('path.line, .line path, path').first()).toBeVisible();
+  await expect(page.getByTestId('train-accuracy-chart').locator('path').first()).toBeVisible();
+  // The layer chart updates too: at least two probes' lines, named by their steps.
+  await expect.poll(async () => (await page.getByTestId('train-layer-chart').textContent())?.match(/step \d+/g)?.length ?? 0, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
   const clean = Number(/clean ([\d.]+)%/.exec((await page.getByTestId('train-last-probe').textContent()) ?? '')?.[1]);
   expect(clean, 'an MLP after 40+ steps of Adam is well above chance').toBeGreaterThan(50);
 
@@ -62,4 +69,26 @@ test('the small CNN trains on WASM too (its kernel gradients are matrix products
   await expect(page.getByTestId('train-status')).toContainText('done: 4 steps');
   await expect(page.getByTestId('train-last-probe')).toContainText('Probe at step 4');
   await expect(page.getByTestId('train-error')).toHaveCount(0);
+});
+
+test('the lab trains the very weights layerwise train does: same seed, same command, the same shard byte for byte', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto(`/#${SETUP}&view=train&trarch=mlp&trmethod=fgsm-rs&treps=0.1&trbatch=32&trmax=12&trpe=6&trpn=40&trps=2&trseed=5`);
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('train-status')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  const lab = await page.evaluate(() => (window as unknown as { layerwise: { trainSnapshot(): Promise<{ sha256: string; card: string }> } }).layerwise.trainSnapshot());
+  const command: string = JSON.parse(lab.card).command;
+  expect(command).toContain('--backend wasm');
+  expect(command).toContain('--max-steps 12');
+  const dir = mkdtempSync(path.join(tmpdir(), 'lw-train-e2e-'));
+  try {
+    const args = command.split(' ').slice(2);
+    args[args.indexOf('--out') + 1] = dir;
+    execFileSync(process.execPath, ['src/cli/layerwise.mjs', 'train', ...args], { timeout: 180_000, stdio: 'pipe' });
+    const cli = createHash('sha256').update(readFileSync(path.join(dir, 'group1-shard1of1.bin'))).digest('hex');
+    console.log(`lab ${lab.sha256}\ncli ${cli}\n(${command})`);
+    expect(cli).toBe(lab.sha256);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

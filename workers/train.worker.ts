@@ -14,13 +14,18 @@ import { selectBackend, type BackendName } from '../src/core/backend';
 import { parsePackedDataset, validatePackedIndex } from '../src/core/data';
 import { mnistProbeSample, trainCommand, type TrainValues } from '../src/core/train/definition';
 import { exportModelFiles } from '../src/core/train/export';
+import { trainerLayerShift, type TrainLayerProbe } from '../src/core/train/layers';
 import { createTrainer, runTraining, type ProbeMetrics, type StepReport, type Trainer } from '../src/core/train/trainer';
 import { JobCancelledError, LabError, type ImageDataset } from '../src/core/types';
 
 export type TrainEvent =
   | { kind: 'status'; message: string }
   | { kind: 'step'; report: StepReport; totalSteps: number; stepsPerSecond: number }
-  | { kind: 'probe'; metrics: ProbeMetrics };
+  | { kind: 'probe'; metrics: ProbeMetrics }
+  | { kind: 'layers'; probe: TrainLayerProbe };
+
+/** Probe images the per-layer shift runs on (the first of the probe sample): enough for stable means, cheap next to training. */
+const LAYER_PROBE_N = 100;
 
 export interface TrainOutcome {
   status: 'done' | 'cancelled';
@@ -92,20 +97,42 @@ const api = {
       let t0 = performance.now();
       let since = 0;
       let lastSent = 0;
+      let lastSentStep = 0;
+      let last: StepReport | null = null;
+      const send = (report: StepReport) => {
+        const now = performance.now();
+        onEvent({ kind: 'step', report, totalSteps: current.totalSteps, stepsPerSecond: (since * 1000) / Math.max(1, now - t0) });
+        lastSent = now;
+        lastSentStep = report.step;
+      };
+      // After each probe, between two steps: every layer's shift on the current weights.
+      let layersDue = false;
+      const signal = abort.signal;
+      const layerProbe = async () => {
+        if (!layersDue) return;
+        layersDue = false;
+        onEvent({ kind: 'layers', probe: await trainerLayerShift(current, probe, LAYER_PROBE_N, { signal }) });
+        t0 = performance.now();
+        since = 0;
+      };
       const log = await runTraining(current, probe, values.probeEvery, {
-        signal: abort.signal,
-        gate,
+        signal,
+        gate: async () => {
+          await layerProbe();
+          // About to wait: the page must show the step the weights are really at (the last
+          // step's message may have been held back by the rate limit below).
+          if (paused && stepsAllowed === 0 && last && lastSentStep !== last.step) send(last);
+          await gate();
+        },
         onStep: (report) => {
           since++;
-          const now = performance.now();
+          last = report;
           // At most ~5 messages a second: the page only needs to see the run move.
-          if (now - lastSent > 200 || report.step === current.totalSteps || paused) {
-            onEvent({ kind: 'step', report, totalSteps: current.totalSteps, stepsPerSecond: (since * 1000) / Math.max(1, now - t0) });
-            lastSent = now;
-          }
+          if (performance.now() - lastSent > 200 || report.step === current.totalSteps || paused) send(report);
         },
         onProbe: (metrics) => {
           onEvent({ kind: 'probe', metrics });
+          layersDue = true;
           // Steps per second count training only, not the probe.
           t0 = performance.now();
           since = 0;
@@ -114,6 +141,7 @@ const api = {
         if (e instanceof JobCancelledError) return null;
         throw e;
       });
+      if (log) await layerProbe();
       return { status: log ? 'done' : 'cancelled', steps: current.stepsDone, totalSteps: current.totalSteps, seconds: log?.seconds ?? 0, backend: backendName };
     } catch (e) {
       if (e instanceof LabError) throw e;

@@ -42,6 +42,8 @@ export function installDebugHooks(): void {
     /** One model's logits and input gradient on given images, in a worker of its own (the ONNX-vs-PyTorch e2e). */
     logitsAndGradient: (backend: BackendName, url: string, images: Float32Array, labels: Int32Array, shape: number[]) =>
       inParityWorker((api) => api.logitsAndGradient(backend, new URL(url, document.baseURI).href, images, labels, shape)),
+    /** Snapshot the Train view's weights: the SHA-256 of its shard and its card (the lab-vs-CLI training e2e). */
+    trainSnapshot: () => import('./train').then((m) => m.snapshotDigest()),
     /** Run one analysis in the lab's worker with explicit values; its result as `layerwise <kind> --json` prints it (the CLI parity test). */
     analysis: async (kind: string, request: unknown) => resultJson(await getBridge().analysis(kind as never, request as never, {})),
   };

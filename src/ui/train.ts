@@ -6,6 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
+import type { TrainLayerProbe } from '../core/train/layers';
 import type { ProbeMetrics } from '../core/train/trainer';
 import type { TrainEvent, TrainOutcome, TrainWorkerApi } from '../../workers/train.worker';
 import { loadModelFiles } from './setup';
@@ -29,12 +30,14 @@ export interface TrainState {
   stepsPerSecond: number;
   loss: number | null;
   probes: ProbeMetrics[];
+  /** Every layer's relative shift under FGSM at each probe, oldest first. */
+  layerProbes: TrainLayerProbe[];
   snapshots: Snapshot[];
   /** The CLI command of the run (the same definition's flags). */
   command: string;
 }
 
-const IDLE: Omit<TrainState, 'snapshots'> = { status: 'idle', message: '', error: null, step: 0, totalSteps: 0, stepsPerSecond: 0, loss: null, probes: [], command: '' };
+const IDLE: Omit<TrainState, 'snapshots'> = { status: 'idle', message: '', error: null, step: 0, totalSteps: 0, stepsPerSecond: 0, loss: null, probes: [], layerProbes: [], command: '' };
 
 export const useTrain = create<TrainState>(() => ({ ...IDLE, snapshots: [] }));
 const set = (patch: Partial<TrainState>) => useTrain.setState(patch);
@@ -50,7 +53,8 @@ const firstLine = (e: unknown) => ((e as Error)?.message ?? String(e)).split('\n
 function onEvent(e: TrainEvent): void {
   if (e.kind === 'status') set({ message: e.message });
   else if (e.kind === 'step') set({ step: e.report.step, totalSteps: e.totalSteps, stepsPerSecond: e.stepsPerSecond, loss: e.report.loss });
-  else set({ probes: [...useTrain.getState().probes, e.metrics] });
+  else if (e.kind === 'probe') set({ probes: [...useTrain.getState().probes, e.metrics] });
+  else set({ layerProbes: [...useTrain.getState().layerProbes, e.probe] });
 }
 
 /** Start a run with the Train view's values on the lab's backend. */
@@ -128,4 +132,17 @@ export function downloadSnapshot(snap: Snapshot): void {
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
+}
+
+/**
+ * A snapshot of the current weights and the SHA-256 of its weight shard, with the command that
+ * reproduces it (the e2e compares the digest with `layerwise train`'s shard: the same numbers
+ * in the lab and the CLI).
+ */
+export async function snapshotDigest(): Promise<{ id: string; step: number; sha256: string; card: string } | null> {
+  const snap = await takeSnapshot();
+  if (!snap) return null;
+  const shard = Object.entries(snap.files).find(([name]) => name.endsWith('.bin'))?.[1] as Uint8Array;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', shard as BufferSource));
+  return { id: snap.id, step: snap.step, sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''), card: String(snap.files['card.json']) };
 }

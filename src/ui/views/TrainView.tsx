@@ -3,12 +3,15 @@
  * (workers/train.worker.ts) on the lab's backend. Controls come from the training definition's
  * schema (src/core/train/definition.ts: the URL keys tr*, the flags of `layerwise train`);
  * every N steps the fixed probe set gives loss, clean and PGD robust accuracy (Madry et al.
- * 2018's threat model at the training ε), drawn as they arrive. Pause, single step, resume and
+ * 2018's threat model at the training ε), drawn as they arrive, and after each probe the lab's
+ * layer-shift analysis on the current weights (src/core/train/layers.ts) shows every layer's
+ * response to FGSM moving as the model learns. Pause, single step, resume and
  * cancel keep what was learned; a snapshot is the current weights as model files that every
  * other view uses as model A or B ("this model at step 200 vs the zoo's AT model").
  */
 import { useMemo } from 'react';
 import { trainCommand, trainSchema } from '../../core/train/definition';
+import type { TrainLayerProbe } from '../../core/train/layers';
 import type { ProbeMetrics } from '../../core/train/trainer';
 import { COLOR } from '../charts/colors';
 import type { LineChartData } from '../charts/lines';
@@ -67,6 +70,28 @@ function lossChart(probes: ProbeMetrics[]): LineChartData | null {
   };
 }
 
+/** The last few layer probes, oldest lightest: the layers' response moving as the model learns. */
+const LAYER_LINES = 4;
+
+function layerChart(probes: TrainLayerProbe[]): LineChartData | null {
+  if (!probes.length) return null;
+  const shown = probes.slice(-LAYER_LINES);
+  const last = shown[shown.length - 1];
+  return {
+    title: `Relative shift per layer under FGSM ε = ${last.eps}, while training`,
+    x: last.layers.map((l) => l.layer),
+    xLabel: 'layer',
+    yLabel: 'mean ‖a(x′) − a(x)‖ / ‖a(x)‖',
+    format: (v) => v.toFixed(3),
+    series: shown.map((p, i) => ({
+      label: `step ${p.step}`,
+      color: i === shown.length - 1 ? COLOR.modelA : COLOR.modelALight,
+      dashed: i === shown.length - 1 ? false : '2,3',
+      y: p.layers.map((l) => finite(l.mean)),
+    })),
+  };
+}
+
 const eta = (steps: number, perSecond: number) => {
   if (!(perSecond > 0) || steps <= 0) return '';
   const s = steps / perSecond;
@@ -81,6 +106,7 @@ export function TrainView() {
   const command = useMemo(() => trainCommand(recipe, 'my-model', backend ?? 'wasm'), [recipe, backend]);
   const accuracy = useMemo(() => accuracyChart(t.probes), [t.probes]);
   const loss = useMemo(() => lossChart(t.probes), [t.probes]);
+  const layers = useMemo(() => layerChart(t.layerProbes), [t.layerProbes]);
   const active = t.status === 'running' || t.status === 'paused';
   const last = t.probes[t.probes.length - 1];
   return (
@@ -144,6 +170,7 @@ export function TrainView() {
         <LineChartView data={accuracy} testId="train-accuracy-chart" />
         <LineChartView data={loss} testId="train-loss-chart" />
       </div>
+      <LineChartView data={layers} testId="train-layer-chart" />
       {t.snapshots.length > 0 && (
         <table className="suite" data-testid="train-snapshots">
           <caption>Snapshots: the weights at that step, usable as model A or B in every view</caption>
