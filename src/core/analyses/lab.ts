@@ -6,6 +6,7 @@
 import { attackSchema, defaults, fromHash, param, setupSchema, toHash, viewSchema, type GroupValues, type ParamValues, type Values } from '../schema';
 import { ANALYSES, findAnalysis, type AnalysisKind } from './index';
 import { analysisKey, cliCommand, type AnalysisSetup, type AnyAnalysis } from './define';
+import { teachSchema } from '../stories/teach';
 
 export const labSchema = {
   view: param.select({ url: 'view', label: 'View', default: 'slice' as AnalysisKind, options: ANALYSES.map((d) => ({ value: d.kind, label: d.title })), control: false }),
@@ -15,7 +16,8 @@ export const labSchema = {
 type AnalysisGroups = { [D in (typeof ANALYSES)[number] as D['kind']]: D['schema'] };
 const analysisGroups = Object.fromEntries(ANALYSES.map((d) => [d.kind, d.schema])) as AnalysisGroups;
 
-export const LAB_GROUPS = { setup: setupSchema, attack: attackSchema, view: viewSchema, lab: labSchema, ...analysisGroups };
+/** `teach`: the open story, its step and presentation mode (issue #24); no analysis reads it. */
+export const LAB_GROUPS = { setup: setupSchema, attack: attackSchema, view: viewSchema, lab: labSchema, teach: teachSchema, ...analysisGroups };
 export type LabGroups = typeof LAB_GROUPS;
 /** Every value of the lab, nested per feature: `params.attack.eps`, `params.tsne.perplexity`. */
 export type LabParams = GroupValues<LabGroups>;
