@@ -75,7 +75,7 @@ const adversarialExample: Story = {
       title: 'Many small steps instead of one',
       state: { lab: { view: 'slice' }, attack: { attack: 'pgd', steps: 10 } },
       runs: ['slice'],
-      text: 'FGSM takes one step of size ε; PGD takes ten smaller ones inside the same ε ball and follows the gradient as it turns. At ε = {sliceEps} robust accuracy falls to {sliceRobustAcc}, and the largest layer shift reaches {sliceMaxShift}.',
+      text: 'FGSM takes one step of size ε; PGD takes ten smaller ones inside the same ε ball and follows the gradient as it turns. At ε = {sliceEps} it leaves {sliceRobustAcc} of the digits read correctly, and the largest layer shift is {sliceMaxShift}.',
       highlight: { testid: 'robust-acc' },
     },
     {
@@ -140,7 +140,7 @@ const tsneOverlap: Story = {
       title: 'An L2 attack',
       state: { lab: { view: 'tsne' }, attack: { norm: 'l2', eps: 2 }, tsne: { model: 'a' } },
       runs: ['tsne-a'],
-      text: 'Under an L2 attack of radius 2 the standard network loses its pairs elsewhere. The largest fall is at {tsneDropLayerA} ({tsneDropFromA} → {tsneDropToA}), and {tsneLastOverlapA} remain at the last layer.',
+      text: 'Now an L2 attack of radius 2 instead of the L∞ one: the standard network\'s largest fall is at {tsneDropLayerA} ({tsneDropFromA} → {tsneDropToA}). At the last layer {tsneLastOverlapA} of the pairs remain, with robust accuracy {tsneRobustAccA}.',
       highlight: { testid: 'tsne-cell', layer: '{tsneDropLayerA}' },
     },
   ],
