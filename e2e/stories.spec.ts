@@ -16,7 +16,7 @@ mkdirSync(SHOTS, { recursive: true });
 /** The budget: from page load to the first story step's finished chart. */
 const FIRST_CHART_BUDGET_MS = 60_000;
 /** A step's analyses with their small budgets; MFTMA and collisions of three models take longest. */
-const STEP_TIMEOUT_MS = 240_000;
+const STEP_TIMEOUT_MS = 360_000;
 
 /** Wait until the open step's numbers are all computed; return them by name. */
 async function stepNumbers(page: Page, storyId: string, step: number, timeout = STEP_TIMEOUT_MS): Promise<Record<string, string>> {

@@ -62,6 +62,10 @@ describe('live numbers', () => {
     expect(LIVE_NUMBERS.collisionEarliestLayerA.compute(results)).toBe('fc1');
     expect(LIVE_NUMBERS.collisionLastLossA.compute(results)).toBe('0.60');
     expect(LIVE_NUMBERS.collisionEarliestEpsExtra.compute(results)).toBeNull();
+    // At ε = 2 (the list's second value): input 0.6 is left out, conv1 0.1, fc1 0.5, fc2 unfinished.
+    expect(LIVE_NUMBERS.collisionWorstLayerA.compute(results)).toBe('fc1');
+    expect(LIVE_NUMBERS.collisionWorstLossA.compute(results)).toBe('0.50');
+    expect(LIVE_NUMBERS.collisionInputLossA.compute(results)).toBe('0.60');
   });
 
   it('curve: the first ε where robust accuracy is at most half the clean one', () => {

@@ -110,6 +110,28 @@ export function earliestCollision(r: CollisionAnalysisResult | null | undefined)
   return best;
 }
 
+/**
+ * The reference radius of the collision story: L2 2.0, the radius the zoo's medium PGD and
+ * TRADES CNNs were trained at, so every model is compared where the defences claim robustness.
+ */
+export const COLLISION_REFERENCE_EPS = 2;
+
+/** A layer's mean optimal log-loss at ε (null when ε is not on its list). */
+export function lossAt(layer: CollisionAnalysisResult['layers'][number], eps = COLLISION_REFERENCE_EPS): number | null {
+  const i = layer.curve.eps.indexOf(eps);
+  return i < 0 ? null : layer.curve.meanLogLoss[i];
+}
+
+/** The hidden layer with the highest optimal log-loss at ε (the first on ties): where robustness is lost most. */
+export function worstLayerAt(r: CollisionAnalysisResult | null | undefined, eps = COLLISION_REFERENCE_EPS): { layer: string; loss: number } | null {
+  let best: { layer: string; loss: number } | null = null;
+  for (const l of r?.layers ?? []) {
+    const loss = l.layer === 'input' || !l.complete ? null : lossAt(l, eps);
+    if (loss !== null && Number.isFinite(loss) && (!best || loss > best.loss)) best = { layer: l.layer, loss };
+  }
+  return best;
+}
+
 /** The smallest ε of the ladder where robust accuracy is at most half the clean accuracy. */
 export function halfAccuracyEps(points: CurveResult['a']['points']): number | null {
   const clean = points.find((p) => p.eps === 0)?.cleanAccuracy ?? points[0]?.cleanAccuracy;
@@ -198,6 +220,12 @@ function collisionNumbers(which: 'A' | 'B' | 'Extra'): Record<string, LiveNumber
     [`collisionInputEps${which}`]: { needs: 'collision', about: 'the ε at which the input layer reaches half of chance', compute: (r) => {
       const input = res(r)?.layers.find((l) => l.layer === 'input');
       return input ? num(collisionEps(input), 1) : null;
+    } },
+    [`collisionWorstLayer${which}`]: { needs: 'collision', about: `the hidden layer with the highest optimal log-loss at ε = ${COLLISION_REFERENCE_EPS}`, compute: (r) => worstLayerAt(res(r))?.layer ?? null },
+    [`collisionWorstLoss${which}`]: { needs: 'collision', about: `that loss, nats`, compute: (r) => num(worstLayerAt(res(r))?.loss) },
+    [`collisionInputLoss${which}`]: { needs: 'collision', about: `optimal log-loss of the input layer at ε = ${COLLISION_REFERENCE_EPS}`, compute: (r) => {
+      const input = res(r)?.layers.find((l) => l.layer === 'input');
+      return input ? num(lossAt(input)) : null;
     } },
     [`collisionLastLoss${which}`]: { needs: 'collision', about: 'optimal log-loss of the last layer at the largest ε', compute: (r) => num(last(last(res(r)?.layers ?? [])?.curve.meanLogLoss ?? [])) },
   };

@@ -79,7 +79,7 @@ describe('stories', () => {
     expect(sentences.length).toBeGreaterThanOrEqual(2);
     expect(sentences.length).toBeLessThanOrEqual(3);
     const id = step.highlight.testid;
-    const rendered = ui.includes(`"${id}"`) || ui.includes(`'${id}'`) || (id === 'ridge-max' && ui.includes('data-testid={`ridge-${which}')) || (id.startsWith('mftma-') && ui.includes('testId={`mftma-${metric.key}`}'));
+    const rendered = ui.includes(`"${id}"`) || ui.includes(`'${id}'`) || (id === 'ridge-maxLogit' && ui.includes('data-testid={`ridge-${which}') && ui.includes('which="maxLogit"')) || (['mftma-capacity', 'mftma-radius'].includes(id) && ui.includes('testId={`mftma-${metric.key}`}') && ui.includes(`key: '${id.slice(6)}'`));
     expect(rendered, `no element with data-testid "${id}" in src/ui`).toBe(true);
   });
 
