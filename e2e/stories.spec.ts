@@ -85,8 +85,9 @@ for (const story of STORIES.filter((s) => !only || s.id === only)) {
     for (let i = 0; i < story.steps.length; i++) {
       const stepStart = Date.now();
       const numbers = await stepNumbers(page, story.id, i + 1);
-      expect(page.url()).toContain(`story=${story.id}`);
-      expect(page.url()).toContain(i === 0 ? `story=${story.id}` : `step=${i + 1}`);
+      // The hash is written a moment after the change (url.ts writeHash).
+      await expect.poll(() => page.url()).toContain(`story=${story.id}`);
+      await expect.poll(() => page.url()).toContain(i === 0 ? `story=${story.id}` : `step=${i + 1}`);
       // The element the text points at is drawn and outlined.
       await expect(page.locator(`[data-testid="${story.steps[i].highlight.testid}"].story-highlight`).first()).toBeAttached({ timeout: 30_000 });
       await expect(page.getByTestId('story-dot').nth(i)).toHaveAttribute('aria-selected', 'true');
