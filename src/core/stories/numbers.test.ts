@@ -62,10 +62,11 @@ describe('live numbers', () => {
     expect(LIVE_NUMBERS.collisionEarliestLayerA.compute(results)).toBe('fc1');
     expect(LIVE_NUMBERS.collisionLastLossA.compute(results)).toBe('0.60');
     expect(LIVE_NUMBERS.collisionEarliestEpsExtra.compute(results)).toBeNull();
-    // At ε = 2 (the list's second value): input 0.6 is left out, conv1 0.1, fc1 0.5, fc2 unfinished.
+    // At the largest ε, 4: input 0.7 is left out, conv1 0.6, fc1 0.69, fc2 unfinished.
+    expect(LIVE_NUMBERS.collisionRefEpsA.compute(results)).toBe('4.0');
     expect(LIVE_NUMBERS.collisionWorstLayerA.compute(results)).toBe('fc1');
-    expect(LIVE_NUMBERS.collisionWorstLossA.compute(results)).toBe('0.50');
-    expect(LIVE_NUMBERS.collisionInputLossA.compute(results)).toBe('0.60');
+    expect(LIVE_NUMBERS.collisionWorstLossA.compute(results)).toBe('0.69');
+    expect(LIVE_NUMBERS.collisionInputLossA.compute(results)).toBe('0.70');
   });
 
   it('curve: the first ε where robust accuracy is at most half the clean one', () => {
