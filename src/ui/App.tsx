@@ -22,6 +22,9 @@ import { DependencyView } from './views/DependencyView';
 import { ManifoldView } from './views/ManifoldView';
 import { CollisionView } from './views/CollisionView';
 import { CkaView } from './views/CkaView';
+import { FirstScreen } from './components/FirstScreen';
+import { StoryPanel } from './components/StoryPanel';
+import { openStep } from '../core/stories';
 
 const VIEWS: Partial<Record<ViewName, () => React.JSX.Element>> = { curve: CurveView, tsne: TsneView, logits: LogitsView, dependency: DependencyView, mftma: ManifoldView, collision: CollisionView, cka: CkaView, train: TrainView };
 /** Tab test ids that predate the kinds' names. */
@@ -67,9 +70,13 @@ export function App() {
   const compareId = useLab((s) => s.params.lab.compare);
   const View = VIEWS[view];
   const [dragOver, setDragOver] = useState(false);
+  // Teacher mode (issue #24): a story panel beside the chart; `hide=` hides parts for a projector.
+  const storyOpen = useLab((s) => openStep(s.params) !== null);
+  const hide = useLab((s) => s.params.teach.hide);
+  const layout = [storyOpen && 'story-open', hide.length > 0 && 'presentation', hide.includes('setup') && 'hide-setup', hide.includes('advanced') && 'hide-advanced'].filter(Boolean).join(' ');
   return (
     <div
-      className={`app${dragOver ? ' drag-over' : ''}`}
+      className={`app${dragOver ? ' drag-over' : ''}${layout ? ` ${layout}` : ''}`}
       onDragOver={(e) => {
         e.preventDefault();
         setDragOver(true);
@@ -89,7 +96,7 @@ export function App() {
         <BackendBadge />
       </header>
       {dragOver && <div className="drop-hint">Drop a model (model.json + shards, or an .onnx file with its .data; a labels.txt or JSON list of class names with it) or data (image folder, MNIST IDX pair, CIFAR-10 batches)</div>}
-      <aside>
+      <aside className="setup-column" hidden={hide.includes('setup')}>
         <SetupControls />
         <AttackControls />
         <LayerPicker />
@@ -134,6 +141,8 @@ export function App() {
           <SampleDetail />
         </section>
       </main>
+      <StoryPanel />
+      <FirstScreen />
     </div>
   );
 }
