@@ -1,8 +1,7 @@
 /** Live numbers on tiny results whose answers can be checked by hand. */
 import { describe, expect, it } from 'vitest';
-import { collisionEps, earliestCollision, fillText, gapEnds, halfAccuracyEps, HALF_CHANCE_LOG_LOSS, largestDrop, liveValues, LIVE_NUMBERS, mftmaAt, overlapSeries, smallestValue, type StoryResults } from './numbers';
+import { fillText, gapEnds, halfAccuracyEps, largestDrop, liveValues, LIVE_NUMBERS, mftmaAt, overlapSeries, smallestValue, type StoryResults } from './numbers';
 import type { TsneJobResult } from '../tsne/job';
-import type { CollisionAnalysisResult } from '../collision/analysis';
 import type { LogitsJobResult } from '../logits/job';
 import type { MftmaPoint } from '../mftma/job';
 import type { DependencyJobResult } from '../dependency/job';
@@ -23,8 +22,6 @@ function tsne(overlaps: number[], seedMeans: (number | null)[] = [], robust = 0.
   } as TsneJobResult;
 }
 
-/** A collision layer whose mean optimal log-loss over ε is given. */
-const collisionLayer = (layer: string, loss: number[], complete = true) => ({ layer, complete, curve: { eps: [1, 2, 3, 4], meanLogLoss: loss } }) as unknown as CollisionAnalysisResult['layers'][number];
 
 describe('live numbers', () => {
   it('largestDrop: the layer with the largest fall from the one before, skipping non-finite values', () => {
@@ -48,25 +45,6 @@ describe('live numbers', () => {
     expect(LIVE_NUMBERS.tsneRobustAccA.compute(results)).toBe('25%');
     // Model B's numbers read B's run, which has not arrived.
     expect(LIVE_NUMBERS.tsneDropLayerB.compute(results)).toBeNull();
-  });
-
-  it('collisions: the ε at which a layer reaches half of chance, and the earliest hidden layer', () => {
-    const h = HALF_CHANCE_LOG_LOSS; // 0.347 nats
-    expect(collisionEps(collisionLayer('conv1', [0, 0.2, h, 0.6]))).toBe(3);
-    expect(collisionEps(collisionLayer('conv1', [0, 0, 0, 0.1]))).toBeNull();
-    const r = { layers: [collisionLayer('input', [0.5, 0.6, 0.7, 0.7]), collisionLayer('conv1', [0, 0.1, 0.4, 0.6]), collisionLayer('fc1', [0.1, 0.5, 0.6, 0.69]), collisionLayer('fc2', [0.6, 0.6, 0.6, 0.6], false)] } as unknown as CollisionAnalysisResult;
-    // The input baseline and an unfinished layer do not count.
-    expect(earliestCollision(r)).toEqual({ layer: 'fc1', eps: 2 });
-    const results: StoryResults = { collision: { a: r, b: null, extra: [{ id: 'x', result: null }], shape: [28, 28, 1], images: null, sweep: [] } };
-    expect(LIVE_NUMBERS.collisionInputEpsA.compute(results)).toBe('1.0');
-    expect(LIVE_NUMBERS.collisionEarliestLayerA.compute(results)).toBe('fc1');
-    expect(LIVE_NUMBERS.collisionLastLossA.compute(results)).toBe('0.60');
-    expect(LIVE_NUMBERS.collisionEarliestEpsExtra.compute(results)).toBeNull();
-    // At the largest ε, 4: input 0.7 is left out, conv1 0.6, fc1 0.69, fc2 unfinished.
-    expect(LIVE_NUMBERS.collisionRefEpsA.compute(results)).toBe('4.0');
-    expect(LIVE_NUMBERS.collisionWorstLayerA.compute(results)).toBe('fc1');
-    expect(LIVE_NUMBERS.collisionWorstLossA.compute(results)).toBe('0.69');
-    expect(LIVE_NUMBERS.collisionInputLossA.compute(results)).toBe('0.70');
   });
 
   it('curve: the first ε where robust accuracy is at most half the clean one', () => {

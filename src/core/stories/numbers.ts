@@ -6,7 +6,6 @@
  */
 import type { SliceModelResult } from '../analysis/definition';
 import type { CollisionJobResult } from '../collision/job';
-import type { CollisionAnalysisResult } from '../collision/analysis';
 import type { CurveResult } from '../curve/curve';
 import type { DependencyJobResult, ModelDependency } from '../dependency/job';
 import type { LogitsJobResult, ModelLogits } from '../logits/job';
@@ -89,52 +88,6 @@ export function shiftSeries(m: SliceModelResult | null | undefined): LayerValue[
   return m ? m.shifts.map((s) => ({ layer: s.layer, value: s.mean })) : [];
 }
 
-/** Half of chance in nats (log 2 / 2): the optimal loss a layer reaches once half its pairs can be made to collide. */
-export const HALF_CHANCE_LOG_LOSS = Math.log(2) / 2;
-
-/** Smallest ε of the list at which a layer's mean optimal log-loss reaches `threshold`; null if it never does. */
-export function collisionEps(layer: CollisionAnalysisResult['layers'][number], threshold = HALF_CHANCE_LOG_LOSS): number | null {
-  const i = layer.curve.meanLogLoss.findIndex((v) => v >= threshold);
-  return i < 0 ? null : layer.curve.eps[i];
-}
-
-/** The hidden layer (not the input baseline) whose loss reaches half of chance at the smallest ε. */
-export function earliestCollision(r: CollisionAnalysisResult | null | undefined): { layer: string; eps: number } | null {
-  if (!r) return null;
-  let best: { layer: string; eps: number } | null = null;
-  for (const l of r.layers) {
-    if (l.layer === 'input' || !l.complete) continue;
-    const eps = collisionEps(l);
-    if (eps !== null && (!best || eps < best.eps)) best = { layer: l.layer, eps };
-  }
-  return best;
-}
-
-/**
- * The collision story compares layers and models at the largest ε of the list: with the few
- * pairs of a teaching budget (2 images per class) nothing collides at small radii, and the
- * largest is where the hidden layers part from the input baseline.
- */
-export function referenceEps(r: CollisionAnalysisResult | null | undefined): number | null {
-  const eps = r?.layers[0]?.curve.eps ?? [];
-  return eps.length ? eps[eps.length - 1] : null;
-}
-
-/** A layer's mean optimal log-loss at ε (null when ε is not on its list). */
-export function lossAt(layer: CollisionAnalysisResult['layers'][number], eps: number | null): number | null {
-  const i = eps === null ? -1 : layer.curve.eps.indexOf(eps);
-  return i < 0 ? null : layer.curve.meanLogLoss[i];
-}
-
-/** The hidden layer with the highest optimal log-loss at the reference ε (the first on ties): where robustness is lost most. */
-export function worstLayerAt(r: CollisionAnalysisResult | null | undefined, eps = referenceEps(r)): { layer: string; loss: number } | null {
-  let best: { layer: string; loss: number } | null = null;
-  for (const l of r?.layers ?? []) {
-    const loss = l.layer === 'input' || !l.complete ? null : lossAt(l, eps);
-    if (loss !== null && Number.isFinite(loss) && (!best || loss > best.loss)) best = { layer: l.layer, loss };
-  }
-  return best;
-}
 
 /** The smallest ε of the ladder where robust accuracy is at most half the clean accuracy. */
 export function halfAccuracyEps(points: CurveResult['a']['points']): number | null {
@@ -215,27 +168,6 @@ function tsneNumbers(which: 'a' | 'b'): Record<string, LiveNumber> {
   };
 }
 
-/** Collision numbers of model A, B or the first extra model. */
-function collisionNumbers(which: 'A' | 'B' | 'Extra'): Record<string, LiveNumber> {
-  const res = (r: StoryResults) => (which === 'A' ? r.collision?.a : which === 'B' ? r.collision?.b : r.collision?.extra[0]?.result) ?? null;
-  return {
-    [`collisionEarliestLayer${which}`]: { needs: 'collision', about: 'the hidden layer whose optimal loss reaches half of chance at the smallest ε', compute: (r) => earliestCollision(res(r))?.layer ?? null },
-    [`collisionEarliestEps${which}`]: { needs: 'collision', about: 'that ε (input-space L2)', compute: (r) => num(earliestCollision(res(r))?.eps, 1) },
-    [`collisionInputEps${which}`]: { needs: 'collision', about: 'the ε at which the input layer reaches half of chance', compute: (r) => {
-      const input = res(r)?.layers.find((l) => l.layer === 'input');
-      return input ? num(collisionEps(input), 1) : null;
-    } },
-    [`collisionRefEps${which}`]: { needs: 'collision', about: 'the largest ε of the list, where the story compares layers', compute: (r) => num(referenceEps(res(r)), 1) },
-    [`collisionWorstLayer${which}`]: { needs: 'collision', about: 'the hidden layer with the highest optimal log-loss at the largest ε', compute: (r) => worstLayerAt(res(r))?.layer ?? null },
-    [`collisionWorstLoss${which}`]: { needs: 'collision', about: `that loss, nats`, compute: (r) => num(worstLayerAt(res(r))?.loss) },
-    [`collisionInputLoss${which}`]: { needs: 'collision', about: 'optimal log-loss of the input layer at the largest ε', compute: (r) => {
-      const input = res(r)?.layers.find((l) => l.layer === 'input');
-      return input ? num(lossAt(input, referenceEps(res(r)))) : null;
-    } },
-    [`collisionLastLoss${which}`]: { needs: 'collision', about: 'optimal log-loss of the last layer at the largest ε', compute: (r) => num(last(last(res(r)?.layers ?? [])?.curve.meanLogLoss ?? [])) },
-  };
-}
-
 function logitNumbers(which: 'A' | 'B'): Record<string, LiveNumber> {
   const m = (r: StoryResults) => (which === 'A' ? r.logits?.a : r.logits?.b) ?? null;
   return {
@@ -295,9 +227,6 @@ export const LIVE_NUMBERS: Record<string, LiveNumber> = {
   curveLastAcc: { needs: 'curve', about: 'robust accuracy at the largest ε', compute: (r) => pct(last(r.curve?.a.points ?? [])?.robustAccuracy) },
   ...tsneNumbers('a'),
   ...tsneNumbers('b'),
-  ...collisionNumbers('A'),
-  ...collisionNumbers('B'),
-  ...collisionNumbers('Extra'),
   ...logitNumbers('A'),
   ...logitNumbers('B'),
   ...mftmaNumbers('A'),
