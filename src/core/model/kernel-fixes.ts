@@ -19,6 +19,12 @@
  * gradients are tfjs's own plain-convolution gradients with that filter; the filter's
  * gradient is read back at the filter taps.
  *
+ * Conv2D input gradient on WASM: not wrong but slow. tfjs 4.22's WASM `Conv2DBackpropInput`
+ * is a plain loop, about 9× slower than the XNNPACK forward convolution of the same sizes, and
+ * it was 90 % of a collision-search Jacobian on the MNIST medium CNN. There the input gradient
+ * is the same transposed correlation written as one forward `conv2d` (as for depthwise below);
+ * the parity suite checks it on WASM against the CPU backend's kernel.
+ *
  * DepthwiseConv2dNative: the WASM backend has no `DepthwiseConv2dNativeBackpropInput` kernel,
  * so a depthwise-separable model (MobileNet style) could not be attacked there. Where the
  * active backend lacks it, the input gradient is computed as the transposed correlation
@@ -204,7 +210,12 @@ const conv2dGradient: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const own = tfjsConv2dGradient!;
     const [dh, dw] = pairOf(attrs.dilations as number | [number, number]);
-    if (dh === 1 && dw === 1) return own.gradFunc(dy, saved, attrs);
+    if (dh === 1 && dw === 1) {
+      const grads = own.gradFunc(dy, saved, attrs);
+      if (!FORWARD_CONV_INPUT_GRADIENT.has(tf.getBackend()) || (attrs.dataFormat ?? 'NHWC') !== 'NHWC') return grads;
+      const [x, filter] = saved as tf.Tensor4D[];
+      return { ...grads, x: () => conv2dInputGradient(x.shape, dy as tf.Tensor4D, filter, attrs as never) };
+    }
     const [x, filter] = saved as tf.Tensor4D[];
     // Created inside the tape's tidy scope (engine.gradients), which disposes it afterwards.
     const spread = dilateFilter(filter, dh, dw);
@@ -226,19 +237,33 @@ const conv2dGradient: tf.GradConfig = {
  * so dx[i] = Σ_k dyd[i + p − k]·W[k] with dyd = dy spread by s (zeros between); that is a
  * valid correlation of dyd, padded by k − 1 − p in front, with the reversed filter.
  */
+/**
+ * dy of a stride-s convolution spread by s (zeros between) and padded so that a valid
+ * stride-1 correlation with the 180°-rotated filter gives the input gradient [N, H, W, ·].
+ * Derivation, per spatial axis with stride s, filter size k and leading padding p:
+ * y[o] = Σ_k x[o·s + k − p]·W[k], so dx[i] = Σ_k dyd[i + p − k]·W[k] with dyd = dy spread by
+ * s; that is a valid correlation of dyd, padded by k − 1 − p in front, with the reversed filter.
+ */
+function spreadForInputGradient(xShape: [number, number, number, number], dy: tf.Tensor4D, filterShape: [number, number, number, number], attrs: { strides: number | [number, number]; pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding; dimRoundingMode?: 'floor' | 'round' | 'ceil' }, depthwise: boolean): tf.Tensor4D {
+  const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, depthwise);
+  const [, h, w] = xShape;
+  const [kh, kw] = filterShape;
+  const { top, left } = info.padInfo;
+  const spread = interleaveCols(interleaveRows(dy, info.strideHeight), info.strideWidth);
+  // Keep the (Ho−1)·s + 1 rows and columns that carry dy; the interleave added s − 1 after the last.
+  const dyd = tf.slice(spread, [0, 0, 0, 0], [-1, (info.outHeight - 1) * info.strideHeight + 1, (info.outWidth - 1) * info.strideWidth + 1, -1]) as tf.Tensor4D;
+  const frontH = kh - 1 - top;
+  const frontW = kw - 1 - left;
+  const padded = tf.pad(dyd, [[0, 0], [Math.max(0, frontH), Math.max(0, h + kh - 1 - frontH - dyd.shape[1])], [Math.max(0, frontW), Math.max(0, w + kw - 1 - frontW - dyd.shape[2])], [0, 0]]);
+  return tf.slice(padded, [0, Math.max(0, -frontH), Math.max(0, -frontW), 0], [-1, h + kh - 1, w + kw - 1, -1]) as tf.Tensor4D;
+}
+
+/** Input gradient of a depthwise convolution (dilation 1) from forward ops (see spreadForInputGradient). */
 export function depthwiseInputGradient(xShape: [number, number, number, number], dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: { strides: number | [number, number]; pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding; dimRoundingMode?: 'floor' | 'round' | 'ceil' }): tf.Tensor4D {
   return tf.tidy(() => {
-    const info = tf.backend_util.computeConv2DInfo(xShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, true);
-    const [, h, w, c] = xShape;
+    const c = xShape[3];
     const [kh, kw, , m] = filter.shape;
-    const { top, left } = info.padInfo;
-    const spread = interleaveCols(interleaveRows(dy, info.strideHeight), info.strideWidth);
-    // Keep the (Ho−1)·s + 1 rows and columns that carry dy; the interleave added s − 1 after the last.
-    const dyd = tf.slice(spread, [0, 0, 0, 0], [-1, (info.outHeight - 1) * info.strideHeight + 1, (info.outWidth - 1) * info.strideWidth + 1, -1]) as tf.Tensor4D;
-    const frontH = kh - 1 - top;
-    const frontW = kw - 1 - left;
-    const padded = tf.pad(dyd, [[0, 0], [Math.max(0, frontH), Math.max(0, h + kh - 1 - frontH - dyd.shape[1])], [Math.max(0, frontW), Math.max(0, w + kw - 1 - frontW - dyd.shape[2])], [0, 0]]);
-    const cropped = tf.slice(padded, [0, Math.max(0, -frontH), Math.max(0, -frontW), 0], [-1, h + kh - 1, w + kw - 1, -1]) as tf.Tensor4D;
+    const cropped = spreadForInputGradient(xShape, dy, filter.shape, attrs, true);
     const rotated = tf.reverse(filter, [0, 1]) as tf.Tensor4D;
     const parts: tf.Tensor4D[] = [];
     for (let j = 0; j < m; j++) {
@@ -250,6 +275,84 @@ export function depthwiseInputGradient(xShape: [number, number, number, number],
     return sumOf(parts);
   });
 }
+
+/**
+ * One phase of a strided convolution's input gradient along one axis (input length `h`,
+ * filter size `k`, stride `s`, leading padding `p`, `ho` output rows). Derivation: with
+ * y[o] = Σ_k x[o·s + k − p]·W[k], the rows i = s·a + ph of dx only meet the taps
+ * k = s·t + c with c = (ph + p) mod s, and dx[s·a + ph] = Σ_t dy[a + q − t]·W[s·t + c] with
+ * q = ⌊(ph + p)/s⌋: a valid stride-1 correlation of dy, padded by T − 1 − q in front, with the
+ * T taps of phase c reversed.
+ */
+function phasePlan(h: number, k: number, s: number, p: number, ho: number, ph: number): { c: number; taps: number; rows: number; front: number; back: number } {
+  const c = (((ph + p) % s) + s) % s;
+  const q = Math.floor((ph + p) / s);
+  const taps = c < k ? Math.ceil((k - c) / s) : 0;
+  const rows = Math.ceil((h - ph) / s);
+  const front = taps - 1 - q;
+  return { c, taps, rows, front, back: rows + taps - 1 - front - ho };
+}
+
+/** Pad (positive) or crop (negative) rows and columns of `t` [N, H, W, C]. */
+function padOrCrop(t: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
+  if (top === 0 && bottom === 0 && left === 0 && right === 0) return t;
+  const padded = tf.pad(t, [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]]);
+  if (top >= 0 && bottom >= 0 && left >= 0 && right >= 0) return padded;
+  const [, r, c] = padded.shape;
+  return tf.slice(padded, [0, Math.max(0, -top), Math.max(0, -left), 0], [-1, r - Math.max(0, -top) - Math.max(0, -bottom), c - Math.max(0, -left) - Math.max(0, -right), -1]) as tf.Tensor4D;
+}
+
+/**
+ * Input gradient of a plain convolution (dilation 1) from forward convolutions: for stride s,
+ * s² stride-1 convolutions of dy (one per output phase, phasePlan) with the phase's taps
+ * rotated by 180° and in/out channels swapped, interleaved back into [N, H, W, Ci]. Together
+ * they do the forward convolution's multiplications, no more (spreading dy by zeros instead
+ * would cost s² times as many). Why: tfjs 4.22's WASM `Conv2DBackpropInput` is a plain loop,
+ * 10–16× slower than its XNNPACK forward convolution on the same sizes (measured on the MNIST
+ * medium CNN's 4×4 stride-2 conv2, 40 images: 1,075 ms vs 65 ms), and it was 90 % of a
+ * collision-search Jacobian there (676 of 734 ms at relu_3); every attack step and Jacobian
+ * row is such a backward pass.
+ */
+export function conv2dInputGradient(xShape: [number, number, number, number], dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: { strides: number | [number, number]; pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding; dimRoundingMode?: 'floor' | 'round' | 'ceil' }): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = tf.backend_util.computeConv2DInfo(xShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false);
+    const [n, h, w, ci] = xShape;
+    const [kh, kw] = filter.shape;
+    const { strideHeight: sh, strideWidth: sw } = info;
+    const { top, left } = info.padInfo;
+    const [, ho, wo] = dy.shape;
+    const rowsOf = (ph: number) => phasePlan(h, kh, sh, top, ho, ph);
+    const colsOf = (pw: number) => phasePlan(w, kw, sw, left, wo, pw);
+    // Every phase is padded to the first phase's size (the largest) so they interleave.
+    const maxRows = rowsOf(0).rows;
+    const maxCols = colsOf(0).rows;
+    const bands: tf.Tensor4D[] = [];
+    for (let ph = 0; ph < sh; ph++) {
+      const r = rowsOf(ph);
+      const cells: tf.Tensor4D[] = [];
+      for (let pw = 0; pw < sw; pw++) {
+        const c = colsOf(pw);
+        let cell: tf.Tensor4D;
+        if (r.taps === 0 || c.taps === 0 || r.rows <= 0 || c.rows <= 0) {
+          cell = tf.zeros([n, maxRows, maxCols, ci]);
+        } else {
+          const sub = tf.stridedSlice(filter, [r.c, c.c, 0, 0], [kh, kw, filter.shape[2], filter.shape[3]], [sh, sw, 1, 1]) as tf.Tensor4D;
+          const flipped = tf.transpose(tf.reverse(sub, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+          const part = tf.conv2d(padOrCrop(dy, r.front, r.back, c.front, c.back), flipped, 1, 'valid');
+          cell = padOrCrop(part, 0, maxRows - r.rows, 0, maxCols - c.rows);
+        }
+        cells.push(cell);
+      }
+      // Columns a·sw + pw: stack the phases after the column axis and merge the two.
+      bands.push(sw === 1 ? cells[0] : (tf.reshape(tf.stack(cells, 3), [n, maxRows, maxCols * sw, ci]) as tf.Tensor4D));
+    }
+    const all = sh === 1 ? bands[0] : (tf.reshape(tf.stack(bands, 2), [n, maxRows * sh, maxCols * sw, ci]) as tf.Tensor4D);
+    return all.shape[1] === h && all.shape[2] === w ? all : (tf.slice(all, [0, 0, 0, 0], [-1, h, w, -1]) as tf.Tensor4D);
+  });
+}
+
+/** Backends whose Conv2D input gradient goes through conv2dInputGradient (see there why). */
+export const FORWARD_CONV_INPUT_GRADIENT = new Set(['wasm']);
 
 /** tfjs's own DepthwiseConv2dNative gradient, captured before ours replaces it. */
 let tfjsDepthwiseGradient: tf.GradConfig | null = null;

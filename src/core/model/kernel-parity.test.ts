@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend';
 import { loadLabModel } from './model';
-import { avgPoolInputGradient, installLabGradients, maxPoolInputGradient, restoreTfjsGradients, sumOf } from './kernel-fixes';
+import { avgPoolInputGradient, conv2dInputGradient, installLabGradients, maxPoolInputGradient, restoreTfjsGradients, sumOf } from './kernel-fixes';
 import { kernelCases, runKernelParity, runModelParity, type CaseOutcome, type ModelParityCase } from './kernel-parity';
 
 const WASM_PATHS = path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + path.sep;
@@ -162,5 +162,28 @@ describe("the lab's gradient replacements on their own", () => {
       tf.dispose([f, y, r, grad]);
     }
     x.dispose();
+  });
+
+  it("the WASM conv input gradient (s² phase convolutions) equals tfjs's CPU Conv2DBackpropInput for strides 1–3, 'same' and 'valid', odd sizes", () => {
+    const cases: [[number, number, number, number], [number, number, number, number], number | [number, number], 'same' | 'valid'][] = [
+      [[2, 30, 30, 4], [4, 4, 4, 5], 2, 'valid'], // the MNIST medium CNN's conv2/conv4 after their ZeroPadding
+      [[2, 14, 14, 3], [3, 3, 3, 6], 1, 'same'],
+      [[2, 9, 9, 3], [3, 3, 3, 8], 2, 'same'],
+      [[2, 8, 8, 3], [3, 3, 3, 8], 2, 'same'],
+      [[2, 9, 9, 3], [4, 4, 3, 8], 2, 'valid'],
+      [[2, 9, 7, 8], [1, 1, 8, 16], 2, 'valid'], // a 1×1 stride-2 shortcut: phases with no tap are zero
+      [[2, 11, 10, 2], [5, 3, 2, 4], 3, 'same'],
+      [[2, 11, 10, 2], [2, 5, 2, 4], [3, 2], 'valid'],
+    ];
+    cases.forEach(([xs, fs, strides, pad], i) => {
+      const [x, f] = [tf.randomUniform(xs, -1, 1, 'float32', 10 + i), tf.randomUniform(fs, -1, 1, 'float32', 20 + i)] as tf.Tensor4D[];
+      const dy = tf.randomUniform(tf.conv2d(x, f, strides, pad).shape, -1, 1, 'float32', 30 + i) as tf.Tensor4D;
+      const want = tf.conv2dTranspose(dy, f, xs, strides, pad);
+      const got = conv2dInputGradient(xs, dy, f, { strides, pad });
+      expect(got.shape, `case ${i}`).toEqual(xs);
+      const err = tf.max(tf.abs(tf.sub(got, want))).dataSync()[0] / tf.max(tf.abs(want)).dataSync()[0];
+      expect(err, `case ${i}`).toBeLessThan(1e-5);
+      tf.dispose([x, f, dy, want, got]);
+    });
   });
 });
