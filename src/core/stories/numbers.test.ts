@@ -1,7 +1,8 @@
 /** Live numbers on tiny results whose answers can be checked by hand. */
 import { describe, expect, it } from 'vitest';
-import { fillText, gapEnds, halfAccuracyEps, largestDrop, liveValues, LIVE_NUMBERS, mftmaAt, overlapSeries, smallestValue, type StoryResults } from './numbers';
+import { chanceEps, earliestChance, fillText, medianCollision, gapEnds, halfAccuracyEps, largestDrop, liveValues, LIVE_NUMBERS, mftmaAt, overlapSeries, smallestValue, type StoryResults } from './numbers';
 import type { TsneJobResult } from '../tsne/job';
+import type { CollisionAnalysisResult } from '../collision/analysis';
 import type { LogitsJobResult } from '../logits/job';
 import type { MftmaPoint } from '../mftma/job';
 import type { DependencyJobResult } from '../dependency/job';
@@ -22,6 +23,10 @@ function tsne(overlaps: number[], seedMeans: (number | null)[] = [], robust = 0.
   } as TsneJobResult;
 }
 
+
+/** A collision layer with its per-projection pair distances and mean optimal log-loss over ε = 0.5, 1, 1.5, 2. */
+const collisionLayer = (layer: string, distances: number[][], loss: number[], complete = true) =>
+  ({ layer, complete, distances: distances.map((d) => Float64Array.from(d)), curve: { eps: [0.5, 1, 1.5, 2], meanLogLoss: loss } }) as unknown as CollisionAnalysisResult['layers'][number];
 
 describe('live numbers', () => {
   it('largestDrop: the layer with the largest fall from the one before, skipping non-finite values', () => {
@@ -45,6 +50,37 @@ describe('live numbers', () => {
     expect(LIVE_NUMBERS.tsneRobustAccA.compute(results)).toBe('25%');
     // Model B's numbers read B's run, which has not arrived.
     expect(LIVE_NUMBERS.tsneDropLayerB.compute(results)).toBeNull();
+  });
+
+  it('collisions: median distance per layer, the ε of chance, the earliest hidden layer, per model', () => {
+    const ln2 = Math.LN2;
+    // Pairs averaged over projections first: (1+3)/2 = 2, (2+2)/2 = 2, (5+7)/2 = 6, (9+∞)/2 = ∞ → median (2 + 6)/2 = 4.
+    expect(medianCollision(collisionLayer('x', [[1, 2, 5, 9], [3, 2, 7, Infinity]], [0, 0, 0, 0]))).toBe(4);
+    expect(medianCollision(collisionLayer('x', [[0.3, 0.1, 0.2]], [0, 0, 0, 0]))).toBe(0.2);
+    expect(medianCollision(collisionLayer('x', [[0.3, 0.1, 0.2]], [0, 0, 0, 0], false))).toBeNull();
+    expect(chanceEps(collisionLayer('x', [[1]], [0, 0.35, ln2, ln2]))).toBe(1.5);
+    expect(chanceEps(collisionLayer('x', [[1]], [0, 0.35, 0.48, 0.6]))).toBeNull();
+    const input = collisionLayer('input', [[4.6, 4.6, 5.9, 5]], [0, 0, 0, 0]);
+    const a = { layers: [input, collisionLayer('relu_1', [[0.7, 0.6, 0.5, 0.3]], [0.35, ln2, ln2, ln2]), collisionLayer('relu_3', [[0.5, 0.9, 0.7, 0.6]], [ln2, ln2, ln2, ln2])] } as unknown as CollisionAnalysisResult;
+    const b = { layers: [input, collisionLayer('relu_1', [[1.2, 1.2, 1, 1]], [0, 0.35, ln2, ln2]), collisionLayer('relu_3', [[1.6, 2.4, 1.6, 1.5]], [0, 0, 0, ln2])] } as unknown as CollisionAnalysisResult;
+    // The input baseline never counts; the earlier layer wins a tie.
+    expect(earliestChance(a)).toEqual({ layer: 'relu_3', eps: 0.5 });
+    expect(earliestChance(b)).toEqual({ layer: 'relu_1', eps: 1.5 });
+    expect(earliestChance({ layers: [input, collisionLayer('relu_1', [[1]], [ln2, ln2, ln2, ln2], false)] } as unknown as CollisionAnalysisResult)).toBeNull();
+    const results: StoryResults = { collision: { a, b, extra: [{ id: 'trades', result: null }], shape: [28, 28, 1], images: null, sweep: [] } };
+    expect(LIVE_NUMBERS.collisionInputMedianA.compute(results)).toBe('4.80');
+    expect(LIVE_NUMBERS.collisionFirstLayerA.compute(results)).toBe('relu_1');
+    expect(LIVE_NUMBERS.collisionFirstMedianA.compute(results)).toBe('0.55');
+    expect(LIVE_NUMBERS.collisionLastLayerA.compute(results)).toBe('relu_3');
+    expect(LIVE_NUMBERS.collisionLastMedianA.compute(results)).toBe('0.65');
+    expect(LIVE_NUMBERS.collisionChanceEpsA.compute(results)).toBe('0.5');
+    expect(LIVE_NUMBERS.collisionChanceLayerB.compute(results)).toBe('relu_1');
+    expect(LIVE_NUMBERS.collisionChanceEpsB.compute(results)).toBe('1.5');
+    expect(LIVE_NUMBERS.collisionLastMedianB.compute(results)).toBe('1.60');
+    // 1.6 / 0.65 = 2.46
+    expect(LIVE_NUMBERS.collisionLastRatioB.compute(results)).toBe('2.5');
+    // The extra model has not run yet.
+    expect(LIVE_NUMBERS.collisionLastMedianExtra.compute(results)).toBeNull();
   });
 
   it('curve: the first ε where robust accuracy is at most half the clean one', () => {

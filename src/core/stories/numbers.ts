@@ -5,6 +5,7 @@
  * e.g. no layer loses overlap) is null and the panel shows "…".
  */
 import type { SliceModelResult } from '../analysis/definition';
+import type { CollisionAnalysisResult } from '../collision/analysis';
 import type { CollisionJobResult } from '../collision/job';
 import type { CurveResult } from '../curve/curve';
 import type { DependencyJobResult, ModelDependency } from '../dependency/job';
@@ -89,6 +90,49 @@ export function shiftSeries(m: SliceModelResult | null | undefined): LayerValue[
 }
 
 
+type CollisionLayer = CollisionAnalysisResult['layers'][number];
+
+/**
+ * A layer's median collision distance over its pairs (each pair's distance averaged over the
+ * projections): the input-space L2 radius at which half of the 3–7 pairs can be made to look
+ * the same at that layer. An infeasible pair counts as ∞ (no edge at any ε), so a median
+ * over mostly infeasible pairs is ∞ and shows as not computed.
+ */
+export function medianCollision(layer: CollisionLayer | null | undefined): number | null {
+  if (!layer || !layer.complete || !layer.distances.length) return null;
+  const pairs = layer.distances[0].length;
+  if (!pairs) return null;
+  const d = Array.from({ length: pairs }, (_, k) => layer.distances.reduce((a, row) => a + row[k], 0) / layer.distances.length).sort((u, v) => u - v);
+  return pairs % 2 ? d[(pairs - 1) / 2] : (d[pairs / 2 - 1] + d[pairs / 2]) / 2;
+}
+
+/** The smallest ε of the list at which a layer's mean optimal log-loss reaches chance (ln 2, to rounding); null if it never does. */
+export function chanceEps(layer: CollisionLayer | null | undefined): number | null {
+  if (!layer || !layer.complete) return null;
+  const i = layer.curve.meanLogLoss.findIndex((v) => v >= Math.LN2 * (1 - 1e-9));
+  return i < 0 ? null : layer.curve.eps[i];
+}
+
+/** The hidden layers of a collision result (the exact input baseline left out), in the model's order. */
+export function hiddenLayers(r: CollisionAnalysisResult | null | undefined): CollisionLayer[] {
+  return (r?.layers ?? []).filter((l) => l.layer !== 'input');
+}
+
+/** The hidden layer that reaches chance at the smallest ε (the earlier layer on ties); null if none does or a layer is unfinished. */
+export function earliestChance(r: CollisionAnalysisResult | null | undefined): { layer: string; eps: number } | null {
+  const layers = hiddenLayers(r);
+  if (!layers.length || layers.some((l) => !l.complete)) return null;
+  let best: { layer: string; eps: number } | null = null;
+  for (const l of layers) {
+    const eps = chanceEps(l);
+    if (eps !== null && (!best || eps < best.eps)) best = { layer: l.layer, eps };
+  }
+  return best;
+}
+
+/** ε list values as the texts print them (0.75, 1, 1.25): no trailing zeros. */
+const epsText = (x: number | null | undefined): string | null => (finite(x) ? String(Number(x.toFixed(3))) : null);
+
 /** The smallest ε of the ladder where robust accuracy is at most half the clean accuracy. */
 export function halfAccuracyEps(points: CurveResult['a']['points']): number | null {
   const clean = points.find((p) => p.eps === 0)?.cleanAccuracy ?? points[0]?.cleanAccuracy;
@@ -168,6 +212,23 @@ function tsneNumbers(which: 'a' | 'b'): Record<string, LiveNumber> {
   };
 }
 
+/** Collision numbers of model A, B or the first extra model (the story's TRADES twin). */
+function collisionNumbers(which: 'A' | 'B' | 'Extra'): Record<string, LiveNumber> {
+  const res = (r: StoryResults) => (which === 'A' ? r.collision?.a : which === 'B' ? r.collision?.b : r.collision?.extra[0]?.result) ?? null;
+  const first = (r: StoryResults) => hiddenLayers(res(r))[0];
+  const lastHidden = (r: StoryResults) => last(hiddenLayers(res(r)));
+  const input = (r: StoryResults) => res(r)?.layers.find((l) => l.layer === 'input');
+  return {
+    [`collisionInputMedian${which}`]: { needs: 'collision', about: 'median collision distance in pixel space (exact, d = ‖x − x′‖/2), input L2', compute: (r) => num(medianCollision(input(r))) },
+    [`collisionFirstLayer${which}`]: { needs: 'collision', about: 'the first hidden layer searched', compute: (r) => first(r)?.layer ?? null },
+    [`collisionFirstMedian${which}`]: { needs: 'collision', about: 'median collision distance at the first hidden layer, input L2', compute: (r) => num(medianCollision(first(r))) },
+    [`collisionLastLayer${which}`]: { needs: 'collision', about: 'the last hidden layer searched', compute: (r) => lastHidden(r)?.layer ?? null },
+    [`collisionLastMedian${which}`]: { needs: 'collision', about: 'median collision distance at the last hidden layer, input L2', compute: (r) => num(medianCollision(lastHidden(r))) },
+    [`collisionChanceLayer${which}`]: { needs: 'collision', about: 'the hidden layer whose optimal log-loss reaches chance (ln 2) at the smallest ε', compute: (r) => earliestChance(res(r))?.layer ?? null },
+    [`collisionChanceEps${which}`]: { needs: 'collision', about: 'that ε (input L2)', compute: (r) => epsText(earliestChance(res(r))?.eps) },
+  };
+}
+
 function logitNumbers(which: 'A' | 'B'): Record<string, LiveNumber> {
   const m = (r: StoryResults) => (which === 'A' ? r.logits?.a : r.logits?.b) ?? null;
   return {
@@ -227,6 +288,14 @@ export const LIVE_NUMBERS: Record<string, LiveNumber> = {
   curveLastAcc: { needs: 'curve', about: 'robust accuracy at the largest ε', compute: (r) => pct(last(r.curve?.a.points ?? [])?.robustAccuracy) },
   ...tsneNumbers('a'),
   ...tsneNumbers('b'),
+  ...collisionNumbers('A'),
+  ...collisionNumbers('B'),
+  ...collisionNumbers('Extra'),
+  collisionLastRatioB: { needs: 'collision', about: "model B's median collision distance at the last hidden layer over model A's", compute: (r) => {
+    const a = medianCollision(last(hiddenLayers(r.collision?.a)));
+    const b = medianCollision(last(hiddenLayers(r.collision?.b)));
+    return a && b !== null ? num(b / a, 1) : null;
+  } },
   ...logitNumbers('A'),
   ...logitNumbers('B'),
   ...mftmaNumbers('A'),

@@ -146,6 +146,65 @@ const tsneOverlap: Story = {
   ],
 };
 
+/**
+ * Collisions: 2 images per class of 3 vs 7 (4 cross-class pairs), one projection of m = 5 (the
+ * lab's default; the paper sweeps 3–30), two of the medium CNN's layers (after conv2, after
+ * conv4) besides the exact input baseline, and Algorithm 1 with γ = 0.8 and at most 60
+ * iterations: every pair of the three models became feasible within 41–53 iterations (γ = 0.95
+ * needs ~180 before the residual meets τ_feas, so at 40 iterations nothing collided and every
+ * layer read like the input). Measured with the CLI on WASM: the standard model reaches chance
+ * at ε = 0.75 at both layers, the PGD and TRADES twins at 1.25 (relu_1) and 2 (relu_3).
+ * 9–11 s per model on WASM in headless Chromium (step 1: 18 s, step 3 with all three: 39 s),
+ * after the WASM conv input gradient became forward convolutions (model/kernel-fixes.ts, ~3×).
+ */
+const COLLISION_SMALL = { classes: ['3', '7'], perClass: 2, m: 5, projections: 1, iterations: 60, gamma: 0.8, epsList: [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3], extra: [] as string[] };
+const MEDIUM_CNN_LAYERS = ['relu_1', 'relu_3'];
+/** Steps 3–5 share one setup (so one run): the standard model with its PGD (B) and TRADES (extra) twins. */
+const THREE_TRAININGS: LabPatch = { lab: { view: 'collision', compare: 'mnist-medium-pgd-l2' }, collision: { extra: ['mnist-medium-trades-l2'] } };
+const collisions: Story = {
+  id: 'collisions',
+  title: 'Which layers lose robustness (collisions and optimal loss)',
+  source: 'Evaluating the Adversarial Robustness of CNNs Layer by Layer, after Bhagoji et al. (NeurIPS 2019, ICML 2021): optimal adversarial loss per layer, standard vs PGD vs TRADES',
+  base: { setup: { model: 'mnist-medium-st', data: 'mnist-test' }, lab: { compare: '' }, view: { layers: MEDIUM_CNN_LAYERS }, collision: COLLISION_SMALL },
+  steps: [
+    {
+      title: 'When two digits collide',
+      state: { lab: { view: 'collision' } },
+      runs: ['collision'],
+      text: 'A 3 and a 7 collide at a layer when perturbations of L2 size ε can make that layer see the same thing (read through a random 5-number projection, which can only make collisions easier); then no classifier on top can tell them apart. In pixels, half of our 3–7 pairs need ε = {collisionInputMedianA} to collide.',
+      highlight: { testid: 'collision-heatmap' },
+    },
+    {
+      title: 'Layers that lose robustness',
+      state: { lab: { view: 'collision' } },
+      runs: ['collision'],
+      text: 'Inside the standard network the same pairs collide far sooner: median ε = {collisionFirstMedianA} at {collisionFirstLayerA} and {collisionLastMedianA} at {collisionLastLayerA}. The optimal loss of any classifier on {collisionChanceLayerA} reaches chance (ln 2 = 0.69 nats) by ε = {collisionChanceEpsA}.',
+      highlight: { testid: 'collision-logloss' },
+    },
+    {
+      title: 'PGD adversarial training',
+      state: THREE_TRAININGS,
+      runs: ['collision'],
+      text: 'The same pairs and projections through the twin trained with PGD at L2 ε = 2 (dashed): at {collisionLastLayerB} half its pairs need ε = {collisionLastMedianB}, {collisionLastRatioB}× the standard network\'s {collisionLastMedianA}. Its optimal loss reaches chance only at ε = {collisionChanceEpsB} ({collisionChanceLayerB}).',
+      highlight: { testid: 'collision-logloss' },
+    },
+    {
+      title: 'TRADES',
+      state: THREE_TRAININGS,
+      runs: ['collision'],
+      text: 'TRADES (Zhang et al. 2019, β = 6, same radius; dotted) trades clean for robust loss explicitly. Its median collision needs ε = {collisionFirstMedianExtra} at {collisionFirstLayerExtra} and {collisionLastMedianExtra} at {collisionLastLayerExtra}, against {collisionFirstMedianB} and {collisionLastMedianB} for PGD. Its optimal loss reaches chance at ε = {collisionChanceEpsExtra}.',
+      highlight: { testid: 'collision-multiples' },
+    },
+    {
+      title: 'Where robustness is lost',
+      state: THREE_TRAININGS,
+      runs: ['collision'],
+      text: 'Every layer of every network collides long before the pixels ({collisionInputMedianA}), but the standard network\'s layers at the smallest radii: chance at ε = {collisionChanceEpsA}, against {collisionChanceEpsB} (PGD) and {collisionChanceEpsExtra} (TRADES). Four pairs and one projection make this a quick estimate; the view\'s preset runs the paper\'s settings.',
+      highlight: { testid: 'collision-heatmap' },
+    },
+  ],
+};
+
 /** Logits: 200 images, PGD-10 at ε = 0.3 (the preset: 1,000 images, APGD-CE 100). */
 const logits: Story = {
   id: 'logits',
@@ -265,13 +324,7 @@ const dependency: Story = {
 };
 
 /** Every story, in the order the first screen lists them (the one that needs no paper first). */
-/**
- * The collisions story (the layer-by-layer paper: which layers lose robustness, standard vs PGD vs
- * TRADES) is not here yet: at a teaching budget (2 images per class, 40 iterations, three layers)
- * every layer of all three models read the same 0.48 nats, and each step took about four minutes
- * on WASM; it needs a budget that shows the finding in seconds first.
- */
-export const STORIES: readonly Story[] = [adversarialExample, tsneOverlap, logits, manifolds, dependency];
+export const STORIES: readonly Story[] = [adversarialExample, tsneOverlap, collisions, logits, manifolds, dependency];
 
 export function findStory(id: string): Story | undefined {
   return STORIES.find((s) => s.id === id);
