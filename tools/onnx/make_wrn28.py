@@ -5,7 +5,9 @@ random weights and randomised BatchNorm statistics, exported by torch.onnx.expor
 model as an .onnx + .data pair (external_data.py). Writes PyTorch's logits and input gradient
 (summed cross-entropy) of `n` images in the layout of make_fixtures.py.
 
-    /usr/bin/python3 tools/onnx/make_wrn28.py <out_dir> [n]
+    /usr/bin/python3 tools/onnx/make_wrn28.py <out_dir> [n] [--onnx-only]
+
+--onnx-only writes wrn_28_10.onnx alone (e2e/onnx.spec.ts: the lab only needs the file).
 
 Writes wrn_28_10.onnx, wrn_28_10_ext.onnx + wrn_28_10_ext.onnx.data, wrn_28_10.inputs.bin
 (NHWC float32), .labels.bin (int32), .logits.bin, .grad.bin (NHWC float32), manifest.json.
@@ -24,7 +26,7 @@ import make_fixtures as fixtures  # noqa: E402
 from external_data import move_out  # noqa: E402
 
 
-def main(out, n):
+def main(out, n, onnx_only=False):
     torch.set_num_threads(2)
     os.makedirs(out, exist_ok=True)
     t0 = time.time()
@@ -35,6 +37,8 @@ def main(out, n):
     model.eval()
     onnx_path = os.path.join(out, 'wrn_28_10.onnx')
     fixtures.export(model, (3, 32, 32), n, {}, onnx_path)
+    if onnx_only:
+        return
     move_out(onnx_path, os.path.join(out, 'wrn_28_10_ext.onnx'), os.path.join(out, 'wrn_28_10_ext.onnx.data'))
     x = torch.rand(n, 3, 32, 32, generator=g, requires_grad=True)
     labels = torch.randint(0, 10, (n,), generator=g)
@@ -50,4 +54,5 @@ def main(out, n):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 2)
+    rest = [a for a in sys.argv[2:] if a != '--onnx-only']
+    main(sys.argv[1], int(rest[0]) if rest else 2, '--onnx-only' in sys.argv[2:])
