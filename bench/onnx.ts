@@ -23,6 +23,7 @@ import { nodeModelReader } from '../src/node/files';
 import { selectBackend, type BackendName } from '../src/core/backend';
 import { loadLabModel, type LabModel } from '../src/core/model/model';
 import { loadOnnxModel } from '../src/core/onnx/import';
+import { nodeBudget } from '../src/node/open';
 import { crossEntropyPerSample } from '../src/core/attacks/common';
 import { createRng } from '../src/core/random';
 
@@ -46,7 +47,9 @@ function peakRssMb(): number | null {
 }
 
 async function loadOnnx(dir: string, file: string): Promise<LabModel> {
-  return loadOnnxModel({ model: new Uint8Array(readFileSync(path.join(dir, file))) }, file);
+  // The CLI's path: the file's bytes as a view (no second copy) and the Node memory budget.
+  const reader = nodeModelReader(path.join(dir, file));
+  return loadOnnxModel({ model: await reader.read(reader.name), readExternal: reader.read, budget: nodeBudget() }, file);
 }
 
 async function loadLayers(dir: string, file: string): Promise<LabModel> {

@@ -15,6 +15,7 @@ import { checkInputCompatibility } from '../core/model/model';
 import { namedByModel } from '../core/model/classNames';
 import type { OnnxLabModel } from '../core/onnx/import';
 import { onnxCardRows } from '../core/onnx/card';
+import { parseByteSize } from '../core/onnx/memory';
 import { predictAll } from '../core/model/predict';
 import { num, numList, parse, print, str, UsageError } from './args';
 import { collisionCommands } from './commands/collision';
@@ -61,13 +62,25 @@ export function usage(): string {
     '        gradients, which is all these commands need, else cpu)',
     '        --labels FILE (with --model: its class names, a labels.txt with one per line or a JSON list;',
     '        their count must be the model\'s class count)',
+    '        --memory-budget SIZE (info, eval, attack with an .onnx model: refuse it when its estimated',
+    '        memory, weights and one image\'s forward and backward pass, exceeds SIZE; default 3GiB)',
   ].join('\n');
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 /** `--labels FILE`: the model's class names (labels.txt or a JSON list), for openModel. */
-const labelsOf = (v: Record<string, string | boolean | undefined>): { labels?: string } => (typeof v.labels === 'string' ? { labels: v.labels } : {});
+const labelsOf = (v: Record<string, string | boolean | undefined>): { labels?: string; memoryBudget?: number } => ({
+  ...(typeof v.labels === 'string' ? { labels: v.labels } : {}),
+  ...(typeof v['memory-budget'] === 'string' ? { memoryBudget: byteSize(v['memory-budget']) } : {}),
+});
+
+/** `--memory-budget SIZE`: the bytes an ONNX model may need (src/core/onnx/memory.ts). */
+function byteSize(text: string): number {
+  const bytes = parseByteSize(text);
+  if (bytes === null) throw new UsageError(`--memory-budget must be a size such as 512MB, 2GB or 3GiB (got "${escapeControl(text)}")`);
+  return bytes;
+}
 
 /** Class names on one line: all of a short list, the first and last few of a long one. */
 function namesLine(names: string[]): string {
@@ -76,7 +89,7 @@ function namesLine(names: string[]): string {
 }
 
 async function cmdInfo(args: string[]) {
-  const v = parse(args, { model: { type: 'string' }, labels: { type: 'string' } });
+  const v = parse(args, { model: { type: 'string' }, labels: { type: 'string' }, 'memory-budget': { type: 'string' } });
   await setupBackend(v);
   const model = await openModel(str(v.model, 'model'), labelsOf(v));
   const payload = {
@@ -110,7 +123,7 @@ async function cmdInfo(args: string[]) {
 }
 
 async function cmdEval(args: string[]) {
-  const v = parse(args, { model: { type: 'string' }, data: { type: 'string' }, n: { type: 'string' }, labels: { type: 'string' } });
+  const v = parse(args, { model: { type: 'string' }, data: { type: 'string' }, n: { type: 'string' }, labels: { type: 'string' }, 'memory-budget': { type: 'string' } });
   const backend = await setupBackend(v);
   const seed = num(v.seed, 'seed');
   const model = await openModel(str(v.model, 'model'), labelsOf(v));
@@ -138,7 +151,7 @@ async function cmdAttack(args: string[]) {
     norm: { type: 'string', default: 'linf' }, eps: { type: 'string' }, steps: { type: 'string' }, 'step-size': { type: 'string' },
     out: { type: 'string' }, batch: { type: 'string' }, restarts: { type: 'string' }, targets: { type: 'string' }, 'target-class': { type: 'string' },
     'min-eps': { type: 'boolean' }, 'max-eps': { type: 'string' }, rounds: { type: 'string' },
-    'search-steps': { type: 'string' }, confidence: { type: 'string' }, labels: { type: 'string' },
+    'search-steps': { type: 'string' }, confidence: { type: 'string' }, labels: { type: 'string' }, 'memory-budget': { type: 'string' },
   });
   const backend = await setupBackend(v);
   const seed = num(v.seed, 'seed');

@@ -17,7 +17,10 @@ export function nodeModelReader(modelJsonPath: string): { name: string; read: Re
     read: async (rel) => {
       const full = path.resolve(dir, rel);
       if (full !== dir && !full.startsWith(dir + path.sep)) throw new Error(`"${rel}" lies outside the model's folder`);
-      return new Uint8Array(await readFile(full));
+      // A view, not a copy: a Buffer is a Uint8Array already (an ONNX file of 146 MB would
+      // otherwise be held twice while it loads).
+      const buf = await readFile(full);
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     },
   };
 }

@@ -6,6 +6,7 @@ import { classBalancedSample, takeSamples } from '../core/data/sampler';
 import { loadLabModel, type LabModel } from '../core/model/model';
 import { checkClassNames, readClassNames } from '../core/model/classNames';
 import { isOnnxName, loadOnnxModel } from '../core/onnx/import';
+import { ONNX_MEMORY_BUDGET_NODE, type MemoryBudget } from '../core/onnx/memory';
 import { escapeControl } from '../core/text';
 import { LabError, type ImageDataset } from '../core/types';
 import { nodeModelReader } from './files';
@@ -24,13 +25,13 @@ export function resolveModelPath(spec: string): string {
  * Open a model; `labels` is a labels.txt or JSON list of its class names (the CLI's --labels),
  * read and parsed before the model loads and checked against its class count after.
  */
-export async function openModel(spec: string, opts: { labels?: string } = {}): Promise<LabModel> {
+export async function openModel(spec: string, opts: { labels?: string; memoryBudget?: number } = {}): Promise<LabModel> {
   const file = resolveModelPath(spec);
   const names = opts.labels === undefined ? null : await readClassNamesFile(opts.labels);
   const reader = nodeModelReader(file);
   const model = isOnnxName(file)
     ? // External data (a .data file written past 2 GB) is read from the .onnx's own folder only.
-      await loadOnnxModel({ model: await reader.read(reader.name), readExternal: reader.read }, file)
+      await loadOnnxModel({ model: await reader.read(reader.name), readExternal: reader.read, budget: nodeBudget(opts.memoryBudget) }, file)
     : await loadLabModel(reader.name, reader.read, file);
   if (names && opts.labels !== undefined) {
     try {
@@ -42,6 +43,13 @@ export async function openModel(spec: string, opts: { labels?: string } = {}): P
     model.classNames = names;
   }
   return model;
+}
+
+/** The Node memory budget for ONNX models (memory.ts), or the CLI's --memory-budget. */
+export function nodeBudget(bytes?: number): MemoryBudget {
+  return bytes === undefined
+    ? { bytes: ONNX_MEMORY_BUDGET_NODE, advice: `raise it with --memory-budget (e.g. --memory-budget 6GB) if this machine has the memory, or use a smaller model` }
+    : { bytes, advice: 'raise --memory-budget if this machine has the memory, or use a smaller model' };
 }
 
 async function readClassNamesFile(file: string): Promise<string[]> {

@@ -23,6 +23,7 @@ import type { LabModel, LayerInfo } from '../model/model';
 import { registerActivations } from '../model/model';
 import { sumOf } from '../model/kernel-fixes';
 import { MAX_INPUT_ELEMENTS, MAX_WEIGHT_BYTES, shardPathProblem } from '../model/validate';
+import { checkMemoryBudget, estimateOnnxMemory, ONNX_MEMORY_BUDGET_BROWSER, type MemoryBudget, type MemoryEstimate } from './memory';
 import { decodeModel, dimsOf, dtypeName, externalLocations, num, tensorValues, type AttributeProto, type NodeProto, type ReadExternal, type TensorProto } from './proto';
 
 /** What the model card shows about an imported ONNX file. */
@@ -38,6 +39,8 @@ export interface OnnxCard {
   /** Ops in the graph with their counts. */
   ops: Record<string, number>;
   externalData: string[];
+  /** The memory estimate the load was checked against (memory.ts). */
+  memory?: MemoryEstimate;
 }
 
 export interface OnnxLabModel extends LabModel {
@@ -79,6 +82,14 @@ const TO_NHWC = [0, 2, 3, 1];
 const NHWC_AXIS = [0, 3, 1, 2];
 
 const prod = (a: number[]) => a.reduce((x, y) => x * y, 1);
+/** ONNX float data types (float32, float16, float64, bfloat16 codes). */
+const FLOAT_TYPES = new Set([1, 10, 11, 16]);
+/**
+ * Initializers with at least this many values are decoded on use, not at the start: 64 Ki
+ * floats (256 kB) keeps BatchNorm vectors, biases and shape constants eager (they are read
+ * more than once) and leaves every convolution and dense weight of a ResNet lazy.
+ */
+const LAZY_ELEMENTS = 65_536;
 
 function attr(node: NodeProto, name: string): AttributeProto | undefined {
   return node.attribute?.find((a) => a.name === name);
@@ -119,6 +130,11 @@ export interface OnnxFiles {
   model: Uint8Array;
   /** Reads a file next to it (external data); rejects when missing. */
   readExternal?: ReadExternal;
+  /**
+   * The memory the model may need on the backend (memory.ts); the caller names its
+   * environment's budget. Default: the browser worker's, the smaller one.
+   */
+  budget?: MemoryBudget;
 }
 
 /** Whether bytes/names look like an ONNX file rather than a tfjs model.json. */
@@ -128,6 +144,9 @@ export const isOnnxName = (name: string): boolean => /\.onnx$/i.test(name.split(
 export async function loadOnnxModel(files: OnnxFiles, label: string): Promise<OnnxLabModel> {
   const proto = decodeModel(files.model, label);
   const graph = proto.graph!;
+  // Before any weight is decoded or external data read: refuse what will not fit, by its size.
+  const estimate = estimateOnnxMemory(proto);
+  checkMemoryBudget(label, estimate, files.budget ?? { bytes: ONNX_MEMORY_BUDGET_BROWSER, advice: 'load a smaller model, or run it with the CLI (npx layerwise info --model FILE.onnx), whose budget is larger' });
   const external = new Map<string, Uint8Array>();
   const locations = externalLocations(graph);
   for (const loc of locations) {
@@ -144,6 +163,7 @@ export async function loadOnnxModel(files: OnnxFiles, label: string): Promise<On
   const probes: tf.Tensor[] = [];
   try {
     const model = buildModel(proto, external, label, owned, probes, locations);
+    model.onnx.memory = estimate;
     tf.dispose(probes);
     return model;
   } catch (e) {
@@ -167,24 +187,36 @@ function buildModel(
   const opset = num((proto.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 0);
   const values = new Map<string, Value>();
   const initNames = new Set<string>();
-  // Memory before anything is decoded: weights as float32, held once as arrays while the
-  // graph is translated and once as tensors (the arrays are dropped when loading ends).
+  // Weights as float32 (memory.ts checked them with the activations already; this is the
+  // per-model limit the tfjs path has too).
   const weightBytes = (graph.initializer ?? []).reduce((sum, t) => sum + prod(dimsOf(t)) * 4, 0);
   if (weightBytes > MAX_WEIGHT_BYTES) {
     throw new LabError(`${label}: its weights need ${(weightBytes / 2 ** 20).toFixed(0)} MB as float32, more than the lab's budget of ${MAX_WEIGHT_BYTES / 2 ** 20} MB for one model`);
   }
   let parameters = 0;
-  for (const t of graph.initializer ?? []) {
-    const dims = dimsOf(t);
+  const decode = (t: TensorProto) => {
     const data = tensorValues(t, external, label);
-    const float = data instanceof Float32Array;
-    if (float) {
-      parameters += data.length;
+    if (data instanceof Float32Array) {
       for (let i = 0; i < data.length; i++) {
         if (!Number.isFinite(data[i])) throw new LabError(`${label}: weight ${quoteName(t.name ?? '?')} holds non-finite values (NaN or ±Inf); nothing computed with it would mean anything`);
       }
     }
-    values.set(t.name ?? '', { kind: 'const', dims, data, float });
+    return data;
+  };
+  for (const t of graph.initializer ?? []) {
+    const dims = dimsOf(t);
+    const float = FLOAT_TYPES.has(t.dataType ?? 0);
+    if (float) parameters += prod(dims);
+    if (float && prod(dims) >= LAZY_ELEMENTS) {
+      // Large weights are decoded when their node is translated, straight into the tensor
+      // that keeps them, and not held: the file's bytes, every weight as an array and every
+      // weight as a tensor are never alive all at once (WRN-28-10: 146 MB each).
+      const value = { kind: 'const', dims, float } as Extract<Value, { kind: 'const' }>;
+      Object.defineProperty(value, 'data', { get: () => decode(t), enumerable: true });
+      values.set(t.name ?? '', value);
+    } else {
+      values.set(t.name ?? '', { kind: 'const', dims, data: decode(t), float });
+    }
     initNames.add(t.name ?? '');
   }
   const realInputs = (graph.input ?? []).filter((i) => !initNames.has(i.name ?? ''));
@@ -422,31 +454,36 @@ function buildModel(
         if (cg * group !== cin) throw fail(node, `weight expects ${cg * group} input channels, the input has ${cin}`);
         const pads = padsOf([kh, kw], strides, dil, v.probe.shape[1]!, v.probe.shape[2]!);
         const bias = get(node, 2) ? constTensor(constOf(node, 2, 'the bias').data, [m]) : null;
-        const wt = tf.tensor4d(wv.data as Float32Array, [m, cg, kh, kw]);
+        const wData = wv.data as Float32Array;
         let conv: (x: tf.Tensor4D) => tf.Tensor;
         // Padding inside the convolution, not a separate tf.pad: the pad's copy and its
         // gradient (a slice) cost as much as a small convolution (bench/onnx.ts measured).
         const explicit: tf.backend_util.ExplicitPadding = [[0, 0], pads[0], pads[1], [0, 0]];
         let padInside = false;
         if (group === 1) {
-          const filter = tf.keep(tf.transpose(wt, [2, 3, 1, 0])) as tf.Tensor4D;
+          // [M, C, kH, kW] → [kH, kW, C, M] in JS, so the backend holds one copy of the weight,
+          // not the ONNX-order tensor and its transpose at once.
+          const filter = tf.tensor4d(toHwcm(wData, m, cg, kh, kw), [kh, kw, cg, m]);
           owned.push(filter);
           padInside = true;
           conv = (x) => tf.conv2d(x, filter, strides, explicit, 'NHWC', dil);
         } else if (group === cin && cg === 1) {
           // Depthwise: output channel c·mult + j reads input channel c (ONNX and tfjs agree).
           const mult = m / cin;
+          const wt = tf.tensor4d(wData, [m, cg, kh, kw]);
           const filter = tf.tidy(() => tf.transpose(tf.reshape(wt, [cin, mult, kh, kw]), [2, 3, 0, 1])) as tf.Tensor4D;
           owned.push(filter);
+          wt.dispose();
           conv = (x) => tf.depthwiseConv2d(x, filter, strides, 'valid', 'NHWC', dil);
         } else {
           // Grouped: one convolution per group on its slice of channels, concatenated.
           const per = m / group;
+          const wt = tf.tensor4d(wData, [m, cg, kh, kw]);
           const filters = Array.from({ length: group }, (_, g) => tf.tidy(() => tf.transpose(tf.slice(wt, [g * per, 0, 0, 0], [per, cg, kh, kw]), [2, 3, 1, 0])) as tf.Tensor4D);
           owned.push(...filters);
+          wt.dispose();
           conv = (x) => tf.concat(filters.map((f, g) => tf.conv2d(tf.slice(x, [0, 0, 0, g * cg], [-1, -1, -1, cg]), f, strides, 'valid', 'NHWC', dil)), 3);
         }
-        wt.dispose();
         return {
           inputs: [inName(0)],
           nhwc: true,
@@ -975,6 +1012,19 @@ function foldConst(
     default:
       throw fail(node, `cannot fold ${op}`);
   }
+}
+
+/** A PyTorch conv weight [M, C, kH, kW] as tfjs's [kH, kW, C, M], one pass over the values. */
+function toHwcm(w: Float32Array, m: number, c: number, kh: number, kw: number): Float32Array {
+  const out = new Float32Array(w.length);
+  const k = kh * kw;
+  for (let o = 0; o < m; o++) {
+    for (let i = 0; i < c; i++) {
+      const src = (o * c + i) * k;
+      for (let p = 0; p < k; p++) out[(p * c + i) * m + o] = w[src + p];
+    }
+  }
+  return out;
 }
 
 const stridesOf = (dims: number[]): number[] => dims.map((_, i) => prod(dims.slice(i + 1)));
