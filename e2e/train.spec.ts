@@ -46,7 +46,7 @@ test('train an MLP in the lab: live probe curves, pause, one step, snapshot as m
 
   await page.getByTestId('train-snapshot').click();
   await expect(page.getByTestId('train-snapshots')).toContainText(`mlp-standard-step${held + 1}`);
-  await page.getByTestId(`snapshot-b-${held + 1}`).click();
+  await page.getByTestId(`snapshot-b-mlp-standard-step${held + 1}`).click();
   await expect(page.getByTestId('compare')).toHaveValue(`user:mlp-standard-step${held + 1}.json`, { timeout: 60_000 });
   await expect(page.getByTestId('error')).toHaveCount(0);
 
