@@ -112,9 +112,10 @@ describe('two runs side by side (runTrainingPair)', () => {
     }
   });
 
-  it('allows a live round only within its share of the training time since the last', () => {
-    expect(liveRoundAllowed(0, 0, 0.25)).toBe(true);
-    expect(liveRoundAllowed(1, 4, 0.25)).toBe(true);
-    expect(liveRoundAllowed(1, 3.9, 0.25)).toBe(false);
+  it('allows a live round only while the live time, this round and the final probe stay within their share of the training time', () => {
+    expect(liveRoundAllowed(0, 0, 0, 0.25)).toBe(true);
+    // 1 s spent, rounds of 0.5 s: 1 + 2·0.5 = 2 s ≤ 0.25 · 8 s.
+    expect(liveRoundAllowed(1, 0.5, 8, 0.25)).toBe(true);
+    expect(liveRoundAllowed(1, 0.5, 7.9, 0.25)).toBe(false);
   });
 });

@@ -8,10 +8,11 @@
  * trained alone (pair.test.ts). Pause, single step and cancel act on the round, so on both.
  *
  * Live metrics (the probe, and the caller's `live` analyses after it) are budgeted: with
- * `liveShare` set, a due probe waits until the last live round's cost is at most `liveShare`
- * times the training time since it, so live work takes at most liveShare / (1 + liveShare) of
- * the run's time (0.25 → 20 %: training keeps ≥ 80 % of its speed). The last step is always
- * probed. Epoch-end callbacks (the automatic snapshots) always run; their time counts as live.
+ * `liveShare` set, a due probe waits until the live time so far plus two more rounds (this one
+ * and the final probe, which always runs; each estimated by the last round's cost) is at most
+ * `liveShare` times the training time so far, so live work takes at most liveShare /
+ * (1 + liveShare) of the run (0.25 → 20 %: training keeps ≥ 80 % of its speed) when round costs
+ * are steady. Epoch-end callbacks (the automatic snapshots) always run; their time counts as live.
  */
 import { yieldToEventLoop } from '../attacks/common';
 import { JobCancelledError, type ImageDataset, type JobControl } from '../types';
@@ -56,11 +57,12 @@ export interface PairLog {
 }
 
 /**
- * Whether a live round may run now: its expected cost (the last round's) within `ratio` of the
- * training time since it. The first round has no cost yet and always runs.
+ * Whether a live round may run now: the live time spent, plus this round and the final probe
+ * (each estimated by the last round's cost), within `ratio` of the training time so far. A
+ * cumulative account, so an expensive first round is paid back by spacing the next ones.
  */
-export function liveRoundAllowed(lastLiveSeconds: number, trainSinceLive: number, ratio: number): boolean {
-  return lastLiveSeconds <= ratio * trainSinceLive;
+export function liveRoundAllowed(liveSpent: number, lastLiveSeconds: number, trainSeconds: number, ratio: number): boolean {
+  return liveSpent + 2 * lastLiveSeconds <= ratio * trainSeconds;
 }
 
 interface RunState {
@@ -82,7 +84,6 @@ export async function runTrainingPair(trainers: readonly Trainer[], probe: Image
   const now = () => (performance.now() - t0) / 1000;
   const states: RunState[] = trainers.map(() => ({ probes: [], lossSum: 0, lossCount: 0, trainSeconds: 0, imagesSince: 0, probedAt: 0 }));
   const budget: LiveBudget = { trainSeconds: 0, liveSeconds: 0, share: 0, rounds: 0, deferred: 0 };
-  let trainSinceLive = 0;
   let lastLive = 0;
   let due = false;
   let deferredCounted = false;
@@ -121,7 +122,6 @@ export async function runTrainingPair(trainers: readonly Trainer[], probe: Image
         const report = await trainer.step(control.signal);
         const dt = (performance.now() - s0) / 1000;
         s.trainSeconds += dt;
-        trainSinceLive += dt;
         budget.trainSeconds += dt;
         s.imagesSince += trainer.options.batch;
         s.lossSum += report.loss;
@@ -139,14 +139,13 @@ export async function runTrainingPair(trainers: readonly Trainer[], probe: Image
       const lead = trainers[0];
       control.onProgress?.({ fraction: done / totalSteps, message: `step ${lead.stepsDone}/${lead.totalSteps}, loss ${leadLoss.toFixed(4)}` });
       const finished = trainers.some((t, i) => t.stepsDone === t.totalSteps && states[i].probedAt < t.stepsDone);
-      const allowed = control.liveShare === undefined || liveRoundAllowed(lastLive, trainSinceLive, control.liveShare);
+      const allowed = control.liveShare === undefined || liveRoundAllowed(budget.liveSeconds, lastLive, budget.trainSeconds, control.liveShare);
       if (finished || (due && allowed)) {
         const l0 = performance.now();
         for (let i = 0; i < trainers.length; i++) if (states[i].probedAt < trainers[i].stepsDone) await probeRun(i);
         lastLive = (performance.now() - l0) / 1000;
         addLive(lastLive);
         budget.rounds++;
-        trainSinceLive = 0;
         due = false;
         deferredCounted = false;
         control.onBudget?.({ ...budget });
