@@ -46,7 +46,7 @@ test('train an MLP in the lab: live probe curves, pause, one step, snapshot as m
 
   await page.getByTestId('train-snapshot').click();
   await expect(page.getByTestId('train-snapshots')).toContainText(`mlp-standard-step${held + 1}`);
-  await page.getByTestId(`snapshot-b-${held + 1}`).click();
+  await page.getByTestId(`snapshot-b-mlp-standard-step${held + 1}`).click();
   await expect(page.getByTestId('compare')).toHaveValue(`user:mlp-standard-step${held + 1}.json`, { timeout: 60_000 });
   await expect(page.getByTestId('error')).toHaveCount(0);
 
@@ -91,4 +91,30 @@ test('the lab trains the very weights layerwise train does: same seed, same comm
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('two runs side by side: standard and FGSM-RS MLPs on the same batches, both curves, both logit ridgelines', async ({ page }) => {
+  test.setTimeout(90_000);
+  // An MNIST epoch is 468 steps at batch 128 and still 14 at batch 4,096 (over a minute for two runs here): the
+  // epoch-end snapshots are checked in Node (src/core/train/pair.test.ts), this test keeps to the side-by-side.
+  await page.goto(`/#${SETUP}&view=train&trarch=mlp&trbatch=64&treps=0.1&trmax=10&trpe=5&trpn=100&trps=2&tr2=1&tr2method=fgsm-rs&tr2eps=0.1`);
+  await expect(page.getByTestId('train-start')).toHaveText('Train both', { timeout: 60_000 });
+  const t0 = Date.now();
+  await page.getByTestId('train-start').click();
+  await expect(page.getByTestId('train-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  console.log(`two MLP runs of 10 steps: ${Date.now() - t0} ms; ${await page.getByTestId('train-status').textContent()} | ${await page.getByTestId('train-budget').textContent()}`);
+  await expect(page.getByTestId('train-last-probe')).toContainText('Probe at step 10');
+  await expect(page.getByTestId('train-last-probe-b')).toContainText('Probe at step 10');
+  await expect(page.getByTestId('train-last-probe-b')).toContainText('fgsm-rs');
+  // Both runs in the accuracy chart, named by their recipes.
+  await expect(page.getByTestId('train-accuracy-chart')).toContainText('mlp standard: clean');
+  await expect(page.getByTestId('train-accuracy-chart')).toContainText('mlp fgsm-rs L∞ ε=0.1: clean');
+  // One ridge per probe step (5 and 10) for each run.
+  for (const id of ['train-ridge-maxLogit', 'train-ridge-gap', 'train-ridge-maxLogit-b', 'train-ridge-gap-b']) await expect(page.getByTestId(id)).toContainText('step 10');
+  expect(await page.getByTestId('train-ridge-gap-b').locator('path[fill-opacity]').count()).toBe(2);
+  // The snapshot button keeps both runs' weights.
+  await page.getByTestId('train-snapshot').click();
+  await expect(page.getByTestId('snapshot-mlp-standard-step10')).toContainText('run A');
+  await expect(page.getByTestId('snapshot-mlp-fgsm-rs-step10')).toContainText('run B');
+  await expect(page.getByTestId('train-error')).toHaveCount(0);
 });

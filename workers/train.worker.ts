@@ -1,9 +1,10 @@
 /**
  * The Train view's worker (issue #25): the lab's trainer (src/core/train) on the lab's backend,
  * in a worker of its own so the analyses keep theirs. Thin comlink adapter: it loads the MNIST
- * train split and the probe sample, runs `runTraining` with a pause/step gate, streams step and
- * probe events, and hands out the current weights as model files (a snapshot the lab loads as
- * model A or B like any picked files, or downloads).
+ * train split and the probe sample, runs one run or two side by side (`runTrainingPair`, with
+ * the live budget) behind a pause/step gate, streams step, probe, layer-shift, logit and
+ * budget events, and hands out the current weights as model files, on click and at every epoch
+ * end (a snapshot the lab loads as model A or B like any picked files, or downloads).
  */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
@@ -12,20 +13,37 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { selectBackend, type BackendName } from '../src/core/backend';
 import { parsePackedDataset, validatePackedIndex } from '../src/core/data';
-import { mnistProbeSample, trainCommand, type TrainValues } from '../src/core/train/definition';
+import { mnistProbeSample, recipeName, trainCommand, type TrainValues } from '../src/core/train/definition';
 import { exportModelFiles } from '../src/core/train/export';
-import { trainerLayerShift, type TrainLayerProbe } from '../src/core/train/layers';
-import { createTrainer, runTraining, type ProbeMetrics, type StepReport, type Trainer } from '../src/core/train/trainer';
+import { modelLayerShift, withTrainerModel, type TrainLayerProbe } from '../src/core/train/layers';
+import { modelProbeLogits, type TrainLogitProbe } from '../src/core/train/logits';
+import { LIVE_SHARE, runTrainingPair, type LiveBudget } from '../src/core/train/pair';
+import { createTrainer, type ProbeMetrics, type StepReport, type Trainer } from '../src/core/train/trainer';
 import { JobCancelledError, LabError, type ImageDataset } from '../src/core/types';
 
+/** Run 0 is A, run 1 the second run B (trained side by side, interleaved). */
 export type TrainEvent =
   | { kind: 'status'; message: string }
-  | { kind: 'step'; report: StepReport; totalSteps: number; stepsPerSecond: number }
-  | { kind: 'probe'; metrics: ProbeMetrics }
-  | { kind: 'layers'; probe: TrainLayerProbe };
+  | { kind: 'step'; run: number; report: StepReport; totalSteps: number; stepsPerSecond: number }
+  | { kind: 'probe'; run: number; metrics: ProbeMetrics }
+  | { kind: 'layers'; run: number; probe: TrainLayerProbe }
+  | { kind: 'logits'; run: number; probe: TrainLogitProbe }
+  | { kind: 'budget'; budget: LiveBudget }
+  | { kind: 'snapshot'; run: number; snapshot: SnapshotFiles };
+
+export interface SnapshotFiles {
+  id: string;
+  run: number;
+  step: number;
+  /** The epoch it closes, for the automatic snapshot at each epoch end; null for one taken on click. */
+  epoch: number | null;
+  files: Record<string, string | Uint8Array>;
+}
 
 /** Probe images the per-layer shift runs on (the first of the probe sample): enough for stable means, cheap next to training. */
 const LAYER_PROBE_N = 100;
+/** Probe images whose clean logits feed the max-logit and gap ridgelines (a forward pass only: the whole probe sample up to this). */
+const LOGIT_PROBE_N = 500;
 
 export interface TrainOutcome {
   status: 'done' | 'cancelled';
@@ -33,6 +51,7 @@ export interface TrainOutcome {
   totalSteps: number;
   seconds: number;
   backend: string;
+  budget: LiveBudget | null;
 }
 
 const BACKEND_OPTIONS = {
@@ -48,8 +67,8 @@ async function loadPacked(indexUrl: string): Promise<ImageDataset> {
   return parsePackedDataset(index, new Uint8Array(await bin.arrayBuffer()));
 }
 
-let trainer: Trainer | null = null;
-let recipe: TrainValues | null = null;
+let trainers: Trainer[] = [];
+let recipes: TrainValues[] = [];
 let backendName = '';
 let abort: AbortController | null = null;
 let paused = false;
@@ -66,15 +85,51 @@ async function gate(): Promise<void> {
   if (stepsAllowed > 0) stepsAllowed--;
 }
 
+const CLASS_NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+
+/** Snapshot ids: arch-method, with "-b" on run B when both runs would share a name. */
+function snapshotId(run: number, suffix: string): string {
+  const r = recipes[run];
+  const base = `${r.arch}-${r.method}`;
+  const clash = run === 1 && recipes[0] && `${recipes[0].arch}-${recipes[0].method}` === base;
+  return `${base}${clash ? '-b' : ''}-${suffix}`;
+}
+
+/** Run `run`'s current weights as the files `layerwise train` writes (model.json, the shard, card.json). */
+async function snapshotOf(run: number, epoch: number | null): Promise<SnapshotFiles> {
+  const trainer = trainers[run];
+  const recipe = recipes[run];
+  if (!trainer || !recipe) throw new LabError('nothing trained yet: start a run first');
+  const step = trainer.stepsDone;
+  const id = snapshotId(run, epoch === null ? `step${step}` : `epoch${epoch}`);
+  const { files } = await exportModelFiles(trainer.net, {
+    id,
+    label: `${recipeName(recipe)} at ${epoch === null ? `step ${step}` : `the end of epoch ${epoch} (step ${step})`}, trained in the lab`,
+    dataset: 'mnist-train',
+    classNames: CLASS_NAMES,
+    recipe,
+    stepsDone: step,
+    epochsDone: step / trainer.stepsPerEpoch,
+    backend: backendName,
+    seconds: 0,
+    command: trainCommand({ ...recipe, maxSteps: step }, id, backendName),
+  });
+  return { id, run, step, epoch, files };
+}
+
+/** The binary files' buffers, moved to the page rather than copied (tfjs#5454; STYLE.md 6). */
+const buffersOf = (files: Record<string, string | Uint8Array>) => Object.values(files).filter((f): f is Uint8Array => typeof f !== 'string').map((f) => f.buffer as ArrayBuffer);
+
 const api = {
   /**
-   * Train from scratch with `values` on `backend`; resolves when the run ends or is cancelled
-   * (the weights learned so far stay for snapshots). `base` is the lab's URL base for data/.
+   * Train from scratch with `values` (and, with `second`, a run B side by side: same recipe and
+   * batches, its own method) on `backend`; resolves when the runs end or are cancelled (the
+   * weights learned so far stay for snapshots). `base` is the lab's URL base for data/.
    */
-  async start(values: TrainValues, backend: BackendName, base: string, onEvent: (e: TrainEvent) => void): Promise<TrainOutcome> {
+  async start(values: TrainValues, second: TrainValues | null, backend: BackendName, base: string, onEvent: (e: TrainEvent) => void): Promise<TrainOutcome> {
     if (abort) throw new LabError('a training run is already going; cancel it first');
-    trainer?.dispose();
-    trainer = null;
+    for (const t of trainers) t.dispose();
+    trainers = [];
     abort = new AbortController();
     paused = false;
     stepsAllowed = 0;
@@ -89,60 +144,56 @@ const api = {
       const dataUrl = new URL('data/', base);
       const [train, test] = await Promise.all([loadPacked(new URL('mnist-train.json', dataUrl).href), loadPacked(new URL('mnist-test.json', dataUrl).href)]);
       const probe = mnistProbeSample(test, values.probeN, values.seed);
-      const { data: _data, probeN: _probeN, ...options } = values;
-      trainer = createTrainer(train, options);
-      recipe = values;
-      const current = trainer;
-      onEvent({ kind: 'status', message: `training ${values.arch} (${values.method}) on ${state.active}: ${current.totalSteps} steps, ${current.stepsPerEpoch} per epoch` });
-      let t0 = performance.now();
-      let since = 0;
+      recipes = second ? [values, second] : [values];
+      trainers = recipes.map(({ data: _data, probeN: _probeN, ...options }) => createTrainer(train, options));
+      const current = trainers;
+      const lead = current[0];
+      onEvent({ kind: 'status', message: `training ${recipes.map(recipeName).join(' and ')} on ${state.active}: ${lead.totalSteps} steps${current.length > 1 ? ' each, interleaved' : ''}, ${lead.stepsPerEpoch} per epoch` });
+      const t0 = performance.now();
       let lastSent = 0;
-      let lastSentStep = 0;
-      let last: StepReport | null = null;
-      const send = (report: StepReport) => {
+      const lastSentStep = [0, 0];
+      const last: (StepReport | null)[] = [null, null];
+      const send = (report: StepReport, run: number) => {
         const now = performance.now();
-        onEvent({ kind: 'step', report, totalSteps: current.totalSteps, stepsPerSecond: (since * 1000) / Math.max(1, now - t0) });
+        // Steps per second of the whole run, live metrics included: what the user waits for.
+        onEvent({ kind: 'step', run, report, totalSteps: current[run].totalSteps, stepsPerSecond: (report.step * 1000) / Math.max(1, now - t0) });
         lastSent = now;
-        lastSentStep = report.step;
+        lastSentStep[run] = report.step;
       };
-      // After each probe, between two steps: every layer's shift on the current weights.
-      let layersDue = false;
       const signal = abort.signal;
-      const layerProbe = async () => {
-        if (!layersDue) return;
-        layersDue = false;
-        onEvent({ kind: 'layers', probe: await trainerLayerShift(current, probe, LAYER_PROBE_N, { signal }) });
-        t0 = performance.now();
-        since = 0;
-      };
-      const log = await runTraining(current, probe, values.probeEvery, {
+      const pair = await runTrainingPair(current, probe, values.probeEvery, {
         signal,
+        liveShare: LIVE_SHARE,
         gate: async () => {
-          await layerProbe();
-          // About to wait: the page must show the step the weights are really at (the last
-          // step's message may have been held back by the rate limit below).
-          if (paused && stepsAllowed === 0 && last && lastSentStep !== last.step) send(last);
+          // About to wait: the page must show the steps the weights are really at (the last
+          // steps' messages may have been held back by the rate limit below).
+          if (paused && stepsAllowed === 0) last.forEach((r, run) => r && lastSentStep[run] !== r.step && send(r, run));
           await gate();
         },
-        onStep: (report) => {
-          since++;
-          last = report;
-          // At most ~5 messages a second: the page only needs to see the run move.
-          if (performance.now() - lastSent > 200 || report.step === current.totalSteps || paused) send(report);
+        onStep: (report, run) => {
+          last[run] = report;
+          // At most ~5 messages a second per run: the page only needs to see the runs move.
+          if (performance.now() - lastSent > 200 || run > 0 || report.step === current[run].totalSteps || paused) send(report, run);
         },
-        onProbe: (metrics) => {
-          onEvent({ kind: 'probe', metrics });
-          layersDue = true;
-          // Steps per second count training only, not the probe.
-          t0 = performance.now();
-          since = 0;
+        onProbe: (metrics, run) => onEvent({ kind: 'probe', run, metrics }),
+        // After each probe: every layer's shift and the logit distributions of the current weights, from one load of them.
+        live: (run) =>
+          withTrainerModel(current[run], probe.classNames, async (model) => {
+            onEvent({ kind: 'layers', run, probe: await modelLayerShift(model, current[run], probe, LAYER_PROBE_N, { signal }) });
+            const logits = await modelProbeLogits(model, current[run].stepsDone, probe, LOGIT_PROBE_N, { signal });
+            onEvent(Comlink.transfer({ kind: 'logits', run, probe: logits }, [logits.logits.buffer as ArrayBuffer]));
+          }),
+        onEpoch: async (run, epoch) => {
+          // The automatic snapshot (issue #25: "keep a snapshot every epoch"): the page keeps it, the worker none.
+          const snapshot = await snapshotOf(run, epoch);
+          onEvent(Comlink.transfer({ kind: 'snapshot', run, snapshot }, buffersOf(snapshot.files)));
         },
+        onBudget: (budget) => onEvent({ kind: 'budget', budget }),
       }).catch((e) => {
         if (e instanceof JobCancelledError) return null;
         throw e;
       });
-      if (log) await layerProbe();
-      return { status: log ? 'done' : 'cancelled', steps: current.stepsDone, totalSteps: current.totalSteps, seconds: log?.seconds ?? 0, backend: backendName };
+      return { status: pair ? 'done' : 'cancelled', steps: lead.stepsDone, totalSteps: lead.totalSteps, seconds: pair ? pair.runs[0].seconds : (performance.now() - t0) / 1000, backend: backendName, budget: pair?.budget ?? null };
     } catch (e) {
       if (e instanceof LabError) throw e;
       throw new LabError(((e as Error)?.message ?? String(e)).split('\n')[0]);
@@ -169,26 +220,10 @@ const api = {
     abort?.abort();
     release();
   },
-  /**
-   * The current weights as the files `layerwise train` writes (model.json, the shard,
-   * card.json), named for the step they were taken at.
-   */
-  async snapshot(): Promise<{ id: string; files: Record<string, string | Uint8Array> }> {
-    if (!trainer || !recipe) throw new LabError('nothing trained yet: start a run first');
-    const id = `${recipe.arch}-${recipe.method}-step${trainer.stepsDone}`;
-    const { files } = await exportModelFiles(trainer.net, {
-      id,
-      label: `${recipe.arch} ${recipe.method} at step ${trainer.stepsDone}, trained in the lab`,
-      dataset: 'mnist-train',
-      classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
-      recipe,
-      stepsDone: trainer.stepsDone,
-      epochsDone: trainer.stepsDone / trainer.stepsPerEpoch,
-      backend: backendName,
-      seconds: 0,
-      command: trainCommand({ ...recipe, maxSteps: trainer.stepsDone }, id, backendName),
-    });
-    return Comlink.transfer({ id, files }, Object.values(files).filter((f): f is Uint8Array => typeof f !== 'string').map((f) => f.buffer as ArrayBuffer));
+  /** Run `run`'s current weights as model files, named for the step they were taken at. */
+  async snapshot(run = 0): Promise<SnapshotFiles> {
+    const snap = await snapshotOf(run, null);
+    return Comlink.transfer(snap, buffersOf(snap.files));
   },
   /** Tensors held (the e2e checks the count stays flat across runs). */
   tensors(): number {

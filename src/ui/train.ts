@@ -6,25 +6,32 @@
  */
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
+import { recipeName, secondRunValues, type TrainValues } from '../core/train/definition';
 import type { TrainLayerProbe } from '../core/train/layers';
+import type { TrainLogitProbe } from '../core/train/logits';
+import type { LiveBudget } from '../core/train/pair';
 import type { ProbeMetrics } from '../core/train/trainer';
-import type { TrainEvent, TrainOutcome, TrainWorkerApi } from '../../workers/train.worker';
+import type { SnapshotFiles, TrainEvent, TrainOutcome, TrainWorkerApi } from '../../workers/train.worker';
 import { loadModelFiles } from './setup';
 import { useLab } from './store';
 
 export interface Snapshot {
   id: string;
+  /** 0 = run A, 1 = run B. */
+  run: number;
   step: number;
+  /** The epoch it closes (automatic snapshot), or null (taken on click). */
+  epoch: number | null;
   /** model.json, the weight shard and card.json, as `layerwise train` writes them. */
   files: Record<string, string | Uint8Array>;
 }
 
 export type TrainStatus = 'idle' | 'running' | 'paused' | 'done' | 'cancelled' | 'error';
 
-export interface TrainState {
-  status: TrainStatus;
-  message: string;
-  error: string | null;
+/** One run's live state: A, or the second run B trained side by side. */
+export interface RunState {
+  /** The recipe's name in legends ("small standard", "small pgd L∞ ε=0.3"). */
+  name: string;
   step: number;
   totalSteps: number;
   stepsPerSecond: number;
@@ -32,12 +39,32 @@ export interface TrainState {
   probes: ProbeMetrics[];
   /** Every layer's relative shift under FGSM at each probe, oldest first. */
   layerProbes: TrainLayerProbe[];
+  /** Clean logits of the probe images at each probe (the max-logit and gap ridgelines), oldest first. */
+  logitProbes: TrainLogitProbe[];
+}
+
+export interface TrainState {
+  status: TrainStatus;
+  message: string;
+  error: string | null;
+  runs: RunState[];
+  /** The live metrics' share of the run time so far (the throttle's account). */
+  budget: LiveBudget | null;
   snapshots: Snapshot[];
   /** The CLI command of the run (the same definition's flags). */
   command: string;
 }
 
-const IDLE: Omit<TrainState, 'snapshots'> = { status: 'idle', message: '', error: null, step: 0, totalSteps: 0, stepsPerSecond: 0, loss: null, probes: [], layerProbes: [], command: '' };
+/**
+ * Automatic (epoch-end) snapshots the page keeps: 64 MB of weights (a medium CNN's epoch is
+ * about 10 MB, an MLP's or small CNN's about 1 MB), the oldest epoch dropped first. Snapshots
+ * taken on click are never dropped.
+ */
+export const AUTO_SNAPSHOT_BYTES = 64 * 2 ** 20;
+/** Logit probes kept per run (500 × 10 logits = 20 kB each): past this, every other old one is dropped; the ridgeline shows ten anyway. */
+export const LOGIT_PROBES_KEPT = 200;
+
+const IDLE: Omit<TrainState, 'snapshots'> = { status: 'idle', message: '', error: null, runs: [], budget: null, command: '' };
 
 export const useTrain = create<TrainState>(() => ({ ...IDLE, snapshots: [] }));
 const set = (patch: Partial<TrainState>) => useTrain.setState(patch);
@@ -50,27 +77,72 @@ function trainWorker(): Comlink.Remote<TrainWorkerApi> {
 
 const firstLine = (e: unknown) => ((e as Error)?.message ?? String(e)).split('\n')[0];
 
-function onEvent(e: TrainEvent): void {
-  if (e.kind === 'status') set({ message: e.message });
-  else if (e.kind === 'step') set({ step: e.report.step, totalSteps: e.totalSteps, stepsPerSecond: e.stepsPerSecond, loss: e.report.loss });
-  else if (e.kind === 'probe') set({ probes: [...useTrain.getState().probes, e.metrics] });
-  else set({ layerProbes: [...useTrain.getState().layerProbes, e.probe] });
+const bytesOf = (s: Snapshot) => Object.values(s.files).reduce((n, f) => n + (typeof f === 'string' ? f.length : f.byteLength), 0);
+
+/** Add `snap` (replacing one of the same id), then drop the oldest automatic snapshots until they fit `cap` bytes. */
+export function keepSnapshots(list: readonly Snapshot[], snap: Snapshot, cap = AUTO_SNAPSHOT_BYTES): Snapshot[] {
+  const out = [...list.filter((s) => s.id !== snap.id), snap];
+  let auto = out.filter((s) => s.epoch !== null).reduce((n, s) => n + bytesOf(s), 0);
+  while (auto > cap) {
+    const oldest = out.findIndex((s) => s.epoch !== null && s !== snap);
+    if (oldest < 0) break;
+    auto -= bytesOf(out[oldest]);
+    out.splice(oldest, 1);
+  }
+  return out;
 }
 
-/** Start a run with the Train view's values on the lab's backend. */
+/** Append `item`, thinning the older half to every other item once `max` is reached. */
+export function appendThinned<T>(list: readonly T[], item: T, max: number): T[] {
+  if (list.length < max) return [...list, item];
+  const half = Math.floor(list.length / 2);
+  return [...list.slice(0, half).filter((_, i) => i % 2 === 0), ...list.slice(half), item];
+}
+
+function patchRun(run: number, patch: (r: RunState) => Partial<RunState>): void {
+  const runs = useTrain.getState().runs.slice();
+  if (!runs[run]) return;
+  runs[run] = { ...runs[run], ...patch(runs[run]) };
+  set({ runs });
+}
+
+function fromWorker(s: SnapshotFiles): Snapshot {
+  return { id: s.id, run: s.run, step: s.step, epoch: s.epoch, files: s.files };
+}
+
+function onEvent(e: TrainEvent): void {
+  if (e.kind === 'status') set({ message: e.message });
+  else if (e.kind === 'step') patchRun(e.run, () => ({ step: e.report.step, totalSteps: e.totalSteps, stepsPerSecond: e.stepsPerSecond, loss: e.report.loss }));
+  else if (e.kind === 'probe') patchRun(e.run, (r) => ({ probes: [...r.probes, e.metrics] }));
+  else if (e.kind === 'layers') patchRun(e.run, (r) => ({ layerProbes: [...r.layerProbes, e.probe] }));
+  else if (e.kind === 'logits') patchRun(e.run, (r) => ({ logitProbes: appendThinned(r.logitProbes, e.probe, LOGIT_PROBES_KEPT) }));
+  else if (e.kind === 'budget') set({ budget: e.budget });
+  else set({ snapshots: keepSnapshots(useTrain.getState().snapshots, fromWorker(e.snapshot)) });
+}
+
+/** The recipes of the Train view: run A, and run B when the second run is on. */
+export function trainRecipes(): TrainValues[] {
+  const { train, trainB } = useLab.getState().params;
+  return trainB.on ? [train, secondRunValues(train, trainB)] : [train];
+}
+
+/** Start a run (or two side by side) with the Train view's values on the lab's backend. */
 export async function startTraining(command: string): Promise<void> {
   const s = useTrain.getState();
   if (s.status === 'running' || s.status === 'paused') return;
   const lab = useLab.getState();
   if (!lab.backend) return; // the view's button waits for the lab's backend
-  set({ ...IDLE, status: 'running', message: 'starting…', command });
+  const recipes = trainRecipes();
+  const runs: RunState[] = recipes.map((r) => ({ name: recipeName(r), step: 0, totalSteps: 0, stepsPerSecond: 0, loss: null, probes: [], layerProbes: [], logitProbes: [] }));
+  set({ ...IDLE, runs, status: 'running', message: 'starting…', command });
   try {
-    const outcome: TrainOutcome = await trainWorker().start(lab.params.train, lab.backend.active, document.baseURI, Comlink.proxy(onEvent));
+    const outcome: TrainOutcome = await trainWorker().start(recipes[0], recipes[1] ?? null, lab.backend.active, document.baseURI, Comlink.proxy(onEvent));
+    const share = outcome.budget ? `; live metrics took ${(100 * outcome.budget.share).toFixed(0)} % of the time` : '';
+    patchRun(0, () => ({ step: outcome.steps, totalSteps: outcome.totalSteps }));
     set({
       status: outcome.status,
-      step: outcome.steps,
-      totalSteps: outcome.totalSteps,
-      message: outcome.status === 'done' ? `done: ${outcome.steps} steps in ${outcome.seconds.toFixed(1)} s on ${outcome.backend}` : `cancelled at step ${outcome.steps} of ${outcome.totalSteps}; the weights learned so far are kept (snapshot them)`,
+      budget: outcome.budget ?? useTrain.getState().budget,
+      message: outcome.status === 'done' ? `done: ${outcome.steps} steps${recipes.length > 1 ? ' per run' : ''} in ${outcome.seconds.toFixed(1)} s on ${outcome.backend}${share}` : `cancelled at step ${outcome.steps} of ${outcome.totalSteps}; the weights learned so far are kept (snapshot them)`,
     });
   } catch (e) {
     set({ status: 'error', error: firstLine(e), message: '' });
@@ -94,17 +166,21 @@ export function cancelTraining(): void {
   void trainWorker().cancel();
 }
 
-/** Keep the current weights as a snapshot (every view can then use it as model A or B). */
-export async function takeSnapshot(): Promise<Snapshot | null> {
+/** Keep run `run`'s current weights as a snapshot (every view can then use it as model A or B). */
+export async function takeSnapshot(run = 0): Promise<Snapshot | null> {
   try {
-    const { id, files } = await trainWorker().snapshot();
-    const snap: Snapshot = { id, step: Number(/step(\d+)$/.exec(id)?.[1] ?? 0), files };
-    set({ snapshots: [...useTrain.getState().snapshots.filter((s) => s.id !== snap.id), snap] });
+    const snap = fromWorker(await trainWorker().snapshot(run));
+    set({ snapshots: keepSnapshots(useTrain.getState().snapshots, snap) });
     return snap;
   } catch (e) {
     set({ error: firstLine(e) });
     return null;
   }
+}
+
+/** Snapshot every run (the view's Snapshot button: with two runs, both). */
+export async function takeSnapshots(): Promise<void> {
+  for (let run = 0; run < useTrain.getState().runs.length; run++) await takeSnapshot(run);
 }
 
 /** The snapshot's model.json (named after it, so the lab's menus say which one) and its shard, as picked files. */

@@ -6,7 +6,7 @@
 import { attackSchema, defaults, fromHash, param, setupSchema, toHash, viewSchema, type GroupValues, type ParamValues, type Values } from '../schema';
 import { ANALYSES, findAnalysis, type AnalysisKind } from './index';
 import { analysisKey, cliCommand, type AnalysisSetup, type AnyAnalysis } from './define';
-import { trainSchema } from '../train/definition';
+import { trainBSchema, trainSchema } from '../train/definition';
 import { teachSchema } from '../stories/teach';
 
 /** A view of the lab: one per analysis, and the Train view (issue #25), which trains rather than analyses. */
@@ -20,8 +20,8 @@ export const labSchema = {
 type AnalysisGroups = { [D in (typeof ANALYSES)[number] as D['kind']]: D['schema'] };
 const analysisGroups = Object.fromEntries(ANALYSES.map((d) => [d.kind, d.schema])) as AnalysisGroups;
 
-/** `teach`: the open story, its step and presentation mode (issue #24); `train`: the Train view's recipe (issue #25). No analysis reads either. */
-export const LAB_GROUPS = { setup: setupSchema, attack: attackSchema, view: viewSchema, lab: labSchema, teach: teachSchema, ...analysisGroups, train: trainSchema };
+/** `teach`: the open story, its step and presentation mode (issue #24); `train` and `trainB`: the Train view's recipe and its second run (issue #25). No analysis reads either. */
+export const LAB_GROUPS = { setup: setupSchema, attack: attackSchema, view: viewSchema, lab: labSchema, teach: teachSchema, ...analysisGroups, train: trainSchema, trainB: trainBSchema };
 export type LabGroups = typeof LAB_GROUPS;
 /** Every value of the lab, nested per feature: `params.attack.eps`, `params.tsne.perplexity`. */
 export type LabParams = GroupValues<LabGroups>;

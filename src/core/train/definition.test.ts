@@ -4,7 +4,7 @@ import { LAB_GROUPS } from '../analyses/lab';
 import { duplicateUrlKeys, fromHash, toHash, defaults, type Schema } from '../schema';
 import { buildArch, describeArch } from './arch';
 import { kerasTopology } from './export';
-import { trainSchema } from './definition';
+import { secondRunValues, trainBSchema, trainSchema, TRAIN_PRESETS } from './definition';
 
 const cardOf = (id: string) => JSON.parse(readFileSync(new URL(`../../../public/models/${id}/card.json`, import.meta.url), 'utf8')) as { parameterCount: number };
 const trainableParams = (arch: 'small' | 'medium') => describeArch(buildArch(arch, [28, 28, 1], 10)).weights.filter((w) => w.trainable).reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
@@ -12,7 +12,19 @@ const trainableParams = (arch: 'small' | 'medium') => describeArch(buildArch(arc
 describe('training definition', () => {
   it('has URL keys no other lab schema uses', () => {
     expect(duplicateUrlKeys({ ...(LAB_GROUPS as unknown as Record<string, Schema>), train: trainSchema })).toEqual([]);
+    expect(duplicateUrlKeys(LAB_GROUPS as unknown as Record<string, Schema>)).toEqual([]);
     expect(Object.values(trainSchema).every((d) => d.url.startsWith('tr'))).toBe(true);
+    expect(Object.values(trainBSchema).every((d) => d.url.startsWith('tr2'))).toBe(true);
+  });
+
+  it('gives run B run A’s recipe with B’s method, norm, ε and attack steps; presets set only schema keys', () => {
+    const a = { ...defaults(trainSchema), arch: 'small', seed: 4, batch: 32, method: 'standard' } as const;
+    const b = { ...defaults(trainBSchema), on: 1, method: 'trades', eps: 0.2, beta: 3 } as const;
+    expect(secondRunValues(a, b)).toEqual({ ...a, method: 'trades', eps: 0.2, beta: 3 });
+    for (const p of TRAIN_PRESETS) {
+      expect(Object.keys(p.train).every((k) => k in trainSchema), p.id).toBe(true);
+      expect(Object.keys(p.trainB).every((k) => k in trainBSchema), p.id).toBe(true);
+    }
   });
 
   it('round-trips non-default values through the URL hash', () => {

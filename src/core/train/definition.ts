@@ -62,6 +62,74 @@ export const trainSchema = {
 export type TrainSchema = typeof trainSchema;
 export type TrainValues = Values<TrainSchema>;
 
+/**
+ * The second run of the Train view (issue #25: "train a standard and an adversarially trained
+ * model on the same data order and seed, interleaved"): run B is run A's recipe (architecture,
+ * optimiser, schedule, batch, epochs, seed: so the same batches in the same order) with its own
+ * method, norm, ε and attack steps. Its URL keys start with "tr2" (no other key does).
+ */
+export const trainBSchema = {
+  on: param.int({ url: 'tr2', label: 'Second run B (side by side)', default: 0, min: 0, max: 1, step: 1, help: '1 = train a second model B with the same recipe, seed and batches, interleaved with A (A step, B step), with the method below.' }),
+  method: param.select({ ...trainSchema.method, url: 'tr2method', label: 'B: method', default: 'pgd' }),
+  norm: param.select({ ...trainSchema.norm, url: 'tr2norm', label: 'B: norm' }),
+  eps: param.number({ ...trainSchema.eps, url: 'tr2eps', label: 'B: ε' }),
+  steps: param.int({ ...trainSchema.steps, url: 'tr2k', label: 'B: attack steps k' }),
+  stepSize: param.number({ ...trainSchema.stepSize, url: 'tr2alpha', label: 'B: step size α (0 = auto)' }),
+  beta: param.number({ ...trainSchema.beta, url: 'tr2beta', label: 'B: TRADES β' }),
+};
+
+export type TrainBValues = Values<typeof trainBSchema>;
+
+/** Run B's full recipe: run A's with B's method, norm, ε and attack settings. */
+export function secondRunValues(a: TrainValues, b: TrainBValues): TrainValues {
+  return { ...a, method: b.method, norm: b.norm, eps: b.eps, steps: b.steps, stepSize: b.stepSize, beta: b.beta };
+}
+
+/** A run's name in legends and snapshot ids: architecture, method and (for a robust method) norm and ε. */
+export function recipeName(v: Pick<TrainValues, 'arch' | 'method' | 'norm' | 'eps'>): string {
+  return v.method === 'standard' ? `${v.arch} standard` : `${v.arch} ${v.method} ${v.norm === 'l2' ? 'L2' : 'L∞'} ε=${v.eps}`;
+}
+
+export interface TrainPreset {
+  id: string;
+  label: string;
+  help: string;
+  /** Every value of both groups is set (a preset is a whole recipe, not a patch on the last one). */
+  train: Partial<TrainValues>;
+  trainB: Partial<TrainBValues>;
+}
+
+/**
+ * One-click recipes. The first is the seed papers' contrast on the zoo's small CNN (Madry et al.
+ * 2018's MNIST threat model, L∞ ε = 0.3, PGD-AT with k = 7 and α = 2.5·ε/k, ε ramped over the
+ * first half epoch as Gowal et al. 2018 do, since PGD-AT at full ε from the start can stall on
+ * MNIST); the second a seconds-long MLP demo; the third an epoch short enough to see epoch
+ * snapshots at once (batch 4,096: 14 steps per epoch).
+ */
+export const TRAIN_PRESETS: TrainPreset[] = [
+  {
+    id: 'small-st-vs-pgd',
+    label: 'MNIST small CNN: standard vs PGD-AT ε = 0.3',
+    help: 'Two small CNNs on the same batches, one epoch (468 steps): A standard, B PGD-AT (k = 7, ε ramped over half an epoch). Minutes on WASM.',
+    train: { arch: 'small', method: 'standard', norm: 'linf', eps: 0.3, epsRamp: 0.5, optimizer: 'adam', lr: 0.001, schedule: 'constant', batch: 128, epochs: 1, maxSteps: 0, probeEvery: 50, probeN: 500, probeSteps: 10 },
+    trainB: { on: 1, method: 'pgd', norm: 'linf', eps: 0.3, steps: 7, stepSize: 0 },
+  },
+  {
+    id: 'mlp-quick',
+    label: 'MLP quick demo (seconds)',
+    help: 'Two MLPs, 300 steps of batch 64: A standard, B FGSM-RS at ε = 0.1; probes of 200 images every 25 steps.',
+    train: { arch: 'mlp', method: 'standard', norm: 'linf', eps: 0.1, epsRamp: 0, optimizer: 'adam', lr: 0.001, schedule: 'constant', batch: 64, epochs: 1, maxSteps: 300, probeEvery: 25, probeN: 200, probeSteps: 5 },
+    trainB: { on: 1, method: 'fgsm-rs', norm: 'linf', eps: 0.1, steps: 1, stepSize: 0 },
+  },
+  {
+    id: 'mlp-epochs',
+    label: 'MLP, whole epochs (an epoch snapshot every 14 steps)',
+    help: 'Batch 4,096 makes an MNIST epoch 14 steps: three epochs, standard vs FGSM-RS ε = 0.1, a snapshot kept at each epoch end.',
+    train: { arch: 'mlp', method: 'standard', norm: 'linf', eps: 0.1, epsRamp: 0, optimizer: 'adam', lr: 0.003, schedule: 'constant', batch: 4096, epochs: 3, maxSteps: 0, probeEvery: 7, probeN: 200, probeSteps: 5 },
+    trainB: { on: 1, method: 'fgsm-rs', norm: 'linf', eps: 0.1, steps: 1, stepSize: 0 },
+  },
+];
+
 /** The `layerwise train` command that reproduces `values` (non-default flags, the seed and the backend always: bit-identity holds per backend). */
 export function trainCommand(values: TrainValues, out: string, backend: string): string {
   const parts = ['layerwise', 'train'];

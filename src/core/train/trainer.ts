@@ -14,7 +14,7 @@
  * before and after (trainer.test.ts checks it over many steps).
  */
 import * as tf from '@tensorflow/tfjs';
-import { crossEntropyPerSample, yieldToEventLoop } from '../attacks/common';
+import { crossEntropyPerSample } from '../attacks/common';
 import { runAttack } from '../attacks/runner';
 import { createRng, deriveSeed, shuffleInPlace, type Rng } from '../random';
 import { JobCancelledError, LabError, throwIfAborted, type ImageDataset, type JobControl } from '../types';
@@ -22,6 +22,7 @@ import { buildArch, createNet, initialWeights, type ArchName, type Net } from '.
 import { updateRunningStats, type BatchStats } from './batchnorm';
 import type { TrainValues } from './definition';
 import { adversarialExamples, defaultStepSize, trainingLoss, type MethodName, type MethodOptions } from './methods';
+import { runTrainingPair, type PairLog } from './pair';
 import { createOptimizer, type Optimizer, type OptimizerName } from './optim';
 import { epsFraction, learningRate, type ScheduleName } from './schedule';
 
@@ -61,6 +62,12 @@ export interface Trainer {
   /** Steps the run is planned for: epochs × steps per epoch, capped by maxSteps. */
   readonly totalSteps: number;
   readonly stepsDone: number;
+  /**
+   * The training-set indices of step `step`'s batch (0-based step), from the seed's data order
+   * for that epoch alone: two trainers with the same seed, data and batch size give the same
+   * indices whatever their method (pair.test.ts checks it).
+   */
+  batchIndices(step: number): Int32Array;
   /** One training step. Cancelling mid-step leaves the weights as they were before it. */
   step(signal?: AbortSignal): Promise<StepReport>;
   /** Clean and PGD metrics of the current weights on `probe` (inference mode). */
@@ -107,6 +114,11 @@ export function createTrainer(data: ImageDataset, options: TrainOptions): Traine
     return order;
   };
 
+  const batchIndices = (step: number): Int32Array => {
+    const within = step % stepsPerEpoch;
+    return orderOf(Math.floor(step / stepsPerEpoch)).slice(within * options.batch, (within + 1) * options.batch);
+  };
+
   return {
     net,
     options,
@@ -115,13 +127,13 @@ export function createTrainer(data: ImageDataset, options: TrainOptions): Traine
     get stepsDone() {
       return done;
     },
+    batchIndices,
     async step(signal) {
       throwIfAborted(signal);
       const epoch = Math.floor(done / stepsPerEpoch);
-      const within = done % stepsPerEpoch;
-      const perm = orderOf(epoch);
+      const indices = batchIndices(done);
       for (let i = 0; i < options.batch; i++) {
-        const src = perm[within * options.batch + i];
+        const src = indices[i];
         batchImages.set(data.images.subarray(src * d, (src + 1) * d), i * d);
         batchLabels[i] = data.labels[src];
       }
@@ -210,48 +222,15 @@ export interface TrainLog {
  * Run `trainer` to its planned steps, probing every `probeEvery` steps and at the end (with
  * no probe set, only the training loss is logged). Cancelling throws JobCancelledError with
  * the log so far as its partial result; the trainer keeps the weights learned until then.
+ * The loop is runTrainingPair's (pair.ts) with one run and no live budget.
  */
 export async function runTraining(trainer: Trainer, probe: ImageDataset | null, probeEvery: number, control: TrainRunControl = {}): Promise<TrainLog> {
-  const probes: ProbeMetrics[] = [];
-  const t0 = performance.now();
-  let lossSum = 0;
-  let lossCount = 0;
-  let trainSeconds = 0;
-  let imagesSince = 0;
-  const log = (): TrainLog => ({ steps: trainer.stepsDone, seconds: (performance.now() - t0) / 1000, probes });
-  const doProbe = async () => {
-    const trainLoss = lossCount ? lossSum / lossCount : NaN;
-    const imagesPerSecond = trainSeconds > 0 ? imagesSince / trainSeconds : 0;
-    lossSum = lossCount = imagesSince = trainSeconds = 0;
-    if (!probe) {
-      const m: ProbeMetrics = { step: trainer.stepsDone, epoch: Math.floor(Math.max(0, trainer.stepsDone - 1) / trainer.stepsPerEpoch), trainLoss, probeLoss: NaN, cleanAccuracy: NaN, robustAccuracy: NaN, probeEps: trainer.options.eps, seconds: (performance.now() - t0) / 1000, imagesPerSecond };
-      probes.push(m);
-      control.onProbe?.(m);
-      return;
-    }
-    const p = await trainer.probe(probe, { signal: control.signal });
-    const m: ProbeMetrics = { ...p, trainLoss, seconds: (performance.now() - t0) / 1000, imagesPerSecond };
-    probes.push(m);
-    control.onProbe?.(m);
-  };
+  const { onProbe, onStep, ...rest } = control;
   try {
-    while (trainer.stepsDone < trainer.totalSteps) {
-      if (control.gate) await control.gate();
-      const s0 = performance.now();
-      const report = await trainer.step(control.signal);
-      trainSeconds += (performance.now() - s0) / 1000;
-      imagesSince += trainer.options.batch;
-      lossSum += report.loss;
-      lossCount++;
-      control.onStep?.(report);
-      control.onProgress?.({ fraction: report.step / trainer.totalSteps, message: `step ${report.step}/${trainer.totalSteps}, loss ${report.loss.toFixed(4)}` });
-      if (report.step % probeEvery === 0 || report.step === trainer.totalSteps) await doProbe();
-      // Let cancellation and progress messages through between steps.
-      await yieldToEventLoop();
-    }
+    const log = await runTrainingPair([trainer], probe, probeEvery, { ...rest, onProbe: onProbe && ((m) => onProbe(m)), onStep: onStep && ((r) => onStep(r)) });
+    return log.runs[0];
   } catch (e) {
-    if (e instanceof JobCancelledError) throw new JobCancelledError(log());
+    if (e instanceof JobCancelledError) throw new JobCancelledError((e as JobCancelledError<PairLog>).partial?.runs[0]);
     throw e;
   }
-  return log();
 }

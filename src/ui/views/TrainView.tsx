@@ -5,91 +5,201 @@
  * every N steps the fixed probe set gives loss, clean and PGD robust accuracy (Madry et al.
  * 2018's threat model at the training ε), drawn as they arrive, and after each probe the lab's
  * layer-shift analysis on the current weights (src/core/train/layers.ts) shows every layer's
- * response to FGSM moving as the model learns. Pause, single step, resume and
- * cancel keep what was learned; a snapshot is the current weights as model files that every
- * other view uses as model A or B ("this model at step 200 vs the zoo's AT model").
+ * response to FGSM moving as the model learns, and the probe images' max-logit and gap
+ * distributions as ridgelines over training (Seguin et al.'s Figure 1, src/core/train/logits.ts).
+ * A second run B (same recipe, seed and batches, its own method) trains interleaved with A, and
+ * every chart shows both, A solid and B dashed (the ST-vs-AT contrast built by the user). Live
+ * metrics are budgeted to 20 % of the run (src/core/train/pair.ts). Pause, single step, resume
+ * and cancel act on both runs and keep what was learned; a snapshot (on click, and automatically
+ * at every epoch end) is the current weights as model files that every other view uses as model
+ * A or B ("this model at step 200 vs the zoo's AT model"). Presets set both runs' recipes.
  */
 import { useMemo } from 'react';
-import { trainCommand, trainSchema } from '../../core/train/definition';
-import type { TrainLayerProbe } from '../../core/train/layers';
-import type { ProbeMetrics } from '../../core/train/trainer';
+import { secondRunValues, trainBSchema, trainCommand, trainSchema, TRAIN_PRESETS, type TrainPreset } from '../../core/train/definition';
+import { trainingLogitRidges } from '../../core/train/logits';
+import { LIVE_SHARE } from '../../core/train/pair';
+import { defaults } from '../../core/schema';
 import { COLOR } from '../charts/colors';
-import type { LineChartData } from '../charts/lines';
+import type { LineChartData, LineSeries } from '../charts/lines';
+import { createRidgeline, type RidgelineData } from '../charts/ridgeline';
+import { useChart } from '../charts/useChart';
 import { controlsOf, ParamControl } from '../components/Controls';
 import { useLab, type ParamsPatch } from '../store';
-import { cancelTraining, downloadSnapshot, loadSnapshotAs, pauseTraining, resumeTraining, startTraining, stepTraining, takeSnapshot, useTrain } from '../train';
+import { cancelTraining, downloadSnapshot, loadSnapshotAs, pauseTraining, resumeTraining, startTraining, stepTraining, takeSnapshots, useTrain, type RunState } from '../train';
 import { writeHash } from '../url';
 import { fmtPct, LineChartView } from './common';
 
+const commit = (patch: ParamsPatch) => {
+  useLab.getState().setParams(patch);
+  writeHash(useLab.getState().params);
+};
+
+/** A preset sets every value of both runs (the defaults, then the preset's), the URL with them. */
+function applyPreset(p: TrainPreset): void {
+  commit({ train: { ...defaults(trainSchema), ...p.train }, trainB: { ...defaults(trainBSchema), ...p.trainB } });
+}
+
 function TrainControls() {
-  const commit = (patch: ParamsPatch) => {
-    useLab.getState().setParams(patch);
-    writeHash(useLab.getState().params);
-  };
+  const second = useLab((s) => s.params.trainB.on === 1);
   return (
-    <fieldset className="controls inline" data-testid="train-controls">
-      <legend>Training</legend>
-      {controlsOf(trainSchema).map(([name, def]) => (
-        <ParamControl key={name} group="train" name={name} def={def} onCommit={commit} />
-      ))}
-    </fieldset>
+    <>
+      <div className="muted" data-testid="train-presets">
+        presets:{' '}
+        {TRAIN_PRESETS.map((p) => (
+          <button key={p.id} type="button" data-testid={`train-preset-${p.id}`} title={p.help} onClick={() => applyPreset(p)}>
+            {p.label}
+          </button>
+        ))}
+      </div>
+      <fieldset className="controls inline" data-testid="train-controls">
+        <legend>Training{second ? ' (run A, and the recipe both runs share)' : ''}</legend>
+        {controlsOf(trainSchema).map(([name, def]) => (
+          <ParamControl key={name} group="train" name={name} def={def} onCommit={commit} />
+        ))}
+      </fieldset>
+      <fieldset className="controls inline" data-testid="train-b-controls">
+        <legend>Second run B: the same recipe, seed and batches, interleaved with A</legend>
+        {controlsOf(trainBSchema)
+          .filter(([name]) => second || name === 'on')
+          .map(([name, def]) => (
+            <ParamControl key={name} group="trainB" name={name} def={def} onCommit={commit} />
+          ))}
+      </fieldset>
+    </>
   );
 }
 
-const finite = (v: number) => (Number.isFinite(v) ? v : null);
+const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : null);
 
-function accuracyChart(probes: ProbeMetrics[]): LineChartData | null {
-  if (!probes.length) return null;
-  const eps = probes[probes.length - 1].probeEps;
+/** Run A solid in the lab's model-A colour, run B dashed in model B's (COLOR.modelA / modelB). */
+const STYLE = [
+  { main: COLOR.modelA, light: COLOR.modelALight, dashed: false as const },
+  { main: COLOR.modelB, light: COLOR.modelBLight, dashed: true as const },
+];
+
+/** Probe steps of all runs (they are probed in the same round, so normally the same steps). */
+function stepsOf(runs: RunState[]): number[] {
+  return [...new Set(runs.flatMap((r) => r.probes.map((p) => p.step)))].sort((a, b) => a - b);
+}
+
+function seriesOf(runs: RunState[], x: number[], specs: { label: string; value: (p: RunState['probes'][number]) => number; light?: boolean; single: string; singleDashed?: boolean }[]): LineSeries[] {
+  const out: LineSeries[] = [];
+  runs.forEach((r, i) => {
+    const byStep = new Map(r.probes.map((p) => [p.step, p]));
+    for (const s of specs) {
+      const y = x.map((step) => finite(byStep.has(step) ? s.value(byStep.get(step) as RunState['probes'][number]) : undefined));
+      if (runs.length === 1) out.push({ label: s.label, color: s.single, dashed: s.singleDashed, y });
+      else out.push({ label: `${r.name}: ${s.label}`, color: s.light ? STYLE[i].light : STYLE[i].main, dashed: STYLE[i].dashed, hollow: s.light, y });
+    }
+  });
+  return out;
+}
+
+function accuracyChart(runs: RunState[]): LineChartData | null {
+  const x = stepsOf(runs);
+  if (!x.length) return null;
+  const eps = runs.map((r) => r.probes[r.probes.length - 1]?.probeEps).filter((e) => e !== undefined);
   return {
-    title: 'Probe accuracy while training',
-    x: probes.map((p) => p.step),
+    title: `Probe accuracy while training${runs.length > 1 ? `: ${runs.map((r) => r.name).join(' vs ')}` : ''}`,
+    x,
     xLabel: 'training step',
     yLabel: 'accuracy on the probe set',
     yDomain: [0, 1],
     format: (v) => `${(100 * v).toFixed(1)}%`,
-    series: [
-      { label: 'clean', color: COLOR.clean, y: probes.map((p) => finite(p.cleanAccuracy)) },
-      { label: `PGD ε = ${eps}`, color: COLOR.adversarial, y: probes.map((p) => finite(p.robustAccuracy)) },
-    ],
+    series: seriesOf(runs, x, [
+      { label: 'clean', value: (p) => p.cleanAccuracy, single: COLOR.clean },
+      { label: `PGD ε = ${[...new Set(eps)].join(' / ')}`, value: (p) => p.robustAccuracy, light: true, single: COLOR.adversarial },
+    ]),
   };
 }
 
-function lossChart(probes: ProbeMetrics[]): LineChartData | null {
-  if (!probes.length) return null;
+function lossChart(runs: RunState[]): LineChartData | null {
+  const x = stepsOf(runs);
+  if (!x.length) return null;
   return {
     title: 'Loss while training',
-    x: probes.map((p) => p.step),
+    x,
     xLabel: 'training step',
     yLabel: 'cross-entropy',
     format: (v) => v.toFixed(3),
-    series: [
-      { label: 'training loss (mean since the last probe)', color: COLOR.modelA, y: probes.map((p) => finite(p.trainLoss)) },
-      { label: 'probe loss (clean)', color: COLOR.modelALight, dashed: true, y: probes.map((p) => finite(p.probeLoss)) },
-    ],
+    series: seriesOf(runs, x, [
+      { label: 'training loss (mean since the last probe)', value: (p) => p.trainLoss, single: COLOR.modelA },
+      { label: 'probe loss (clean)', value: (p) => p.probeLoss, light: true, single: COLOR.modelALight, singleDashed: true },
+    ]),
   };
 }
 
-/** The last few layer probes, oldest lightest: the layers' response moving as the model learns. */
-const LAYER_LINES = 4;
-
-function layerChart(probes: TrainLayerProbe[]): LineChartData | null {
-  if (!probes.length) return null;
-  const shown = probes.slice(-LAYER_LINES);
-  const last = shown[shown.length - 1];
+/** The last few layer probes per run (four for one run, two each for two), oldest lightest. */
+function layerChart(runs: RunState[]): LineChartData | null {
+  const lines = runs.length > 1 ? 2 : 4;
+  const withProbes = runs.filter((r) => r.layerProbes.length);
+  if (!withProbes.length) return null;
+  const last = withProbes[0].layerProbes[withProbes[0].layerProbes.length - 1];
+  const series: LineSeries[] = [];
+  runs.forEach((r, i) => {
+    const shown = r.layerProbes.slice(-lines);
+    shown.forEach((p, k) => {
+      const latest = k === shown.length - 1;
+      const byLayer = new Map(p.layers.map((l) => [l.layer, l.mean]));
+      series.push({
+        label: runs.length > 1 ? `${r.name}, step ${p.step}` : `step ${p.step}`,
+        color: latest ? STYLE[i].main : STYLE[i].light,
+        dashed: runs.length > 1 ? (i === 1 ? (latest ? true : '6,3,2,3') : latest ? false : '2,3') : latest ? false : '2,3',
+        y: last.layers.map((l) => finite(byLayer.get(l.layer))),
+      });
+    });
+  });
+  const eps = [...new Set(withProbes.map((r) => r.layerProbes[r.layerProbes.length - 1].eps))].join(' / ');
   return {
-    title: `Relative shift per layer under FGSM ε = ${last.eps}, while training`,
+    title: `Relative shift per layer under FGSM ε = ${eps}, while training`,
     x: last.layers.map((l) => l.layer),
     xLabel: 'layer',
     yLabel: 'mean ‖a(x′) − a(x)‖ / ‖a(x)‖',
     format: (v) => v.toFixed(3),
-    series: shown.map((p, i) => ({
-      label: `step ${p.step}`,
-      color: i === shown.length - 1 ? COLOR.modelA : COLOR.modelALight,
-      dashed: i === shown.length - 1 ? false : '2,3',
-      y: p.layers.map((l) => finite(l.mean)),
-    })),
+    series,
   };
+}
+
+/** Ridgeline rows shown per run: the drift reads at ten, and more rows get too thin. */
+const RIDGE_ROWS = 10;
+
+function Ridge({ data, testId }: { data: RidgelineData | null; testId: string }) {
+  const ref = useChart(createRidgeline, data);
+  return <svg ref={ref} className="line-chart" data-testid={testId} />;
+}
+
+/**
+ * Seguin et al.'s Figure 1 built live: max-logit and gap distributions of the probe images at
+ * each probe, one ridge per probe step, for each run, on bins shared by both runs.
+ */
+function LogitRidges({ runs }: { runs: RunState[] }) {
+  const ridges = useMemo(() => {
+    if (!runs.some((r) => r.logitProbes.length)) return null;
+    return trainingLogitRidges(runs.map((r, i) => ({ run: i, probes: r.logitProbes })), RIDGE_ROWS);
+  }, [runs]);
+  const charts = useMemo(() => {
+    if (!ridges) return [];
+    return ridges.flatMap(({ model: i, summaries: e }) =>
+      (['maxLogit', 'gap'] as const).map((which) => {
+        const quantity = which === 'gap' ? 'logit gap (max − second)' : 'max logit';
+        const data: RidgelineData = {
+          title: `${quantity} over training, ${runs[i].name}${runs.length > 1 ? ` (${i ? 'B' : 'A'})` : ''}`,
+          edges: which === 'gap' ? e.gapEdges : e.maxLogitEdges,
+          rows: e.epochs.map((x) => ({ label: `step ${x.epoch}`, counts: which === 'gap' ? x.gap.counts : x.maxLogit.counts })),
+          xLabel: `${quantity} on the probe images (logit units)`,
+        };
+        return { key: `${which}-${i}`, testId: `train-ridge-${which}${i ? '-b' : ''}`, data };
+      }),
+    );
+  }, [ridges, runs]);
+  if (!charts.length) return null;
+  return (
+    <div className="chart-row" data-testid="train-ridges">
+      {charts.map((c) => (
+        <Ridge key={c.key} data={c.data} testId={c.testId} />
+      ))}
+    </div>
+  );
 }
 
 const eta = (steps: number, perSecond: number) => {
@@ -101,27 +211,33 @@ const eta = (steps: number, perSecond: number) => {
 export function TrainView() {
   const t = useTrain();
   const recipe = useLab((s) => s.params.train);
+  const second = useLab((s) => s.params.trainB);
   // Training runs on the backend the lab picked; until it has picked one there is nothing to run on.
   const backend = useLab((s) => s.backend?.active ?? null);
-  const command = useMemo(() => trainCommand(recipe, 'my-model', backend ?? 'wasm'), [recipe, backend]);
-  const accuracy = useMemo(() => accuracyChart(t.probes), [t.probes]);
-  const loss = useMemo(() => lossChart(t.probes), [t.probes]);
-  const layers = useMemo(() => layerChart(t.layerProbes), [t.layerProbes]);
+  const command = useMemo(() => {
+    const a = trainCommand(recipe, 'my-model', backend ?? 'wasm');
+    return second.on ? `${a}\n${trainCommand(secondRunValues(recipe, second), 'my-model-b', backend ?? 'wasm')}` : a;
+  }, [recipe, second, backend]);
+  const accuracy = useMemo(() => accuracyChart(t.runs), [t.runs]);
+  const loss = useMemo(() => lossChart(t.runs), [t.runs]);
+  const layers = useMemo(() => layerChart(t.runs), [t.runs]);
   const active = t.status === 'running' || t.status === 'paused';
-  const last = t.probes[t.probes.length - 1];
+  const lead = t.runs[0];
+  const stepped = t.runs.some((r) => r.step > 0);
   return (
     <section className="view train-view" data-testid="train-view">
-      {!active && !t.probes.length && (
+      {!active && !lead?.probes.length && (
         <p className="view-intro muted" data-testid="train-intro">
           <b>Train</b>: train a model here, standard or adversarially (FGSM-RS, PGD-AT, TRADES), on the MNIST train split, and watch its clean and
-          robust accuracy on a fixed probe set as it learns. Snapshots become models A or B in every other view. It runs on the lab's backend, in a worker of
+          robust accuracy on a fixed probe set as it learns; with a second run B, a standard and an adversarially trained model learn side by side on the
+          same batches. Snapshots (on click and at every epoch end) become models A or B in every other view. It runs on the lab's backend, in a worker of
           its own.
         </p>
       )}
       <TrainControls />
       <div className="analysis-bar" data-testid="train-bar">
         <button type="button" data-testid="train-start" disabled={active || !backend} title={backend ? `train on ${backend}, the lab's backend` : 'waiting for the lab to pick its backend'} onClick={() => void startTraining(command)}>
-          Train
+          {second.on ? 'Train both' : 'Train'}
         </button>
         {t.status === 'running' && (
           <button type="button" data-testid="train-pause" onClick={pauseTraining}>
@@ -143,49 +259,65 @@ export function TrainView() {
             Cancel
           </button>
         )}
-        <button type="button" data-testid="train-snapshot" disabled={t.step === 0} onClick={() => void takeSnapshot()}>
+        <button type="button" data-testid="train-snapshot" disabled={!stepped} onClick={() => void takeSnapshots()}>
           Snapshot
         </button>
         <button type="button" data-testid="train-copy-cli" title={command} onClick={() => void navigator.clipboard?.writeText(command)}>
-          Copy CLI command
+          Copy CLI command{second.on ? 's' : ''}
         </button>
         <span className="muted" data-testid="train-status" data-status={t.status}>
           {t.status === 'error' ? '' : t.message}
-          {active && t.totalSteps > 0 && ` · step ${t.step}/${t.totalSteps} (${Math.round((100 * t.step) / t.totalSteps)} %) · ${t.stepsPerSecond.toFixed(1)} steps/s · ${eta(t.totalSteps - t.step, t.stepsPerSecond)}`}
+          {active && lead && lead.totalSteps > 0 && ` · step ${lead.step}/${lead.totalSteps} (${Math.round((100 * lead.step) / lead.totalSteps)} %) · ${lead.stepsPerSecond.toFixed(1)} steps/s${t.runs.length > 1 ? ' per run' : ''} · ${eta(lead.totalSteps - lead.step, lead.stepsPerSecond)}`}
           {t.status === 'paused' && ' · paused'}
-          {t.loss !== null && ` · loss ${t.loss.toFixed(4)}`}
+          {t.runs.map((r, i) => r.loss !== null && ` · ${t.runs.length > 1 ? `${i ? 'B' : 'A'} ` : ''}loss ${r.loss.toFixed(4)}`)}
         </span>
+        {t.budget && (
+          <span className="muted" data-testid="train-budget" title={`Probes, layer shifts, logits and epoch snapshots may take ${Math.round((100 * LIVE_SHARE) / (1 + LIVE_SHARE))} % of the run; a due probe waits while they would take more.`}>
+            live metrics {(100 * t.budget.share).toFixed(0)} % of the time (cap {Math.round((100 * LIVE_SHARE) / (1 + LIVE_SHARE))} %){t.budget.deferred > 0 && `, ${t.budget.deferred} probe${t.budget.deferred === 1 ? '' : 's'} postponed`}
+          </span>
+        )}
         {t.error && (
           <span className="error" data-testid="train-error">
             {t.error}
           </span>
         )}
       </div>
-      {last && (
-        <p className="muted" data-testid="train-last-probe">
-          Probe at step {last.step} (epoch {last.epoch + 1}): clean {fmtPct(last.cleanAccuracy)}, PGD ε = {last.probeEps} {fmtPct(last.robustAccuracy)}, {last.imagesPerSecond.toFixed(0)} training images/s
-        </p>
-      )}
+      {t.runs.map((r, i) => {
+        const last = r.probes[r.probes.length - 1];
+        return (
+          last && (
+            <p key={i} className="muted" data-testid={i ? 'train-last-probe-b' : 'train-last-probe'}>
+              {t.runs.length > 1 && <b>{`${i ? 'B' : 'A'} ${r.name}: `}</b>}
+              Probe at step {last.step} (epoch {last.epoch + 1}): clean {fmtPct(last.cleanAccuracy)}, PGD ε = {last.probeEps} {fmtPct(last.robustAccuracy)}, {last.imagesPerSecond.toFixed(0)} training images/s
+            </p>
+          )
+        );
+      })}
       <div className="chart-row">
         <LineChartView data={accuracy} testId="train-accuracy-chart" />
         <LineChartView data={loss} testId="train-loss-chart" />
       </div>
       <LineChartView data={layers} testId="train-layer-chart" />
+      <LogitRidges runs={t.runs} />
       {t.snapshots.length > 0 && (
         <table className="suite" data-testid="train-snapshots">
-          <caption>Snapshots: the weights at that step, usable as model A or B in every view</caption>
+          <caption>Snapshots (on click, and kept automatically at every epoch end): the weights at that step, usable as model A or B in every view</caption>
           <tbody>
             {t.snapshots.map((s) => (
-              <tr key={s.id}>
+              <tr key={s.id} data-testid={`snapshot-${s.id}`}>
                 <td>{s.id}</td>
+                <td className="muted">
+                  {t.runs.length > 1 ? `run ${s.run ? 'B' : 'A'}, ` : ''}step {s.step}
+                  {s.epoch !== null ? `, end of epoch ${s.epoch}` : ''}
+                </td>
                 <td>
-                  <button type="button" data-testid={`snapshot-a-${s.step}`} onClick={() => void loadSnapshotAs(s, 'a')}>
+                  <button type="button" data-testid={`snapshot-a-${s.id}`} onClick={() => void loadSnapshotAs(s, 'a')}>
                     Use as A
                   </button>{' '}
-                  <button type="button" data-testid={`snapshot-b-${s.step}`} onClick={() => void loadSnapshotAs(s, 'b')}>
+                  <button type="button" data-testid={`snapshot-b-${s.id}`} onClick={() => void loadSnapshotAs(s, 'b')}>
                     Use as B
                   </button>{' '}
-                  <button type="button" data-testid={`snapshot-download-${s.step}`} onClick={() => downloadSnapshot(s)}>
+                  <button type="button" data-testid={`snapshot-download-${s.id}`} onClick={() => downloadSnapshot(s)}>
                     Download
                   </button>
                 </td>

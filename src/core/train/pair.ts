@@ -1,0 +1,164 @@
+/**
+ * One or two training runs driven together (issue #25: "train a standard and an adversarially
+ * trained model on the same data order and seed, interleaved, and compare them live"; the seed
+ * papers' ST-vs-AT contrast, e.g. Madry et al. 2018, Seguin et al.). Each round steps every
+ * unfinished run once, in order (A, then B): runs with the same seed, data and batch size see
+ * the same batches at the same step (the trainer derives its data order from the seed alone),
+ * and since the runs share no state, each run's weights are bit-identical to those of the run
+ * trained alone (pair.test.ts). Pause, single step and cancel act on the round, so on both.
+ *
+ * Live metrics (the probe, and the caller's `live` analyses after it) are budgeted: with
+ * `liveShare` set, a due probe waits until the live time so far plus two more rounds (this one
+ * and the final probe, which always runs; each estimated by the last round's cost) is at most
+ * `liveShare` times the training time so far, so live work takes at most liveShare /
+ * (1 + liveShare) of the run (0.25 → 20 %: training keeps ≥ 80 % of its speed) when round costs
+ * are steady. Epoch-end callbacks (the automatic snapshots) always run; their time counts as live.
+ */
+import { yieldToEventLoop } from '../attacks/common';
+import { JobCancelledError, type ImageDataset, type JobControl } from '../types';
+import type { ProbeMetrics, StepReport, Trainer, TrainLog } from './trainer';
+
+/** Live work may cost this much of the training time since the last live round: 0.25 → ≤ 20 % of the run, ≥ 80 % of training speed kept. */
+export const LIVE_SHARE = 0.25;
+
+export interface LiveBudget {
+  /** Seconds spent in training steps, all runs. */
+  trainSeconds: number;
+  /** Seconds spent in probes, live analyses and epoch-end callbacks. */
+  liveSeconds: number;
+  /** liveSeconds / (trainSeconds + liveSeconds). */
+  share: number;
+  /** Live rounds done. */
+  rounds: number;
+  /** Due probes postponed because the budget was spent (each counted once). */
+  deferred: number;
+}
+
+export interface PairRunControl extends JobControl {
+  /** After every step of run `run` (0 = A, 1 = B). */
+  onStep?: (report: StepReport, run: number) => void;
+  /** Each probe's metrics as soon as they exist (the live curves). */
+  onProbe?: (metrics: ProbeMetrics, run: number) => void;
+  /** Awaited when run `run` finishes epoch `epoch` (1-based): the automatic snapshot. */
+  onEpoch?: (run: number, epoch: number) => Promise<void> | void;
+  /** Awaited after run `run`'s probe: further live analyses of its current weights. */
+  live?: (run: number) => Promise<void>;
+  /** After every live round, with the budget so far (the status line's share). */
+  onBudget?: (budget: LiveBudget) => void;
+  /** Awaited before every round: the pause (resolves on resume) and the single step (resolves once). */
+  gate?: () => Promise<void>;
+  /** Budget ratio of live to training time (LIVE_SHARE); undefined = probe exactly every `probeEvery` steps. */
+  liveShare?: number;
+}
+
+export interface PairLog {
+  runs: TrainLog[];
+  budget: LiveBudget;
+}
+
+/**
+ * Whether a live round may run now: the live time spent, plus this round and the final probe
+ * (each estimated by the last round's cost), within `ratio` of the training time so far. A
+ * cumulative account, so an expensive first round is paid back by spacing the next ones.
+ */
+export function liveRoundAllowed(liveSpent: number, lastLiveSeconds: number, trainSeconds: number, ratio: number): boolean {
+  return liveSpent + 2 * lastLiveSeconds <= ratio * trainSeconds;
+}
+
+interface RunState {
+  probes: ProbeMetrics[];
+  lossSum: number;
+  lossCount: number;
+  trainSeconds: number;
+  imagesSince: number;
+  probedAt: number;
+}
+
+/**
+ * Run `trainers` (one or two) to their planned steps, interleaved, probing every `probeEvery`
+ * steps (budgeted, see above) and at each run's end. Cancelling throws JobCancelledError with
+ * the PairLog so far; the trainers keep the weights learned until then.
+ */
+export async function runTrainingPair(trainers: readonly Trainer[], probe: ImageDataset | null, probeEvery: number, control: PairRunControl = {}): Promise<PairLog> {
+  const t0 = performance.now();
+  const now = () => (performance.now() - t0) / 1000;
+  const states: RunState[] = trainers.map(() => ({ probes: [], lossSum: 0, lossCount: 0, trainSeconds: 0, imagesSince: 0, probedAt: 0 }));
+  const budget: LiveBudget = { trainSeconds: 0, liveSeconds: 0, share: 0, rounds: 0, deferred: 0 };
+  let lastLive = 0;
+  let due = false;
+  let deferredCounted = false;
+  let leadLoss = NaN;
+  const totalSteps = trainers.reduce((s, t) => s + t.totalSteps, 0);
+  const logs = (): PairLog => ({ runs: trainers.map((t, i) => ({ steps: t.stepsDone, seconds: now(), probes: states[i].probes })), budget: { ...budget } });
+  const addLive = (seconds: number) => {
+    budget.liveSeconds += seconds;
+    budget.share = budget.liveSeconds / Math.max(1e-9, budget.trainSeconds + budget.liveSeconds);
+  };
+
+  const probeRun = async (i: number) => {
+    const trainer = trainers[i];
+    const s = states[i];
+    const trainLoss = s.lossCount ? s.lossSum / s.lossCount : NaN;
+    const imagesPerSecond = s.trainSeconds > 0 ? s.imagesSince / s.trainSeconds : 0;
+    s.lossSum = s.lossCount = s.imagesSince = s.trainSeconds = 0;
+    s.probedAt = trainer.stepsDone;
+    const epoch = Math.floor(Math.max(0, trainer.stepsDone - 1) / trainer.stepsPerEpoch);
+    const m: ProbeMetrics = probe
+      ? { ...(await trainer.probe(probe, { signal: control.signal })), trainLoss, seconds: now(), imagesPerSecond }
+      : { step: trainer.stepsDone, epoch, trainLoss, probeLoss: NaN, cleanAccuracy: NaN, robustAccuracy: NaN, probeEps: trainer.options.eps, seconds: now(), imagesPerSecond };
+    s.probes.push(m);
+    control.onProbe?.(m, i);
+    if (control.live) await control.live(i);
+  };
+
+  try {
+    while (trainers.some((t) => t.stepsDone < t.totalSteps)) {
+      if (control.gate) await control.gate();
+      for (let i = 0; i < trainers.length; i++) {
+        const trainer = trainers[i];
+        if (trainer.stepsDone >= trainer.totalSteps) continue;
+        const s = states[i];
+        const s0 = performance.now();
+        const report = await trainer.step(control.signal);
+        const dt = (performance.now() - s0) / 1000;
+        s.trainSeconds += dt;
+        budget.trainSeconds += dt;
+        s.imagesSince += trainer.options.batch;
+        s.lossSum += report.loss;
+        s.lossCount++;
+        if (i === 0) leadLoss = report.loss;
+        control.onStep?.(report, i);
+        if (report.step % probeEvery === 0) due = true;
+        if (control.onEpoch && report.step % trainer.stepsPerEpoch === 0) {
+          const e0 = performance.now();
+          await control.onEpoch(i, report.step / trainer.stepsPerEpoch);
+          addLive((performance.now() - e0) / 1000);
+        }
+      }
+      const done = trainers.reduce((sum, t) => sum + t.stepsDone, 0);
+      const lead = trainers[0];
+      control.onProgress?.({ fraction: done / totalSteps, message: `step ${lead.stepsDone}/${lead.totalSteps}, loss ${leadLoss.toFixed(4)}` });
+      const finished = trainers.some((t, i) => t.stepsDone === t.totalSteps && states[i].probedAt < t.stepsDone);
+      const allowed = control.liveShare === undefined || liveRoundAllowed(budget.liveSeconds, lastLive, budget.trainSeconds, control.liveShare);
+      if (finished || (due && allowed)) {
+        const l0 = performance.now();
+        for (let i = 0; i < trainers.length; i++) if (states[i].probedAt < trainers[i].stepsDone) await probeRun(i);
+        lastLive = (performance.now() - l0) / 1000;
+        addLive(lastLive);
+        budget.rounds++;
+        due = false;
+        deferredCounted = false;
+        control.onBudget?.({ ...budget });
+      } else if (due && !deferredCounted) {
+        budget.deferred++;
+        deferredCounted = true;
+      }
+      // Let cancellation and progress messages through between rounds.
+      await yieldToEventLoop();
+    }
+  } catch (e) {
+    if (e instanceof JobCancelledError) throw new JobCancelledError(logs());
+    throw e;
+  }
+  return logs();
+}
