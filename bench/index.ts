@@ -15,6 +15,7 @@ const SUITES: Record<string, (args: string[]) => Promise<void>> = {
   dependency: (a) => import('./dependency').then((m) => m.benchDependency(a)),
   estimates: (a) => import('./estimates').then((m) => m.benchEstimates(a)),
   onnx: (a) => import('./onnx').then((m) => m.benchOnnx(a)),
+  train: (a) => import('./train').then((m) => m.benchTrain(a)),
 };
 
 export async function main(args: string[]): Promise<number> {

@@ -30,13 +30,12 @@
  * An implementation whose estimated time at the next N (median × (N'/N)², exact repulsion is
  * O(N²)) exceeds --max-seconds is skipped there and reported as such.
  */
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { createServer } from 'vite';
-import { arg } from './common';
+import { arg, reniceChildren } from './common';
 import { ROOT } from '../src/node/paths';
 import { benchData, evaluate } from './tsne';
 import { selectBackend, type BackendName } from '../src/core/backend';
@@ -138,35 +137,6 @@ async function labPage(browser: Browser, base: string, backend: BackendName): Pr
     return { seconds: r.seconds, y: Float32Array.from(r.positions), iters: r.iters, notes: `${r.backend}${extra ? ` (${extra})` : ''}, ${r.impl} impl, ${r.engine} engine${its}, openTSNE defaults${leak}` };
   };
   return { name: `lab ${impl}`, backend, page, run };
-}
-
-/**
- * Chromium run as root renices its browser and GPU processes to −8 whatever niceness it was
- * started at; this machine's other work must not be pre-empted, so every process below this
- * one with a niceness under 5 is put back to 5 (after launch, after each page, before each run).
- */
-function reniceChildren() {
-  const ps = spawnSync('ps', ['-eo', 'pid=,ppid=,ni='], { encoding: 'utf8' });
-  if (ps.status !== 0) return;
-  const procs = ps.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
-  const mine = new Set([process.pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, ppid] of procs) {
-      if (mine.has(ppid) && !mine.has(pid)) {
-        mine.add(pid);
-        grew = true;
-      }
-    }
-  }
-  for (const [pid, , ni] of procs) {
-    if (pid === process.pid || !mine.has(pid) || !(ni < 5)) continue;
-    try {
-      os.setPriority(pid, 5);
-    } catch {
-      // gone already
-    }
-  }
 }
 
 function formatTable(rows: Row[]): string {

@@ -70,6 +70,7 @@ async function loadPacked(indexUrl: string): Promise<ImageDataset> {
 let trainers: Trainer[] = [];
 let recipes: TrainValues[] = [];
 let backendName = '';
+let adapter: string | undefined;
 let abort: AbortController | null = null;
 let paused = false;
 let stepsAllowed = 0;
@@ -136,6 +137,7 @@ const api = {
     try {
       const state = await selectBackend(backend, BACKEND_OPTIONS);
       backendName = state.active;
+      adapter = state.adapter;
       // Every architecture trains on WASM too: the trainer's convolutions take their kernel
       // gradient as matrix products (convValid in src/core/train/arch.ts), not through the
       // Conv2DBackpropFilter kernel tfjs's WASM backend lacks.
@@ -228,6 +230,14 @@ const api = {
   /** Tensors held (the e2e checks the count stays flat across runs). */
   tensors(): number {
     return tf.memory().numTensors;
+  },
+  /**
+   * What tfjs holds in this worker and on which backend (the training bench, bench/train.ts):
+   * tensor count and bytes, and on WebGL the bytes in GPU textures.
+   */
+  memory(): { backend: string; adapter?: string; numTensors: number; numBytes: number; numBytesInGPU?: number } {
+    const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
+    return { backend: backendName, adapter, numTensors: m.numTensors, numBytes: m.numBytes, numBytesInGPU: m.numBytesInGPU };
   },
 };
 

@@ -6,6 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
+import type { BackendName } from '../core/backend';
 import { recipeName, secondRunValues, type TrainValues } from '../core/train/definition';
 import type { TrainLayerProbe } from '../core/train/layers';
 import type { TrainLogitProbe } from '../core/train/logits';
@@ -69,9 +70,12 @@ const IDLE: Omit<TrainState, 'snapshots'> = { status: 'idle', message: '', error
 export const useTrain = create<TrainState>(() => ({ ...IDLE, snapshots: [] }));
 const set = (patch: Partial<TrainState>) => useTrain.setState(patch);
 
+/** The Train view's worker script: the view's own worker and the bench's throwaway ones are the same code. */
+const spawnTrainWorker = () => new Worker(new URL('../../workers/train.worker.ts', import.meta.url), { type: 'module' });
+
 let remote: Comlink.Remote<TrainWorkerApi> | null = null;
 function trainWorker(): Comlink.Remote<TrainWorkerApi> {
-  if (!remote) remote = Comlink.wrap<TrainWorkerApi>(new Worker(new URL('../../workers/train.worker.ts', import.meta.url), { type: 'module' }));
+  if (!remote) remote = Comlink.wrap<TrainWorkerApi>(spawnTrainWorker());
   return remote;
 }
 
@@ -221,4 +225,53 @@ export async function snapshotDigest(): Promise<{ id: string; step: number; sha2
   const shard = Object.entries(snap.files).find(([name]) => name.endsWith('.bin'))?.[1] as Uint8Array;
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', shard as BufferSource));
   return { id: snap.id, step: snap.step, sha256: Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''), card: String(snap.files['card.json']) };
+}
+
+/** One event of a bench run as the page received it: page time in ms, the step it reports. */
+export interface TrainBenchEvent {
+  t: number;
+  kind: TrainEvent['kind'];
+  step?: number;
+  message?: string;
+}
+
+export interface TrainBenchResult {
+  events: TrainBenchEvent[];
+  /** The worker's tfjs memory right after the last timed step (taken at its next yield). */
+  memory: Awaited<ReturnType<TrainWorkerApi['memory']>> | null;
+  error?: string;
+}
+
+/**
+ * The training bench (bench/train.ts, issue #25): a run of `values` (maxSteps set) on `backend`
+ * in a fresh Train-view worker, every event timestamped on arrival. With `metrics` false it ends
+ * at the last step's event; with `metrics` true it waits for the run's final probe and layer
+ * shift, the live metrics the view shows after every probe. The worker is then terminated, so
+ * nothing of the run outlives it and the view's own worker is untouched.
+ */
+export function benchTraining(values: TrainValues, backend: BackendName, metrics: boolean): Promise<TrainBenchResult> {
+  const worker = spawnTrainWorker();
+  const api = Comlink.wrap<TrainWorkerApi>(worker);
+  const events: TrainBenchEvent[] = [];
+  return new Promise<TrainBenchResult>((resolve) => {
+    let finished = false;
+    const finish = async (error?: string) => {
+      if (finished) return;
+      finished = true;
+      const memory = error ? null : await api.memory().catch(() => null);
+      worker.terminate();
+      resolve({ events, memory, error });
+    };
+    const onBenchEvent = (e: TrainEvent) => {
+      const t = performance.now();
+      const step = e.kind === 'step' ? e.report.step : e.kind === 'probe' ? e.metrics.step : e.kind === 'layers' ? e.probe.step : undefined;
+      events.push({ t, kind: e.kind, step, message: e.kind === 'status' ? e.message : undefined });
+      if (!metrics && e.kind === 'step' && e.report.step >= values.maxSteps) void finish();
+      if (metrics && e.kind === 'layers' && e.probe.step >= values.maxSteps) void finish();
+    };
+    api.start(values, backend, document.baseURI, Comlink.proxy(onBenchEvent)).then(
+      () => void finish(),
+      (e) => void finish(firstLine(e)),
+    );
+  });
 }
