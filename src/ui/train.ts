@@ -269,7 +269,7 @@ export function benchTraining(values: TrainValues, backend: BackendName, metrics
       if (!metrics && e.kind === 'step' && e.report.step >= values.maxSteps) void finish();
       if (metrics && e.kind === 'layers' && e.probe.step >= values.maxSteps) void finish();
     };
-    api.start(values, backend, document.baseURI, Comlink.proxy(onBenchEvent)).then(
+    api.start(values, null, backend, document.baseURI, Comlink.proxy(onBenchEvent)).then(
       () => void finish(),
       (e) => void finish(firstLine(e)),
     );
