@@ -467,14 +467,15 @@ const api = {
   /**
    * How long an analysis would take here, before it runs (core/analyses/estimate.ts). The
    * model's throughput is timed once per model and backend; the timing waits for running
-   * jobs to finish (up to ESTIMATE_WAIT_MS), since a job sharing the thread would slow it.
+   * jobs to finish (up to ESTIMATE_WAIT_MS), since a job sharing the thread would slow it;
+   * `busy` says the jobs outlasted that wait and the view should ask again.
    */
-  async estimate(kind: AnalysisKind, request: AnalysisRequest): Promise<{ seconds: number } | null> {
+  async estimate(kind: AnalysisKind, request: AnalysisRequest): Promise<{ seconds: number } | { busy: true } | null> {
     if (!model || !dataset) return null;
     const def: AnyAnalysis | undefined = findAnalysis(kind);
     if (!def) throw new LabError(`unknown analysis "${kind}"`);
     for (let waited = 0; jobs.size > 0; waited += 100) {
-      if (waited > ESTIMATE_WAIT_MS) return null;
+      if (waited > ESTIMATE_WAIT_MS) return { busy: true };
       await new Promise((r) => setTimeout(r, 100));
     }
     const ctx = contextOf(request);

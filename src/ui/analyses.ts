@@ -179,12 +179,14 @@ export function resultOf<R>(slot: string): R | null {
  * How long the analysis would take at the lab's current values (seconds), from the worker's
  * measured throughput of these models on this backend (core/analyses/estimate.ts), counting
  * attacks the worker already holds as free; null when not known (no model yet, or the worker
- * stayed busy). Asked afresh each time: a finished view can make another one cheaper.
+ * stayed busy, which `busy` says so the view asks again). Asked afresh each time: a finished
+ * view can make another one cheaper.
  */
-export async function estimateOf(kind: AnalysisKind): Promise<{ key: string; seconds: number | null }> {
+export async function estimateOf(kind: AnalysisKind): Promise<{ key: string; seconds: number | null; busy: boolean }> {
   const def = findAnalysis(kind) as AnyAnalysis;
   const request = requestOf(def, get().params);
   const key = analysisKey(def, request.setup, request.own);
   const r = await getBridge().estimate(kind, request).catch(() => null);
-  return { key, seconds: r?.seconds ?? null };
+  if (r && 'busy' in r) return { key, seconds: null, busy: true };
+  return { key, seconds: r?.seconds ?? null, busy: false };
 }

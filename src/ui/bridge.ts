@@ -244,8 +244,8 @@ export class LabBridge {
     return this.api.logitsOf(images, which);
   }
 
-  /** How long an analysis would take on the loaded models (null: not known now). */
-  async estimate(kind: AnalysisKind, request: AnalysisRequest): Promise<{ seconds: number } | null> {
+  /** How long an analysis would take on the loaded models (busy: ask again; null: not known). */
+  async estimate(kind: AnalysisKind, request: AnalysisRequest): Promise<{ seconds: number } | { busy: true } | null> {
     await this.ready;
     return this.api.estimate(kind, request);
   }

@@ -79,7 +79,21 @@ function useEstimate(kind: AnalysisKind, slot: string): number | null {
     setEstimate(null);
     if (!model || !dataset || status === 'running') return;
     let live = true;
-    const timer = setTimeout(() => void estimateOf(kind).then((r) => live && setEstimate({ key, seconds: r.seconds })), 250);
+    let timer: ReturnType<typeof setTimeout>;
+    // The worker answers `busy` when its running jobs (the shown attack, a drag preview, another
+    // view's run) outlast its wait; ask again until it can time the model.
+    const ask = (delay: number) => {
+      timer = setTimeout(
+        () =>
+          void estimateOf(kind).then((r) => {
+            if (!live) return;
+            if (r.busy) ask(1000);
+            else setEstimate({ key, seconds: r.seconds });
+          }),
+        delay,
+      );
+    };
+    ask(250);
     return () => {
       live = false;
       clearTimeout(timer);
