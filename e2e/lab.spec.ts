@@ -59,9 +59,13 @@ test('the slice: WebGPU backend, ε slider updates strip, chart and accuracy; ho
   expect(parseFloat(robustAfter!)).toBeLessThanOrEqual(parseFloat(robustBefore!));
   await expect.poll(() => page.url()).toContain('eps=0.2');
   const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
-  // The main thread does no tensor math: no task over 50 ms while the job ran (small slack
-  // for one React commit of the strip on a loaded 2-core machine).
-  expect(longTasks.filter((d) => d > 50).length, `long tasks: ${longTasks.join(', ')}`).toBeLessThanOrEqual(1);
+  // The main thread does no tensor math. Measured as total blocking time (Lighthouse's TBT: the
+  // part of each task beyond 50 ms, summed): PGD-5 on 8 images on the main thread would block
+  // for seconds, while the page's own work during the drag (React commits of the strip, chart
+  // and URL; ~1.2 s in all across the drag, per a CPU profile) yields 0–2 tasks of 51–85 ms
+  // here, stretched by SwiftShader's threads sharing the 2 cores.
+  const blocking = longTasks.reduce((sum, d) => sum + Math.max(0, d - 50), 0);
+  expect(blocking, `long tasks: ${longTasks.join(', ')}`).toBeLessThan(250);
 
   // Hover-link: hovering a card dims the other cards and highlights its line in the chart.
   await page.locator('[data-testid=image-strip] .card').nth(2).hover();
