@@ -9,7 +9,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -76,6 +76,40 @@ test('the ONNX twin of a zoo model: its card, the class names given with it, the
   await expect(page.getByTestId('error')).toContainText("labels.txt: 9 class names, but the model has 10 classes; give one name per class, in the order of the model's outputs");
   await expect(page.getByTestId('model-info')).toHaveText(modelInfo!);
   await expect(page.getByTestId('image-strip')).toContainText('y=seven');
+});
+
+test('an .onnx with its .data file (external data) loads when both are given; the .onnx alone is refused and the model stays', async ({ page }) => {
+  // The twin rewritten per the ONNX external-data spec (tools/onnx/external_data.py): tensors of
+  // 1 kB or more move to mnist-small-st.onnx.data, the .onnx keeps their locations.
+  const pairDir = mkdtempSync(path.join(tmpdir(), 'lw-onnx-pair-'));
+  const single = path.join(pairDir, 'single.onnx');
+  writeFileSync(single, onnxBytes);
+  const onnxPath = path.join(pairDir, `${ZOO_ID}.onnx`);
+  const dataPath = `${onnxPath}.data`;
+  execFileSync('/usr/bin/python3', [path.resolve('tools/onnx/external_data.py'), single, onnxPath, dataPath], { timeout: 60_000, stdio: 'pipe' });
+  try {
+    await page.goto('/' + HASH);
+    await expect(page.getByTestId('shown-attack')).toContainText('ε=0.1', { timeout: 120_000 });
+    await waitIdle(page);
+    const tfjs = await accuracies(page);
+    const tfjsInfo = await page.getByTestId('model-info').textContent();
+    const files = page.getByTestId('model-files');
+
+    // The .onnx alone: one line naming the missing file; the zoo model stays.
+    await files.setInputFiles([onnxPath]);
+    await expect(page.getByTestId('error')).toContainText(`${ZOO_ID}.onnx: its weights are stored in the external data file "${ZOO_ID}.onnx.data", which cannot be read (not among the chosen files); load the .onnx together with "${ZOO_ID}.onnx.data"`);
+    await expect(page.getByTestId('model-info')).toHaveText(tfjsInfo!);
+
+    // Both together: the card, and the tfjs copy's numbers on the same samples.
+    await files.setInputFiles([onnxPath, dataPath]);
+    await expect(page.getByTestId('onnx-card')).toBeVisible({ timeout: 120_000 });
+    await expect(page.getByTestId('model-info')).toContainText('onnx model · input [28×28×1] · 10 classes');
+    await waitIdle(page);
+    await expect(page.getByTestId('shown-attack')).toContainText('ε=0.1');
+    expect(await accuracies(page)).toEqual(tfjs);
+  } finally {
+    rmSync(pairDir, { recursive: true, force: true });
+  }
 });
 
 test.describe('WRN-28-10 in the worker', () => {
