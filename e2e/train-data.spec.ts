@@ -1,8 +1,8 @@
 /**
  * The Train view on data the user loads (issue #25), in Chromium on WASM: a CIFAR-10 binary
  * batch made in the test from the lab's real CIFAR-10 images (public/data/cifar10-test.*) is
- * picked as training data (a file that is no batch is refused first, naming it, and the data
- * stays MNIST); an MLP trains two epochs on it with the probe set held out as
+ * dropped on the view as training data (a file picked first that is no batch is refused, naming
+ * it, and the data stays MNIST); an MLP trains two epochs on it with the probe set held out as
  * `layerwise train --data` holds it out, the two automatic epoch snapshots appear, epoch 1
  * becomes model B of the lab (its accuracy shown), and a reload asks for the files again. (The
  * split equals the CLI's: src/cli/commands/train-data.test.ts.)
@@ -28,7 +28,7 @@ function cifarBatch(): Buffer {
   return out;
 }
 
-test('train on a CIFAR-10 batch you load: two epoch snapshots, epoch 1 as model B, a reload asks for the files', async ({ page }) => {
+test('train on a CIFAR-10 batch dropped on the view: two epoch snapshots, epoch 1 as model B, a reload asks for the files', async ({ page }) => {
   test.setTimeout(120_000);
   const batch = cifarBatch();
   await page.goto(`/#${SETUP}&${TRAIN}`);
@@ -43,9 +43,17 @@ test('train on a CIFAR-10 batch you load: two epoch snapshots, epoch 1 as model 
   await expect(page.getByTestId('train-data-error')).toContainText('stays MNIST train');
   expect(page.url()).not.toContain('trdata');
 
-  await page.getByTestId('train-data-files').setInputFiles({ name: 'data_batch_1.bin', mimeType: 'application/octet-stream', buffer: batch });
+  // The good batch dropped on the view's drop zone: the view takes it, not the lab's data loader.
+  const dataTransfer = await page.evaluateHandle((b64) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0))], 'data_batch_1.bin'));
+    return dt;
+  }, batch.toString('base64'));
+  await page.dispatchEvent('[data-testid=train-data-drop]', 'dragover', { dataTransfer });
+  await page.dispatchEvent('[data-testid=train-data-drop]', 'drop', { dataTransfer });
   await expect(page.getByTestId('train-data-status')).toContainText(`${IMAGES} images 32×32×3, 10 classes; 100 held out as the probe set`);
   await expect(page.getByTestId('train-data-error')).toHaveCount(0);
+  await expect(page.locator('#param-data')).toHaveValue('cifar10-test');
   await expect.poll(() => page.url()).toContain('trdata=user%3Adata_batch_1.bin');
   await expect(page.getByTestId('train-copy-cli')).toHaveAttribute('title', /--data data_batch_1\.bin /);
 
