@@ -18,10 +18,7 @@ import { checkInputCompatibility, loadLabModel, type LabModel, type LayerInfo } 
 import { shardUrl } from '../src/core/model/artifacts';
 import { predictAll } from '../src/core/model/predict';
 import { parsePackedDataset } from '../src/core/data/packed';
-import { imageFolderDataset } from '../src/core/data/imageFolder';
-import { mnistFromIdx } from '../src/core/data/mnist';
-import { cifarFromBatches } from '../src/core/data/cifar';
-import { detectDataFormat } from '../src/core/data/detect';
+import { datasetFromFiles } from '../src/core/data/fromFiles';
 import { classBalancedSample, takeSamples } from '../src/core/data/sampler';
 import { JobCancelledError, LabError, type ImageDataset, type JobProgress } from '../src/core/types';
 import { findAnalysis, type AnalysisKind } from '../src/core/analyses';
@@ -189,17 +186,11 @@ async function loadData(source: DataSource): Promise<ImageDataset> {
     if (!binRes.ok) throw new LabError(`${binUrl}: HTTP ${binRes.status}`);
     return parsePackedDataset(index, new Uint8Array(await binRes.arrayBuffer()));
   }
-  // One rule for dropped files and the CLI's --data folder (src/core/data/detect.ts).
-  const found = detectDataFormat(source.files);
-  const byPath = new Map(source.files.map((f) => [f.path, f.bytes]));
-  const named = (p: string) => ({ name: p, bytes: new Uint8Array(byPath.get(p) as ArrayBuffer) });
-  if (found.format === 'mnist-idx') return mnistFromIdx(named(found.images), named(found.labels), { id: found.id, name: found.name });
-  if (found.format === 'cifar-batches') return cifarFromBatches([...(found.meta ? [found.meta] : []), ...found.batches].map(named));
-  const entries = [];
-  for (const p of found.images) entries.push({ path: p, image: await decodeImageFile(p, byPath.get(p) as ArrayBuffer) });
+  // One rule for dropped files and the CLI's --data folder (src/core/data/detect.ts), and the
+  // Train view's data (workers/train.worker.ts) goes through the same function.
   // Named by how the images arrived: a folder chosen in the picker was not "dropped".
   const dropped = source.arrival === 'dropped';
-  return imageFolderDataset(entries, { labelsTxt: source.labelsTxt, id: dropped ? 'dropped-images' : 'picked-images', name: dropped ? 'Dropped images' : 'Your images' });
+  return datasetFromFiles(source.files, { decode: decodeImageFile, labelsTxt: source.labelsTxt, id: dropped ? 'dropped-images' : 'picked-images', name: dropped ? 'Dropped images' : 'Your images' });
 }
 
 /**

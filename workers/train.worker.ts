@@ -1,7 +1,8 @@
 /**
  * The Train view's worker (issue #25): the lab's trainer (src/core/train) on the lab's backend,
  * in a worker of its own so the analyses keep theirs. Thin comlink adapter: it loads the MNIST
- * train split and the probe sample, runs one run or two side by side (`runTrainingPair`, with
+ * train split and the probe sample (or holds the data the user loaded, parsed by the lab's data
+ * loader, src/core/data/fromFiles.ts, and holds the probe sample out of it as the CLI does), runs one run or two side by side (`runTrainingPair`, with
  * the live budget) behind a pause/step gate, streams step, probe, layer-shift, logit and
  * budget events, and hands out the current weights as model files, on click and at every epoch
  * end (a snapshot the lab loads as model A or B like any picked files, or downloads).
@@ -13,13 +14,15 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { selectBackend, type BackendName } from '../src/core/backend';
 import { parsePackedDataset, validatePackedIndex } from '../src/core/data';
-import { mnistProbeSample, recipeName, trainCommand, type TrainValues } from '../src/core/train/definition';
+import { datasetFromFiles, type UserDataFile } from '../src/core/data/fromFiles';
+import { holdOutProbe, mnistProbeSample, recipeName, trainCommand, userDataName, type TrainValues } from '../src/core/train/definition';
 import { exportModelFiles } from '../src/core/train/export';
 import { modelLayerShift, withTrainerModel, type TrainLayerProbe } from '../src/core/train/layers';
 import { modelProbeLogits, type TrainLogitProbe } from '../src/core/train/logits';
 import { LIVE_SHARE, runTrainingPair, type LiveBudget } from '../src/core/train/pair';
 import { createTrainer, type ProbeMetrics, type StepReport, type Trainer } from '../src/core/train/trainer';
 import { JobCancelledError, LabError, type ImageDataset } from '../src/core/types';
+import { decodeImageFile } from './images';
 
 /** Run 0 is A, run 1 the second run B (trained side by side, interleaved). */
 export type TrainEvent =
@@ -86,7 +89,19 @@ async function gate(): Promise<void> {
   if (stepsAllowed > 0) stepsAllowed--;
 }
 
-const CLASS_NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
+/** What the user loaded for training (kept across runs), and what the current run trains on (snapshot cards name it). */
+let userData: { value: string; data: ImageDataset } | null = null;
+let trainSet: Pick<ImageDataset, 'id' | 'classNames'> = { id: 'mnist-train', classNames: [] };
+
+/** What the page shows of loaded training data. */
+export interface TrainDataSummary {
+  value: string;
+  id: string;
+  name: string;
+  n: number;
+  shape: [number, number, number];
+  classNames: string[];
+}
 
 /** Snapshot ids: arch-method, with "-b" on run B when both runs would share a name. */
 function snapshotId(run: number, suffix: string): string {
@@ -106,8 +121,8 @@ async function snapshotOf(run: number, epoch: number | null): Promise<SnapshotFi
   const { files } = await exportModelFiles(trainer.net, {
     id,
     label: `${recipeName(recipe)} at ${epoch === null ? `step ${step}` : `the end of epoch ${epoch} (step ${step})`}, trained in the lab`,
-    dataset: 'mnist-train',
-    classNames: CLASS_NAMES,
+    dataset: trainSet.id,
+    classNames: trainSet.classNames,
     recipe,
     stepsDone: step,
     epochsDone: step / trainer.stepsPerEpoch,
@@ -141,16 +156,28 @@ const api = {
       // Every architecture trains on WASM too: the trainer's convolutions take their kernel
       // gradient as matrix products (convValid in src/core/train/arch.ts), not through the
       // Conv2DBackpropFilter kernel tfjs's WASM backend lacks.
-      if (values.data !== 'mnist') throw new LabError(`training data "${values.data}": the lab trains on the MNIST train split (mnist); other data with layerwise train --data PATH`);
-      onEvent({ kind: 'status', message: 'loading the MNIST train split (60,000 images)…' });
-      const dataUrl = new URL('data/', base);
-      const [train, test] = await Promise.all([loadPacked(new URL('mnist-train.json', dataUrl).href), loadPacked(new URL('mnist-test.json', dataUrl).href)]);
-      const probe = mnistProbeSample(test, values.probeN, values.seed);
+      let train: ImageDataset;
+      let probe: ImageDataset;
+      const userName = userDataName(values.data);
+      if (userName !== null) {
+        if (!userData || userData.value !== values.data) throw new LabError(`load the training data again: ${userName} (a link names your own data but cannot carry its files)`);
+        // The CLI's split of `--data PATH` (src/cli/commands/train.ts): the same function and seed.
+        ({ train, probe } = holdOutProbe(userData.data, values.probeN, values.seed));
+        onEvent({ kind: 'status', message: `${userData.data.name}: ${train.n} training images, ${probe.n} held out as the probe set` });
+      } else {
+        if (values.data !== 'mnist') throw new LabError(`training data "${values.data}": the lab trains on the MNIST train split (mnist) or data you load; a path with layerwise train --data PATH`);
+        onEvent({ kind: 'status', message: 'loading the MNIST train split (60,000 images)…' });
+        const dataUrl = new URL('data/', base);
+        const [mnist, test] = await Promise.all([loadPacked(new URL('mnist-train.json', dataUrl).href), loadPacked(new URL('mnist-test.json', dataUrl).href)]);
+        train = mnist;
+        probe = mnistProbeSample(test, values.probeN, values.seed);
+      }
+      trainSet = { id: train.id, classNames: train.classNames };
       recipes = second ? [values, second] : [values];
       trainers = recipes.map(({ data: _data, probeN: _probeN, ...options }) => createTrainer(train, options));
       const current = trainers;
       const lead = current[0];
-      onEvent({ kind: 'status', message: `training ${recipes.map(recipeName).join(' and ')} on ${state.active}: ${lead.totalSteps} steps${current.length > 1 ? ' each, interleaved' : ''}, ${lead.stepsPerEpoch} per epoch` });
+      onEvent({ kind: 'status', message: `training ${recipes.map(recipeName).join(' and ')} on ${train.name} (${train.n} images, ${train.height}×${train.width}×${train.channels}, ${train.classNames.length} classes), ${state.active}: ${lead.totalSteps} steps${current.length > 1 ? ' each, interleaved' : ''}, ${lead.stepsPerEpoch} per epoch` });
       const t0 = performance.now();
       let lastSent = 0;
       const lastSentStep = [0, 0];
@@ -204,6 +231,25 @@ const api = {
       paused = false;
       release();
     }
+  },
+  /**
+   * Parse the files the user chose as training data (the lab's data loader: an MNIST IDX pair,
+   * CIFAR-10 batches or an image folder) and keep them as `value` (`user:NAME`). A bad file is a
+   * one-line LabError naming it, and the data held before stays.
+   */
+  async setData(value: string, files: UserDataFile[], labelsTxt?: string): Promise<TrainDataSummary> {
+    if (abort) throw new LabError('a training run is going; cancel it before changing its data');
+    let data: ImageDataset;
+    try {
+      const name = userDataName(value) ?? 'your data';
+      data = await datasetFromFiles(files, { decode: decodeImageFile, labelsTxt, id: 'user-data', name });
+    } catch (e) {
+      if (e instanceof LabError) throw e;
+      throw new LabError(((e as Error)?.message ?? String(e)).split('\n')[0]);
+    }
+    if (new Set(data.labels).size < 2) throw new LabError(`${userDataName(value)}: a single class (${data.classNames[data.labels[0]] ?? '?'}); training needs images of at least two classes`);
+    userData = { value, data };
+    return { value, id: data.id, name: data.name, n: data.n, shape: [data.height, data.width, data.channels], classNames: data.classNames };
   },
   pause() {
     paused = true;

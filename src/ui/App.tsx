@@ -83,8 +83,10 @@ export function App() {
       }}
       onDragLeave={(e) => e.currentTarget === e.target && setDragOver(false)}
       onDrop={(e) => {
-        e.preventDefault();
         setDragOver(false);
+        // A drop zone inside took the files for itself (the Train view's data).
+        if (e.isDefaultPrevented()) return;
+        e.preventDefault();
         void handleDrop(e.dataTransfer);
       }}
     >

@@ -74,7 +74,7 @@ const set = (patch: Partial<TrainState>) => useTrain.setState(patch);
 const spawnTrainWorker = () => new Worker(new URL('../../workers/train.worker.ts', import.meta.url), { type: 'module' });
 
 let remote: Comlink.Remote<TrainWorkerApi> | null = null;
-function trainWorker(): Comlink.Remote<TrainWorkerApi> {
+export function trainWorker(): Comlink.Remote<TrainWorkerApi> {
   if (!remote) remote = Comlink.wrap<TrainWorkerApi>(spawnTrainWorker());
   return remote;
 }

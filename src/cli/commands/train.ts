@@ -19,10 +19,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { classBalancedSample, takeSamples } from '../../core/data/sampler';
-import { deriveSeed } from '../../core/random';
 import { defaults, flagOf, type ParamDef } from '../../core/schema';
-import { mnistProbeSample, trainCommand, trainSchema, type TrainValues } from '../../core/train/definition';
+import { holdOutProbe, mnistProbeSample, trainCommand, trainSchema, type TrainValues } from '../../core/train/definition';
 
 export { trainCommand };
 import { exportModelFiles } from '../../core/train/export';
@@ -59,8 +57,7 @@ function mnistTrainImages(): string {
 }
 
 /** Training data and the held-out probe set for `--data`. */
-async function openTrainingData(spec: string, probeN: number, seed: number): Promise<{ train: ImageDataset; probe: ImageDataset; probeSource: string }> {
-  const probeSeed = deriveSeed(seed, 'probe-sample');
+export async function openTrainingData(spec: string, probeN: number, seed: number): Promise<{ train: ImageDataset; probe: ImageDataset; probeSource: string }> {
   if (spec === 'mnist') {
     const train = await loadDatasetFromPath(mnistTrainImages());
     const test = await openData('mnist');
@@ -69,10 +66,9 @@ async function openTrainingData(spec: string, probeN: number, seed: number): Pro
   }
   const all = await openData(spec);
   if (probeN >= all.n) throw new UsageError(`--probe-n ${probeN} leaves no training images in ${escapeControl(all.id)} (${all.n} images)`);
-  const held = classBalancedSample(all.labels, all.classNames.length, probeN, probeSeed);
-  const heldSet = new Set(held);
-  const rest = Int32Array.from({ length: all.n }, (_, i) => i).filter((i) => !heldSet.has(i));
-  return { train: takeSamples(all, rest, { id: `${all.id}-train`, name: `${all.name} (training part)` }), probe: takeSamples(all, held, { id: `${all.id}-probe` }), probeSource: `class-balanced sample of ${probeN} held out from ${all.id}` };
+  // The split the Train view makes of data loaded there: the same function, seed and order.
+  const { train, probe } = holdOutProbe(all, probeN, seed);
+  return { train, probe, probeSource: `class-balanced sample of ${probeN} held out from ${all.id}` };
 }
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '—');

@@ -8,10 +8,10 @@
 import { flagOf, formatValue, param, type ParamDef, type Values } from '../schema';
 import { classBalancedSample, takeSamples } from '../data/sampler';
 import { deriveSeed } from '../random';
-import type { ImageDataset } from '../types';
+import { LabError, type ImageDataset } from '../types';
 
 export const trainSchema = {
-  data: param.text({ url: 'trdata', label: 'Training data', default: 'mnist', help: 'mnist (the 60,000-image train split; probes on the MNIST test set), or a path: an MNIST IDX pair, CIFAR-10 batches or an image folder (the probe set is held out from it).' }),
+  data: param.text({ url: 'trdata', label: 'Training data', default: 'mnist', help: 'mnist (the 60,000-image train split; probes on the MNIST test set), or a path: an MNIST IDX pair, CIFAR-10 batches or an image folder (the probe set is held out from it). In the lab, user:NAME is data you load (a link names it but cannot carry its files).' }),
   arch: param.select({
     url: 'trarch', label: 'Architecture', default: 'small',
     options: [
@@ -136,7 +136,7 @@ export function trainCommand(values: TrainValues, out: string, backend: string):
   for (const [key, d] of Object.entries(trainSchema) as [string, ParamDef][]) {
     const v = (values as Record<string, unknown>)[key];
     if (key !== 'seed' && key !== 'data' && formatValue(v) === formatValue(d.default)) continue;
-    parts.push(`--${flagOf(key, d)}`, formatValue(v));
+    parts.push(`--${flagOf(key, d)}`, key === 'data' ? cliDataArg(String(v)) : formatValue(v));
   }
   parts.push('--backend', backend, '--out', out);
   return parts.map((p) => (/^[\w.,/:=+-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`)).join(' ');
@@ -149,4 +149,53 @@ export function trainCommand(values: TrainValues, out: string, backend: string):
 export function mnistProbeSample(test: ImageDataset, probeN: number, seed: number): ImageDataset {
   const n = Math.min(probeN, test.n);
   return takeSamples(test, classBalancedSample(test.labels, test.classNames.length, n, deriveSeed(seed, 'probe-sample')));
+}
+
+/**
+ * Training data the user loaded in the lab is `user:NAME` in the recipe and the URL: NAME is the
+ * folder they chose, the one file, or for several loose files the first with "+N" (a link names
+ * the data but cannot carry its files, as with the user's own models: src/ui/byo.ts).
+ */
+export const USER_DATA_PREFIX = 'user:';
+
+/** NAME of a `user:NAME` data value, or null for mnist and paths. */
+export function userDataName(data: string): string | null {
+  return data.startsWith(USER_DATA_PREFIX) ? data.slice(USER_DATA_PREFIX.length) || 'data' : null;
+}
+
+/** The `user:` value for files the user chose: the folder's name, the one file's, or the first file's with "+N". */
+export function userDataValue(names: { folder?: string; files: readonly string[] }): string {
+  const first = [...names.files].sort()[0] ?? 'data';
+  return USER_DATA_PREFIX + (names.folder || (names.files.length > 1 ? `${first} +${names.files.length - 1}` : first));
+}
+
+/**
+ * `--data` for the CLI command of a recipe: mnist and paths as they are; the user's folder or
+ * file by its name (the CLI takes it as a path on the user's disk); several loose files as a
+ * placeholder for a folder holding just them, since `--data` takes one path and a folder with
+ * more batches (test_batch.bin) would train on those too.
+ */
+export function cliDataArg(data: string): string {
+  const name = userDataName(data);
+  if (name === null) return data;
+  const loose = /^(.*) \+(\d+)$/.exec(name);
+  return loose ? `<folder holding ${loose[1]} and the ${loose[2]} other files>` : name;
+}
+
+/**
+ * The probe set held out of a training set the user gives (`layerwise train --data PATH` and
+ * the Train view's loaded data): a class-balanced sample of `probeN` drawn from the master
+ * seed; the rest, in their order, is the training set. One function for the lab and the CLI,
+ * so the same data and seed give the same split in both (definition.test.ts).
+ */
+export function holdOutProbe(all: ImageDataset, probeN: number, seed: number): { train: ImageDataset; probe: ImageDataset; held: Int32Array } {
+  if (probeN >= all.n) throw new LabError(`${probeN} probe images leave no training images in ${all.id} (${all.n} images); lower the probe images`);
+  const held = classBalancedSample(all.labels, all.classNames.length, probeN, deriveSeed(seed, 'probe-sample'));
+  const heldSet = new Set(held);
+  const rest = Int32Array.from({ length: all.n }, (_, i) => i).filter((i) => !heldSet.has(i));
+  return {
+    train: takeSamples(all, rest, { id: `${all.id}-train`, name: `${all.name} (training part)` }),
+    probe: takeSamples(all, held, { id: `${all.id}-probe` }),
+    held,
+  };
 }

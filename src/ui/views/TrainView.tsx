@@ -28,6 +28,7 @@ import { useLab, type ParamsPatch } from '../store';
 import { cancelTraining, downloadSnapshot, loadSnapshotAs, pauseTraining, resumeTraining, startTraining, stepTraining, takeSnapshots, useTrain, type RunState } from '../train';
 import { writeHash } from '../url';
 import { fmtPct, LineChartView } from './common';
+import { TrainDataPicker, useTrainDataReady } from './TrainDataPicker';
 
 const commit = (patch: ParamsPatch) => {
   useLab.getState().setParams(patch);
@@ -51,9 +52,10 @@ function TrainControls() {
           </button>
         ))}
       </div>
+      <TrainDataPicker />
       <fieldset className="controls inline" data-testid="train-controls">
         <legend>Training{second ? ' (run A, and the recipe both runs share)' : ''}</legend>
-        {controlsOf(trainSchema).map(([name, def]) => (
+        {controlsOf(trainSchema).filter(([name]) => name !== 'data').map(([name, def]) => (
           <ParamControl key={name} group="train" name={name} def={def} onCommit={commit} />
         ))}
       </fieldset>
@@ -214,6 +216,7 @@ export function TrainView() {
   const second = useLab((s) => s.params.trainB);
   // Training runs on the backend the lab picked; until it has picked one there is nothing to run on.
   const backend = useLab((s) => s.backend?.active ?? null);
+  const dataReady = useTrainDataReady();
   const command = useMemo(() => {
     const a = trainCommand(recipe, 'my-model', backend ?? 'wasm');
     return second.on ? `${a}\n${trainCommand(secondRunValues(recipe, second), 'my-model-b', backend ?? 'wasm')}` : a;
@@ -228,7 +231,7 @@ export function TrainView() {
     <section className="view train-view" data-testid="train-view">
       {!active && !lead?.probes.length && (
         <p className="view-intro muted" data-testid="train-intro">
-          <b>Train</b>: train a model here, standard or adversarially (FGSM-RS, PGD-AT, TRADES), on the MNIST train split, and watch its clean and
+          <b>Train</b>: train a model here, standard or adversarially (FGSM-RS, PGD-AT, TRADES), on the MNIST train split or data you load, and watch its clean and
           robust accuracy on a fixed probe set as it learns; with a second run B, a standard and an adversarially trained model learn side by side on the
           same batches. Snapshots (on click and at every epoch end) become models A or B in every other view. It runs on the lab's backend, in a worker of
           its own.
@@ -236,7 +239,7 @@ export function TrainView() {
       )}
       <TrainControls />
       <div className="analysis-bar" data-testid="train-bar">
-        <button type="button" data-testid="train-start" disabled={active || !backend} title={backend ? `train on ${backend}, the lab's backend` : 'waiting for the lab to pick its backend'} onClick={() => void startTraining(command)}>
+        <button type="button" data-testid="train-start" disabled={active || !backend || !dataReady} title={!dataReady ? 'load the training data first' : backend ? `train on ${backend}, the lab's backend` : 'waiting for the lab to pick its backend'} onClick={() => void startTraining(command)}>
           {second.on ? 'Train both' : 'Train'}
         </button>
         {t.status === 'running' && (
