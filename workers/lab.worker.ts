@@ -14,6 +14,7 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { AttackCache } from '../src/core/attacks/shared';
 import { selectBackend, type BackendRequest, type BackendState } from '../src/core/backend';
+import type { Precision } from '../src/core/precision';
 import { checkInputCompatibility, loadLabModel, type LabModel, type LayerInfo } from '../src/core/model/model';
 import { shardUrl } from '../src/core/model/artifacts';
 import { predictAll } from '../src/core/model/predict';
@@ -294,12 +295,14 @@ const api = {
   /**
    * Start the backend. 'auto' measures the backends here (core/backend.ts) unless `previous` is
    * this session's earlier 'auto' decision: a replacement worker takes it over instead of
-   * measuring again, so the lab's numbers keep coming from one backend.
+   * measuring again, so the lab's numbers keep coming from one backend. `precision` 'float16'
+   * asks WebGL for half textures (core/precision.ts); tfjs reads that once, so the bridge
+   * changes precision in a fresh worker.
    */
-  async init(request: BackendRequest, previous?: BackendState | null): Promise<BackendState> {
+  async init(request: BackendRequest, previous?: BackendState | null, precision: Precision = 'float32'): Promise<BackendState> {
     const state = await selectBackend(
       request,
-      { wasmPaths: { 'tfjs-backend-wasm.wasm': wasmUrl, 'tfjs-backend-wasm-simd.wasm': wasmSimdUrl, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl } as never },
+      { wasmPaths: { 'tfjs-backend-wasm.wasm': wasmUrl, 'tfjs-backend-wasm-simd.wasm': wasmSimdUrl, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl } as never, precision },
       previous,
     );
     if (state.active === 'webgpu') {

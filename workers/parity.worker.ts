@@ -13,6 +13,7 @@ import { loadLabModel, type LabModel } from '../src/core/model/model';
 import { runKernelParity, runModelParity, type CaseOutcome } from '../src/core/model/kernel-parity';
 import { isOnnxName, loadOnnxModel } from '../src/core/onnx/import';
 import { crossEntropyPerSample } from '../src/core/attacks/common';
+import { gpuMemory, type GpuMemory, type Precision, type PrecisionState } from '../src/core/precision';
 
 export interface ParityReport {
   backend: string;
@@ -60,10 +61,19 @@ const api = {
   },
   /**
    * One model's logits and the input gradient of the summed cross-entropy on given NHWC images
-   * and labels, on `backend`: the e2e compares them with PyTorch's own numbers (issue #23).
+   * and labels, on `backend`: the e2e compares them with PyTorch's own numbers (issue #23), and
+   * half precision's with float32 CPU's. `memory` is WebGL's texture bytes with the model's
+   * weights still held, after the pass's intermediates were released (null on other backends).
    */
-  async logitsAndGradient(backend: BackendName, url: string, images: Float32Array, labels: Int32Array, shape: number[]): Promise<{ logits: Float32Array; gradient: Float32Array }> {
-    const state = await selectBackend(backend, BACKEND_OPTIONS);
+  async logitsAndGradient(
+    backend: BackendName,
+    url: string,
+    images: Float32Array,
+    labels: Int32Array,
+    shape: number[],
+    precision: Precision = 'float32',
+  ): Promise<{ logits: Float32Array; gradient: Float32Array; precision?: PrecisionState; memory: GpuMemory | null }> {
+    const state = await selectBackend(backend, { ...BACKEND_OPTIONS, precision });
     if (state.active !== backend) throw new Error(`${backend} unavailable: ${state.fallbackReason}`);
     const model = await loadByUrl(url);
     const x = tf.tensor4d(images, shape as [number, number, number, number]);
@@ -73,7 +83,7 @@ const api = {
       const g = tf.grad((v: tf.Tensor) => tf.sum(crossEntropyPerSample(model.logits(v as tf.Tensor4D), y)))(x);
       const out = { logits: (await z.data()) as Float32Array, gradient: (await g.data()) as Float32Array };
       tf.dispose([z, g]);
-      return out;
+      return { ...out, precision: state.precision, memory: gpuMemory() };
     } finally {
       tf.dispose([x, y]);
       model.dispose();

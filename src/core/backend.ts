@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { PROBE_CAP_MS, timeProbeWorkload } from './backendProbe';
+import { forceHalfTextures, halfFloatRenderTargets, halfTexturesForced, resolvePrecision, roundTripIsHalf, type Precision, type PrecisionState } from './precision';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export type BackendRequest = BackendName | 'auto';
@@ -29,6 +30,8 @@ export interface BackendState {
   tfjs?: string;
   /** How 'auto' chose in the browser: what each backend did in the probe, and the reason in words. */
   choice?: BackendChoice;
+  /** What values are stored in (float16 only on WebGL with half textures, precision.ts); absent in older saved states. */
+  precision?: PrecisionState;
 }
 
 /** What one backend did in the start-up probe of 'auto'. */
@@ -110,6 +113,12 @@ export interface BackendEnvironment {
   node?: boolean;
   /** Per-backend cap of the 'auto' probe (PROBE_CAP_MS unless set). */
   probeCapMs?: number;
+  /**
+   * 'float16' asks WebGL for half-precision textures (precision.ts). tfjs reads the flag once,
+   * when WebGL starts, so a realm that started WebGL in one precision cannot switch: the lab
+   * changes precision in a fresh worker.
+   */
+  precision?: Precision;
 }
 
 async function probeWebGpu(): Promise<{ ok: boolean; reason?: string; adapter?: string; fallbackAdapter?: boolean }> {
@@ -316,6 +325,25 @@ async function selectByMeasurement(env: BackendEnvironment): Promise<BackendStat
  * says so.
  */
 export async function selectBackend(requested: BackendRequest, env: BackendEnvironment = {}, previous?: BackendState | null): Promise<BackendState> {
+  const precision = env.precision ?? 'float32';
+  // Half-float render targets are checked before WebGL starts: forcing f16 where they are missing
+  // would make tfjs's WebGL fail to start (or render nothing), so the lab says so and stays float32.
+  const renderTargets = precision === 'float16' && !env.node ? halfFloatRenderTargets() : precision === 'float16' ? 'no WebGL in Node' : null;
+  if (precision === 'float16' && renderTargets === null) forceHalfTextures();
+  const state = await selectWithoutPrecision(requested, env, previous);
+  const halfForced = halfTexturesForced();
+  // A realm whose WebGL started in half precision stays there: record what it stores, whatever was asked.
+  const effective: Precision = state.active === 'webgl' && halfForced ? 'float16' : precision;
+  state.precision = resolvePrecision(effective, state.active, {
+    renderTargets: effective === 'float16' ? renderTargets : null,
+    roundTripIsHalf: state.active === 'webgl' && halfForced ? await roundTripIsHalf() : false,
+  });
+  if (precision !== effective) state.precision = { ...state.precision, requested: precision, note: 'this worker started WebGL in half precision; a fresh worker is needed for float32' };
+  activeState = state;
+  return state;
+}
+
+async function selectWithoutPrecision(requested: BackendRequest, env: BackendEnvironment, previous?: BackendState | null): Promise<BackendState> {
   if (requested === 'auto' && !env.node) {
     if (previous?.requested === 'auto' && previous.choice && (await tryBackend(previous.active, env)) === null) {
       activeState = { ...previous, choice: { ...previous.choice, reused: true } };

@@ -81,6 +81,14 @@ export const setupSchema = {
       { value: 'cpu', label: 'CPU' },
     ],
   }),
+  precision: param.select({
+    url: 'prec', label: 'Precision', default: 'float32',
+    options: [
+      { value: 'float32', label: 'float32' },
+      { value: 'float16', label: 'half precision (GPU)' },
+    ],
+    help: 'Half precision stores weights, activations and gradients as float16 textures on WebGL: half the GPU memory, different numbers (README, ONNX section: a very confident sample can get a zero gradient). WebGPU in tfjs 4.22 has no float16 storage and stays float32; WASM and CPU compute in float32.',
+  }),
 };
 
 export const attackSchema = {

@@ -26,8 +26,8 @@ function factory(behaviour: (index: number) => Behaviour) {
     Comlink.expose(
       {
         // 'auto' measures unless handed the session's earlier decision (core/backend.ts selectBackend).
-        init: async (request: string, previous?: { choice?: { reason: string } } | null) => {
-          record.inits.push(`${request} ${previous?.choice?.reason ?? 'fresh'}`);
+        init: async (request: string, previous?: { choice?: { reason: string } } | null, precision = 'float32') => {
+          record.inits.push(`${request} ${previous?.choice?.reason ?? 'fresh'}${precision === 'float32' ? '' : ` ${precision}`}`);
           return request === 'auto' ? { requested: 'auto', active: 'wasm', choice: { reason: previous?.choice?.reason ?? `measured by worker ${index}` } } : { requested: request, active: 'cpu' };
         },
         configure: async (next: Next) => {
@@ -151,5 +151,27 @@ describe("LabBridge and 'auto'", () => {
     await bridge.init('auto');
     expect(workers[2].inits).toEqual(['cpu fresh']);
     expect(workers[3].inits).toEqual(['auto measured by worker 0']);
+  });
+});
+
+describe('LabBridge and half precision', () => {
+  it('changes precision in a fresh worker (tfjs reads the float16 flag once), keeping the loaded setup', async () => {
+    const { bridge, workers } = setup(() => ({}));
+    await bridge.init('webgl');
+    await bridge.init('webgl', 'float16');
+    // Nothing loaded yet: the fresh worker only starts the backend.
+    expect(workers.map((w) => w.inits)).toEqual([['webgl fresh'], ['webgl fresh float16']]);
+    expect(workers[0].terminated).toBe(true);
+    expect(workers[1].calls).toEqual([]);
+    await bridge.configure({ model: { url: 'good' } });
+    await bridge.init('webgl', 'float32');
+    expect(workers[2].inits).toEqual(['webgl fresh']);
+    expect(workers[2].calls).toEqual(['configure good -']);
+    // The same precision again reuses the worker; a replacement keeps the precision.
+    await bridge.init('webgl', 'float32');
+    expect(workers).toHaveLength(3);
+    await bridge.init('webgl', 'float16');
+    await bridge.respawn('a cancelled job');
+    expect(workers[4].inits).toEqual(['webgl fresh float16']);
   });
 });

@@ -13,6 +13,7 @@
  */
 import * as Comlink from 'comlink';
 import type { BackendRequest, BackendState } from '../core/backend';
+import type { Precision } from '../core/precision';
 import type { JobProgress } from '../core/types';
 import type { AnalysisKind, AnalysisRequest, DataSource, DatasetSummary, LabWorkerApi, ModelSource, ModelSummary, SampleData } from '../../workers/lab.worker';
 
@@ -35,6 +36,7 @@ export class CancelledError extends Error {
 
 interface Setup {
   backend: BackendRequest;
+  precision: Precision;
   model?: ModelSource;
   data?: DataSource;
   compare?: ModelSource | null;
@@ -75,7 +77,9 @@ const REPLACED = Symbol('worker replaced');
 export class LabBridge {
   private worker!: WorkerLike;
   private api!: Comlink.Remote<LabWorkerApi>;
-  private setup: Setup = { backend: 'auto' };
+  private setup: Setup = { backend: 'auto', precision: 'float32' };
+  /** Whether the current worker has started a backend (its WebGL precision is then fixed). */
+  private started = false;
   private events: BridgeEvents;
   /** Resolves when the current worker has replayed its setup. */
   private ready: Promise<unknown> = Promise.resolve();
@@ -93,6 +97,7 @@ export class LabBridge {
   }
 
   private spawn() {
+    this.started = false;
     const worker = this.createWorker();
     this.worker = worker;
     this.api = Comlink.wrap<LabWorkerApi>(worker as unknown as Comlink.Endpoint);
@@ -126,7 +131,7 @@ export class LabBridge {
     const s = this.setup;
     const api = this.api;
     const replay = (async () => {
-      await this.initOn(api, s.backend);
+      await this.initOn(api, s.backend, s.precision);
       if (s.model || s.data) await api.configure({ model: s.model, data: s.data });
       if (s.compare) await api.setCompare(s.compare);
       if (s.sample) await api.drawSample(s.sample.n, s.sample.seed);
@@ -143,27 +148,33 @@ export class LabBridge {
   /** The 'auto' decision of this session: replacement workers take it over instead of measuring again. */
   private autoChoice: BackendState | null = null;
 
-  private async initOn(api: Comlink.Remote<LabWorkerApi>, backend: BackendRequest): Promise<BackendState> {
-    const state = await api.init(backend, backend === 'auto' ? this.autoChoice : null);
+  private async initOn(api: Comlink.Remote<LabWorkerApi>, backend: BackendRequest, precision: Precision): Promise<BackendState> {
+    const state = await api.init(backend, backend === 'auto' ? this.autoChoice : null, precision);
+    if (api === this.api) this.started = true;
     if (state?.requested === 'auto') this.autoChoice = state;
     return state;
   }
 
-  async init(backend: BackendRequest): Promise<BackendState> {
+  async init(backend: BackendRequest, precision: Precision = 'float32'): Promise<BackendState> {
     await this.ready;
-    if (this.setup.backend !== backend && (this.setup.model || this.setup.data)) {
-      // A backend switch on a loaded lab: a fresh worker avoids mixing backends' tensors.
+    const backendSwitch = this.setup.backend !== backend && Boolean(this.setup.model || this.setup.data);
+    // tfjs reads WebGL's float16 flag once, when WebGL starts: another precision needs a fresh worker.
+    const precisionSwitch = this.setup.precision !== precision && this.started;
+    if (backendSwitch || precisionSwitch) {
+      // A fresh worker also avoids mixing backends' tensors on a loaded lab.
       this.setup.backend = backend;
+      this.setup.precision = precision;
       this.worker.terminate();
       this.spawn();
-      const state = await this.initOn(this.api, backend);
-      await this.api.configure({ model: this.setup.model, data: this.setup.data });
+      const state = await this.initOn(this.api, backend, precision);
+      if (this.setup.model || this.setup.data) await this.api.configure({ model: this.setup.model, data: this.setup.data });
       if (this.setup.compare) await this.api.setCompare(this.setup.compare);
       if (this.setup.sample) await this.api.drawSample(this.setup.sample.n, this.setup.sample.seed);
       return state;
     }
     this.setup.backend = backend;
-    return this.initOn(this.api, backend);
+    this.setup.precision = precision;
+    return this.initOn(this.api, backend, precision);
   }
 
   /**

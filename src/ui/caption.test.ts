@@ -31,6 +31,11 @@ describe('captionPhrases', () => {
     ]);
   });
 
+  it('names half precision, which changes the numbers, and says nothing of float32', () => {
+    expect(captionPhrases({ ...facts, backend: 'webgl', precision: 'float16' }).at(-1)).toBe('layerwise 0.1.0, tfjs 4.22.0, webgl, half precision (float16 textures)');
+    expect(captionPhrases({ ...facts, precision: 'float32' }).at(-1)).toBe('layerwise 0.1.0, tfjs 4.22.0, wasm');
+  });
+
   it('leaves out B, the step size of FGSM and an empty ladder; says when the result is the preview', () => {
     const p = captionPhrases({ ...facts, modelB: null, attack: { attack: 'fgsm', norm: 'l2', eps: 1.5, steps: 1, stepSize: 1.5 }, ladder: [1.5], preview: true });
     expect(p).not.toContain('model B: mnist-small-pgd-linf');

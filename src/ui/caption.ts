@@ -26,6 +26,8 @@ export interface CaptionFacts {
   version?: string;
   tfjs?: string | null;
   backend?: string | null;
+  /** What the backend stored values in; 'float16' is named in the caption (the numbers differ from float32). */
+  precision?: 'float32' | 'float16' | null;
 }
 
 const NORM_NAMES: Record<string, string> = { linf: 'L∞', l2: 'L2', l1: 'L1' };
@@ -61,7 +63,7 @@ export function captionPhrases(f: CaptionFacts): string[] {
   const others = (f.ladder ?? []).filter((e) => !f.attack || e !== f.attack.eps);
   if (others.length) phrases.push(`also ε = ${others.map(num).join(', ')}`);
   phrases.push(`seed ${f.seed}`, shortDate(f.created));
-  const made = [f.version && `layerwise ${f.version}`, f.tfjs && `tfjs ${f.tfjs}`, f.backend].filter(Boolean).join(', ');
+  const made = [f.version && `layerwise ${f.version}`, f.tfjs && `tfjs ${f.tfjs}`, f.backend, f.precision === 'float16' && 'half precision (float16 textures)'].filter(Boolean).join(', ');
   if (made) phrases.push(made);
   return phrases;
 }

@@ -41,6 +41,7 @@ export function runManifest(title = 'Relative representation shift per layer'): 
     version: APP_VERSION,
     tfjs: s.backend?.tfjs ?? null,
     backend: s.backend?.active ?? null,
+    precision: s.backend?.precision?.active ?? null,
   });
   return {
     app: 'layerwise',
@@ -50,6 +51,8 @@ export function runManifest(title = 'Relative representation shift per layer'): 
     seed: s.params.setup.seed,
     params: s.params,
     backend: s.backend,
+    /** What the numbers were computed in: float16 textures on WebGL change them (README, ONNX section). */
+    precision: s.backend?.precision ?? { requested: s.params.setup.precision, active: 'float32', note: null },
     model: s.model && modelFacts(modelA, s.model),
     /** Compare mode: model B, attacked on the same samples with the same random choices. */
     compareModel: s.compareModel && modelB ? modelFacts(modelB, s.compareModel) : null,

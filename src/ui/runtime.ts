@@ -5,6 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import type { BackendName } from '../core/backend';
+import type { Precision } from '../core/precision';
 import type { TrainValues } from '../core/train/definition';
 import { LabBridge } from './bridge';
 import { resultJson } from '../core/analyses/define';
@@ -41,8 +42,8 @@ export function installDebugHooks(): void {
     loseDevice: () => getBridge().debugLoseDevice(),
     kernelParity: runKernelParityInWorker,
     /** One model's logits and input gradient on given images, in a worker of its own (the ONNX-vs-PyTorch e2e). */
-    logitsAndGradient: (backend: BackendName, url: string, images: Float32Array, labels: Int32Array, shape: number[]) =>
-      inParityWorker((api) => api.logitsAndGradient(backend, new URL(url, document.baseURI).href, images, labels, shape)),
+    logitsAndGradient: (backend: BackendName, url: string, images: Float32Array, labels: Int32Array, shape: number[], precision: Precision = 'float32') =>
+      inParityWorker((api) => api.logitsAndGradient(backend, new URL(url, document.baseURI).href, images, labels, shape, precision)),
     /** Snapshot the Train view's weights: the SHA-256 of its shard and its card (the lab-vs-CLI training e2e). */
     trainSnapshot: () => import('./train').then((m) => m.snapshotDigest()),
     /** A timed training run in a fresh Train-view worker (the training bench, bench/train.ts). */

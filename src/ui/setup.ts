@@ -172,8 +172,8 @@ export async function applyParams(patch: ParamsPatch, opts: { preview?: boolean 
 class ReportedError extends Error {}
 
 async function applySetup(before: Params, next: Params, modelChanged: boolean, dataChanged: boolean): Promise<void> {
-  if (next.setup.backend !== before.setup.backend) {
-    const state = await getBridge().init(next.setup.backend as BackendRequest);
+  if (next.setup.backend !== before.setup.backend || next.setup.precision !== before.setup.precision) {
+    const state = await getBridge().init(next.setup.backend as BackendRequest, next.setup.precision);
     get().set({ backend: state });
   }
   if (modelChanged || dataChanged) {
@@ -239,7 +239,7 @@ export async function boot(): Promise<void> {
 }
 
 async function bootSetup(params: Params): Promise<void> {
-  const backendReady = getBridge().init(params.setup.backend as BackendRequest);
+  const backendReady = getBridge().init(params.setup.backend as BackendRequest, params.setup.precision);
   const [zoo, datasets] = await Promise.all([
     fetchJson<{ models: ZooEntry[] } | ZooEntry[]>(`${BASE}models/index.json`).catch((e) => {
       get().set({ notice: `model zoo index unavailable (${message(e)})` });

@@ -30,6 +30,9 @@ describe('analysis definitions', () => {
     // The strip's sample size matters to the slice only.
     expect(analysisKey(findAnalysis('slice')!, setup({ setup: { n: 32 } }), own('slice'))).not.toBe(analysisKey(findAnalysis('slice')!, setup(), own('slice')));
     expect(analysisKey(curve, setup({ setup: { n: 32 } }), own('curve'))).toBe(analysisKey(curve, setup(), own('curve')));
+    // Half precision gives other numbers: its results key apart; float32 keeps the keys it always had.
+    expect(analysisKey(curve, setup({ setup: { precision: 'float16' } }), own('curve'))).not.toBe(analysisKey(curve, setup(), own('curve')));
+    expect(analysisKey(curve, setup({ setup: { precision: 'float32', backend: 'webgl' } }), own('curve'))).toBe(analysisKey(curve, setup(), own('curve')));
   });
 
   it('states ε in every command that reads it, even at its default (else each side would use its data’s threat-model start)', () => {

@@ -74,7 +74,7 @@ export type ResultOf<D> = D extends { run(...args: never[]): Promise<infer R> } 
 
 /** Everything that decides an analysis's numbers: the setup, the shared values it uses, its own values. */
 export interface AnalysisSetup {
-  setup: Pick<SetupValues, 'model' | 'data' | 'seed' | 'n'>;
+  setup: Pick<SetupValues, 'model' | 'data' | 'seed' | 'n'> & Partial<Pick<SetupValues, 'precision'>>;
   compare: string;
   attack: AttackValues;
   layers: string[];
@@ -95,6 +95,9 @@ export function analysisKey(def: AnyAnalysis, setup: AnalysisSetup, own: Record<
     ...(def.uses.sample ? { n: setup.setup.n } : {}),
     ...(def.uses.attack ? { attack: def.uses.eps === false ? { ...setup.attack, eps: null } : setup.attack } : {}),
     ...(def.uses.layers ? { layers: setup.layers } : {}),
+    // Backends give the same numbers within float32 rounding, so the backend is not in the key;
+    // half precision (core/precision.ts) gives other numbers, so a float16 result keys apart.
+    ...(setup.setup.precision === 'float16' ? { precision: 'float16' } : {}),
     own,
   });
 }

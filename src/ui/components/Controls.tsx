@@ -6,6 +6,7 @@
 import { Fragment, useRef, useState } from 'react';
 import { stepSizeNote } from '../../core/attacks/spec';
 import { attackSchema, coerce, setupSchema, type ParamDef, type Schema } from '../../core/schema';
+import { halfPrecisionUnavailable } from '../../core/precision';
 import { applyParams, loadImageFiles, loadModelFiles } from '../setup';
 import { plural } from '../text';
 import { useLab, type Params, type ParamsPatch } from '../store';
@@ -24,6 +25,9 @@ export function ParamControl({ group, name, def, onCommit }: { group: Group; nam
   const zoo = useLab((s) => s.zoo);
   const datasets = useLab((s) => s.datasets);
   const userModel = useLab((s) => s.userModelLabel);
+  const activeBackend = useLab((s) => s.backend?.active);
+  // Half precision is a WebGL texture format: on WASM and CPU the choice is disabled, with the reason.
+  const halfBlocked = group === 'setup' && name === 'precision' && (activeBackend === 'wasm' || activeBackend === 'cpu') ? halfPrecisionUnavailable(activeBackend) : null;
   const id = group === 'setup' || group === 'attack' ? `param-${name}` : `param-${group}-${name}`;
   let options = def.kind === 'select' ? def.options : undefined;
   if (group === 'setup' && name === 'model') {
@@ -49,8 +53,9 @@ export function ParamControl({ group, name, def, onCommit }: { group: Group; nam
       {options ? (
         <select id={id} value={String(value)} onChange={(e) => commit(e.target.value)}>
           {options?.map((o) => (
-            <option key={o.value} value={o.value}>
+            <option key={o.value} value={o.value} disabled={halfBlocked !== null && o.value === 'float16'} title={halfBlocked !== null && o.value === 'float16' ? halfBlocked : undefined}>
               {o.label}
+              {halfBlocked !== null && o.value === 'float16' ? ` (off: ${activeBackend} computes in float32)` : ''}
             </option>
           ))}
         </select>
@@ -93,6 +98,7 @@ export function SetupControls() {
       {controlsOf(setupSchema).map(([name, def]) => (
         <ParamControl key={name} group="setup" name={name} def={def} />
       ))}
+      <PrecisionNote />
       <CompareControl />
       <CompareFiles />
       <label className="control" title="a tfjs model.json (layers or graph model) or an .onnx file, served from any URL that allows it">
@@ -111,6 +117,19 @@ export function SetupControls() {
       <FileButton label="Load data files" title="an MNIST IDX pair (raw or .gz) or CIFAR-10 binary batches" testId="data-files" onFiles={(files) => loadImageFiles(files)} />
       <FileButton label="Load image folder" title="a folder with one sub-folder per class (optional labels.txt)" testId="image-files" directory onFiles={(files) => loadImageFiles(files)} />
     </fieldset>
+  );
+}
+
+/** One line under the precision choice: what half precision does on the backend running, or why it is off. */
+function PrecisionNote() {
+  const p = useLab((s) => s.backend?.precision);
+  // Nothing to say while float32 is asked for: the menu's disabled option carries WASM's and CPU's reason.
+  const text = p?.active === 'float16' ? 'float16 textures on WebGL: half the GPU memory; numbers differ from float32, and a very confident sample gets a zero gradient' : (p?.note ?? null);
+  if (!text) return null;
+  return (
+    <p className="muted precision-note" data-testid="precision-note">
+      {text}
+    </p>
   );
 }
 

@@ -1,5 +1,6 @@
 /** Backend badge (what runs, and why: the measured choice of 'auto' or the fallback reason) with a switch to the others, job progress with cancel, errors and notices. */
-import { BACKEND_ORDER, describeMeasurement, isSoftwareAdapter, type BackendRequest } from '../../core/backend';
+import { BACKEND_ORDER, describeMeasurement, isSoftwareAdapter, type BackendRequest, type BackendState } from '../../core/backend';
+import { HALF_PRECISION_CAVEAT } from '../../core/precision';
 import { cancelLane } from '../jobs';
 import { applyFix, applyParams, loadModelFiles } from '../setup';
 import { secondsLeft, useNow } from '../progress';
@@ -32,6 +33,7 @@ export function BackendBadge() {
         {softwareOnRequest ? ' · software adapter: slow here, auto measures a faster backend' : ''}
         {backend.fallbackReason ? ` (fell back: ${backend.fallbackReason})` : ''}
       </span>
+      <PrecisionBadge backend={backend} />
       <select
         className="backend-select"
         data-testid="backend-select"
@@ -47,6 +49,27 @@ export function BackendBadge() {
           </option>
         ))}
       </select>
+    </span>
+  );
+}
+
+/**
+ * Half precision changes the numbers, so it is never silent: a badge while values are stored as
+ * float16, and one saying why when half precision was asked for and the lab stays float32.
+ */
+function PrecisionBadge({ backend }: { backend: BackendState }) {
+  const p = backend.precision;
+  if (!p || (p.requested === 'float32' && p.active === 'float32')) return null;
+  if (p.active === 'float16') {
+    return (
+      <span className="badge precision half" data-testid="precision-badge" data-precision="float16" title={`WebGL stores weights, activations and gradients as float16 textures: half the GPU memory; ${HALF_PRECISION_CAVEAT} (README, ONNX section)`}>
+        half precision (float16): numbers differ from float32
+      </span>
+    );
+  }
+  return (
+    <span className="badge precision fallback" data-testid="precision-badge" data-precision="float32" title={p.note ?? ''}>
+      float32: {p.note}
     </span>
   );
 }
