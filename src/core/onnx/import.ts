@@ -175,6 +175,8 @@ export async function loadOnnxModel(files: OnnxFiles, label: string): Promise<On
   try {
     const model = await buildModel(proto, rawReader(source, raw, external, label), label, owned, probes, locations);
     model.onnx.memory = estimate;
+    // The attack runner sizes its batches by the same per-image bytes this load was checked with.
+    registerActivations(model, estimate.activationBytesPerImage);
     tf.dispose(probes);
     return model;
   } catch (e) {
