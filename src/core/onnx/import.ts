@@ -86,7 +86,8 @@ const prod = (a: number[]) => a.reduce((x, y) => x * y, 1);
 /** ONNX float data types (float32, float16, float64, bfloat16 codes). */
 const FLOAT_TYPES = new Set([1, 10, 11, 16]);
 /**
- * Initializers with at least this many values are decoded on use, not at the start: 64 Ki
+ * Initializers with at least this many values are read from the file and decoded on use, not
+ * at the start (stream.ts leaves their bytes in the file until then): 64 Ki
  * floats (256 kB) keeps BatchNorm vectors, biases and shape constants eager (they are read
  * more than once) and leaves every convolution and dense weight of a ResNet lazy.
  */
@@ -873,8 +874,8 @@ async function buildModel(
     ops,
     externalData: externalNames,
   };
-  // The model's closures share this function's scope: drop the decoded weights and the file's
-  // initializers (views of the whole file) so that only the tensors stay alive.
+  // The model's closures share this function's scope: drop the decoded weights and the
+  // initializers (with any data they hold themselves) so that only the tensors stay alive.
   values.clear();
   graph.initializer = [];
   const model: OnnxLabModel = {
