@@ -1,5 +1,6 @@
 /** Node file adapters for the CLI, tools and Node tests (core stays free of fs): model files in, result files out. */
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { readSync } from 'node:fs';
 import path from 'node:path';
 import type { ReadModelFile } from '../core/model/artifacts';
 import type { ByteSource } from '../core/onnx/stream';
@@ -45,8 +46,11 @@ export async function openFileSource(file: string): Promise<FileSource> {
       size,
       read: async (offset, length) => {
         const out = new Uint8Array(length);
+        // Synchronous positioned reads: a model load makes a few hundred of them (each weight,
+        // the structure between weights), and each asynchronous one waits for a libuv thread,
+        // which on a busy machine cost more wall time than the reads themselves.
         for (let done = 0; done < length; ) {
-          const { bytesRead } = await fh.read(out, done, length - done, offset + done);
+          const bytesRead = readSync(fh.fd, out, done, length - done, offset + done);
           if (bytesRead === 0) throw new Error(`${path.basename(file)} ends at byte ${offset + done}, before ${offset + length}`);
           done += bytesRead;
         }
