@@ -29,6 +29,7 @@ import { loadPlainLayerTap } from '../src/core/collision/maps';
 import { decodeImageFile } from './images';
 import { checkClassNames, namedByModel, readClassNames, splitClassNamesFile } from '../src/core/model/classNames';
 import { isOnnxName, loadOnnxModel, type OnnxCard, type OnnxLabModel } from '../src/core/onnx/import';
+import { blobSource, bytesSource, type ByteSource } from '../src/core/onnx/stream';
 import { classifyFetchError, describeFetchFailure } from './fetchFailure';
 
 export interface ModelSummary {
@@ -69,7 +70,14 @@ export interface SampleData {
 export type { SliceModelResult as SliceTransfer } from '../src/core/analysis/definition';
 
 /** A model by URL, or the user's files (`arrival`: chosen in a file input or dropped, as messages say it). */
-export type ModelSource = { url: string } | { files: { name: string; bytes: ArrayBuffer }[]; arrival?: 'picked' | 'dropped' };
+export type ModelSource =
+  | { url: string }
+  | {
+      files: { name: string; bytes: ArrayBuffer }[];
+      /** Files passed as Blobs (an .onnx and its external data): the importer reads them in pieces. */
+      blobs?: { name: string; blob: Blob }[];
+      arrival?: 'picked' | 'dropped';
+    };
 export type DataSource = { indexUrl: string } | { files: { path: string; bytes: ArrayBuffer }[]; labelsTxt?: string; arrival?: 'picked' | 'dropped' };
 
 let model: LabModel | null = null;
@@ -114,19 +122,32 @@ function urlReader(modelUrl: string) {
   };
 }
 
-function filesReader(chosen: { name: string; bytes: ArrayBuffer }[], arrival: 'picked' | 'dropped' = 'picked') {
+function filesReader(chosen: { name: string; bytes: ArrayBuffer }[], arrival: 'picked' | 'dropped' = 'picked', blobs: { name: string; blob: Blob }[] = []) {
   // A class-name list chosen with the model (a labels.json too) is not the model's JSON.
   const files = splitClassNamesFile(chosen).model;
-  const byName = new Map(files.map((f) => [f.name.split('/').pop() as string, f.bytes]));
+  const base = (name: string) => name.split('/').pop() as string;
+  const byName = new Map(files.map((f) => [base(f.name), f.bytes]));
+  const blobByName = new Map(blobs.map((f) => [base(f.name), f.blob]));
+  const names = [...files.map((f) => f.name), ...blobs.map((f) => f.name)];
   // An .onnx file (with its external .data, if any) wins over JSON files chosen with it.
-  const json = files.find((f) => isOnnxName(f.name)) ?? files.find((f) => f.name.endsWith('.json') && !f.name.endsWith('card.json'));
+  const json = names.find((n) => isOnnxName(n)) ?? names.find((n) => n.endsWith('.json') && !n.endsWith('card.json'));
   if (!json) throw new LabError(`the ${arrival} files contain no model.json or .onnx file`);
   return {
-    name: json.name.split('/').pop() as string,
+    name: base(json),
     read: async (rel: string) => {
-      const bytes = byName.get(rel.split('/').pop() as string);
+      const blob = blobByName.get(base(rel));
+      if (blob) return new Uint8Array(await blob.arrayBuffer());
+      const bytes = byName.get(base(rel));
       if (!bytes) throw new Error('not among the chosen files');
       return new Uint8Array(bytes);
+    },
+    /** The file for ranged reads: a chosen File is sliced, never read whole (stream.ts). */
+    open: async (rel: string): Promise<ByteSource> => {
+      const blob = blobByName.get(base(rel));
+      if (blob) return blobSource(blob);
+      const bytes = byName.get(base(rel));
+      if (!bytes) throw new Error('not among the chosen files');
+      return bytesSource(new Uint8Array(bytes));
     },
   };
 }
@@ -140,10 +161,16 @@ async function loadSource(source: ModelSource): Promise<{ model: LabModel; label
   // Class names chosen with the model (labels.txt or a JSON list) are not model files.
   const split = 'files' in source ? splitClassNamesFile(source.files) : null;
   const names = split?.classNames ? readClassNames(split.classNames) : null;
-  const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files, source.arrival);
+  const chosen = 'url' in source ? null : filesReader(source.files, source.arrival, source.blobs);
+  const reader = 'url' in source ? urlReader(source.url) : chosen!;
   const label = 'url' in source ? source.url : `${source.arrival ?? 'picked'} ${reader.name}`;
   let loaded: LabModel;
-  if (isOnnxName(reader.name)) {
+  if (isOnnxName(reader.name) && chosen) {
+    // Chosen files: read in pieces, one weight at a time, the .onnx and its external data alike.
+    const file = await chosen.open(reader.name).catch((e: Error) => Promise.reject(new LabError(`${label}: cannot read ${reader.name} (${e.message})`)));
+    loaded = await loadOnnxModel({ model: file, openExternal: chosen.open }, label);
+  } else if (isOnnxName(reader.name)) {
+    // A URL: fetched whole (ranged HTTP requests would need the server's support).
     const bytes = await reader.read(reader.name).catch((e: Error) => Promise.reject(new LabError(`${label}: cannot read ${reader.name} (${e.message})`)));
     loaded = await loadOnnxModel({ model: bytes, readExternal: reader.read }, label);
   } else {
@@ -245,7 +272,7 @@ const resources: AnalysisResources = {
   async plainTap(which) {
     const source = which === 'a' ? modelSourceA : which === 'b' ? modelSourceB : { url: zooModelUrl(which) };
     if (!source) return null;
-    const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files, source.arrival);
+    const reader = 'url' in source ? urlReader(source.url) : filesReader(source.files, source.arrival, source.blobs);
     // ONNX models already run as plain ops: the analysis taps the loaded model itself.
     if (isOnnxName(reader.name)) return null;
     return loadPlainLayerTap(reader.name, reader.read);

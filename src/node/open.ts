@@ -5,11 +5,11 @@ import path from 'node:path';
 import { classBalancedSample, takeSamples } from '../core/data/sampler';
 import { loadLabModel, type LabModel } from '../core/model/model';
 import { checkClassNames, readClassNames } from '../core/model/classNames';
-import { isOnnxName, loadOnnxModel } from '../core/onnx/import';
+import { isOnnxName, loadOnnxModel, type OnnxLabModel } from '../core/onnx/import';
 import { ONNX_MEMORY_BUDGET_NODE, type MemoryBudget } from '../core/onnx/memory';
 import { escapeControl } from '../core/text';
 import { LabError, type ImageDataset } from '../core/types';
-import { nodeModelReader } from './files';
+import { nodeModelReader, type FileSource } from './files';
 import { loadBuiltinDataset, loadDatasetFromPath } from './images';
 import { PUBLIC_DIR } from './paths';
 
@@ -29,10 +29,7 @@ export async function openModel(spec: string, opts: { labels?: string; memoryBud
   const file = resolveModelPath(spec);
   const names = opts.labels === undefined ? null : await readClassNamesFile(opts.labels);
   const reader = nodeModelReader(file);
-  const model = isOnnxName(file)
-    ? // External data (a .data file written past 2 GB) is read from the .onnx's own folder only.
-      await loadOnnxModel({ model: await reader.read(reader.name), readExternal: reader.read, budget: nodeBudget(opts.memoryBudget) }, file)
-    : await loadLabModel(reader.name, reader.read, file);
+  const model = isOnnxName(file) ? await loadOnnxFile(file, nodeBudget(opts.memoryBudget)) : await loadLabModel(reader.name, reader.read, file);
   if (names && opts.labels !== undefined) {
     try {
       checkClassNames(opts.labels, names, model.numClasses);
@@ -43,6 +40,27 @@ export async function openModel(spec: string, opts: { labels?: string; memoryBud
     model.classNames = names;
   }
   return model;
+}
+
+/**
+ * Load an .onnx file read in pieces (src/core/onnx/stream.ts): its structure first, then
+ * each weight's bytes by a positioned read when the importer needs it, so the file is never
+ * held whole. External data (a .data file written past 2 GB) is read the same way, tensor by
+ * tensor, from the .onnx's own folder only.
+ */
+export async function loadOnnxFile(file: string, budget: MemoryBudget, label = file): Promise<OnnxLabModel> {
+  const reader = nodeModelReader(file);
+  const opened: FileSource[] = [];
+  const openFile = async (rel: string) => {
+    const src = await reader.open(rel);
+    opened.push(src);
+    return src;
+  };
+  try {
+    return await loadOnnxModel({ model: await openFile(reader.name), openExternal: openFile, budget }, label);
+  } finally {
+    await Promise.all(opened.map((s) => s.close()));
+  }
 }
 
 /** The Node memory budget for ONNX models (memory.ts), or the CLI's --memory-budget. */

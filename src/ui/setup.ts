@@ -318,11 +318,20 @@ function onParamsApplied(before: Params | null, next: Params): void {
  */
 export async function loadModelFiles(files: File[], opts: { arrival?: FileArrival; which?: 'a' | 'b' } = {}): Promise<boolean> {
   const which = opts.which ?? 'a';
-  const payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
+  // An .onnx and the files chosen with it other than class names or JSON (its external data)
+  // go to the worker as Files, which the importer reads in pieces instead of the tab holding
+  // each whole (146 MB for WRN-28-10).
+  const onnxChosen = files.some((f) => /\.onnx$/i.test(f.name));
+  const inPieces = (f: File) => onnxChosen && !/\.(json|txt)$/i.test(f.name);
+  const payload = await Promise.all(files.map(async (f) => (inPieces(f) ? null : { name: f.name, bytes: await f.arrayBuffer() })));
   // The id names the model file, not a labels.json chosen with it.
-  const modelFiles = files.filter((_, i) => !isClassNamesFile(payload[i]));
+  const modelFiles = files.filter((_, i) => !(payload[i] && isClassNamesFile(payload[i]!)));
   const id = `user:${(modelFiles.find((f) => /\.onnx$/i.test(f.name)) ?? modelFiles.find((f) => f.name.endsWith('.json')))?.name ?? 'model'}`;
-  const source: ModelSource = { files: payload, arrival: opts.arrival ?? 'picked' };
+  const source: ModelSource = {
+    files: payload.filter((p): p is { name: string; bytes: ArrayBuffer } => p !== null),
+    blobs: files.filter(inPieces).map((f) => ({ name: f.name, blob: f })),
+    arrival: opts.arrival ?? 'picked',
+  };
   const { controller, finish } = startMainJob('load', `loading ${plural(files.length, 'model file')}${which === 'b' ? ' as model B' : ''}`);
   try {
     await serialSetup(async () => {

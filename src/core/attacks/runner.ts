@@ -16,7 +16,8 @@ import { fabBatch } from './fab';
 import { cwBatch, CW_SEARCH_STEPS } from './cw';
 import { isMinimumNormAttack, resolvedStepSize } from './spec';
 import type { AttackResult, AttackSpec, BatchContext, BatchOutcome } from './types';
-import { activationFloatsOf } from '../model/model';
+import { stepBytesPerImageOf } from '../model/model';
+import { imagesWithin } from '../model/stepMemory';
 import { ACTIVATION_BUDGET_BYTES } from '../model/predict';
 
 /** Batch size of attack steps: large enough to fill a GPU, small enough for CPU latency. */
@@ -91,25 +92,19 @@ async function attackBatch(ctx: BatchContext): Promise<BatchOutcome> {
 }
 
 /**
- * A gradient step holds every layer's activation for the backward pass and produces the
- * gradient of each: about three copies of the forward activations per sample.
- */
-const ACTIVATION_COPIES_PER_STEP = 3;
-
-/**
- * Largest attack batch whose activations fit the lab's memory budget (model.ts knows each
- * lab model's activation size by its logits function; other functions are not limited), or
- * a LabError naming the size when one sample does not fit: before the backend fails with
+ * Largest attack batch whose gradient steps fit the lab's memory budget, by the lab's one rule
+ * for a step's bytes per image (model/stepMemory.ts; each lab model registers its own when it
+ * loads: the ONNX importer its load-time estimate; other functions are not limited), or a
+ * LabError naming the size when one sample does not fit: before the backend fails with
  * "memory access out of bounds".
  */
 export function attackBatchForMemory(logits: (x: tf.Tensor4D) => tf.Tensor2D): number {
-  const floats = activationFloatsOf(logits);
-  if (floats === undefined) return Infinity;
-  const perSample = floats * 4 * ACTIVATION_COPIES_PER_STEP;
+  const perSample = stepBytesPerImageOf(logits);
+  if (perSample === undefined) return Infinity;
   if (perSample > ACTIVATION_BUDGET_BYTES) {
     throw new LabError(`one attack step on one sample needs about ${(perSample / 2 ** 20).toFixed(0)} MB of activations and gradients, more than the ${ACTIVATION_BUDGET_BYTES / 2 ** 20} MB the lab allows; the model is too large to attack here`);
   }
-  return Math.max(1, Math.floor(ACTIVATION_BUDGET_BYTES / perSample));
+  return Math.max(1, imagesWithin(perSample, ACTIVATION_BUDGET_BYTES));
 }
 
 /** The batch runAttack uses for `n` samples: the requested size (default 32), capped by n and by memory. */

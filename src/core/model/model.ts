@@ -11,6 +11,7 @@ import { LabError } from '../types';
 import { escapeControl, quoteName } from '../text';
 import { loadModelArtifacts, type ReadModelFile } from './artifacts';
 import { createPlainExecutor } from './executor';
+import { gradientStepBytesPerImage } from './stepMemory';
 // GraphModels differentiate through tfjs's ops directly: they need the lab's gradients too.
 import './kernel-fixes';
 import { MAX_INPUT_ELEMENTS } from './validate';
@@ -61,19 +62,34 @@ export interface LabModel {
 const BOOKKEEPING_LAYERS = new Set(['InputLayer', 'Dropout', 'ZeroPadding2D', 'Reshape', 'Flatten', 'Softmax']);
 
 /**
- * Floats of every layer's output per sample, by the model's logits function: what the attack
- * runner sizes its batches by (a step keeps the forward activations for the backward pass).
+ * Bytes one sample takes in a gradient step, by the model's logits function: what the attack
+ * runner sizes its batches by (model/stepMemory.ts, the same rule the ONNX importer's
+ * load-time estimate uses).
  */
-const activationFloats = new WeakMap<LabModel['logits'], number>();
+const stepBytes = new WeakMap<LabModel['logits'], number>();
 
-export function registerActivations<M extends LabModel>(model: M): M {
-  activationFloats.set(model.logits, model.layers.reduce((s, l) => s + l.size, 0));
+/**
+ * Register a model's gradient-step bytes per sample: `bytesPerImage` when the loader knows
+ * them (the ONNX importer's estimate), else from its layers: every layer's output kept for
+ * the backward pass, the largest of them, and the input.
+ */
+export function registerActivations<M extends LabModel>(model: M, bytesPerImage?: number): M {
+  const sizes = model.layers.map((l) => l.size);
+  stepBytes.set(
+    model.logits,
+    bytesPerImage ??
+      gradientStepBytesPerImage({
+        keptFloats: sizes.reduce((s, n) => s + n, 0),
+        largestFloats: sizes.reduce((m, n) => Math.max(m, n), 0),
+        inputFloats: model.inputShape.reduce((a, b) => a * b, 1),
+      }),
+  );
   return model;
 }
 
-/** Activation floats per sample of the model whose `logits` this is (undefined for other functions). */
-export function activationFloatsOf(logits: LabModel['logits']): number | undefined {
-  return activationFloats.get(logits);
+/** Gradient-step bytes per sample of the model whose `logits` this is (undefined for other functions). */
+export function stepBytesPerImageOf(logits: LabModel['logits']): number | undefined {
+  return stepBytes.get(logits);
 }
 
 function sizeOf(shape: (number | null)[]): number {

@@ -24,7 +24,8 @@ import { registerActivations } from '../model/model';
 import { sumOf } from '../model/kernel-fixes';
 import { MAX_INPUT_ELEMENTS, MAX_WEIGHT_BYTES, shardPathProblem } from '../model/validate';
 import { checkMemoryBudget, estimateOnnxMemory, ONNX_MEMORY_BUDGET_BROWSER, type MemoryBudget, type MemoryEstimate } from './memory';
-import { decodeModel, dimsOf, dtypeName, externalLocations, num, tensorValues, type AttributeProto, type NodeProto, type ReadExternal, type TensorProto } from './proto';
+import { checkModel, countNonFinite, dimsOf, dtypeName, externalLocations, externalRef, num, tensorValues, type AttributeProto, type ModelProto, type NodeProto, type ReadExternal, type TensorProto } from './proto';
+import { bytesSource, readModelSkeleton, type ByteSource, type RawRef } from './stream';
 
 /** What the model card shows about an imported ONNX file. */
 export interface OnnxCard {
@@ -85,7 +86,8 @@ const prod = (a: number[]) => a.reduce((x, y) => x * y, 1);
 /** ONNX float data types (float32, float16, float64, bfloat16 codes). */
 const FLOAT_TYPES = new Set([1, 10, 11, 16]);
 /**
- * Initializers with at least this many values are decoded on use, not at the start: 64 Ki
+ * Initializers with at least this many values are read from the file and decoded on use, not
+ * at the start (stream.ts leaves their bytes in the file until then): 64 Ki
  * floats (256 kB) keeps BatchNorm vectors, biases and shape constants eager (they are read
  * more than once) and leaves every convolution and dense weight of a ResNet lazy.
  */
@@ -126,10 +128,18 @@ export function moduleName(nodeName: string): string {
 }
 
 export interface OnnxFiles {
-  /** Bytes of the .onnx file. */
-  model: Uint8Array;
-  /** Reads a file next to it (external data); rejects when missing. */
+  /**
+   * The .onnx file: its bytes, or a ByteSource read in pieces (stream.ts: the weights' bytes
+   * are read one tensor at a time when the importer needs them, not held all at once).
+   */
+  model: Uint8Array | ByteSource;
+  /** Reads a file next to it (external data) whole; rejects when missing. */
   readExternal?: ReadExternal;
+  /**
+   * Opens a file next to it (external data) for ranged reads, so its tensors are read one at
+   * a time; preferred over readExternal when given. Rejects when missing.
+   */
+  openExternal?: (location: string) => Promise<ByteSource>;
   /**
    * The memory the model may need on the backend (memory.ts); the caller names its
    * environment's budget. Default: the browser worker's, the smaller one.
@@ -142,19 +152,21 @@ export const isOnnxName = (name: string): boolean => /\.onnx$/i.test(name.split(
 
 /** Load an ONNX model into the lab. `label` names it in every message. */
 export async function loadOnnxModel(files: OnnxFiles, label: string): Promise<OnnxLabModel> {
-  const proto = decodeModel(files.model, label);
+  const source = files.model instanceof Uint8Array ? bytesSource(files.model) : files.model;
+  const { proto, raw } = await readModelSkeleton(source, label);
+  checkModel(proto, label);
   const graph = proto.graph!;
   // Before any weight is decoded or external data read: refuse what will not fit, by its size.
   const estimate = estimateOnnxMemory(proto);
   checkMemoryBudget(label, estimate, files.budget ?? { bytes: ONNX_MEMORY_BUDGET_BROWSER, advice: 'load a smaller model, or run it with the CLI (npx layerwise info --model FILE.onnx), whose budget is larger' });
-  const external = new Map<string, Uint8Array>();
+  const external = new Map<string, ByteSource>();
   const locations = externalLocations(graph);
   for (const loc of locations) {
     const bad = shardPathProblem(loc);
     if (bad) throw new LabError(`${label}: its external data file "${escapeControl(loc)}" ${bad}`);
-    if (!files.readExternal) throw new LabError(`${label}: its weights are stored in the external data file "${loc}", which was not given; load the .onnx together with "${loc}"`);
+    if (!files.readExternal && !files.openExternal) throw new LabError(`${label}: its weights are stored in the external data file "${loc}", which was not given; load the .onnx together with "${loc}"`);
     try {
-      external.set(loc, await files.readExternal(loc));
+      external.set(loc, files.openExternal ? await files.openExternal(loc) : bytesSource(await files.readExternal!(loc)));
     } catch (e) {
       throw new LabError(`${label}: its weights are stored in the external data file "${loc}", which cannot be read (${((e as Error).message ?? String(e)).split('\n')[0]}); load the .onnx together with "${loc}"`);
     }
@@ -162,8 +174,10 @@ export async function loadOnnxModel(files: OnnxFiles, label: string): Promise<On
   const owned: tf.Tensor[] = [];
   const probes: tf.Tensor[] = [];
   try {
-    const model = buildModel(proto, external, label, owned, probes, locations);
+    const model = await buildModel(proto, rawReader(source, raw, external, label), label, owned, probes, locations);
     model.onnx.memory = estimate;
+    // The attack runner sizes its batches by the same per-image bytes this load was checked with.
+    registerActivations(model, estimate.activationBytesPerImage);
     tf.dispose(probes);
     return model;
   } catch (e) {
@@ -175,14 +189,36 @@ export async function loadOnnxModel(files: OnnxFiles, label: string): Promise<On
   }
 }
 
-function buildModel(
-  proto: ReturnType<typeof decodeModel>,
-  external: Map<string, Uint8Array>,
+/**
+ * Reads a tensor's raw bytes from where they lie: the .onnx file (raw_data left there by
+ * readModelSkeleton) or an external-data file; undefined when the tensor holds its data itself.
+ */
+type ReadRaw = (t: TensorProto) => Promise<Uint8Array | undefined>;
+
+function rawReader(source: ByteSource, raw: Map<TensorProto, RawRef>, external: Map<string, ByteSource>, label: string): ReadRaw {
+  return async (t) => {
+    const ext = externalRef(t, label);
+    if (ext) {
+      const file = external.get(ext.location)!;
+      const length = ext.length ?? file.size - ext.offset;
+      if (!(ext.offset >= 0 && length >= 0 && ext.offset + length <= file.size)) {
+        throw new LabError(`${label}: tensor ${quoteName(t.name ?? '?')} lies at bytes ${ext.offset}…${ext.offset + length} of "${ext.location}", which has ${file.size} (truncated or wrong data file?)`);
+      }
+      return file.read(ext.offset, length);
+    }
+    const ref = raw.get(t);
+    return ref ? source.read(ref.offset, ref.length) : undefined;
+  };
+}
+
+async function buildModel(
+  proto: ModelProto,
+  readRaw: ReadRaw,
   label: string,
   owned: tf.Tensor[],
   probes: tf.Tensor[],
   externalNames: string[],
-): OnnxLabModel {
+): Promise<OnnxLabModel> {
   const graph = proto.graph!;
   const opset = num((proto.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 0);
   const values = new Map<string, Value>();
@@ -194,28 +230,29 @@ function buildModel(
     throw new LabError(`${label}: its weights need ${(weightBytes / 2 ** 20).toFixed(0)} MB as float32, more than the lab's budget of ${MAX_WEIGHT_BYTES / 2 ** 20} MB for one model`);
   }
   let parameters = 0;
-  const decode = (t: TensorProto) => {
-    const data = tensorValues(t, external, label);
-    if (data instanceof Float32Array) {
-      for (let i = 0; i < data.length; i++) {
-        if (!Number.isFinite(data[i])) throw new LabError(`${label}: weight ${quoteName(t.name ?? '?')} holds non-finite values (NaN or ±Inf); nothing computed with it would mean anything`);
-      }
+  const decode = async (t: TensorProto) => {
+    const data = tensorValues(t, label, await readRaw(t));
+    if (data instanceof Float32Array && countNonFinite(data) > 0) {
+      throw new LabError(`${label}: weight ${quoteName(t.name ?? '?')} holds non-finite values (NaN or ±Inf); nothing computed with it would mean anything`);
     }
     return data;
   };
+  /** Large weights: read and decoded just before the node that uses them, dropped after it. */
+  const lazy = new Map<Value, () => Promise<Float32Array | number[]>>();
   for (const t of graph.initializer ?? []) {
     const dims = dimsOf(t);
     const float = FLOAT_TYPES.has(t.dataType ?? 0);
     if (float) parameters += prod(dims);
     if (float && prod(dims) >= LAZY_ELEMENTS) {
-      // Large weights are decoded when their node is translated, straight into the tensor
-      // that keeps them, and not held: the file's bytes, every weight as an array and every
-      // weight as a tensor are never alive all at once (WRN-28-10: 146 MB each).
+      // Large weights are read from the file and decoded when their node is translated,
+      // straight into the tensor that keeps them, and not held: the file's bytes, every
+      // weight as an array and every weight as a tensor are never alive all at once
+      // (WRN-28-10: 146 MB each).
       const value = { kind: 'const', dims, float } as Extract<Value, { kind: 'const' }>;
-      Object.defineProperty(value, 'data', { get: () => decode(t), enumerable: true });
+      lazy.set(value, () => decode(t));
       values.set(t.name ?? '', value);
     } else {
-      values.set(t.name ?? '', { kind: 'const', dims, data: decode(t), float });
+      values.set(t.name ?? '', { kind: 'const', dims, data: await decode(t), float });
     }
     initNames.add(t.name ?? '');
   }
@@ -294,6 +331,23 @@ function buildModel(
     nhwc: boolean;
   }
   for (const node of nodes) {
+    const loaded: Extract<Value, { kind: 'const' }>[] = [];
+    for (const nm of node.input ?? []) {
+      const v = values.get(nm);
+      const load = v && lazy.get(v);
+      if (load && v.kind === 'const' && v.data === undefined) {
+        v.data = await load();
+        loaded.push(v);
+      }
+    }
+    try {
+      translateNode(node);
+    } finally {
+      for (const v of loaded) (v as { data?: unknown }).data = undefined;
+    }
+  }
+
+  function translateNode(node: NodeProto): void {
     const op = node.opType ?? '';
     ops[op] = (ops[op] ?? 0) + 1;
     if (node.domain && node.domain !== 'ai.onnx') throw fail(node, `operator domain "${node.domain}" is not standard ONNX; re-export without custom operators (opset 11–17)`);
@@ -307,7 +361,7 @@ function buildModel(
     // ---- Constant folding ----
     if (FOLDABLE.has(op) && present.every((v) => v.kind === 'const') && (op !== 'Dropout' || present.length > 0)) {
       values.set(out, foldConst(node, present as Extract<Value, { kind: 'const' }>[], fail, (i, what) => intsOf(node, i, what)));
-      continue;
+      return;
     }
     if (op === 'Shape') {
       const v = need(node, 0) as Extract<Value, { kind: 'tensor' }>;
@@ -319,11 +373,11 @@ function buildModel(
       const e = end < 0 ? end + shape.length : Math.min(end, shape.length);
       const data = dims.slice(s, e);
       values.set(out, { kind: 'const', dims: [data.length], data, float: false });
-      continue;
+      return;
     }
     if (op === 'Identity' || op === 'Dropout' || (op === 'Cast' && attrInt(node, 'to', 1) === 1)) {
       values.set(out, need(node, 0));
-      continue;
+      return;
     }
     const x0 = need(node, 0);
     if (x0.kind !== 'tensor' && !['Add', 'Sub', 'Mul', 'Div', 'MatMul', 'Gemm', 'Concat', 'Pow'].includes(op)) {
@@ -462,7 +516,9 @@ function buildModel(
         let padInside = false;
         if (group === 1) {
           // [M, C, kH, kW] → [kH, kW, C, M] in JS, so the backend holds one copy of the weight,
-          // not the ONNX-order tensor and its transpose at once.
+          // not the ONNX-order tensor and its transpose at once. (tf.transpose on the backend is
+          // ~1.5× faster on WASM but grows its heap: WRN-28-10's peak resident memory after
+          // loading 803–805 MB with it, 650 MB with this loop.)
           const filter = tf.tensor4d(toHwcm(wData, m, cg, kh, kw), [kh, kw, cg, m]);
           owned.push(filter);
           padInside = true;
@@ -818,8 +874,8 @@ function buildModel(
     ops,
     externalData: externalNames,
   };
-  // The model's closures share this function's scope: drop the decoded weights and the file's
-  // initializers (views of the whole file) so that only the tensors stay alive.
+  // The model's closures share this function's scope: drop the decoded weights and the
+  // initializers (with any data they hold themselves) so that only the tensors stay alive.
   values.clear();
   graph.initializer = [];
   const model: OnnxLabModel = {
@@ -859,6 +915,19 @@ function buildModel(
   return registerActivations(model);
 }
 
+/** A PyTorch conv weight [M, C, kH, kW] as tfjs's [kH, kW, C, M], one pass over the values. */
+function toHwcm(w: Float32Array, m: number, c: number, kh: number, kw: number): Float32Array {
+  const out = new Float32Array(w.length);
+  const k = kh * kw;
+  for (let o = 0; o < m; o++) {
+    for (let i = 0; i < c; i++) {
+      const src = (o * c + i) * k;
+      for (let p = 0; p < k; p++) out[(p * c + i) * m + o] = w[src + p];
+    }
+  }
+  return out;
+}
+
 /** Fold one node whose inputs are all constants (shape arithmetic and Constant). */
 function foldConst(
   node: NodeProto,
@@ -874,7 +943,7 @@ function foldConst(
       if (!a) throw fail(node, 'has no value');
       if (a.name === 'value' && a.t) {
         const t = a.t as TensorProto;
-        const data = tensorValues(t, new Map(), `node ${node.name}`);
+        const data = tensorValues(t, `node ${node.name}`);
         return { kind: 'const', dims: dimsOf(t), data: data instanceof Float32Array ? data : data, float: data instanceof Float32Array };
       }
       if (a.name === 'value_float') return { kind: 'const', dims: [], data: Float32Array.of(a.f ?? 0), float: true };
@@ -978,7 +1047,7 @@ function foldConst(
     case 'ConstantOfShape': {
       const dims = ints(0, 'the shape');
       const a = attr(node, 'value');
-      const v = a?.t ? tensorValues(a.t, new Map(), `node ${node.name}`) : Float32Array.of(0);
+      const v = a?.t ? tensorValues(a.t, `node ${node.name}`) : Float32Array.of(0);
       const float = v instanceof Float32Array;
       const data = Array(prod(dims)).fill(v[0]);
       return { kind: 'const', dims, data: float ? Float32Array.from(data) : data, float };
@@ -1014,18 +1083,6 @@ function foldConst(
   }
 }
 
-/** A PyTorch conv weight [M, C, kH, kW] as tfjs's [kH, kW, C, M], one pass over the values. */
-function toHwcm(w: Float32Array, m: number, c: number, kh: number, kw: number): Float32Array {
-  const out = new Float32Array(w.length);
-  const k = kh * kw;
-  for (let o = 0; o < m; o++) {
-    for (let i = 0; i < c; i++) {
-      const src = (o * c + i) * k;
-      for (let p = 0; p < k; p++) out[(p * c + i) * m + o] = w[src + p];
-    }
-  }
-  return out;
-}
 
 const stridesOf = (dims: number[]): number[] => dims.map((_, i) => prod(dims.slice(i + 1)));
 

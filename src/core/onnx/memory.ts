@@ -6,9 +6,8 @@
  *
  * The estimate: weights as float32 (the importer holds every float initializer once as a
  * tensor, and the wasm backend a packed copy of each convolution filter) plus the peak of one
- * forward and backward pass per image: tf.grad keeps every tensor the forward pass made until
- * the gradient is done, so the forward part is the sum of all intermediate tensors, not the
- * largest one, and the backward pass adds its own temporaries (GRADIENT_PEAK_FACTOR).
+ * forward and backward pass per image, by the lab's one rule for that (model/stepMemory.ts,
+ * which the attack runner's batch cap uses too) over the tensors the forward pass keeps.
  *
  * Shapes come from a small propagation over the graph (the ONNX file itself rarely carries
  * them: torch.onnx.export writes no value_info for intermediates); an op it does not know
@@ -16,6 +15,7 @@
  * overestimate for the rest.
  */
 import { LabError } from '../types';
+import { gradientStepBytesPerImage, imagesWithin } from '../model/stepMemory';
 import { dimsOf, num, type GraphProto, type ModelProto, type NodeProto } from './proto';
 
 /**
@@ -37,16 +37,6 @@ export const ONNX_MEMORY_BUDGET_NODE = 3 * 2 ** 30;
  * fit a 4 GiB wasm heap).
  */
 export const ESTIMATE_BATCH = 1;
-/**
- * Peak bytes of a forward and backward pass (tf.grad of the summed cross-entropy w.r.t. the
- * input) ÷ the bytes of the tensors the forward pass's kernels keep, measured with tf.profile
- * on WASM in Node (peakBytes less the weights, vs the sum of bytesAdded, per image):
- * WRN-16-4 2.4, ResNet-18 3.0, WRN-28-10 3.9. The backward pass adds each kernel's gradient
- * temporaries (transposed filters, padded maps) to the saved forward tensors. Measure each
- * profile in a fresh process: tfjs carries peakBytes over from an earlier tf.profile.
- * 4.5: above the largest measured, for the models deeper than WRN-28-10 that it did not see.
- */
-export const GRADIENT_PEAK_FACTOR = 4.5;
 
 /** A named budget and what the user can do when a model does not fit it. */
 export interface MemoryBudget {
@@ -68,7 +58,7 @@ export interface MemoryEstimate {
 }
 
 /** Most images per forward + backward pass that fit `budgetBytes` (0: not even one). */
-export const maxBatchFor = (est: MemoryEstimate, budgetBytes: number): number => Math.max(0, Math.floor((budgetBytes - est.backendWeightBytes) / Math.max(1, est.activationBytesPerImage)));
+export const maxBatchFor = (est: MemoryEstimate, budgetBytes: number): number => imagesWithin(est.activationBytesPerImage, budgetBytes - est.backendWeightBytes);
 
 /** Weights on the backend: the tensor and XNNPACK's packed filter (see estimateOnnxMemory). */
 const WEIGHT_COPIES = 2;
@@ -180,8 +170,8 @@ export function estimateOnnxMemory(model: ModelProto, batch = ESTIMATE_BATCH): M
     largest = Math.max(largest, size);
   }
   const inputSize = [...shapes.values()][0] ? prod([...shapes.values()][0]) : 0;
-  // The image itself and its gradient live through the whole pass too.
-  const activationBytesPerImage = 4 * (GRADIENT_PEAK_FACTOR * sum + 2 * largest + 2 * inputSize);
+  // The lab's one rule for a gradient step's memory, also the attack runner's batch cap.
+  const activationBytesPerImage = gradientStepBytesPerImage({ keptFloats: sum, largestFloats: largest, inputFloats: inputSize });
   // tfjs-backend-wasm's XNNPACK keeps a packed copy of every convolution filter beside the
   // tensor (measured: a 515 MB wasm heap after loading WRN-28-10's 146 MB), so the weights
   // count twice (WEIGHT_COPIES); on the GPU backends this overestimates.

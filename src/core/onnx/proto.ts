@@ -36,7 +36,7 @@ export const dtypeName = (dt: number | null | undefined): string => DT_NAMES[dt 
 /** Typed arrays use the host's byte order; ONNX raw_data is little-endian (every browser host is). */
 const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
-/** Decode a whole .onnx file; anything protobuf cannot read is one LabError. */
+/** Decode a whole .onnx file held in memory; anything protobuf cannot read is one LabError. */
 export function decodeModel(bytes: Uint8Array, label: string): ModelProto {
   if (bytes.byteLength === 0) throw new LabError(`${label}: the file is empty`);
   let model: ModelProto;
@@ -46,6 +46,12 @@ export function decodeModel(bytes: Uint8Array, label: string): ModelProto {
     const why = ((e as Error).message ?? String(e)).split('\n')[0];
     throw new LabError(`${label}: not a readable ONNX file (protobuf: ${why}); a truncated or partly downloaded file looks like this, so export or copy it again`);
   }
+  checkModel(model, label);
+  return model;
+}
+
+/** Refuse a decoded ModelProto without a graph or without an opset (one LabError). */
+export function checkModel(model: ModelProto, label: string): void {
   if (!model.graph || !model.graph.node?.length) {
     throw new LabError(`${label}: the file decodes but holds no ONNX graph (is it an .onnx model exported by torch.onnx.export?)`);
   }
@@ -55,7 +61,6 @@ export function decodeModel(bytes: Uint8Array, label: string): ModelProto {
   if (!(model.opsetImport ?? []).some((o) => (!o.domain || o.domain === 'ai.onnx') && num(o.version) > 0)) {
     throw new LabError(`${label}: the file declares no ONNX opset (opset_import), which every exported model has; a truncated file looks like this, so export or copy it again`);
   }
-  return model;
 }
 
 /** Bytes of an external-data file, by its name as written in the model (`location`). */
@@ -74,35 +79,47 @@ function halfToFloat(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
+/** Where an externally stored tensor lies: file name as written in the model, offset, length (undefined: to the file's end). */
+export function externalRef(t: TensorProto, label: string): { location: string; offset: number; length: number | undefined } | null {
+  if (t.dataLocation !== onnx.TensorProto.DataLocation.EXTERNAL) return null;
+  const entry = (k: string) => t.externalData?.find((e) => e.key === k)?.value ?? undefined;
+  const location = entry('location');
+  if (!location) throw new LabError(`${label}: tensor ${quoteName(t.name ?? '?')} is stored externally but names no file`);
+  return { location, offset: Number(entry('offset') ?? 0), length: entry('length') !== undefined ? Number(entry('length')) : undefined };
+}
+
+/** How many of `f` are NaN or ±Inf: exponent bits all ones, read as integers (a tight loop over 36 M weights). */
+export function countNonFinite(f: Float32Array): number {
+  const u = new Uint32Array(f.buffer, f.byteOffset, f.length);
+  let count = 0;
+  for (let i = 0; i < u.length; i++) if ((u[i] & 0x7f800000) === 0x7f800000) count++;
+  return count;
+}
+
 /**
  * A tensor's values: float types as Float32Array, integer and bool types as a plain number
  * array (shape vectors and indices; int64 beyond 2^53 does not occur in them).
- * `external` holds the bytes of external-data files already read.
+ * `rawRead` is the tensor's raw bytes when they were read from elsewhere (the file by range,
+ * or an external-data file); when undefined, the tensor's own raw_data or typed fields are read.
  */
-export function tensorValues(t: TensorProto, external: Map<string, Uint8Array>, label: string): Float32Array | number[] {
+export function tensorValues(t: TensorProto, label: string, rawRead?: Uint8Array | null): Float32Array | number[] {
   const dims = dimsOf(t);
   const count = dims.reduce((a, b) => a * b, 1);
   const name = quoteName(t.name ?? '?');
-  let raw: Uint8Array | null = t.rawData && t.rawData.byteLength ? t.rawData : null;
-  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
-    const entry = (k: string) => t.externalData?.find((e) => e.key === k)?.value ?? undefined;
-    const location = entry('location');
-    if (!location) throw new LabError(`${label}: tensor ${name} is stored externally but names no file`);
-    const file = external.get(location);
-    if (!file) throw new LabError(`${label}: tensor ${name} is stored in the external data file "${location}", which was not given; load the .onnx together with its "${location}"`);
-    const offset = Number(entry('offset') ?? 0);
-    const length = entry('length') !== undefined ? Number(entry('length')) : file.byteLength - offset;
-    if (!(offset >= 0 && length >= 0 && offset + length <= file.byteLength)) {
-      throw new LabError(`${label}: tensor ${name} lies at bytes ${offset}…${offset + length} of "${location}", which has ${file.byteLength} (truncated or wrong data file?)`);
-    }
-    raw = file.subarray(offset, offset + length);
+  if (rawRead === undefined && t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
+    const ref = externalRef(t, label)!;
+    throw new LabError(`${label}: tensor ${name} is stored in the external data file "${ref.location}", which was not given; load the .onnx together with its "${ref.location}"`);
   }
+  const raw = rawRead !== undefined ? rawRead : t.rawData && t.rawData.byteLength ? t.rawData : null;
   const dt = t.dataType ?? 0;
   const tooShort = (have: number) => new LabError(`${label}: tensor ${name} ([${dims}], ${dtypeName(dt)}) holds ${have} values where ${count} belong (truncated file?)`);
   if (raw && dt === DT.FLOAT && LITTLE_ENDIAN_HOST) {
-    // The common case (every float weight torch writes), in one copy: raw_data is little-endian
-    // float32 at any offset of the file, so its bytes go into a fresh, aligned Float32Array.
+    // The common case (every float weight torch writes): raw_data is little-endian float32.
     if (raw.byteLength < count * 4) throw tooShort(Math.floor(raw.byteLength / 4));
+    // Bytes read for this tensor alone (a ranged read): used in place, no copy.
+    if (raw.byteOffset === 0 && raw.buffer.byteLength === raw.byteLength) return new Float32Array(raw.buffer, 0, count);
+    // A view into a larger buffer (the whole file in memory): copied into a fresh, aligned
+    // array, so that no tensor keeps the file's buffer alive.
     const out = new Float32Array(count);
     new Uint8Array(out.buffer).set(raw.subarray(0, count * 4));
     return out;
