@@ -461,6 +461,8 @@ export async function benchTrainLive(args: string[]): Promise<void> {
   const probeSteps = Number(arg(args, 'probe-steps', String(trainSchema.probeSteps.default)));
   const port = Number(arg(args, 'port', process.env.LAYERWISE_E2E_PORT || '4184'));
   if (os.getPriority() < 5) os.setPriority(5);
+  // One epoch is 60,000 / batch steps (937 at 64): --steps past it would end the run early.
+  if (steps > Math.floor(60_000 / batch)) throw new Error(`--steps ${steps}: one MNIST epoch at batch ${batch} is ${Math.floor(60_000 / batch)} steps`);
   const base: TrainValues = { ...defaults(trainSchema), arch: arch as TrainValues['arch'], method: method as TrainValues['method'], batch, maxSteps: steps, probeN, probeSteps, seed: 0 };
   const vite = await import('vite');
   if (!args.includes('--no-build')) {

@@ -3,8 +3,8 @@ import { LiveBudgetClock } from './budget';
 
 describe('the live budget on the wall clock (LiveBudgetClock)', () => {
   it('charges a live round and the slower rounds after it, ignores pauses, and defers until training has paid it back', () => {
-    // Ratio 0.25, two rounds watched after live work, median over the last three ordinary rounds.
-    const c = new LiveBudgetClock(0, 0.25, 2, 3);
+    // Ratio 0.25, no prior, two rounds watched after live work, median over the last three ordinary rounds.
+    const c = new LiveBudgetClock(0, 0.25, 0, 2, 3);
     let t = 0;
     const round = (s: number) => {
       t += s;
@@ -12,7 +12,7 @@ describe('the live budget on the wall clock (LiveBudgetClock)', () => {
     };
     for (let i = 0; i < 4; i++) round(1);
     expect(c.live(t)).toBe(0);
-    expect(c.allowed(t)).toBe(true); // nothing spent, no estimate yet
+    expect(c.allowed(t)).toBe(true); // nothing spent, no prior
     c.liveStart(t);
     t += 1;
     c.liveEnd(t); // 1 s of live calls at t = 4…5
@@ -25,20 +25,33 @@ describe('the live budget on the wall clock (LiveBudgetClock)', () => {
     expect(c.live(t)).toBeCloseTo(1.7, 12);
     // The next round is estimated at the mean cost per round so far (1.7 s, more than the 1 s of calls).
     expect(c.estimate(t)).toBeCloseTo(1.7, 12);
-    // 1.7 + 2 · 1.7 = 5.1 s > 0.25 · 7 s: deferred.
+    // 1.7 + 1.7 = 3.4 s > 0.25 · 7 s: deferred.
     expect(c.allowed(t)).toBe(false);
     // A 10 s pause changes nothing: neither training nor live.
     c.pause(10);
     t += 10;
     expect(c.live(t)).toBeCloseTo(1.7, 12);
-    // 13 more 1 s rounds: 0.25 · 20 = 5 < 5.1; the 14th: 0.25 · 21 = 5.25 ≥ 5.1.
-    for (let i = 0; i < 13; i++) round(1);
+    // 6 more 1 s rounds: 0.25 · 13 = 3.25 < 3.4; the 7th: 0.25 · 14 = 3.5 ≥ 3.4.
+    for (let i = 0; i < 6; i++) round(1);
     expect(c.allowed(t)).toBe(false);
     round(1);
     expect(c.allowed(t)).toBe(true);
     const b = c.budget(t);
     expect(b.rounds).toBe(1);
-    expect(b.share).toBeCloseTo(1.7 / 22.7, 12);
+    expect(b.share).toBeCloseTo(1.7 / 15.7, 12);
+  });
+
+  it('holds the first live round back by the prior until training has earned it', () => {
+    // A live round is expected to cost 4 rounds: 4 · 1 s ≤ 0.25 · train needs 16 s of training.
+    const c = new LiveBudgetClock(0, 0.25, 4);
+    expect(c.estimate(0)).toBe(0); // no round measured: no median yet
+    for (let t = 1; t <= 15; t++) {
+      c.round(1);
+      expect(c.allowed(t)).toBe(false);
+    }
+    c.round(1);
+    expect(c.estimate(16)).toBe(4);
+    expect(c.allowed(16)).toBe(true);
   });
 
   it('keeps training at ≥ 80 % of its speed when each live round slows the next rounds too', () => {

@@ -9,10 +9,10 @@
  *
  * Live metrics (the probe, and the caller's `live` analyses after it) are budgeted on the wall
  * clock (budget.ts, LiveBudgetClock): with `liveShare` set, a due probe waits while the time the
- * run spent on anything but ordinary training steps, plus two more rounds (this one and the
- * final probe, which always runs), exceeds `liveShare` times the training time, so training keeps
- * ≥ 1 / (1 + liveShare) of its speed (0.25 → 80 %). Epoch-end callbacks (the automatic
- * snapshots) always run; their time counts as live.
+ * run spent on anything but ordinary training steps, plus this round's expected cost, exceeds
+ * `liveShare` times the training time, so training keeps ≥ 1 / (1 + liveShare) of its speed
+ * (0.25 → 80 %). The final probe and epoch-end callbacks (the automatic snapshots) always run;
+ * their time counts as live.
  */
 import { yieldToEventLoop } from '../attacks/common';
 import { JobCancelledError, type ImageDataset, type JobControl } from '../types';
@@ -61,7 +61,13 @@ export async function runTrainingPair(trainers: readonly Trainer[], probe: Image
   const t0 = performance.now();
   const now = () => (performance.now() - t0) / 1000;
   const states: RunState[] = trainers.map(() => ({ probes: [], lossSum: 0, lossCount: 0, trainSeconds: 0, imagesSince: 0, probedAt: 0 }));
-  const clock = new LiveBudgetClock(performance.now() / 1000, control.liveShare ?? Infinity);
+  // A live round's prior cost in rounds, until one is measured: the probe's PGD-k is k + 1
+  // forward-backward passes over the probe images plus the clean pass, and the live analyses
+  // (layer shift, logits) about one more, against a step's passes over one batch (1 standard,
+  // 2 FGSM-RS, k + 1 PGD-AT/TRADES).
+  const passesPerStep = (t: Trainer) => (t.options.method === 'standard' ? 1 : t.options.method === 'fgsm-rs' ? 2 : t.options.steps + 1);
+  const priorRounds = probe ? Math.max(...trainers.map((t) => ((t.options.probeSteps + 2) * probe.n) / (t.options.batch * passesPerStep(t)))) : 0;
+  const clock = new LiveBudgetClock(performance.now() / 1000, control.liveShare ?? Infinity, priorRounds);
   const wallNow = () => performance.now() / 1000;
   let due = false;
   let deferredCounted = false;
