@@ -109,9 +109,12 @@ test('two runs side by side: standard and FGSM-RS MLPs on the same batches, both
   // Both runs in the accuracy chart, named by their recipes.
   await expect(page.getByTestId('train-accuracy-chart')).toContainText('mlp standard: clean');
   await expect(page.getByTestId('train-accuracy-chart')).toContainText('mlp fgsm-rs L∞ ε=0.1: clean');
-  // One ridge per probe step (5 and 10) for each run.
+  // One ridge per probe step for each run: the final probe's (step 10) at least; the one due at
+  // step 5 waits for the live budget (src/core/train/budget.ts), which 5 MLP steps do not earn.
   for (const id of ['train-ridge-maxLogit', 'train-ridge-gap', 'train-ridge-maxLogit-b', 'train-ridge-gap-b']) await expect(page.getByTestId(id)).toContainText('step 10');
-  expect(await page.getByTestId('train-ridge-gap-b').locator('path[fill-opacity]').count()).toBe(2);
+  const ridgeSteps = (await page.getByTestId('train-ridge-gap-b').textContent())?.match(/step \d+/g) ?? [];
+  expect(ridgeSteps.length).toBeGreaterThanOrEqual(1);
+  expect(await page.getByTestId('train-ridge-gap-b').locator('path[fill-opacity]').count()).toBe(ridgeSteps.length);
   // The snapshot button keeps both runs' weights.
   await page.getByTestId('train-snapshot').click();
   await expect(page.getByTestId('snapshot-mlp-standard-step10')).toContainText('run A');

@@ -43,6 +43,8 @@ export interface SnapshotFiles {
   files: Record<string, string | Uint8Array>;
 }
 
+/** Step events per run at most this often (ms): the status line's steps, steps/s and loss. */
+const STEP_EVENT_MS = 500;
 /** Probe images the per-layer shift runs on (the first of the probe sample): enough for stable means, cheap next to training. */
 const LAYER_PROBE_N = 100;
 /** Probe images whose clean logits feed the max-logit and gap ridgelines (a forward pass only: the whole probe sample up to this). */
@@ -179,14 +181,14 @@ const api = {
       const lead = current[0];
       onEvent({ kind: 'status', message: `training ${recipes.map(recipeName).join(' and ')} on ${train.name} (${train.n} images, ${train.height}×${train.width}×${train.channels}, ${train.classNames.length} classes), ${state.active}: ${lead.totalSteps} steps${current.length > 1 ? ' each, interleaved' : ''}, ${lead.stepsPerEpoch} per epoch` });
       const t0 = performance.now();
-      let lastSent = 0;
+      const lastSent = [0, 0];
       const lastSentStep = [0, 0];
       const last: (StepReport | null)[] = [null, null];
       const send = (report: StepReport, run: number) => {
         const now = performance.now();
         // Steps per second of the whole run, live metrics included: what the user waits for.
         onEvent({ kind: 'step', run, report, totalSteps: current[run].totalSteps, stepsPerSecond: (report.step * 1000) / Math.max(1, now - t0) });
-        lastSent = now;
+        lastSent[run] = now;
         lastSentStep[run] = report.step;
       };
       const signal = abort.signal;
@@ -201,8 +203,9 @@ const api = {
         },
         onStep: (report, run) => {
           last[run] = report;
-          // At most ~5 messages a second per run: the page only needs to see the runs move.
-          if (performance.now() - lastSent > 200 || run > 0 || report.step === current[run].totalSteps || paused) send(report, run);
+          // At most two messages a second per run: the page only needs to see the runs move, and
+          // each message re-renders it on cores training shares.
+          if (performance.now() - lastSent[run] > STEP_EVENT_MS || report.step === current[run].totalSteps || paused) send(report, run);
         },
         onProbe: (metrics, run) => onEvent({ kind: 'probe', run, metrics }),
         // After each probe: every layer's shift and the logit distributions of the current weights, from one load of them.

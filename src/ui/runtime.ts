@@ -47,7 +47,7 @@ export function installDebugHooks(): void {
     /** Snapshot the Train view's weights: the SHA-256 of its shard and its card (the lab-vs-CLI training e2e). */
     trainSnapshot: () => import('./train').then((m) => m.snapshotDigest()),
     /** A timed training run in a fresh Train-view worker (the training bench, bench/train.ts). */
-    trainBench: (values: TrainValues, backend: BackendName, metrics: boolean) => import('./train').then((m) => m.benchTraining(values, backend, metrics)),
+    trainBench: (values: TrainValues, backend: BackendName, metrics: boolean | { metrics: boolean; view?: boolean }) => import('./train').then((m) => m.benchTraining(values, backend, metrics)),
     /** Run one analysis in the lab's worker with explicit values; its result as `layerwise <kind> --json` prints it (the CLI parity test). */
     analysis: async (kind: string, request: unknown) => resultJson(await getBridge().analysis(kind as never, request as never, {})),
   };

@@ -114,14 +114,50 @@ function fromWorker(s: SnapshotFiles): Snapshot {
   return { id: s.id, run: s.run, step: s.step, epoch: s.epoch, files: s.files };
 }
 
+type ChartEvent = Extract<TrainEvent, { kind: 'probe' | 'layers' | 'logits' }>;
+
+function withChartEvent(r: RunState, e: ChartEvent): RunState {
+  if (e.kind === 'probe') return { ...r, probes: [...r.probes, e.metrics] };
+  if (e.kind === 'layers') return { ...r, layerProbes: [...r.layerProbes, e.probe] };
+  return { ...r, logitProbes: appendThinned(r.logitProbes, e.probe, LOGIT_PROBES_KEPT) };
+}
+
+/**
+ * A live round's chart events (probe, layer shift, logits of each run), held until the round
+ * ends (its budget event, or the run's end) and then applied in one store update: the page
+ * redraws its charts once per round instead of once per event, and not while the worker still
+ * computes the round (the page's drawing shares the cores with training; issue #25's ≥ 80 %).
+ */
+let pendingCharts: ChartEvent[] = [];
+function flushCharts(): void {
+  if (!pendingCharts.length) return;
+  const runs = useTrain.getState().runs.slice();
+  for (const e of pendingCharts) if (runs[e.run]) runs[e.run] = withChartEvent(runs[e.run], e);
+  pendingCharts = [];
+  set({ runs });
+}
+
+/**
+ * The runs as the charts read them: the same array as long as no run's name, probes, layer
+ * probes or logit probes changed, so the step events (a few a second) re-render the status
+ * line without recomputing or redrawing a chart.
+ */
+let charted: { runs: RunState[]; parts: unknown[] } | null = null;
+export function chartRuns(runs: RunState[]): RunState[] {
+  const parts = runs.flatMap((r) => [r.name, r.probes, r.layerProbes, r.logitProbes]);
+  if (charted && charted.parts.length === parts.length && charted.parts.every((p, i) => p === parts[i])) return charted.runs;
+  charted = { runs, parts };
+  return runs;
+}
+
 function onEvent(e: TrainEvent): void {
   if (e.kind === 'status') set({ message: e.message });
   else if (e.kind === 'step') patchRun(e.run, () => ({ step: e.report.step, totalSteps: e.totalSteps, stepsPerSecond: e.stepsPerSecond, loss: e.report.loss }));
-  else if (e.kind === 'probe') patchRun(e.run, (r) => ({ probes: [...r.probes, e.metrics] }));
-  else if (e.kind === 'layers') patchRun(e.run, (r) => ({ layerProbes: [...r.layerProbes, e.probe] }));
-  else if (e.kind === 'logits') patchRun(e.run, (r) => ({ logitProbes: appendThinned(r.logitProbes, e.probe, LOGIT_PROBES_KEPT) }));
-  else if (e.kind === 'budget') set({ budget: e.budget });
-  else set({ snapshots: keepSnapshots(useTrain.getState().snapshots, fromWorker(e.snapshot)) });
+  else if (e.kind === 'probe' || e.kind === 'layers' || e.kind === 'logits') pendingCharts.push(e);
+  else if (e.kind === 'budget') {
+    flushCharts();
+    set({ budget: e.budget });
+  } else set({ snapshots: keepSnapshots(useTrain.getState().snapshots, fromWorker(e.snapshot)) });
 }
 
 /** The recipes of the Train view: run A, and run B when the second run is on. */
@@ -138,9 +174,10 @@ export async function startTraining(command: string): Promise<void> {
   if (!lab.backend) return; // the view's button waits for the lab's backend
   const recipes = trainRecipes();
   const runs: RunState[] = recipes.map((r) => ({ name: recipeName(r), step: 0, totalSteps: 0, stepsPerSecond: 0, loss: null, probes: [], layerProbes: [], logitProbes: [] }));
+  pendingCharts = [];
   set({ ...IDLE, runs, status: 'running', message: 'starting…', command });
   try {
-    const outcome: TrainOutcome = await trainWorker().start(recipes[0], recipes[1] ?? null, lab.backend.active, document.baseURI, Comlink.proxy(onEvent));
+    const outcome: TrainOutcome = await trainWorker().start(recipes[0], recipes[1] ?? null, lab.backend.active, document.baseURI, Comlink.proxy(onEvent)).finally(flushCharts);
     const share = outcome.budget ? `; live metrics took ${(100 * outcome.budget.share).toFixed(0)} % of the time` : '';
     patchRun(0, () => ({ step: outcome.steps, totalSteps: outcome.totalSteps }));
     set({
@@ -233,26 +270,44 @@ export interface TrainBenchEvent {
   kind: TrainEvent['kind'];
   step?: number;
   message?: string;
+  /** The controller's account, on budget events (the live bench reads the last one). */
+  budget?: LiveBudget;
 }
 
 export interface TrainBenchResult {
   events: TrainBenchEvent[];
   /** The worker's tfjs memory right after the last timed step (taken at its next yield). */
   memory: Awaited<ReturnType<TrainWorkerApi['memory']>> | null;
+  /** The worker's outcome (null when the bench ended at the last step's event, before it). */
+  outcome: TrainOutcome | null;
   error?: string;
+}
+
+export interface TrainBenchOptions {
+  /** Wait for the run's final probe and live analyses (else the bench ends at the last step's event). */
+  metrics: boolean;
+  /**
+   * Feed the events to the Train view's store as a real run does, so the page draws its charts
+   * while the worker trains (the live-metrics bench: the page's drawing shares the cores).
+   */
+  view?: boolean;
 }
 
 /**
  * The training bench (bench/train.ts, issue #25): a run of `values` (maxSteps set) on `backend`
  * in a fresh Train-view worker, every event timestamped on arrival. With `metrics` false it ends
- * at the last step's event; with `metrics` true it waits for the run's final probe and layer
- * shift, the live metrics the view shows after every probe. The worker is then terminated, so
+ * at the last step's event; with `metrics` true it waits for the run's end, after its final probe
+ * and live analyses (what the view shows after every probe). The worker is then terminated, so
  * nothing of the run outlives it and the view's own worker is untouched.
  */
-export function benchTraining(values: TrainValues, backend: BackendName, metrics: boolean): Promise<TrainBenchResult> {
+export function benchTraining(values: TrainValues, backend: BackendName, opts: TrainBenchOptions | boolean): Promise<TrainBenchResult> {
+  const { metrics, view = false } = typeof opts === 'boolean' ? { metrics: opts } : opts;
   const worker = spawnTrainWorker();
   const api = Comlink.wrap<TrainWorkerApi>(worker);
   const events: TrainBenchEvent[] = [];
+  let outcome: TrainOutcome | null = null;
+  if (view) pendingCharts = [];
+  if (view) set({ ...IDLE, runs: [{ name: recipeName(values), step: 0, totalSteps: 0, stepsPerSecond: 0, loss: null, probes: [], layerProbes: [], logitProbes: [] }], status: 'running', message: 'starting…' });
   return new Promise<TrainBenchResult>((resolve) => {
     let finished = false;
     const finish = async (error?: string) => {
@@ -260,17 +315,25 @@ export function benchTraining(values: TrainValues, backend: BackendName, metrics
       finished = true;
       const memory = error ? null : await api.memory().catch(() => null);
       worker.terminate();
-      resolve({ events, memory, error });
+      if (view) {
+        flushCharts();
+        set({ status: error ? 'error' : 'done', error: error ?? null });
+      }
+      resolve({ events, memory, outcome, error });
     };
     const onBenchEvent = (e: TrainEvent) => {
       const t = performance.now();
-      const step = e.kind === 'step' ? e.report.step : e.kind === 'probe' ? e.metrics.step : e.kind === 'layers' ? e.probe.step : undefined;
-      events.push({ t, kind: e.kind, step, message: e.kind === 'status' ? e.message : undefined });
+      const step = e.kind === 'step' ? e.report.step : e.kind === 'probe' ? e.metrics.step : e.kind === 'layers' ? e.probe.step : e.kind === 'logits' ? e.probe.step : undefined;
+      events.push({ t, kind: e.kind, step, message: e.kind === 'status' ? e.message : undefined, budget: e.kind === 'budget' ? e.budget : undefined });
+      if (view) onEvent(e);
       if (!metrics && e.kind === 'step' && e.report.step >= values.maxSteps) void finish();
-      if (metrics && e.kind === 'layers' && e.probe.step >= values.maxSteps) void finish();
     };
+    // With metrics, the run's end: its final live round is done and its last budget event sent.
     api.start(values, null, backend, document.baseURI, Comlink.proxy(onBenchEvent)).then(
-      () => void finish(),
+      (o) => {
+        outcome = o;
+        void finish();
+      },
       (e) => void finish(firstLine(e)),
     );
   });

@@ -4,7 +4,7 @@ import { createRng } from '../random';
 import { defaults } from '../schema';
 import { JobCancelledError, type ImageDataset } from '../types';
 import { trainSchema } from './definition';
-import { liveRoundAllowed, runTrainingPair, type PairLog } from './pair';
+import { runTrainingPair, type PairLog } from './pair';
 import { createTrainer, type Trainer, type TrainOptions } from './trainer';
 
 beforeAll(async () => {
@@ -112,10 +112,4 @@ describe('two runs side by side (runTrainingPair)', () => {
     }
   });
 
-  it('allows a live round only while the live time, this round and the final probe stay within their share of the training time', () => {
-    expect(liveRoundAllowed(0, 0, 0, 0.25)).toBe(true);
-    // 1 s spent, rounds of 0.5 s: 1 + 2·0.5 = 2 s ≤ 0.25 · 8 s.
-    expect(liveRoundAllowed(1, 0.5, 8, 0.25)).toBe(true);
-    expect(liveRoundAllowed(1, 0.5, 7.9, 0.25)).toBe(false);
-  });
 });

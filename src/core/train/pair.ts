@@ -7,32 +7,19 @@
  * and since the runs share no state, each run's weights are bit-identical to those of the run
  * trained alone (pair.test.ts). Pause, single step and cancel act on the round, so on both.
  *
- * Live metrics (the probe, and the caller's `live` analyses after it) are budgeted: with
- * `liveShare` set, a due probe waits until the live time so far plus two more rounds (this one
- * and the final probe, which always runs; each estimated by the last round's cost) is at most
- * `liveShare` times the training time so far, so live work takes at most liveShare /
- * (1 + liveShare) of the run (0.25 → 20 %: training keeps ≥ 80 % of its speed) when round costs
- * are steady. Epoch-end callbacks (the automatic snapshots) always run; their time counts as live.
+ * Live metrics (the probe, and the caller's `live` analyses after it) are budgeted on the wall
+ * clock (budget.ts, LiveBudgetClock): with `liveShare` set, a due probe waits while the time the
+ * run spent on anything but ordinary training steps, plus this round's expected cost, exceeds
+ * `liveShare` times the training time, so training keeps ≥ 1 / (1 + liveShare) of its speed
+ * (0.25 → 80 %). The final probe and epoch-end callbacks (the automatic snapshots) always run;
+ * their time counts as live.
  */
 import { yieldToEventLoop } from '../attacks/common';
 import { JobCancelledError, type ImageDataset, type JobControl } from '../types';
+import { LiveBudgetClock, type LiveBudget } from './budget';
 import type { ProbeMetrics, StepReport, Trainer, TrainLog } from './trainer';
 
-/** Live work may cost this much of the training time since the last live round: 0.25 → ≤ 20 % of the run, ≥ 80 % of training speed kept. */
-export const LIVE_SHARE = 0.25;
-
-export interface LiveBudget {
-  /** Seconds spent in training steps, all runs. */
-  trainSeconds: number;
-  /** Seconds spent in probes, live analyses and epoch-end callbacks. */
-  liveSeconds: number;
-  /** liveSeconds / (trainSeconds + liveSeconds). */
-  share: number;
-  /** Live rounds done. */
-  rounds: number;
-  /** Due probes postponed because the budget was spent (each counted once). */
-  deferred: number;
-}
+export { LIVE_SHARE, type LiveBudget } from './budget';
 
 export interface PairRunControl extends JobControl {
   /** After every step of run `run` (0 = A, 1 = B). */
@@ -56,15 +43,6 @@ export interface PairLog {
   budget: LiveBudget;
 }
 
-/**
- * Whether a live round may run now: the live time spent, plus this round and the final probe
- * (each estimated by the last round's cost), within `ratio` of the training time so far. A
- * cumulative account, so an expensive first round is paid back by spacing the next ones.
- */
-export function liveRoundAllowed(liveSpent: number, lastLiveSeconds: number, trainSeconds: number, ratio: number): boolean {
-  return liveSpent + 2 * lastLiveSeconds <= ratio * trainSeconds;
-}
-
 interface RunState {
   probes: ProbeMetrics[];
   lossSum: number;
@@ -83,17 +61,19 @@ export async function runTrainingPair(trainers: readonly Trainer[], probe: Image
   const t0 = performance.now();
   const now = () => (performance.now() - t0) / 1000;
   const states: RunState[] = trainers.map(() => ({ probes: [], lossSum: 0, lossCount: 0, trainSeconds: 0, imagesSince: 0, probedAt: 0 }));
-  const budget: LiveBudget = { trainSeconds: 0, liveSeconds: 0, share: 0, rounds: 0, deferred: 0 };
-  let lastLive = 0;
+  // A live round's prior cost in rounds, until one is measured: the probe's PGD-k is k + 1
+  // forward-backward passes over the probe images plus the clean pass, and the live analyses
+  // (layer shift, logits) about one more, against a step's passes over one batch (1 standard,
+  // 2 FGSM-RS, k + 1 PGD-AT/TRADES).
+  const passesPerStep = (t: Trainer) => (t.options.method === 'standard' ? 1 : t.options.method === 'fgsm-rs' ? 2 : t.options.steps + 1);
+  const priorRounds = probe ? Math.max(...trainers.map((t) => ((t.options.probeSteps + 2) * probe.n) / (t.options.batch * passesPerStep(t)))) : 0;
+  const clock = new LiveBudgetClock(performance.now() / 1000, control.liveShare ?? Infinity, priorRounds);
+  const wallNow = () => performance.now() / 1000;
   let due = false;
   let deferredCounted = false;
   let leadLoss = NaN;
   const totalSteps = trainers.reduce((s, t) => s + t.totalSteps, 0);
-  const logs = (): PairLog => ({ runs: trainers.map((t, i) => ({ steps: t.stepsDone, seconds: now(), probes: states[i].probes })), budget: { ...budget } });
-  const addLive = (seconds: number) => {
-    budget.liveSeconds += seconds;
-    budget.share = budget.liveSeconds / Math.max(1e-9, budget.trainSeconds + budget.liveSeconds);
-  };
+  const logs = (): PairLog => ({ runs: trainers.map((t, i) => ({ steps: t.stepsDone, seconds: now(), probes: states[i].probes })), budget: clock.budget(wallNow()) });
 
   const probeRun = async (i: number) => {
     const trainer = trainers[i];
@@ -113,7 +93,13 @@ export async function runTrainingPair(trainers: readonly Trainer[], probe: Image
 
   try {
     while (trainers.some((t) => t.stepsDone < t.totalSteps)) {
-      if (control.gate) await control.gate();
+      if (control.gate) {
+        const g0 = performance.now();
+        await control.gate();
+        clock.pause((performance.now() - g0) / 1000);
+      }
+      let roundSeconds = 0;
+      let epochEnded = false;
       for (let i = 0; i < trainers.length; i++) {
         const trainer = trainers[i];
         if (trainer.stepsDone >= trainer.totalSteps) continue;
@@ -122,7 +108,7 @@ export async function runTrainingPair(trainers: readonly Trainer[], probe: Image
         const report = await trainer.step(control.signal);
         const dt = (performance.now() - s0) / 1000;
         s.trainSeconds += dt;
-        budget.trainSeconds += dt;
+        roundSeconds += dt;
         s.imagesSince += trainer.options.batch;
         s.lossSum += report.loss;
         s.lossCount++;
@@ -130,27 +116,26 @@ export async function runTrainingPair(trainers: readonly Trainer[], probe: Image
         control.onStep?.(report, i);
         if (report.step % probeEvery === 0) due = true;
         if (control.onEpoch && report.step % trainer.stepsPerEpoch === 0) {
-          const e0 = performance.now();
           await control.onEpoch(i, report.step / trainer.stepsPerEpoch);
-          addLive((performance.now() - e0) / 1000);
+          epochEnded = true;
         }
       }
+      clock.round(roundSeconds);
+      if (epochEnded) clock.afterEpoch();
       const done = trainers.reduce((sum, t) => sum + t.stepsDone, 0);
       const lead = trainers[0];
       control.onProgress?.({ fraction: done / totalSteps, message: `step ${lead.stepsDone}/${lead.totalSteps}, loss ${leadLoss.toFixed(4)}` });
       const finished = trainers.some((t, i) => t.stepsDone === t.totalSteps && states[i].probedAt < t.stepsDone);
-      const allowed = control.liveShare === undefined || liveRoundAllowed(budget.liveSeconds, lastLive, budget.trainSeconds, control.liveShare);
+      const allowed = control.liveShare === undefined || clock.allowed(wallNow());
       if (finished || (due && allowed)) {
-        const l0 = performance.now();
+        clock.liveStart(wallNow());
         for (let i = 0; i < trainers.length; i++) if (states[i].probedAt < trainers[i].stepsDone) await probeRun(i);
-        lastLive = (performance.now() - l0) / 1000;
-        addLive(lastLive);
-        budget.rounds++;
+        clock.liveEnd(wallNow());
         due = false;
         deferredCounted = false;
-        control.onBudget?.({ ...budget });
+        control.onBudget?.(clock.budget(wallNow()));
       } else if (due && !deferredCounted) {
-        budget.deferred++;
+        clock.defer();
         deferredCounted = true;
       }
       // Let cancellation and progress messages through between rounds.

@@ -14,7 +14,7 @@
  * at every epoch end) is the current weights as model files that every other view uses as model
  * A or B ("this model at step 200 vs the zoo's AT model"). Presets set both runs' recipes.
  */
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import { secondRunValues, trainBSchema, trainCommand, trainSchema, TRAIN_PRESETS, type TrainPreset } from '../../core/train/definition';
 import { trainingLogitRidges } from '../../core/train/logits';
 import { LIVE_SHARE } from '../../core/train/pair';
@@ -25,7 +25,7 @@ import { createRidgeline, type RidgelineData } from '../charts/ridgeline';
 import { useChart } from '../charts/useChart';
 import { controlsOf, ParamControl } from '../components/Controls';
 import { useLab, type ParamsPatch } from '../store';
-import { cancelTraining, downloadSnapshot, loadSnapshotAs, pauseTraining, resumeTraining, startTraining, stepTraining, takeSnapshots, useTrain, type RunState } from '../train';
+import { cancelTraining, downloadSnapshot, loadSnapshotAs, pauseTraining, resumeTraining, startTraining, stepTraining, takeSnapshots, useTrain, chartRuns, type RunState } from '../train';
 import { writeHash } from '../url';
 import { fmtPct, LineChartView } from './common';
 import { TrainDataPicker, useTrainDataReady } from './TrainDataPicker';
@@ -70,6 +70,9 @@ function TrainControls() {
     </>
   );
 }
+
+/** The controls read the lab's store themselves: a step event re-rendering the view leaves them alone. */
+const TrainControlsMemo = memo(TrainControls);
 
 const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : null);
 
@@ -221,9 +224,11 @@ export function TrainView() {
     const a = trainCommand(recipe, 'my-model', backend ?? 'wasm');
     return second.on ? `${a}\n${trainCommand(secondRunValues(recipe, second), 'my-model-b', backend ?? 'wasm')}` : a;
   }, [recipe, second, backend]);
-  const accuracy = useMemo(() => accuracyChart(t.runs), [t.runs]);
-  const loss = useMemo(() => lossChart(t.runs), [t.runs]);
-  const layers = useMemo(() => layerChart(t.runs), [t.runs]);
+  // The charts' runs change only with a live round, not with every step event (train.ts chartRuns).
+  const runs = chartRuns(t.runs);
+  const accuracy = useMemo(() => accuracyChart(runs), [runs]);
+  const loss = useMemo(() => lossChart(runs), [runs]);
+  const layers = useMemo(() => layerChart(runs), [runs]);
   const active = t.status === 'running' || t.status === 'paused';
   const lead = t.runs[0];
   const stepped = t.runs.some((r) => r.step > 0);
@@ -237,7 +242,7 @@ export function TrainView() {
           its own.
         </p>
       )}
-      <TrainControls />
+      <TrainControlsMemo />
       <div className="analysis-bar" data-testid="train-bar">
         <button type="button" data-testid="train-start" disabled={active || !backend || !dataReady} title={!dataReady ? 'load the training data first' : backend ? `train on ${backend}, the lab's backend` : 'waiting for the lab to pick its backend'} onClick={() => void startTraining(command)}>
           {second.on ? 'Train both' : 'Train'}
@@ -301,7 +306,7 @@ export function TrainView() {
         <LineChartView data={loss} testId="train-loss-chart" />
       </div>
       <LineChartView data={layers} testId="train-layer-chart" />
-      <LogitRidges runs={t.runs} />
+      <LogitRidges runs={runs} />
       {t.snapshots.length > 0 && (
         <table className="suite" data-testid="train-snapshots">
           <caption>Snapshots (on click, and kept automatically at every epoch end): the weights at that step, usable as model A or B in every view</caption>
