@@ -93,11 +93,11 @@ test('the lab trains the very weights layerwise train does: same seed, same comm
   }
 });
 
-test('two runs side by side: standard and FGSM-RS MLPs on the same batches, both curves, both logit ridgelines', async ({ page }) => {
+test('two runs side by side: standard and FGSM-RS MLPs on the same batches, both curves, both logit ridgelines, both t-SNE scatters', async ({ page }) => {
   test.setTimeout(90_000);
   // An MNIST epoch is 468 steps at batch 128 and still 14 at batch 4,096 (over a minute for two runs here): the
   // epoch-end snapshots are checked in Node (src/core/train/pair.test.ts), this test keeps to the side-by-side.
-  await page.goto(`/#${SETUP}&view=train&trarch=mlp&trbatch=64&treps=0.1&trmax=10&trpe=5&trpn=100&trps=2&tr2=1&tr2method=fgsm-rs&tr2eps=0.1`);
+  await page.goto(`/#${SETUP}&view=train&trarch=mlp&trbatch=64&treps=0.1&trmax=10&trpe=5&trpn=100&trps=2&tr2=1&tr2method=fgsm-rs&tr2eps=0.1&trtsne=auto&trmftma=auto`);
   await expect(page.getByTestId('train-start')).toHaveText('Train both', { timeout: 60_000 });
   const t0 = Date.now();
   await page.getByTestId('train-start').click();
@@ -112,6 +112,17 @@ test('two runs side by side: standard and FGSM-RS MLPs on the same batches, both
   // One ridge per probe step (5 and 10) for each run.
   for (const id of ['train-ridge-maxLogit', 'train-ridge-gap', 'train-ridge-maxLogit-b', 'train-ridge-gap-b']) await expect(page.getByTestId(id)).toContainText('step 10');
   expect(await page.getByTestId('train-ridge-gap-b').locator('path[fill-opacity]').count()).toBe(2);
+  // Each run's t-SNE of its last hidden layer, drawn at both probes: cold at step 5, warm-started from it at step 10.
+  for (const id of ['train-tsne', 'train-tsne-b']) {
+    await expect(page.getByTestId(id)).toHaveAttribute('data-count', '2');
+    await expect(page.getByTestId(id)).toHaveAttribute('data-step', '10');
+    await expect(page.getByTestId(id)).toContainText('t-SNE of relu_1');
+    await expect(page.getByTestId(id)).toContainText('warm start from the last layout');
+  }
+  // And its MFTMA capacity at both probes, A and B.
+  await expect(page.getByTestId('train-mftma-chart')).toContainText('Manifold capacity of relu_1');
+  await expect(page.getByTestId('train-mftma-chart')).toContainText('mlp fgsm-rs L∞ ε=0.1');
+  console.log(`t-SNE A: ${await page.getByTestId('train-tsne').locator('figcaption').textContent()}`);
   // The snapshot button keeps both runs' weights.
   await page.getByTestId('train-snapshot').click();
   await expect(page.getByTestId('snapshot-mlp-standard-step10')).toContainText('run A');

@@ -8,6 +8,7 @@ import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { BackendName } from '../core/backend';
 import { recipeName, secondRunValues, type TrainValues } from '../core/train/definition';
+import type { TrainMftmaProbe, TrainTsneProbe } from '../core/train/embedding';
 import type { TrainLayerProbe } from '../core/train/layers';
 import type { TrainLogitProbe } from '../core/train/logits';
 import type { LiveBudget } from '../core/train/pair';
@@ -42,6 +43,12 @@ export interface RunState {
   layerProbes: TrainLayerProbe[];
   /** Clean logits of the probe images at each probe (the max-logit and gap ridgelines), oldest first. */
   logitProbes: TrainLogitProbe[];
+  /** The latest t-SNE layout of the chosen layer (each warm-started from the one before; the scatter animates between them). */
+  tsne: TrainTsneProbe | null;
+  /** t-SNE layouts received so far. */
+  tsneCount: number;
+  /** MFTMA capacity of the chosen layer at each probe, oldest first. */
+  mftmaProbes: TrainMftmaProbe[];
 }
 
 export interface TrainState {
@@ -120,6 +127,8 @@ function onEvent(e: TrainEvent): void {
   else if (e.kind === 'probe') patchRun(e.run, (r) => ({ probes: [...r.probes, e.metrics] }));
   else if (e.kind === 'layers') patchRun(e.run, (r) => ({ layerProbes: [...r.layerProbes, e.probe] }));
   else if (e.kind === 'logits') patchRun(e.run, (r) => ({ logitProbes: appendThinned(r.logitProbes, e.probe, LOGIT_PROBES_KEPT) }));
+  else if (e.kind === 'tsne') patchRun(e.run, (r) => ({ tsne: e.probe, tsneCount: r.tsneCount + 1 }))
+  else if (e.kind === 'mftma') patchRun(e.run, (r) => ({ mftmaProbes: [...r.mftmaProbes, e.probe] }))
   else if (e.kind === 'budget') set({ budget: e.budget });
   else set({ snapshots: keepSnapshots(useTrain.getState().snapshots, fromWorker(e.snapshot)) });
 }
@@ -137,7 +146,7 @@ export async function startTraining(command: string): Promise<void> {
   const lab = useLab.getState();
   if (!lab.backend) return; // the view's button waits for the lab's backend
   const recipes = trainRecipes();
-  const runs: RunState[] = recipes.map((r) => ({ name: recipeName(r), step: 0, totalSteps: 0, stepsPerSecond: 0, loss: null, probes: [], layerProbes: [], logitProbes: [] }));
+  const runs: RunState[] = recipes.map((r) => ({ name: recipeName(r), step: 0, totalSteps: 0, stepsPerSecond: 0, loss: null, probes: [], layerProbes: [], logitProbes: [], tsne: null, tsneCount: 0, mftmaProbes: [] }));
   set({ ...IDLE, runs, status: 'running', message: 'starting…', command });
   try {
     const outcome: TrainOutcome = await trainWorker().start(recipes[0], recipes[1] ?? null, lab.backend.active, document.baseURI, Comlink.proxy(onEvent));
