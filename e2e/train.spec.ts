@@ -3,7 +3,8 @@
  * worker on the backend the lab runs (WASM here: it trains the MLP), the probe curves update
  * as it learns, pause holds the step count, one step moves it by one, a snapshot becomes model
  * B of the layer-shift view through the ordinary file path, and cancel stops the run keeping
- * the weights. The small CNN trains on WASM as well.
+ * the weights. The small CNN trains on WASM as well. Two runs side by side each draw their t-SNE
+ * of the last hidden layer (cold, then warm-started) and its MFTMA capacity.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';

@@ -17,7 +17,7 @@ import { parsePackedDataset, validatePackedIndex } from '../src/core/data';
 import { mnistProbeSample, recipeName, trainCommand, type TrainValues } from '../src/core/train/definition';
 import { exportModelFiles } from '../src/core/train/export';
 import { modelLayerShift, withTrainerModel, type TrainLayerProbe } from '../src/core/train/layers';
-import { modelMftmaProbe, modelTsneProbe, probeLayerOf, type TrainMftmaProbe, type TrainTsneProbe } from '../src/core/train/embedding';
+import { mftmaProbePoints, modelMftmaProbe, modelTsneProbe, probeLayerOf, type TrainMftmaProbe, type TrainTsneProbe } from '../src/core/train/embedding';
 import { modelProbeLogits, type TrainLogitProbe } from '../src/core/train/logits';
 import { LIVE_SHARE, runTrainingPair, type LiveBudget } from '../src/core/train/pair';
 import { createTrainer, type ProbeMetrics, type StepReport, type Trainer } from '../src/core/train/trainer';
@@ -158,7 +158,7 @@ const api = {
       if (values.probeTsne !== 'off' || values.probeMftma !== 'off')
         await withTrainerModel(lead, test.classNames, async (model) => {
           probeLayerOf(model, values.probeTsne, 't-SNE layer');
-          probeLayerOf(model, values.probeMftma, 'MFTMA layer');
+          if (probeLayerOf(model, values.probeMftma, 'MFTMA layer')) mftmaProbePoints(probe);
         });
       onEvent({ kind: 'status', message: `training ${recipes.map(recipeName).join(' and ')} on ${state.active}: ${lead.totalSteps} steps${current.length > 1 ? ' each, interleaved' : ''}, ${lead.stepsPerEpoch} per epoch` });
       const t0 = performance.now();

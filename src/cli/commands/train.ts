@@ -26,7 +26,7 @@ import { defaults, flagOf, type ParamDef } from '../../core/schema';
 import { mnistProbeSample, trainCommand, trainSchema, type TrainValues } from '../../core/train/definition';
 
 export { trainCommand };
-import { modelMftmaProbe, modelTsneProbe, probeLayerOf, type TrainMftmaProbe, type TrainTsneProbe } from '../../core/train/embedding';
+import { mftmaProbePoints, modelMftmaProbe, modelTsneProbe, probeLayerOf, type TrainMftmaProbe, type TrainTsneProbe } from '../../core/train/embedding';
 import { exportModelFiles } from '../../core/train/export';
 import { withTrainerModel } from '../../core/train/layers';
 import { createTrainer, runTraining, type ProbeMetrics } from '../../core/train/trainer';
@@ -107,7 +107,11 @@ async function cmdTrain(args: string[]) {
     const capacities: TrainMftmaProbe[] = [];
     const live = recipe.probeTsne !== 'off' || recipe.probeMftma !== 'off';
     // A layer name the model lacks is refused before training, not at the first probe.
-    if (live) await withTrainerModel(trainer, probe.classNames, async (model) => void [probeLayerOf(model, recipe.probeTsne, '--probe-tsne'), probeLayerOf(model, recipe.probeMftma, '--probe-mftma')]);
+    if (live)
+      await withTrainerModel(trainer, probe.classNames, async (model) => {
+        probeLayerOf(model, recipe.probeTsne, '--probe-tsne');
+        if (probeLayerOf(model, recipe.probeMftma, '--probe-mftma')) mftmaProbePoints(probe);
+      });
     const log = await runTraining(trainer, probe, recipe.probeEvery, {
       onProbe: (m) => !v.json && process.stdout.write(escapeControl(probeLine(m)) + '\n'),
       live: live

@@ -162,6 +162,15 @@ export interface TrainMftmaProbe {
   seconds: number;
 }
 
+/** Points per class manifold the probe set allows (≤ MFTMA_PROBE_M); refused below 2 (checked before training starts). */
+export function mftmaProbePoints(probe: ImageDataset): number {
+  const counts = new Array<number>(probe.classNames.length).fill(0);
+  for (const l of probe.labels) counts[l]++;
+  const m = Math.min(MFTMA_PROBE_M, ...counts);
+  if (m < 2) throw new LabError(`MFTMA over training: the probe set has ${m} image(s) of some class; class manifolds need at least 2 (more probe images)`);
+  return m;
+}
+
 /**
  * MFTMA capacity of `layer` of `model` (weights at `step`): the MFTMA view's class manifolds
  * (selectManifoldImages, from the probe set with the run's seed: the same P·M images at every
@@ -170,10 +179,7 @@ export interface TrainMftmaProbe {
 export async function modelMftmaProbe(model: LabModel, step: number, probe: ImageDataset, layer: string, seed: number, control: JobControl = {}): Promise<TrainMftmaProbe> {
   const t0 = performance.now();
   const p = probe.classNames.length;
-  const counts = new Array<number>(p).fill(0);
-  for (const l of probe.labels) counts[l]++;
-  const m = Math.min(MFTMA_PROBE_M, ...counts);
-  if (m < 2) throw new LabError(`MFTMA over training: the probe set has ${m} image(s) of some class; class manifolds need at least 2 (raise --probe-n)`);
+  const m = mftmaProbePoints(probe);
   const set = await selectManifoldImages(probe, { kind: 'class', p, m, seed: deriveSeed(seed, 'train-mftma') });
   const [r] = await analyzeLayers(model, set, [layer], { nT: MFTMA_PROBE_NT, nReps: MFTMA_PROBE_REPS, seed: deriveSeed(seed, 'train-mftma') }, control);
   return { step, layer, p, m, capacity: r.capacity, radius: r.radius, dimension: r.dimension, centerCorrelation: r.centerCorrelation, seconds: (performance.now() - t0) / 1000 };
