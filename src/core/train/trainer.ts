@@ -210,6 +210,8 @@ export interface TrainRunControl extends JobControl {
    * resolves once). Cancelling while paused must reject it or resolve it and abort `signal`.
    */
   gate?: () => Promise<void>;
+  /** Awaited after each probe: further live analyses of the current weights (pair.ts `live`). */
+  live?: () => Promise<void>;
 }
 
 export interface TrainLog {
@@ -225,9 +227,9 @@ export interface TrainLog {
  * The loop is runTrainingPair's (pair.ts) with one run and no live budget.
  */
 export async function runTraining(trainer: Trainer, probe: ImageDataset | null, probeEvery: number, control: TrainRunControl = {}): Promise<TrainLog> {
-  const { onProbe, onStep, ...rest } = control;
+  const { onProbe, onStep, live, ...rest } = control;
   try {
-    const log = await runTrainingPair([trainer], probe, probeEvery, { ...rest, onProbe: onProbe && ((m) => onProbe(m)), onStep: onStep && ((r) => onStep(r)) });
+    const log = await runTrainingPair([trainer], probe, probeEvery, { ...rest, onProbe: onProbe && ((m) => onProbe(m)), onStep: onStep && ((r) => onStep(r)), live: live && (() => live()) });
     return log.runs[0];
   } catch (e) {
     if (e instanceof JobCancelledError) throw new JobCancelledError((e as JobCancelledError<PairLog>).partial?.runs[0]);

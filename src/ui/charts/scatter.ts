@@ -4,7 +4,8 @@
  * adversarial partner, colour = true class (colour-blind-safe palette, colors.ts), points the
  * model gets wrong outlined thinly in near-black — a colour no class has, and thin, so the
  * class colours stay readable. Hovering reports the nearest point (`onHoverPoint`) for the
- * view's tooltip. New
+ * view's tooltip. Without adversarial predictions a frame is one point per image (the Train
+ * view's t-SNE over training: no partners, no hollow points). New
  * positions animate from the previous frame (no jumps on warm start), with the view box
  * eased too so a growing layout does not snap.
  */
@@ -12,11 +13,12 @@ import type { Chart } from './chart';
 import { classColor, COLOR } from './colors';
 
 export interface ScatterFrame {
-  /** 2n × 2 positions: clean rows then adversarial rows. */
+  /** 2n × 2 positions: clean rows then adversarial rows (n × 2, clean only, without `advPred`). */
   positions: Float32Array;
   labels: Int32Array;
   cleanPred: Int32Array;
-  advPred: Int32Array;
+  /** Absent: one point per image, no adversarial partners (the Train view's t-SNE over training). */
+  advPred?: Int32Array;
   /** Pair positions (0 … n−1) selected elsewhere: drawn on top, the rest faded. */
   highlighted?: Set<number>;
 }
@@ -94,8 +96,9 @@ export function createScatter(canvas: HTMLCanvasElement, opts: { onBrush?: (pair
     const n = frame.labels.length;
     const hl = frame.highlighted && frame.highlighted.size ? frame.highlighted : null;
     const faded = (i: number) => hl !== null && !hl.has(i);
+    const advPred = frame.advPred;
     ctx.lineWidth = 0.6;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; advPred && i < n; i++) {
       ctx.globalAlpha = faded(i) ? 0.05 : 0.25;
       ctx.strokeStyle = classColor(frame.labels[i]);
       ctx.beginPath();
@@ -121,6 +124,7 @@ export function createScatter(canvas: HTMLCanvasElement, opts: { onBrush?: (pair
       ctx.arc(cx, cy, CLEAN_R, 0, 2 * Math.PI);
       ctx.fill();
       if (frame.cleanPred[i] !== frame.labels[i]) outline(cx, cy, CLEAN_R);
+      if (!advPred) continue;
       // Adversarial: hollow in the class colour; outlined when the attack succeeded.
       const ax = X(p[2 * (n + i)]);
       const ay = Y(p[2 * (n + i) + 1]);
@@ -129,10 +133,10 @@ export function createScatter(canvas: HTMLCanvasElement, opts: { onBrush?: (pair
       ctx.beginPath();
       ctx.arc(ax, ay, ADV_R, 0, 2 * Math.PI);
       ctx.stroke();
-      if (frame.advPred[i] !== frame.labels[i]) outline(ax, ay, ADV_R);
+      if (advPred[i] !== frame.labels[i]) outline(ax, ay, ADV_R);
     }
     ctx.globalAlpha = 1;
-    if (hoveredPoint >= 0 && hoveredPoint < 2 * n) {
+    if (hoveredPoint >= 0 && hoveredPoint < p.length / 2) {
       ctx.strokeStyle = COLOR.focus;
       ctx.lineWidth = 1.5;
       ctx.beginPath();
@@ -213,7 +217,7 @@ export function createScatter(canvas: HTMLCanvasElement, opts: { onBrush?: (pair
     };
     const pairs: number[] = [];
     // A click (no drag) clears the selection.
-    if (bx1 - bx0 > 2 || by1 - by0 > 2) for (let i = 0; i < n; i++) if (inside(i) || inside(n + i)) pairs.push(i);
+    if (bx1 - bx0 > 2 || by1 - by0 > 2) for (let i = 0; i < n; i++) if (inside(i) || (frame.advPred && inside(n + i))) pairs.push(i);
     brush = null;
     draw(shown, shownBox);
     opts.onBrush?.(pairs);

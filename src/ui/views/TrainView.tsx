@@ -6,7 +6,9 @@
  * 2018's threat model at the training ε), drawn as they arrive, and after each probe the lab's
  * layer-shift analysis on the current weights (src/core/train/layers.ts) shows every layer's
  * response to FGSM moving as the model learns, and the probe images' max-logit and gap
- * distributions as ridgelines over training (Seguin et al.'s Figure 1, src/core/train/logits.ts).
+ * distributions as ridgelines over training (Seguin et al.'s Figure 1, src/core/train/logits.ts),
+ * and, when asked for, one layer's t-SNE (each probe's layout warm-started from the last, so the
+ * points move as the model learns) and MFTMA capacity (src/core/train/embedding.ts).
  * A second run B (same recipe, seed and batches, its own method) trains interleaved with A, and
  * every chart shows both, A solid and B dashed (the ST-vs-AT contrast built by the user). Live
  * metrics are budgeted to 20 % of the run (src/core/train/pair.ts). Pause, single step, resume
@@ -19,9 +21,10 @@ import { secondRunValues, trainBSchema, trainCommand, trainSchema, TRAIN_PRESETS
 import { trainingLogitRidges } from '../../core/train/logits';
 import { LIVE_SHARE } from '../../core/train/pair';
 import { defaults } from '../../core/schema';
-import { COLOR } from '../charts/colors';
+import { classColor, COLOR } from '../charts/colors';
 import type { LineChartData, LineSeries } from '../charts/lines';
 import { createRidgeline, type RidgelineData } from '../charts/ridgeline';
+import { createScatter, type ScatterFrame } from '../charts/scatter';
 import { useChart } from '../charts/useChart';
 import { controlsOf, ParamControl } from '../components/Controls';
 import { useLab, type ParamsPatch } from '../store';
@@ -207,6 +210,70 @@ function LogitRidges({ runs }: { runs: RunState[] }) {
   );
 }
 
+/**
+ * One run's t-SNE of the chosen layer at the latest probe: the t-SNE view's scatter (class
+ * colours, misclassified points outlined), one point per probe image. Each layout is
+ * warm-started from the last (src/core/train/embedding.ts) and the scatter animates from the
+ * previous frame, so the points are seen moving as the model learns.
+ */
+function TrainTsne({ run, name, label }: { run: RunState; name: string; label: string }) {
+  const t = run.tsne;
+  const frame = useMemo<ScatterFrame | null>(() => (t ? { positions: t.positions, labels: t.labels, cleanPred: t.pred } : null), [t]);
+  const ref = useChart((el: HTMLCanvasElement) => createScatter(el), frame);
+  if (!t) return null;
+  const wrong = t.pred.reduce((k, p, i) => k + (p === t.labels[i] ? 0 : 1), 0);
+  return (
+    <figure className="tsne-cell" data-testid={`train-tsne${label === 'B' ? '-b' : ''}`} data-count={run.tsneCount} data-step={t.step}>
+      <figcaption>
+        <b>{label ? `${label} ${name}: ` : ''}t-SNE of {t.layer}</b>{' '}
+        <span className="muted">
+          step {t.step} · {t.labels.length} probe images · {t.start === 'cold' ? `cold start, ${t.iterations} iterations` : `warm start from the last layout, ${t.iterations} iterations`} · KL {t.kl.toFixed(2)} · {(1000 * t.seconds).toFixed(0)} ms · {wrong} misclassified (outlined)
+        </span>
+      </figcaption>
+      <div className="tsne-canvas-box">
+        <canvas ref={ref} className="tsne-canvas" />
+      </div>
+    </figure>
+  );
+}
+
+/** The class colours of the t-SNE scatters (the t-SNE view's key, one mark kind fewer). */
+function TsneKey({ labels }: { labels: Int32Array }) {
+  const classes = [...new Set(Array.from(labels))].sort((a, b) => a - b);
+  return (
+    <div className="class-key">
+      <span className="muted">true class:</span>
+      {classes.map((k) => (
+        <span key={k} className="class-key-entry">
+          <span className="swatch" style={{ background: classColor(k) }} />
+          {k}
+        </span>
+      ))}
+      <span className="class-key-entry">
+        <span className="swatch dot outlined" /> misclassified by the current weights (thin dark outline)
+      </span>
+    </div>
+  );
+}
+
+/** MFTMA capacity of the chosen layer over training, A solid and B dashed. */
+function capacityChart(runs: RunState[]): LineChartData | null {
+  const x = [...new Set(runs.flatMap((r) => r.mftmaProbes.map((p) => p.step)))].sort((a, b) => a - b);
+  if (!x.length) return null;
+  const first = runs.find((r) => r.mftmaProbes.length)?.mftmaProbes[0];
+  return {
+    title: `Manifold capacity of ${first?.layer} while training (MFTMA, ${first?.p} class manifolds × ${first?.m} probe images, clean)`,
+    x,
+    xLabel: 'training step',
+    yLabel: 'capacity α_M',
+    format: (v) => v.toFixed(3),
+    series: runs.map((r, i) => {
+      const byStep = new Map(r.mftmaProbes.map((p) => [p.step, p.capacity]));
+      return { label: runs.length > 1 ? r.name : 'capacity', color: STYLE[i].main, dashed: STYLE[i].dashed, y: x.map((step) => finite(byStep.get(step))) };
+    }),
+  };
+}
+
 const eta = (steps: number, perSecond: number) => {
   if (!(perSecond > 0) || steps <= 0) return '';
   const s = steps / perSecond;
@@ -229,6 +296,8 @@ export function TrainView() {
   const accuracy = useMemo(() => accuracyChart(runs), [runs]);
   const loss = useMemo(() => lossChart(runs), [runs]);
   const layers = useMemo(() => layerChart(runs), [runs]);
+  const capacity = useMemo(() => capacityChart(runs), [runs]);
+  const tsneLabels = runs.find((r) => r.tsne)?.tsne?.labels;
   const active = t.status === 'running' || t.status === 'paused';
   const lead = t.runs[0];
   const stepped = t.runs.some((r) => r.step > 0);
@@ -307,6 +376,17 @@ export function TrainView() {
       </div>
       <LineChartView data={layers} testId="train-layer-chart" />
       <LogitRidges runs={runs} />
+      {tsneLabels && (
+        <div data-testid="train-tsne-row">
+          <div className="chart-row">
+            {runs.map((r, i) => (
+              <TrainTsne key={i} run={r} name={r.name} label={runs.length > 1 ? (i ? 'B' : 'A') : ''} />
+            ))}
+          </div>
+          <TsneKey labels={tsneLabels} />
+        </div>
+      )}
+      {capacity && <LineChartView data={capacity} testId="train-mftma-chart" />}
       {t.snapshots.length > 0 && (
         <table className="suite" data-testid="train-snapshots">
           <caption>Snapshots (on click, and kept automatically at every epoch end): the weights at that step, usable as model A or B in every view</caption>
