@@ -11,6 +11,7 @@ import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { parsePackedDataset, type PackedDatasetIndex } from '../src/core/data/packed';
 import { HALF_PRECISION_TOLERANCE } from '../src/core/precision';
+import { relErr } from './numbers';
 
 /**
  * The zoo model checked, and its test set: mnist-small-st is the quickest on the software adapter
@@ -30,16 +31,6 @@ type Run = {
   memory: { inUse: number; allocated: number } | null;
 };
 
-/** max |got − want| over max |want|: the scale-free error the ONNX e2e tests use. */
-const relErr = (got: ArrayLike<number>, want: ArrayLike<number>) => {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i] - want[i]));
-    scale = Math.max(scale, Math.abs(want[i]));
-  }
-  return diff / scale;
-};
 
 /** The same error per sample (each sample's own scale), the worst sample's. */
 const worstSampleErr = (got: ArrayLike<number>, want: ArrayLike<number>, n: number) => {

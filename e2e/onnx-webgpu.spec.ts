@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { relErr } from './numbers';
 
 const PYTHON = '/usr/bin/python3';
 const ROUTE = '/onnx-fixtures/';
@@ -32,15 +33,6 @@ test.afterAll(() => {
 const bytes = (name: string) => readFileSync(path.join(dir, name));
 const f32 = (name: string) => { const b = bytes(name); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
 const i32 = (name: string) => { const b = bytes(name); return new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
-const relErr = (got: ArrayLike<number>, want: ArrayLike<number>) => {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i] - want[i]));
-    scale = Math.max(scale, Math.abs(want[i]));
-  }
-  return diff / scale;
-};
 
 test('ONNX models on WebGPU give PyTorch\'s logits and input gradients', async ({ page }) => {
   test.setTimeout(300_000);
