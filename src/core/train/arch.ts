@@ -271,16 +271,61 @@ export interface Net {
 }
 
 /**
- * A 'valid' convolution (the input already padded) whose kernel gradient is k² matrix
- * products instead of tfjs's Conv2DBackpropFilter kernel, which the CPU backend runs as a
- * naive loop (~50 s for one batch of 128 through the small CNN, measured on this machine,
- * against well under a second this way), and which WASM lacks altogether. For kernel offset
- * (i, j): ∂L/∂W[i, j] = X_ijᵀ · dY, X_ij the input rows the offset reads (a strided slice,
- * [B·Ho·Wo, C_in]) and dY the output gradient ([B·Ho·Wo, C_out]). The input gradient is
- * tfjs's own (Conv2DBackpropInput, i.e. a transposed convolution). Padding applied before the
- * call (tf.pad) makes PyTorch's symmetric padding exact for every stride and kernel size.
+ * ∂L/∂x of a 'valid' convolution of an input of `inputShape` with `kernel` at `stride`, given
+ * the output gradient dy. Mathematically the transposed convolution (tfjs's
+ * Conv2DBackpropInput), but on WASM that kernel is a plain loop: 337 ms for the small CNN's
+ * conv2 at batch 256 on this machine, against 38 ms for the same numbers as a *forward*
+ * convolution, which WASM runs through XNNPACK: dy dilated by the stride (s−1 zeros between
+ * its entries), padded by k−1 (plus the input rows no output reads, which get no gradient),
+ * convolved at stride 1 with the kernel flipped in space and its channel axes swapped. It is
+ * exact (the same products, summed in another order; 0 difference measured). For an input of a
+ * few channels (an image) the forward convolution has too few outputs to be worth it (86 vs
+ * 18 ms for the small CNN's conv1), so those take tfjs's kernel.
  */
-export function convValid(x: tf.Tensor4D, kernel: tf.Tensor4D, stride: number): tf.Tensor4D {
+export function convInputGrad(dy: tf.Tensor4D, kernel: tf.Tensor4D, inputShape: [number, number, number, number], stride: number): tf.Tensor4D {
+  const [b, h, w, cin] = inputShape;
+  if (cin <= 3) return tf.conv2dTranspose(dy, kernel, inputShape, stride, 'valid');
+  return tf.tidy(() => {
+    const [kh, kw, , cout] = kernel.shape;
+    const [, ho, wo] = dy.shape;
+    let d = dy;
+    if (stride > 1) {
+      // Dilate: [B, Ho, 1, Wo, 1, C] padded to [B, Ho, s, Wo, s, C], flattened, the trailing zeros cut.
+      const spread = tf.pad(tf.reshape(dy, [b, ho, 1, wo, 1, cout]), [[0, 0], [0, 0], [0, stride - 1], [0, 0], [0, stride - 1], [0, 0]]);
+      d = tf.slice(tf.reshape(spread, [b, ho * stride, wo * stride, cout]), [0, 0, 0, 0], [b, (ho - 1) * stride + 1, (wo - 1) * stride + 1, cout]);
+    }
+    const flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    const unreadH = h - ((ho - 1) * stride + kh);
+    const unreadW = w - ((wo - 1) * stride + kw);
+    return tf.conv2d(d, flipped, 1, [[0, 0], [kh - 1, kh - 1 + unreadH], [kw - 1, kw - 1 + unreadW], [0, 0]]);
+  });
+}
+
+/**
+ * A 'valid' convolution (the input already padded) with the trainer's own gradients. The
+ * kernel gradient is k² matrix products instead of tfjs's Conv2DBackpropFilter kernel, which
+ * the CPU backend runs as a naive loop (~50 s for one batch of 128 through the small CNN,
+ * measured on this machine, against well under a second this way), and which WASM lacks
+ * altogether. For kernel offset (i, j): ∂L/∂W[i, j] = X_ijᵀ · dY, X_ij the input rows the offset
+ * reads (a strided slice, [B·Ho·Wo, C_in]) and dY the output gradient ([B·Ho·Wo, C_out]). The
+ * input gradient is convInputGrad. With `kernelGrad` false (the attack steps of adversarial
+ * training, and the probes, which only need ∂L/∂x) the kernel is a constant of the gradient
+ * and its k² products are never computed: a PGD-10 step of the small CNN took 3.3× less time
+ * that way on WASM. Padding applied before the call (tf.pad) makes PyTorch's symmetric padding
+ * exact for every stride and kernel size.
+ */
+export function convValid(x: tf.Tensor4D, kernel: tf.Tensor4D, stride: number, kernelGrad = true): tf.Tensor4D {
+  const inputShape = x.shape;
+  if (!kernelGrad) {
+    const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const input = args[0] as tf.Tensor4D;
+      return {
+        value: tf.conv2d(input, kernel, stride, 'valid'),
+        gradFunc: (dy: tf.Tensor) => convInputGrad(dy as tf.Tensor4D, kernel, inputShape, stride),
+      };
+    });
+    return f(x) as tf.Tensor4D;
+  }
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, w, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     save([input, w]);
@@ -296,16 +341,45 @@ export function convValid(x: tf.Tensor4D, kernel: tf.Tensor4D, stride: number): 
         for (let i = 0; i < kh; i++) {
           for (let j = 0; j < kw; j++) {
             const patch = tf.stridedSlice(xs, [0, i, j, 0], [b, i + stride * (ho - 1) + 1, j + stride * (wo - 1) + 1, cin], [1, stride, stride, 1]);
-            parts.push(tf.matMul(tf.reshape(patch, [b * ho * wo, cin]) as tf.Tensor2D, dyRows, true, false));
+            // Transposed explicitly: WASM's matMul with a transpose flag is ~10× slower (denseMatMul).
+            parts.push(tf.matMul(tf.transpose(tf.reshape(patch, [b * ho * wo, cin])) as tf.Tensor2D, dyRows));
           }
         }
         const dw = tf.reshape(tf.stack(parts), [kh, kw, cin, cout]);
-        const dx = tf.conv2dTranspose(dy as tf.Tensor4D, ws, xs.shape as [number, number, number, number], stride, 'valid');
-        return [dx, dw];
+        return [convInputGrad(dy as tf.Tensor4D, ws, inputShape, stride), dw];
       },
     };
   });
   return f(x, kernel) as tf.Tensor4D;
+}
+
+/**
+ * x·W for a dense layer with the trainer's own gradients: ∂L/∂x = dY·Wᵀ and ∂L/∂W = xᵀ·dY with
+ * the transposes made explicit. tfjs's own MatMul gradient passes transpose flags instead,
+ * which WASM's BatchMatMul runs as a slow loop: 98 ms for dY·Wᵀ of the small CNN's fc1 at batch
+ * 256 on this machine, against 0.3 + 7.9 ms transposing first (xᵀ·dY: 96 against 5.6 + 8.3).
+ * With `kernelGrad` false (attack steps and probes) W is a constant of the gradient.
+ */
+export function denseMatMul(x: tf.Tensor2D, kernel: tf.Tensor2D, kernelGrad = true): tf.Tensor2D {
+  if (!kernelGrad) {
+    const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+      value: tf.matMul(args[0] as tf.Tensor2D, kernel),
+      gradFunc: (dy: tf.Tensor) => tf.matMul(dy as tf.Tensor2D, tf.transpose(kernel)),
+    }));
+    return f(x) as tf.Tensor2D;
+  }
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    save([input, w]);
+    return {
+      value: tf.matMul(input, w),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return [tf.matMul(dy as tf.Tensor2D, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D)];
+      },
+    };
+  });
+  return f(x, kernel) as tf.Tensor2D;
 }
 
 let netCounter = 0;
@@ -335,7 +409,8 @@ export function createNet(spec: ArchSpec, values: Map<string, Float32Array>): Ne
         case 'conv': {
           let x = at(node.input) as tf.Tensor4D;
           if (node.pad > 0) x = tf.pad(x, [[0, 0], [node.pad, node.pad], [node.pad, node.pad], [0, 0]]);
-          y = convValid(x, get(`${node.name}/kernel`) as tf.Tensor4D, node.stride);
+          const kernel = get(`${node.name}/kernel`) as tf.Tensor4D;
+          y = convValid(x, kernel, node.stride, mode === 'train');
           if (node.bias) y = tf.add(y, get(`${node.name}/bias`));
           break;
         }
@@ -359,7 +434,7 @@ export function createNet(spec: ArchSpec, values: Map<string, Float32Array>): Ne
           y = tf.mean(at(node.input), [1, 2]);
           break;
         case 'dense':
-          y = tf.add(tf.matMul(at(node.input) as tf.Tensor2D, get(`${node.name}/kernel`) as tf.Tensor2D), get(`${node.name}/bias`));
+          y = tf.add(denseMatMul(at(node.input) as tf.Tensor2D, get(`${node.name}/kernel`) as tf.Tensor2D, mode === 'train'), get(`${node.name}/bias`));
           break;
         case 'add':
           y = tf.add(at(node.inputs[0]), at(node.inputs[1]));
