@@ -292,7 +292,7 @@ export function convInputGrad(dy: tf.Tensor4D, kernel: tf.Tensor4D, inputShape: 
     if (stride > 1) {
       // Dilate: [B, Ho, 1, Wo, 1, C] padded to [B, Ho, s, Wo, s, C], flattened, the trailing zeros cut.
       const spread = tf.pad(tf.reshape(dy, [b, ho, 1, wo, 1, cout]), [[0, 0], [0, 0], [0, stride - 1], [0, 0], [0, stride - 1], [0, 0]]);
-      d = tf.slice(tf.reshape(spread, [b, ho * stride, wo * stride, cout]), [0, 0, 0, 0], [b, (ho - 1) * stride + 1, (wo - 1) * stride + 1, cout]);
+      d = tf.slice(tf.reshape(spread, [b, ho * stride, wo * stride, cout]), [0, 0, 0, 0], [b, (ho - 1) * stride + 1, (wo - 1) * stride + 1, cout]) as tf.Tensor4D;
     }
     const flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
     const unreadH = h - ((ho - 1) * stride + kh);
