@@ -21,6 +21,7 @@
  * so a change to one layer does not shift another's initial weights.
  */
 import * as tf from '@tensorflow/tfjs';
+import { convInputGradient } from '../model/kernel-fixes';
 import { createRng, deriveSeed } from '../random';
 import { LabError } from '../types';
 import { batchNormInference, batchNormTrain, BN_EPSILON, type BatchStats } from './batchnorm';
@@ -271,44 +272,14 @@ export interface Net {
 }
 
 /**
- * ∂L/∂x of a 'valid' convolution of an input of `inputShape` with `kernel` at `stride`, given
- * the output gradient dy. Mathematically the transposed convolution (tfjs's
- * Conv2DBackpropInput), but on WASM that kernel is a plain loop: 337 ms for the small CNN's
- * conv2 at batch 256 on this machine, against 38 ms for the same numbers as a *forward*
- * convolution, which WASM runs through XNNPACK: dy dilated by the stride (s−1 zeros between
- * its entries), padded by k−1 (plus the input rows no output reads, which get no gradient),
- * convolved at stride 1 with the kernel flipped in space and its channel axes swapped. It is
- * exact (the same products, summed in another order; 0 difference measured). For an input of a
- * few channels (an image) the forward convolution has too few outputs to be worth it (86 vs
- * 18 ms for the small CNN's conv1), so those take tfjs's kernel.
- */
-export function convInputGrad(dy: tf.Tensor4D, kernel: tf.Tensor4D, inputShape: [number, number, number, number], stride: number): tf.Tensor4D {
-  const [b, h, w, cin] = inputShape;
-  if (cin <= 3) return tf.conv2dTranspose(dy, kernel, inputShape, stride, 'valid');
-  return tf.tidy(() => {
-    const [kh, kw, , cout] = kernel.shape;
-    const [, ho, wo] = dy.shape;
-    let d = dy;
-    if (stride > 1) {
-      // Dilate: [B, Ho, 1, Wo, 1, C] padded to [B, Ho, s, Wo, s, C], flattened, the trailing zeros cut.
-      const spread = tf.pad(tf.reshape(dy, [b, ho, 1, wo, 1, cout]), [[0, 0], [0, 0], [0, stride - 1], [0, 0], [0, stride - 1], [0, 0]]);
-      d = tf.slice(tf.reshape(spread, [b, ho * stride, wo * stride, cout]), [0, 0, 0, 0], [b, (ho - 1) * stride + 1, (wo - 1) * stride + 1, cout]) as tf.Tensor4D;
-    }
-    const flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-    const unreadH = h - ((ho - 1) * stride + kh);
-    const unreadW = w - ((wo - 1) * stride + kw);
-    return tf.conv2d(d, flipped, 1, [[0, 0], [kh - 1, kh - 1 + unreadH], [kw - 1, kw - 1 + unreadW], [0, 0]]);
-  });
-}
-
-/**
  * A 'valid' convolution (the input already padded) with the trainer's own gradients. The
  * kernel gradient is k² matrix products instead of tfjs's Conv2DBackpropFilter kernel, which
  * the CPU backend runs as a naive loop (~50 s for one batch of 128 through the small CNN,
  * measured on this machine, against well under a second this way), and which WASM lacks
  * altogether. For kernel offset (i, j): ∂L/∂W[i, j] = X_ijᵀ · dY, X_ij the input rows the offset
  * reads (a strided slice, [B·Ho·Wo, C_in]) and dY the output gradient ([B·Ho·Wo, C_out]). The
- * input gradient is convInputGrad. With `kernelGrad` false (the attack steps of adversarial
+ * input gradient is the lab's (convInputGradient in src/core/model/kernel-fixes.ts: on WASM,
+ * forward convolutions instead of tfjs's slow Conv2DBackpropInput loop). With `kernelGrad` false (the attack steps of adversarial
  * training, and the probes, which only need ∂L/∂x) the kernel is a constant of the gradient
  * and its k² products are never computed: a PGD-10 step of the small CNN took 3.3× less time
  * that way on WASM. Padding applied before the call (tf.pad) makes PyTorch's symmetric padding
@@ -321,7 +292,7 @@ export function convValid(x: tf.Tensor4D, kernel: tf.Tensor4D, stride: number, k
       const input = args[0] as tf.Tensor4D;
       return {
         value: tf.conv2d(input, kernel, stride, 'valid'),
-        gradFunc: (dy: tf.Tensor) => convInputGrad(dy as tf.Tensor4D, kernel, inputShape, stride),
+        gradFunc: (dy: tf.Tensor) => convInputGradient(inputShape, dy as tf.Tensor4D, kernel, stride, 'valid'),
       };
     });
     return f(x) as tf.Tensor4D;
@@ -346,7 +317,7 @@ export function convValid(x: tf.Tensor4D, kernel: tf.Tensor4D, stride: number, k
           }
         }
         const dw = tf.reshape(tf.stack(parts), [kh, kw, cin, cout]);
-        return [convInputGrad(dy as tf.Tensor4D, ws, inputShape, stride), dw];
+        return [convInputGradient(inputShape, dy as tf.Tensor4D, ws, stride, 'valid'), dw];
       },
     };
   });
