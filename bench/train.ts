@@ -277,7 +277,8 @@ async function startBrowser(port: number, build: boolean): Promise<Browser> {
         const notes: string[] = [];
         if (r.error) return { notes: [`error: ${r.error}`] };
         const training = r.events.find((e) => e.kind === 'status' && e.message?.startsWith('training '));
-        const active = /on (\w+):/.exec(training?.message ?? '')?.[1];
+        // The status names the backend before the step count: '…, 10 classes), wasm: 8 steps, …'.
+        const active = /\b(\w+): \d+ steps/.exec(training?.message ?? '')?.[1];
         if (active !== backend) return { backend: active, notes: [`${backend} unavailable: the worker ran ${active}`] };
         const steps = r.events.filter((e) => e.kind === 'step');
         const total = plan.warmup + plan.steps;
@@ -498,7 +499,7 @@ export async function benchTrainLive(args: string[]): Promise<void> {
           const mainThreadSeconds = (await busy()) - busy0;
           if (res.error) throw new Error(res.error);
           const start = res.events.find((e) => e.kind === 'status' && e.message?.startsWith('training '));
-          if (!/ on wasm:/.test(start?.message ?? '')) throw new Error(`not on WASM: ${start?.message}`);
+          if (!/\bwasm: \d+ steps/.test(start?.message ?? '')) throw new Error(`not on WASM: ${start?.message}`);
           const end = res.events.find((e) => e.kind === 'step' && e.step === steps);
           if (!start || !end) throw new Error('missing start or last-step event');
           const trainSeconds = (end.t - start.t) / 1000;
