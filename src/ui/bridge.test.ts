@@ -12,6 +12,7 @@ type Next = { model?: { url: string }; data?: { indexUrl: string } };
 interface Behaviour {
   configure?(next: Next): Promise<unknown>;
   memory?(): Promise<number>;
+  estimate?(): Promise<unknown>;
 }
 const never = () => new Promise<never>(() => {});
 
@@ -40,6 +41,7 @@ function factory(behaviour: (index: number) => Behaviour) {
           return {};
         },
         memory: async () => (b.memory ? b.memory() : 0),
+        estimate: async () => (b.estimate ? b.estimate() : { seconds: 1 }),
         onDeviceLost: () => undefined,
         cancel: () => undefined,
       },
@@ -173,5 +175,23 @@ describe('LabBridge and half precision', () => {
     await bridge.init('webgl', 'float16');
     await bridge.respawn('a cancelled job');
     expect(workers[4].inits).toEqual(['webgl fresh float16']);
+  });
+});
+
+describe('LabBridge estimates', () => {
+  it('an estimate asked of a worker that is then replaced (a backend switch, a respawn) answers busy instead of never', async () => {
+    // Worker 0 and 1 never answer an estimate; worker 2 does.
+    const { bridge, workers } = setup((index) => ({ estimate: index < 2 ? never : async () => ({ seconds: 3 }) }));
+    await bridge.init('wasm');
+    await bridge.configure({ model: { url: 'good' } });
+    const onSwitch = bridge.estimate('curve', {} as never);
+    await bridge.init('webgl');
+    await expect(onSwitch).resolves.toEqual({ busy: true });
+    const onRespawn = bridge.estimate('curve', {} as never);
+    await new Promise((r) => setTimeout(r, 20));
+    await bridge.respawn('a cancelled job');
+    await expect(onRespawn).resolves.toEqual({ busy: true });
+    await expect(bridge.estimate('curve', {} as never)).resolves.toEqual({ seconds: 3 });
+    expect(workers).toHaveLength(3);
   });
 });

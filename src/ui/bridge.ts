@@ -165,6 +165,8 @@ export class LabBridge {
       this.setup.backend = backend;
       this.setup.precision = precision;
       this.worker.terminate();
+      for (const reject of this.pending) reject(new WorkerReplacedError(backendSwitch ? `backend switched to ${backend}` : `precision switched to ${precision}`));
+      this.pending.clear();
       this.spawn();
       const state = await this.initOn(this.api, backend, precision);
       if (this.setup.model || this.setup.data) await this.api.configure({ model: this.setup.model, data: this.setup.data });
@@ -258,7 +260,12 @@ export class LabBridge {
   /** How long an analysis would take on the loaded models (busy: ask again; null: not known). */
   async estimate(kind: AnalysisKind, request: AnalysisRequest): Promise<{ seconds: number } | { busy: true } | null> {
     await this.ready;
-    return this.api.estimate(kind, request);
+    // A call on a worker that is then replaced never settles: answer busy so the view asks the new one.
+    return new Promise((resolve, reject) => {
+      const onReplaced = () => resolve({ busy: true });
+      this.pending.add(onReplaced);
+      this.api.estimate(kind, request).then(resolve, reject).finally(() => this.pending.delete(onReplaced));
+    });
   }
 
   /** Run an analysis (core/analyses); partial results arrive through `onPartial`; rejects with CancelledError when `signal` aborts. */
