@@ -15,7 +15,7 @@
  * Backend: WASM by default (auto), CPU on request. tfjs's WASM backend has no
  * Conv2DBackpropFilter, but the trainer's convolutions compute their kernel gradient from
  * matrix products (src/core/train/arch.ts), so every architecture trains there, agreeing with
- * the CPU backend (backends.test.ts) at about 16× its speed for the small CNN.
+ * the CPU backend (backends.test.ts) at about 40× its speed for the small CNN (README, bench train).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
