@@ -14,8 +14,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const SETUP = 'model=mnist-small-st&data=mnist-test&n=8&seed=0&attack=fgsm&norm=linf&eps=0.1&backend=wasm';
-/** MLP, batch 64, a probe of 100 images (PGD-3 at ε = 0.3) every 20 steps, at most 2,000 steps, the t-SNE of its last hidden layer. */
-const TRAIN = 'view=train&trarch=mlp&trbatch=64&trpe=20&trpn=100&trps=3&trmax=2000&trtsne=auto';
+/**
+ * MLP, batch 64, a probe of 100 images (PGD-3 at ε = 0.3) every 20 steps, the t-SNE of its last
+ * hidden layer; 20 epochs capped at 20,000 steps, so the run is still going when the test pauses
+ * it (the MLP trains at ~40 steps/s on WASM here: one epoch of 937 steps can end before the checks).
+ */
+const TRAIN = 'view=train&trarch=mlp&trbatch=64&trpe=20&trpn=100&trps=3&trepochs=20&trmax=20000&trtsne=auto';
 
 const probeStep = async (page: Page) => Number(/Probe at step (\d+)/.exec((await page.getByTestId('train-last-probe').textContent()) ?? '')?.[1] ?? -1);
 const stepOf = async (page: Page) => Number(/step (\d+)\//.exec((await page.getByTestId('train-status').textContent()) ?? '')?.[1] ?? -1);
