@@ -3,7 +3,8 @@
  * (tools/onnx/zoo_twin.py: its PyTorch architecture with the shipped weights, through
  * torch.onnx.export) chosen with a labels.txt shows its card and the class names, and gives
  * the tfjs copy's clean and robust accuracy on the same samples; a truncated file and a class
- * list of the wrong length are refused with one line, and the previous model stays.
+ * list of the wrong length are refused with one line, and the previous model stays. The same
+ * twin given by URL is read by HTTP range requests (or whole, from a server without ranges).
  *
  * Needs /usr/bin/python3 with torch (Debian: apt-get install -y python3-torch).
  */
@@ -138,4 +139,47 @@ test.describe('WRN-28-10 in the worker', () => {
     await expect(page.getByTestId('job-status')).toHaveAttribute('data-status', 'done');
     await expect(page.getByTestId('robust-acc')).toHaveText(/^\d+\.\d%$/);
   });
+});
+
+/**
+ * A model given by URL is read in pieces by HTTP range requests (src/core/onnx/httpRange.ts)
+ * where the server serves them, and fetched whole where it does not; both give the tfjs copy's
+ * numbers. The route stands in for a static file server (the files are built at test time).
+ */
+test('an .onnx given by URL: read by range requests, never whole; a server without ranges still works', async ({ page, context }) => {
+  const requests: { range: string | null; status: number; bytes: number }[] = [];
+  let serveRanges = true;
+  await context.route('**/range-test/*.onnx', async (route) => {
+    const range = /^bytes=(\d+)-(\d+)$/.exec(route.request().headers()['range'] ?? '');
+    if (!serveRanges || !range) {
+      requests.push({ range: route.request().headers()['range'] ?? null, status: 200, bytes: onnxBytes.length });
+      return route.fulfill({ status: 200, body: onnxBytes, contentType: 'application/octet-stream' });
+    }
+    const [a, b] = [Number(range[1]), Math.min(Number(range[2]), onnxBytes.length - 1)];
+    requests.push({ range: range[0], status: 206, bytes: b - a + 1 });
+    return route.fulfill({ status: 206, body: onnxBytes.subarray(a, b + 1), contentType: 'application/octet-stream', headers: { 'content-range': `bytes ${a}-${b}/${onnxBytes.length}` } });
+  });
+  await page.goto('/' + HASH);
+  await expect(page.getByTestId('shown-attack')).toContainText('ε=0.1', { timeout: 120_000 });
+  await waitIdle(page);
+  const tfjs = await accuracies(page);
+
+  for (const ranges of [true, false]) {
+    serveRanges = ranges;
+    requests.length = 0;
+    await page.goto('about:blank'); // a fresh load: a hash change alone does not reload the setup
+    await page.goto(`/${HASH.replace(`model=${ZOO_ID}`, `model=/range-test/${ranges ? 'a' : 'b'}.onnx`)}`);
+    await expect(page.getByTestId('onnx-card')).toBeVisible({ timeout: 120_000 });
+    await waitIdle(page);
+    await expect(page.getByTestId('shown-attack')).toContainText('ε=0.1');
+    expect(await accuracies(page)).toEqual(tfjs);
+    const sent = requests.reduce((s, r) => s + r.bytes, 0);
+    console.log(`by URL, server ${ranges ? 'with' : 'without'} ranges: ${requests.length} requests, ${sent} bytes sent of a ${onnxBytes.length}-byte file`);
+    if (ranges) {
+      expect(requests.every((r) => r.status === 206), 'every request a range').toBe(true);
+      expect(sent, 'the file about once').toBeLessThan(onnxBytes.length * 1.1);
+    } else {
+      expect(requests.some((r) => r.status === 200 && r.range === null), 'fetched whole after the range probe').toBe(true);
+    }
+  }
 });

@@ -30,6 +30,7 @@ import { decodeImageFile } from './images';
 import { checkClassNames, namedByModel, readClassNames, splitClassNamesFile } from '../src/core/model/classNames';
 import { isOnnxName, loadOnnxModel, type OnnxCard, type OnnxLabModel } from '../src/core/onnx/import';
 import { blobSource, bytesSource, type ByteSource } from '../src/core/onnx/stream';
+import { openHttpRange } from '../src/core/onnx/httpRange';
 import { classifyFetchError, describeFetchFailure } from './fetchFailure';
 
 export interface ModelSummary {
@@ -107,6 +108,8 @@ function urlReader(modelUrl: string) {
   const name = base.pathname.split('/').pop() ?? 'model.json';
   return {
     name,
+    url: base.href,
+    urlOf: (rel: string) => shardUrl(base, rel).href,
     read: async (rel: string) => {
       const url = rel === name ? base : shardUrl(base, rel);
       let res: Response;
@@ -162,17 +165,22 @@ async function loadSource(source: ModelSource): Promise<{ model: LabModel; label
   const split = 'files' in source ? splitClassNamesFile(source.files) : null;
   const names = split?.classNames ? readClassNames(split.classNames) : null;
   const chosen = 'url' in source ? null : filesReader(source.files, source.arrival, source.blobs);
-  const reader = 'url' in source ? urlReader(source.url) : chosen!;
+  const byUrl = 'url' in source ? urlReader(source.url) : null;
+  const reader = byUrl ?? chosen!;
   const label = 'url' in source ? source.url : `${source.arrival ?? 'picked'} ${reader.name}`;
   let loaded: LabModel;
   if (isOnnxName(reader.name) && chosen) {
     // Chosen files: read in pieces, one weight at a time, the .onnx and its external data alike.
     const file = await chosen.open(reader.name).catch((e: Error) => Promise.reject(new LabError(`${label}: cannot read ${reader.name} (${e.message})`)));
     loaded = await loadOnnxModel({ model: file, openExternal: chosen.open }, label);
-  } else if (isOnnxName(reader.name)) {
-    // A URL: fetched whole (ranged HTTP requests would need the server's support).
-    const bytes = await reader.read(reader.name).catch((e: Error) => Promise.reject(new LabError(`${label}: cannot read ${reader.name} (${e.message})`)));
-    loaded = await loadOnnxModel({ model: bytes, readExternal: reader.read }, label);
+  } else if (isOnnxName(reader.name) && byUrl) {
+    // A URL: read in pieces by HTTP range requests where the server serves them (httpRange.ts),
+    // its external data too; else fetched whole (a failed probe too: the whole fetch then says why).
+    const ranged = (rel: string) => openHttpRange(rel === byUrl.name ? byUrl.url : byUrl.urlOf(rel), fetch, label).catch(() => null);
+    const file = await ranged(byUrl.name);
+    const bytes = file ? null : await byUrl.read(byUrl.name).catch((e: Error) => Promise.reject(new LabError(`${label}: cannot read ${byUrl.name} (${e.message})`)));
+    const openExternal = async (rel: string) => (await ranged(rel)) ?? bytesSource(await byUrl.read(rel));
+    loaded = await loadOnnxModel({ model: file ?? bytes!, openExternal }, label);
   } else {
     loaded = await loadLabModel(reader.name, reader.read, label);
   }
