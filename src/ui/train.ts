@@ -187,12 +187,11 @@ export async function startTraining(command: string): Promise<void> {
   set({ ...IDLE, runs, status: 'running', message: 'starting…', command });
   try {
     const outcome: TrainOutcome = await trainWorker().start(recipes[0], recipes[1] ?? null, lab.backend.active, document.baseURI, Comlink.proxy(onEvent)).finally(flushCharts);
-    const share = outcome.budget ? `; live metrics took ${(100 * outcome.budget.share).toFixed(0)} % of the time` : '';
     patchRun(0, () => ({ step: outcome.steps, totalSteps: outcome.totalSteps }));
     set({
       status: outcome.status,
       budget: outcome.budget ?? useTrain.getState().budget,
-      message: outcome.status === 'done' ? `done: ${outcome.steps} steps${recipes.length > 1 ? ' per run' : ''} in ${outcome.seconds.toFixed(1)} s on ${outcome.backend}${share}` : `cancelled at step ${outcome.steps} of ${outcome.totalSteps}; the weights learned so far are kept (snapshot them)`,
+      message: outcome.status === 'done' ? `done: ${outcome.steps} steps${recipes.length > 1 ? ' per run' : ''} in ${outcome.seconds.toFixed(1)} s on ${outcome.backend}` : `cancelled at step ${outcome.steps} of ${outcome.totalSteps}; the weights learned so far are kept (snapshot them)`,
     });
   } catch (e) {
     set({ status: 'error', error: firstLine(e), message: '' });

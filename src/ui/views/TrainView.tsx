@@ -351,7 +351,7 @@ export function TrainView() {
         {t.budget && <span className="muted">{' · '}</span>}
         {t.budget && (
           <span className="muted" data-testid="train-budget" title={`Probes, layer shifts, logits, t-SNE, MFTMA and epoch snapshots may take ${Math.round((100 * LIVE_SHARE) / (1 + LIVE_SHARE))} % of the run; a due probe waits while they would take more.`}>
-            live metrics {(100 * t.budget.share).toFixed(0)} % of the time (cap {Math.round((100 * LIVE_SHARE) / (1 + LIVE_SHARE))} %){t.budget.deferred > 0 && `, ${t.budget.deferred} probe${t.budget.deferred === 1 ? '' : 's'} postponed`}
+            live metrics {(100 * t.budget.share).toFixed(0)} % of the time{t.status === 'done' && ', the final probe included'} (cap {Math.round((100 * LIVE_SHARE) / (1 + LIVE_SHARE))} % while training){t.budget.deferred > 0 && `, ${t.budget.deferred} probe${t.budget.deferred === 1 ? '' : 's'} postponed`}
           </span>
         )}
         {t.error && (
