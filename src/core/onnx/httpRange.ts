@@ -51,15 +51,18 @@ const identityEncoding = (res: RangeResponse) => {
  * wrongly rejects with a LabError naming `label`, the bytes asked for and what came back.
  */
 export async function openHttpRange(url: string, fetchFn: RangeFetch, label: string, block = RANGE_BLOCK): Promise<ByteSource | null> {
-  const first = await fetchFn(url, { headers: { Range: 'bytes=0-0' } });
+  // The probe asks for the first block, which the skeleton walk reads first anyway. (Not
+  // `bytes=0-0`: sirv, behind Vite's servers, reads an end of 0 as absent and sends everything.)
+  const first = await fetchFn(url, { headers: { Range: `bytes=0-${block - 1}` } });
   const range = first.status === 206 && identityEncoding(first) ? parseContentRange(first.headers.get('content-range')) : null;
   if (!range || range.start !== 0) {
     // A 200 carries the whole file: stop it rather than download what will be fetched again.
     await first.body?.cancel().catch(() => undefined);
     return null;
   }
-  await first.arrayBuffer();
   const size = range.size;
+  const head = new Uint8Array(await first.arrayBuffer());
+  if (head.byteLength !== range.end + 1) throw new LabError(`${label}: the server said it sent bytes 0–${range.end} and sent ${head.byteLength}; load it again`);
   const fetchRange = async (offset: number, length: number): Promise<Uint8Array> => {
     const last = offset + length - 1;
     const res = await fetchFn(url, { headers: { Range: `bytes=${offset}-${last}` } });
@@ -73,15 +76,15 @@ export async function openHttpRange(url: string, fetchFn: RangeFetch, label: str
     if (bytes.byteLength !== length) throw new LabError(`${label}: asked the server for ${length} bytes at ${offset} and got ${bytes.byteLength}; load it again`);
     return bytes;
   };
-  // The last block fetched: small reads that fall inside it are served from it.
-  let cached: { offset: number; bytes: Uint8Array } | null = null;
+  // The last block fetched (first, the probe's): reads that fall inside it are served from it.
+  let cached: { offset: number; bytes: Uint8Array } = { offset: 0, bytes: head };
   return {
     size,
     read: async (offset, length) => {
-      if (length >= block) return fetchRange(offset, length);
-      if (cached && offset >= cached.offset && offset + length <= cached.offset + cached.bytes.byteLength) {
+      if (offset >= cached.offset && offset + length <= cached.offset + cached.bytes.byteLength) {
         return cached.bytes.subarray(offset - cached.offset, offset - cached.offset + length);
       }
+      if (length >= block) return fetchRange(offset, length);
       const bytes = await fetchRange(offset, Math.min(block, size - offset));
       cached = { offset, bytes };
       return bytes.subarray(0, length);
