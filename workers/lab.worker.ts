@@ -176,10 +176,10 @@ async function loadSource(source: ModelSource): Promise<{ model: LabModel; label
   } else if (isOnnxName(reader.name) && byUrl) {
     // A URL: read in pieces by HTTP range requests where the server serves them (httpRange.ts),
     // its external data too; else fetched whole (a failed probe too: the whole fetch then says why).
-    const ranged = (rel: string) => openHttpRange(rel === byUrl.name ? byUrl.url : byUrl.urlOf(rel), fetch, label).catch(() => null);
-    const file = await ranged(byUrl.name);
+    const ranged = (url: string) => openHttpRange(url, fetch, label).catch(() => null);
+    const file = await ranged(byUrl.url);
     const bytes = file ? null : await byUrl.read(byUrl.name).catch((e: Error) => Promise.reject(new LabError(`${label}: cannot read ${byUrl.name} (${e.message})`)));
-    const openExternal = async (rel: string) => (await ranged(rel)) ?? bytesSource(await byUrl.read(rel));
+    const openExternal = async (rel: string) => (await ranged(byUrl.urlOf(rel))) ?? bytesSource(await byUrl.read(rel));
     loaded = await loadOnnxModel({ model: file ?? bytes!, openExternal }, label);
   } else {
     loaded = await loadLabModel(reader.name, reader.read, label);

@@ -15,7 +15,7 @@ const seeded = (shape: number[], seed: number) => {
 describe('convValid', () => {
   // The zoo's kernels: 4×4 stride 2 and 1 (small, medium), 3×3 stride 1 and 2, 1×1 stride 2
   // (ResNet); 3 input channels take tfjs's transposed convolution for ∂L/∂x, 8 the forward
-  // convolution of the dilated output gradient (convInputGrad). Sizes where no output reads the
+  // convolutions of kernel-fixes.ts's conv2dInputGradient (convInputGradient picks by channels). Sizes where no output reads the
   // last rows (9 with 4×4 stride 2, 6 with 1×1 stride 2) check those get zero gradient.
   it.each([
     [4, 2, 9, 3],
